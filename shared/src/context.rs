@@ -1,0 +1,184 @@
+//! What a handler knows about the request it serves: ids, deadline, progress.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::request::{RequestType, Routing};
+use crate::response::MAX_PHYSICAL_ID_BYTES;
+
+/// The request being served, shared with the handler.
+#[derive(Clone, Debug)]
+pub struct RequestContext {
+    request_type: RequestType,
+    routing: Arc<Routing>,
+    deadline: Instant,
+    progress: Arc<Mutex<Progress>>,
+}
+
+/// What has been done and what is under way, for the `TIMEOUT` message.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Steps finished, in order.
+    pub done: Vec<String>,
+    /// The step under way, if any.
+    pub pending: Option<String>,
+}
+
+impl Progress {
+    /// `done: a; b. pending: c` (or `nothing pending`).
+    pub fn describe(&self) -> String {
+        let done = if self.done.is_empty() { "nothing".to_owned() } else { self.done.join("; ") };
+        let pending = self.pending.as_deref().unwrap_or("nothing");
+        format!("done: {done}; pending: {pending}")
+    }
+}
+
+impl RequestContext {
+    /// A context for one request; `deadline` is when the handler's work must stop.
+    pub fn new(request_type: RequestType, routing: Routing, deadline: Instant) -> Self {
+        Self {
+            request_type,
+            routing: Arc::new(routing),
+            deadline,
+            progress: Arc::default(),
+        }
+    }
+
+    /// A Create context with placeholder ids, for unit tests of handlers.
+    pub fn for_tests(deadline: Instant) -> Self {
+        let routing = Routing {
+            stack_id: "arn:aws:cloudformation:us-east-1:123456789012:stack/test/1".into(),
+            request_id: "test-request".into(),
+            logical_resource_id: "TestResource".into(),
+            request_type: "Create".into(),
+            ..Routing::default()
+        };
+        Self::new(RequestType::Create, routing, deadline)
+    }
+
+    /// Create, Update or Delete.
+    pub fn request_type(&self) -> RequestType {
+        self.request_type
+    }
+
+    /// The PhysicalResourceId CloudFormation sent (Update, Delete).
+    pub fn physical_resource_id(&self) -> Option<&str> {
+        self.routing.physical_resource_id.as_deref()
+    }
+
+    /// `LogicalResourceId`.
+    pub fn logical_resource_id(&self) -> &str {
+        &self.routing.logical_resource_id
+    }
+
+    /// `StackId`.
+    pub fn stack_id(&self) -> &str {
+        &self.routing.stack_id
+    }
+
+    /// `RequestId` (CloudFormation's, stable across redeliveries).
+    pub fn request_id(&self) -> &str {
+        &self.routing.request_id
+    }
+
+    /// When the handler's work must be over (the Lambda deadline minus the safety margin).
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Time left before [`Self::deadline`].
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// A PhysicalResourceId for a new resource: `<stack name>-<LogicalResourceId>-<hash>`.
+    ///
+    /// Derived from the StackId, LogicalResourceId and RequestId, so a redelivered
+    /// Create gets the same id. It is also the id a failed Create reports.
+    pub fn new_physical_id(&self) -> String {
+        new_physical_id(&self.routing)
+    }
+
+    /// Records the start of a step (finishing the previous one) and logs it.
+    pub fn step(&self, step: impl Into<String>) {
+        let step = step.into();
+        tracing::info!(step = %step, "step");
+        let mut progress = self.progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(previous) = progress.pending.take() {
+            progress.done.push(previous);
+        }
+        progress.pending = Some(step);
+    }
+
+    /// Marks the step under way as finished.
+    pub fn step_done(&self) {
+        let mut progress = self.progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(previous) = progress.pending.take() {
+            progress.done.push(previous);
+        }
+    }
+
+    /// A snapshot of the progress so far.
+    pub fn progress(&self) -> Progress {
+        self.progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+}
+
+/// See [`RequestContext::new_physical_id`].
+pub(crate) fn new_physical_id(routing: &Routing) -> String {
+    let stack_name = routing.stack_id.split('/').nth(1).unwrap_or("stack");
+    let seed = format!(
+        "{}\n{}\n{}",
+        routing.stack_id, routing.logical_resource_id, routing.request_id
+    );
+    let id = format!(
+        "{stack_name}-{}-{:012x}",
+        routing.logical_resource_id,
+        fnv1a(seed.as_bytes()) & 0xffff_ffff_ffff
+    );
+    crate::reason::shorten(&id, MAX_PHYSICAL_ID_BYTES)
+}
+
+/// 64-bit FNV-1a: small, stable across Rust versions (unlike `DefaultHasher`).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(request_id: &str) -> RequestContext {
+        let routing = Routing {
+            stack_id: "arn:aws:cloudformation:us-east-1:123456789012:stack/baseline/uuid".into(),
+            request_id: request_id.into(),
+            logical_resource_id: "KeyReady".into(),
+            ..Routing::default()
+        };
+        RequestContext::new(RequestType::Create, routing, Instant::now())
+    }
+
+    #[test]
+    fn new_physical_id_is_stable_per_request_and_readable() {
+        let id = context("r1").new_physical_id();
+        assert_eq!(id, context("r1").new_physical_id());
+        assert_ne!(id, context("r2").new_physical_id());
+        assert!(id.starts_with("baseline-KeyReady-"), "{id}");
+        assert_eq!(id.len(), "baseline-KeyReady-".len() + 12);
+    }
+
+    #[test]
+    fn progress_lists_done_and_pending_steps() {
+        let ctx = context("r1");
+        assert_eq!(ctx.progress().describe(), "done: nothing; pending: nothing");
+        ctx.step("describe key");
+        ctx.step("check policy");
+        assert_eq!(ctx.progress().describe(), "done: describe key; pending: check policy");
+        ctx.step_done();
+        assert_eq!(ctx.progress().describe(), "done: describe key; check policy; pending: nothing");
+    }
+}

@@ -1,0 +1,200 @@
+//! The response PUT to the pre-signed ResponseURL: bounded retries, never past the deadline.
+
+use std::time::Duration;
+
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use tokio::time::Instant;
+
+use crate::error::Error;
+use crate::response_url::ResponseUrl;
+use crate::retry::Backoff;
+
+/// How hard to try delivering a response.
+#[derive(Clone, Debug)]
+pub struct DeliveryPolicy {
+    /// Most PUTs to make (network errors and 5xx are retried; 4xx never).
+    pub max_attempts: u32,
+    /// Delay between attempts.
+    pub backoff: Backoff,
+    /// Longest wait for one PUT.
+    pub attempt_timeout: Duration,
+}
+
+impl Default for DeliveryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 6,
+            backoff: Backoff::new(Duration::from_millis(200), Duration::from_secs(3)),
+            attempt_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Sends responses: one HTTP client for the life of the process.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    client: reqwest::Client,
+    policy: DeliveryPolicy,
+}
+
+impl Delivery {
+    /// A sender with its own HTTP client (no redirects, no proxies from the environment).
+    pub fn new(policy: DeliveryPolicy) -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        Self { client, policy }
+    }
+
+    /// PUTs `body` to `url` with an empty `Content-Type` and an explicit `Content-Length`,
+    /// retrying network errors and 5xx until `hard_deadline`. Returns the number of attempts.
+    pub async fn put(&self, url: &ResponseUrl, body: Vec<u8>, hard_deadline: Instant) -> Result<u32, Error> {
+        let mut last_error = String::from("no attempt fitted before the deadline");
+        let mut attempts = 0;
+        while attempts < self.policy.max_attempts {
+            let now = Instant::now();
+            if now >= hard_deadline {
+                break;
+            }
+            attempts += 1;
+            let timeout = self.policy.attempt_timeout.min(hard_deadline - now);
+            let sent = self
+                .client
+                .put(url.as_url().clone())
+                .header(CONTENT_TYPE, "")
+                .header(CONTENT_LENGTH, body.len())
+                .body(body.clone())
+                .timeout(timeout)
+                .send()
+                .await;
+            match sent {
+                Ok(response) if response.status().is_success() => return Ok(attempts),
+                Ok(response) if response.status().is_server_error() => {
+                    last_error = format!("HTTP {}", response.status().as_u16());
+                }
+                Ok(response) => {
+                    return Err(Error::ResponseRefused {
+                        url: url.redacted(),
+                        status: response.status().as_u16(),
+                    })
+                }
+                // reqwest errors name the URL; strip it so the query string stays out of logs.
+                Err(error) => last_error = error.without_url().to_string(),
+            }
+            tracing::warn!(attempt = attempts, error = %last_error, url = %url, "response PUT failed; retrying");
+            let delay = self.policy.backoff.delay(attempts - 1);
+            if Instant::now() + delay >= hard_deadline {
+                break;
+            }
+            tokio::time::sleep(delay).await;
+        }
+        Err(Error::DeliveryFailed {
+            url: url.redacted(),
+            attempts,
+            last_error,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::response_url::AllowList;
+    use crate::testing::{Recorded, ResponseServer};
+
+    fn fast_policy() -> DeliveryPolicy {
+        DeliveryPolicy {
+            max_attempts: 4,
+            backoff: Backoff::new(Duration::from_millis(5), Duration::from_millis(20)),
+            attempt_timeout: Duration::from_secs(2),
+        }
+    }
+
+    fn url_for(server: &ResponseServer) -> ResponseUrl {
+        let raw = format!("http://{}/bucket/key?X-Amz-Signature=secret", server.addr());
+        ResponseUrl::parse(&raw, &AllowList::with_extra_hosts(&server.addr().to_string())).unwrap()
+    }
+
+    fn in_a_minute() -> Instant {
+        Instant::now() + Duration::from_secs(60)
+    }
+
+    #[tokio::test]
+    async fn put_sends_empty_content_type_and_exact_content_length() {
+        let server = ResponseServer::start(vec![]).await;
+        let delivery = Delivery::new(fast_policy());
+        let attempts = delivery.put(&url_for(&server), b"{\"a\":1}".to_vec(), in_a_minute()).await.unwrap();
+        assert_eq!(attempts, 1);
+        let puts = server.requests();
+        assert_eq!(puts.len(), 1);
+        let Recorded { method, path_and_query, content_type, content_length, body } = &puts[0];
+        assert_eq!(method, "PUT");
+        assert_eq!(path_and_query, "/bucket/key?X-Amz-Signature=secret");
+        assert_eq!(content_type.as_deref(), Some(""));
+        assert_eq!(*content_length, Some(7));
+        assert_eq!(body, b"{\"a\":1}");
+    }
+
+    #[tokio::test]
+    async fn server_errors_are_retried_until_success() {
+        let server = ResponseServer::start(vec![503, 500]).await;
+        let attempts = Delivery::new(fast_policy())
+            .put(&url_for(&server), b"{}".to_vec(), in_a_minute())
+            .await
+            .unwrap();
+        assert_eq!(attempts, 3);
+        assert_eq!(server.requests().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn client_errors_are_not_retried() {
+        let server = ResponseServer::start(vec![403]).await;
+        let error = Delivery::new(fast_policy())
+            .put(&url_for(&server), b"{}".to_vec(), in_a_minute())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::ResponseRefused { status: 403, .. }), "{error}");
+        assert!(!error.to_string().contains("secret"), "{error}");
+        assert_eq!(server.requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn retries_are_bounded_by_max_attempts() {
+        let server = ResponseServer::start(vec![503; 10]).await;
+        let error = Delivery::new(fast_policy())
+            .put(&url_for(&server), b"{}".to_vec(), in_a_minute())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::DeliveryFailed { attempts: 4, .. }), "{error}");
+        assert_eq!(server.requests().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn network_errors_are_retried_and_never_show_the_query() {
+        // A port nobody listens on: bind, learn the port, drop the listener.
+        let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let raw = format!("http://{addr}/p?X-Amz-Signature=secret");
+        let url = ResponseUrl::parse(&raw, &AllowList::with_extra_hosts(&addr.to_string())).unwrap();
+        let error = Delivery::new(fast_policy()).put(&url, b"{}".to_vec(), in_a_minute()).await.unwrap_err();
+        assert!(matches!(error, Error::DeliveryFailed { attempts: 4, .. }), "{error}");
+        assert!(!error.to_string().contains("secret"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn no_attempt_is_made_past_the_deadline() {
+        let server = ResponseServer::start(vec![503; 10]).await;
+        let deadline = Instant::now() + Duration::from_millis(30);
+        let policy = DeliveryPolicy {
+            max_attempts: 100,
+            backoff: Backoff::new(Duration::from_millis(20), Duration::from_millis(20)),
+            attempt_timeout: Duration::from_secs(2),
+        };
+        let error = Delivery::new(policy).put(&url_for(&server), b"{}".to_vec(), deadline).await.unwrap_err();
+        assert!(Instant::now() < deadline + Duration::from_millis(200));
+        assert!(matches!(error, Error::DeliveryFailed { .. }));
+        assert!(server.requests().len() < 5);
+    }
+}

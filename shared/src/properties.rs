@@ -1,0 +1,239 @@
+//! Typed resource properties: unknown names rejected, CloudFormation's strings tolerated.
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::reason::{Failure, ReasonCode};
+
+/// Property names CloudFormation adds to every custom resource; never the handler's business.
+pub const RESERVED_PROPERTIES: [&str; 2] = ["ServiceToken", "ServiceTimeout"];
+
+/// The typed properties of one resource type.
+///
+/// Derive `Deserialize` with `#[serde(deny_unknown_fields, rename_all = "PascalCase")]`
+/// and use the [`de`] helpers for scalars; put checks serde cannot express in `validate`.
+pub trait ResourceProperties: DeserializeOwned + Send + Sync + 'static {
+    /// Checks ranges and formats; the failure names the field.
+    fn validate(&self) -> Result<(), Failure> {
+        Ok(())
+    }
+}
+
+/// Parses `ResourceProperties` (minus `ServiceToken`/`ServiceTimeout`) into `P` and validates it.
+///
+/// Every failure is `INVALID_PROPERTIES` and names the offending field.
+pub fn parse_properties<P: ResourceProperties>(raw: &Value) -> Result<P, Failure> {
+    let mut map = match raw {
+        Value::Object(map) => map.clone(),
+        Value::Null => Map::new(),
+        other => {
+            return Err(Failure::invalid_property(
+                "ResourceProperties",
+                format!("must be an object, got {}", json_kind(other)),
+            ))
+        }
+    };
+    for name in RESERVED_PROPERTIES {
+        map.remove(name);
+    }
+    let properties: P = serde_path_to_error::deserialize(Value::Object(map)).map_err(|error| {
+        let path = error.path().to_string();
+        let problem = error.into_inner();
+        if path == "." {
+            Failure::new(ReasonCode::InvalidProperties, problem.to_string())
+        } else {
+            Failure::invalid_property(&path, problem)
+        }
+    })?;
+    properties.validate()?;
+    Ok(properties)
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// `deserialize_with` helpers that accept both native JSON scalars and the strings
+/// CloudFormation sends (`"true"`, `"300"`).
+pub mod de {
+    use std::fmt;
+
+    use serde::de::{self, Deserializer, Visitor};
+
+    struct BoolVisitor;
+
+    impl Visitor<'_> for BoolVisitor {
+        type Value = bool;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a boolean (true or false)")
+        }
+
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
+            Ok(v)
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+            match v.trim() {
+                t if t.eq_ignore_ascii_case("true") => Ok(true),
+                f if f.eq_ignore_ascii_case("false") => Ok(false),
+                _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+            }
+        }
+    }
+
+    struct U64Visitor;
+
+    impl Visitor<'_> for U64Visitor {
+        type Value = u64;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a non-negative whole number")
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<u64, E> {
+            Ok(v)
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<u64, E> {
+            u64::try_from(v).map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<u64, E> {
+            if v.fract() == 0.0 && v >= 0.0 && v <= u64::MAX as f64 {
+                Ok(v as u64)
+            } else {
+                Err(E::invalid_value(de::Unexpected::Float(v), &self))
+            }
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<u64, E> {
+            v.trim()
+                .parse()
+                .map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))
+        }
+    }
+
+    /// A boolean given as `true` or `"true"`.
+    pub fn bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_any(BoolVisitor)
+    }
+
+    /// A whole number given as `300` or `"300"`.
+    pub fn u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+        deserializer.deserialize_any(U64Visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use serde_json::json;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields, rename_all = "PascalCase")]
+    struct Sample {
+        name: String,
+        #[serde(default, deserialize_with = "de::bool")]
+        enabled: bool,
+        #[serde(default = "default_wait", deserialize_with = "de::u64")]
+        wait: u64,
+        #[serde(default)]
+        items: Vec<String>,
+    }
+
+    fn default_wait() -> u64 {
+        300
+    }
+
+    impl ResourceProperties for Sample {
+        fn validate(&self) -> Result<(), Failure> {
+            if self.wait > 900 {
+                return Err(Failure::invalid_property("Wait", "must be at most 900"));
+            }
+            Ok(())
+        }
+    }
+
+    fn parse(value: Value) -> Result<Sample, Failure> {
+        parse_properties(&value)
+    }
+
+    fn message(value: Value) -> String {
+        let failure = parse(value).unwrap_err();
+        assert_eq!(failure.code(), ReasonCode::InvalidProperties);
+        failure.to_string()
+    }
+
+    #[test]
+    fn strings_and_native_scalars_are_both_accepted() {
+        let from_strings = parse(json!({"Name": "a", "Enabled": "true", "Wait": "42"})).unwrap();
+        let from_native = parse(json!({"Name": "a", "Enabled": true, "Wait": 42})).unwrap();
+        assert_eq!(from_strings, from_native);
+        assert!(from_strings.enabled);
+        assert_eq!(from_strings.wait, 42);
+        assert!(!parse(json!({"Name": "a", "Enabled": "FALSE"})).unwrap().enabled);
+    }
+
+    #[test]
+    fn defaults_apply_when_absent() {
+        let parsed = parse(json!({"Name": "a"})).unwrap();
+        assert_eq!(parsed.wait, 300);
+        assert!(!parsed.enabled);
+        assert!(parsed.items.is_empty());
+    }
+
+    #[test]
+    fn service_token_and_service_timeout_are_ignored() {
+        parse(json!({"Name": "a", "ServiceToken": "arn:aws:lambda:x", "ServiceTimeout": "60"}))
+            .unwrap();
+    }
+
+    #[test]
+    fn unknown_property_is_rejected_by_name() {
+        let text = message(json!({"Name": "a", "Colour": "red"}));
+        assert!(text.contains("unknown field `Colour`"), "{text}");
+    }
+
+    #[test]
+    fn missing_property_is_named() {
+        let text = message(json!({}));
+        assert!(text.contains("missing field `Name`"), "{text}");
+    }
+
+    #[test]
+    fn bad_scalars_name_their_field() {
+        assert!(message(json!({"Name": "a", "Wait": "soon"})).starts_with("[INVALID_PROPERTIES] Wait: "));
+        assert!(message(json!({"Name": "a", "Wait": -1})).starts_with("[INVALID_PROPERTIES] Wait: "));
+        assert!(message(json!({"Name": "a", "Wait": 1.5})).starts_with("[INVALID_PROPERTIES] Wait: "));
+        assert!(message(json!({"Name": "a", "Enabled": "yes"})).starts_with("[INVALID_PROPERTIES] Enabled: "));
+    }
+
+    #[test]
+    fn list_elements_are_named_by_index() {
+        let text = message(json!({"Name": "a", "Items": ["ok", 7]}));
+        assert!(text.starts_with("[INVALID_PROPERTIES] Items[1]: "), "{text}");
+    }
+
+    #[test]
+    fn validation_runs_after_parsing() {
+        assert_eq!(
+            message(json!({"Name": "a", "Wait": "901"})),
+            "[INVALID_PROPERTIES] Wait: must be at most 900"
+        );
+    }
+
+    #[test]
+    fn properties_must_be_an_object() {
+        assert!(message(json!("text")).contains("ResourceProperties: must be an object"));
+        assert!(parse(Value::Null).unwrap_err().to_string().contains("missing field `Name`"));
+    }
+}

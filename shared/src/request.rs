@@ -1,0 +1,231 @@
+//! The request envelope: SNS unwrapping, lenient routing fields, the typed envelope.
+
+use std::fmt;
+
+use aws_lambda_events::event::cloudformation::CloudFormationCustomResourceRequest;
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::reason::{Failure, ReasonCode};
+
+/// The lifecycle step CloudFormation asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestType {
+    /// `Create`
+    Create,
+    /// `Update`
+    Update,
+    /// `Delete`
+    Delete,
+}
+
+impl RequestType {
+    /// The name CloudFormation uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "Create",
+            Self::Update => "Update",
+            Self::Delete => "Delete",
+        }
+    }
+}
+
+impl fmt::Display for RequestType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The fields needed to answer, read leniently so that even a request whose
+/// envelope is malformed gets its `FAILED` response.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Routing {
+    /// `ResponseURL`: a credential, never logged (see [`crate::ResponseUrl::redacted`]).
+    pub response_url: Option<String>,
+    /// `StackId`
+    pub stack_id: String,
+    /// `RequestId`
+    pub request_id: String,
+    /// `LogicalResourceId`
+    pub logical_resource_id: String,
+    /// `PhysicalResourceId`, absent on Create.
+    pub physical_resource_id: Option<String>,
+    /// `RequestType` as sent, possibly unknown.
+    pub request_type: String,
+    /// `ResourceType`, e.g. `Custom::KmsReady`.
+    pub resource_type: String,
+}
+
+impl fmt::Debug for Routing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Routing")
+            .field("response_url", &self.response_url.as_ref().map(|_| "<redacted>"))
+            .field("stack_id", &self.stack_id)
+            .field("request_id", &self.request_id)
+            .field("logical_resource_id", &self.logical_resource_id)
+            .field("physical_resource_id", &self.physical_resource_id)
+            .field("request_type", &self.request_type)
+            .finish()
+    }
+}
+
+impl Routing {
+    /// Reads the routing fields from a raw CloudFormation request; missing ones stay empty.
+    pub fn from_event(event: &Value) -> Self {
+        let text = |name: &str| event.get(name).and_then(Value::as_str).map(str::to_owned);
+        Self {
+            response_url: text("ResponseURL").filter(|url| !url.is_empty()),
+            stack_id: text("StackId").unwrap_or_default(),
+            request_id: text("RequestId").unwrap_or_default(),
+            logical_resource_id: text("LogicalResourceId").unwrap_or_default(),
+            physical_resource_id: text("PhysicalResourceId").filter(|id| !id.is_empty()),
+            request_type: text("RequestType").unwrap_or_default(),
+            resource_type: text("ResourceType").unwrap_or_default(),
+        }
+    }
+}
+
+/// A request whose envelope parsed: what to do and with which (still untyped) properties.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Envelope {
+    /// Create, Update or Delete.
+    pub request_type: RequestType,
+    /// `ResourceProperties`.
+    pub properties: Value,
+    /// `OldResourceProperties` (Update only).
+    pub old_properties: Option<Value>,
+}
+
+/// Parses the envelope with `aws_lambda_events`' CloudFormation types, before any
+/// typed property is looked at. A malformed envelope is `INVALID_PROPERTIES`.
+pub fn parse_envelope(event: &Value) -> Result<Envelope, Failure> {
+    let request: CloudFormationCustomResourceRequest =
+        serde_path_to_error::deserialize(event).map_err(|error| {
+            Failure::new(
+                ReasonCode::InvalidProperties,
+                format!("malformed CloudFormation request: {}", error.into_inner()),
+            )
+        })?;
+    Ok(match request {
+        CloudFormationCustomResourceRequest::Create(create) => Envelope {
+            request_type: RequestType::Create,
+            properties: create.resource_properties,
+            old_properties: None,
+        },
+        CloudFormationCustomResourceRequest::Update(update) => Envelope {
+            request_type: RequestType::Update,
+            properties: update.resource_properties,
+            old_properties: Some(update.old_resource_properties),
+        },
+        CloudFormationCustomResourceRequest::Delete(delete) => Envelope {
+            request_type: RequestType::Delete,
+            properties: delete.resource_properties,
+            old_properties: None,
+        },
+        _ => {
+            return Err(Failure::new(
+                ReasonCode::InvalidProperties,
+                "RequestType: not one of Create, Update, Delete",
+            ))
+        }
+    })
+}
+
+/// Returns the CloudFormation requests in a Lambda payload: the payload itself for a
+/// direct invocation, or each record's message for an SNS-backed custom resource.
+pub fn unwrap_payload(payload: Value) -> Result<Vec<Value>, Error> {
+    let Some(records) = payload.get("Records").and_then(Value::as_array) else {
+        return Ok(vec![payload]);
+    };
+    records
+        .iter()
+        .map(|record| {
+            let message = record
+                .get("Sns")
+                .and_then(|sns| sns.get("Message"))
+                .and_then(Value::as_str)
+                .ok_or_else(|| Error::InvalidEvent("a record without Sns.Message".into()))?;
+            serde_json::from_str(message).map_err(|error| {
+                Error::InvalidEvent(format!("Sns.Message is not JSON: {error}"))
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const CREATE: &str = include_str!("../fixtures/create.json");
+    const UPDATE: &str = include_str!("../fixtures/update.json");
+    const DELETE: &str = include_str!("../fixtures/delete.json");
+    const SNS: &str = include_str!("../fixtures/sns-create.json");
+
+    fn event(text: &str) -> Value {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn create_update_and_delete_envelopes_parse() {
+        let create = parse_envelope(&event(CREATE)).unwrap();
+        assert_eq!(create.request_type, RequestType::Create);
+        assert_eq!(create.properties["KeyId"], "alias/demo");
+        assert_eq!(create.old_properties, None);
+
+        let update = parse_envelope(&event(UPDATE)).unwrap();
+        assert_eq!(update.request_type, RequestType::Update);
+        assert_eq!(update.old_properties.unwrap()["KeyId"], "alias/old");
+
+        let delete = parse_envelope(&event(DELETE)).unwrap();
+        assert_eq!(delete.request_type, RequestType::Delete);
+    }
+
+    #[test]
+    fn routing_is_read_even_when_the_envelope_is_bad() {
+        let mut bad = event(UPDATE);
+        bad["RequestType"] = json!("Explode");
+        assert!(parse_envelope(&bad).is_err());
+        let routing = Routing::from_event(&bad);
+        assert_eq!(routing.request_type, "Explode");
+        assert_eq!(routing.physical_resource_id.as_deref(), Some("kms-ready-existing"));
+        assert!(routing.response_url.unwrap().starts_with("https://"));
+    }
+
+    #[test]
+    fn unknown_request_type_fails_with_invalid_properties() {
+        let mut bad = event(CREATE);
+        bad["RequestType"] = json!("Explode");
+        let failure = parse_envelope(&bad).unwrap_err();
+        assert_eq!(failure.code(), ReasonCode::InvalidProperties);
+        assert!(failure.message().contains("Explode"), "{failure}");
+    }
+
+    #[test]
+    fn routing_debug_never_shows_the_response_url() {
+        let routing = Routing::from_event(&event(CREATE));
+        let shown = format!("{routing:?}");
+        assert!(!shown.contains("Signature"), "{shown}");
+        assert!(shown.contains("<redacted>"));
+    }
+
+    #[test]
+    fn direct_payload_is_returned_as_is() {
+        let requests = unwrap_payload(event(CREATE)).unwrap();
+        assert_eq!(requests, vec![event(CREATE)]);
+    }
+
+    #[test]
+    fn sns_record_message_is_unwrapped() {
+        let requests = unwrap_payload(event(SNS)).unwrap();
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0]["RequestType"], "Create");
+        assert_eq!(requests[0]["ResourceProperties"]["KeyId"], "alias/demo");
+    }
+
+    #[test]
+    fn sns_record_without_json_message_is_an_invalid_event() {
+        let payload = json!({"Records": [{"Sns": {"Message": "not json"}}]});
+        assert!(matches!(unwrap_payload(payload), Err(Error::InvalidEvent(_))));
+    }
+}

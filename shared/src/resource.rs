@@ -1,0 +1,43 @@
+//! The lifecycle trait each function implements.
+
+use std::future::Future;
+
+use crate::context::RequestContext;
+use crate::properties::ResourceProperties;
+use crate::reason::Failure;
+use crate::response::Outcome;
+
+/// A custom resource type: typed properties and the three lifecycle handlers.
+///
+/// Handlers return the PhysicalResourceId and `Data` in an [`Outcome`], or a coded
+/// [`Failure`]. The runner parses the properties first (bad ones never reach
+/// `create`/`update`), enforces the deadline, catches panics and sends the response.
+pub trait CustomResource: Send + Sync + 'static {
+    /// The resource's properties.
+    type Properties: ResourceProperties;
+
+    /// Creates (or adopts) the resource. [`RequestContext::new_physical_id`] gives a stable id.
+    fn create(
+        &self,
+        context: &RequestContext,
+        properties: Self::Properties,
+    ) -> impl Future<Output = Result<Outcome, Failure>> + Send;
+
+    /// Brings the resource to `properties`. `old` is `None` when the old properties do
+    /// not parse (e.g. they belonged to a Create that failed on them). Returning another
+    /// physical id than [`RequestContext::physical_resource_id`] means replacement.
+    fn update(
+        &self,
+        context: &RequestContext,
+        properties: Self::Properties,
+        old: Option<Self::Properties>,
+    ) -> impl Future<Output = Result<Outcome, Failure>> + Send;
+
+    /// Removes what this resource owns. `properties` is `None` when they do not parse:
+    /// Delete then does only what needs no properties, and should succeed.
+    fn delete(
+        &self,
+        context: &RequestContext,
+        properties: Option<Self::Properties>,
+    ) -> impl Future<Output = Result<Outcome, Failure>> + Send;
+}

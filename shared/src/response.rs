@@ -1,0 +1,210 @@
+//! The response body CloudFormation reads: status, reason, ids and `Data`, within 4096 bytes.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_lambda_events::event::cloudformation::{
+    CloudFormationCustomResourceResponse, CloudFormationCustomResourceResponseStatus,
+};
+
+use crate::error::Error;
+use crate::reason::{sanitize_reason, shorten, Failure, ReasonCode};
+use crate::request::Routing;
+
+/// CloudFormation's limit on the response body.
+pub const MAX_RESPONSE_BYTES: usize = 4096;
+
+/// CloudFormation's limit on a PhysicalResourceId.
+pub const MAX_PHYSICAL_ID_BYTES: usize = 1024;
+
+/// What a successful handler returns: the physical id and the `Data` attributes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// The PhysicalResourceId to report.
+    pub physical_resource_id: String,
+    /// `Fn::GetAtt` attributes.
+    pub data: BTreeMap<String, String>,
+    /// Short human summary sent as the `Reason` of a `SUCCESS`.
+    pub summary: Option<String>,
+    /// Hide `Data` from `Fn::GetAtt` output in the console.
+    pub no_echo: bool,
+}
+
+impl Outcome {
+    /// An outcome with this physical id and no data.
+    pub fn new(physical_resource_id: impl Into<String>) -> Self {
+        Self {
+            physical_resource_id: physical_resource_id.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Adds a `Data` attribute.
+    pub fn with_data(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.data.insert(key.into(), value.into());
+        self
+    }
+
+    /// Sets the `Reason` text of the `SUCCESS` response.
+    pub fn with_summary(mut self, summary: impl Into<String>) -> Self {
+        self.summary = Some(summary.into());
+        self
+    }
+}
+
+/// The answer to one request, before serialization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    /// `SUCCESS` (`Ok`) or `FAILED` (`Err`).
+    pub result: Result<Outcome, Failure>,
+    /// The id reported when the result is a failure.
+    pub fallback_physical_id: String,
+}
+
+impl Answer {
+    /// The reason code, for logs; `None` on success.
+    pub fn reason_code(&self) -> Option<ReasonCode> {
+        self.result.as_ref().err().map(Failure::code)
+    }
+}
+
+/// Serializes the response for `routing`, shortening the reason (keeping the code and
+/// the start of the message) so the body fits in [`MAX_RESPONSE_BYTES`].
+pub fn response_body(routing: &Routing, answer: &Answer) -> Result<Vec<u8>, Error> {
+    let mut response = CloudFormationCustomResourceResponse::default();
+    response.stack_id = routing.stack_id.clone();
+    response.request_id = routing.request_id.clone();
+    response.logical_resource_id = routing.logical_resource_id.clone();
+    let reason = match &answer.result {
+        Ok(outcome) => {
+            response.status = CloudFormationCustomResourceResponseStatus::Success;
+            response.physical_resource_id = outcome.physical_resource_id.clone();
+            response.no_echo = outcome.no_echo;
+            response.data = outcome.data.clone().into_iter().collect::<HashMap<_, _>>();
+            outcome.summary.clone().unwrap_or_else(|| "OK".to_owned())
+        }
+        Err(failure) => {
+            response.status = CloudFormationCustomResourceResponseStatus::Failed;
+            response.physical_resource_id = answer.fallback_physical_id.clone();
+            failure.to_string()
+        }
+    };
+    let reason = sanitize_reason(&reason);
+    response.reason = Some(reason.clone());
+    let body = serde_json::to_vec(&response)?;
+    if body.len() <= MAX_RESPONSE_BYTES {
+        return Ok(body);
+    }
+    // JSON escaping can make the reason longer on the wire than in memory:
+    // binary-search the longest prefix that fits.
+    let (mut fits, mut too_long) = (None, reason.len());
+    let mut low = 0;
+    while low < too_long {
+        let mid = (low + too_long) / 2;
+        response.reason = Some(shorten(&reason, mid));
+        let body = serde_json::to_vec(&response)?;
+        if body.len() <= MAX_RESPONSE_BYTES {
+            fits = Some(body);
+            low = mid + 1;
+        } else {
+            too_long = mid;
+        }
+    }
+    if let Some(body) = fits {
+        return Ok(body);
+    }
+    // Even an empty reason does not fit: Data or the ids are too large. Say so honestly.
+    let too_large = Answer {
+        result: Err(Failure::new(
+            ReasonCode::Internal,
+            "the response (Data or ids) exceeds CloudFormation's 4096-byte limit",
+        )),
+        fallback_physical_id: shorten(&answer.fallback_physical_id, 256),
+    };
+    let mut slim = routing.clone();
+    slim.stack_id = shorten(&slim.stack_id, 512);
+    slim.logical_resource_id = shorten(&slim.logical_resource_id, 256);
+    slim.request_id = shorten(&slim.request_id, 256);
+    response_body(&slim, &too_large)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn routing() -> Routing {
+        Routing {
+            response_url: Some("https://x.s3.amazonaws.com/p?sig=1".into()),
+            stack_id: "arn:aws:cloudformation:us-east-1:123456789012:stack/demo/1".into(),
+            request_id: "req-1".into(),
+            logical_resource_id: "KeyReady".into(),
+            physical_resource_id: None,
+            request_type: "Create".into(),
+            resource_type: "Custom::KmsReady".into(),
+        }
+    }
+
+    fn parse(body: &[u8]) -> Value {
+        serde_json::from_slice(body).unwrap()
+    }
+
+    #[test]
+    fn success_carries_ids_and_data() {
+        let answer = Answer {
+            result: Ok(Outcome::new("phys-1").with_data("KeyArn", "arn:k").with_summary("key is Enabled")),
+            fallback_physical_id: "unused".into(),
+        };
+        let body = parse(&response_body(&routing(), &answer).unwrap());
+        assert_eq!(body["Status"], "SUCCESS");
+        assert_eq!(body["PhysicalResourceId"], "phys-1");
+        assert_eq!(body["StackId"], "arn:aws:cloudformation:us-east-1:123456789012:stack/demo/1");
+        assert_eq!(body["RequestId"], "req-1");
+        assert_eq!(body["LogicalResourceId"], "KeyReady");
+        assert_eq!(body["Data"]["KeyArn"], "arn:k");
+        assert_eq!(body["Reason"], "key is Enabled");
+        assert_eq!(body["NoEcho"], false);
+    }
+
+    #[test]
+    fn failure_uses_the_fallback_id_and_the_coded_reason() {
+        let answer = Answer {
+            result: Err(Failure::new(ReasonCode::NotActive, "key is Disabled\nsee console")),
+            fallback_physical_id: "KeyReady-abc".into(),
+        };
+        let body = parse(&response_body(&routing(), &answer).unwrap());
+        assert_eq!(body["Status"], "FAILED");
+        assert_eq!(body["PhysicalResourceId"], "KeyReady-abc");
+        assert_eq!(body["Reason"], "[NOT_ACTIVE] key is Disabled see console");
+        assert_eq!(body["Data"], serde_json::json!({}));
+    }
+
+    #[test]
+    fn long_reasons_are_shortened_to_fit_keeping_the_code() {
+        for filler in ["x", "\"", "é", "\u{1}"] {
+            let answer = Answer {
+                result: Err(Failure::new(ReasonCode::ServiceError, filler.repeat(10_000))),
+                fallback_physical_id: "id".into(),
+            };
+            let bytes = response_body(&routing(), &answer).unwrap();
+            assert!(bytes.len() <= MAX_RESPONSE_BYTES, "{filler}: {}", bytes.len());
+            assert!(bytes.len() > MAX_RESPONSE_BYTES - 64, "{filler}: wasted space {}", bytes.len());
+            let reason = parse(&bytes)["Reason"].as_str().unwrap().to_owned();
+            assert!(reason.starts_with("[SERVICE_ERROR] "), "{reason}");
+            assert!(reason.ends_with("..."));
+        }
+    }
+
+    #[test]
+    fn oversized_data_becomes_an_honest_internal_failure() {
+        let answer = Answer {
+            result: Ok(Outcome::new("id").with_data("Big", "y".repeat(5000))),
+            fallback_physical_id: "fallback".into(),
+        };
+        let bytes = response_body(&routing(), &answer).unwrap();
+        assert!(bytes.len() <= MAX_RESPONSE_BYTES);
+        let body = parse(&bytes);
+        assert_eq!(body["Status"], "FAILED");
+        assert!(body["Reason"].as_str().unwrap().starts_with("[INTERNAL] "));
+        assert_eq!(body["PhysicalResourceId"], "fallback");
+    }
+}

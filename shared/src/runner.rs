@@ -1,0 +1,243 @@
+//! The lifecycle runner: one request in, exactly one response out.
+
+use std::any::Any;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::Value;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::context::{new_physical_id, RequestContext};
+use crate::delivery::{Delivery, DeliveryPolicy};
+use crate::error::Error;
+use crate::properties::parse_properties;
+use crate::reason::{Failure, ReasonCode};
+use crate::request::{parse_envelope, unwrap_payload, Envelope, RequestType, Routing};
+use crate::resource::CustomResource;
+use crate::response::{response_body, Answer, Outcome, MAX_PHYSICAL_ID_BYTES};
+use crate::response_url::{AllowList, ResponseUrl};
+
+/// The most time kept back from the handler for sending the response.
+const MAX_SAFETY_MARGIN: Duration = Duration::from_secs(5);
+
+/// Time kept for the response PUT after the handler's deadline:
+/// at most [`MAX_SAFETY_MARGIN`], and a fifth of the time left for short deadlines.
+pub fn safety_margin(time_left: Duration) -> Duration {
+    (time_left / 5).min(MAX_SAFETY_MARGIN)
+}
+
+/// Serves Lambda invocations for `resource` until the runtime stops.
+pub async fn run<R: CustomResource>(resource: R) -> Result<(), lambda_runtime::Error> {
+    let runner = Arc::new(Runner::new(resource));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let runner = Arc::clone(&runner);
+        async move { runner.handle(event).await }
+    }))
+    .await
+}
+
+/// Parses, dispatches and answers requests for one resource type.
+pub struct Runner<R> {
+    resource: Arc<R>,
+    delivery: Delivery,
+    allow_list: AllowList,
+}
+
+impl<R: CustomResource> Runner<R> {
+    /// A runner with the default delivery policy and the allow-list from the environment.
+    pub fn new(resource: R) -> Self {
+        Self::with_settings(resource, Delivery::new(DeliveryPolicy::default()), AllowList::from_env())
+    }
+
+    /// A runner with explicit delivery and allow-list (tests).
+    pub fn with_settings(resource: R, delivery: Delivery, allow_list: AllowList) -> Self {
+        Self { resource: Arc::new(resource), delivery, allow_list }
+    }
+
+    /// Handles one Lambda invocation; returns the response bodies sent (for `cargo lambda invoke`).
+    ///
+    /// An `Err` goes back to Lambda: only when the event cannot be answered or the
+    /// response could not be delivered.
+    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
+        let hard_deadline = instant_from_epoch_ms(event.context.deadline);
+        let requests = unwrap_payload(event.payload).inspect_err(|error| {
+            tracing::error!(error = %error, "the event is not a CloudFormation request; no response can be sent");
+        })?;
+        let mut sent = Vec::with_capacity(requests.len());
+        for request in requests {
+            sent.push(self.answer(request, hard_deadline).await?);
+        }
+        Ok(if sent.len() == 1 { sent.remove(0) } else { Value::Array(sent) })
+    }
+
+    /// Answers one CloudFormation request before `hard_deadline` (the Lambda deadline).
+    pub async fn answer(&self, request: Value, hard_deadline: Instant) -> Result<Value, Error> {
+        let started = Instant::now();
+        let routing = Routing::from_event(&request);
+        let span = tracing::info_span!(
+            "request",
+            request_id = %routing.request_id,
+            stack_id = %routing.stack_id,
+            logical_resource_id = %routing.logical_resource_id,
+            request_type = %routing.request_type,
+            resource_type = %routing.resource_type,
+        );
+        async {
+            let url = self.response_url(&routing)?;
+            let margin = safety_margin(hard_deadline.saturating_duration_since(started));
+            let answer = self.execute(&request, &routing, hard_deadline - margin).await;
+            let body = response_body(&routing, &answer)?;
+            let status = if answer.result.is_ok() { "SUCCESS" } else { "FAILED" };
+            let reason_code = answer.reason_code().map(ReasonCode::as_str).unwrap_or("");
+            let reason = answer.result.as_ref().err().map(ToString::to_string).unwrap_or_default();
+            // Leave a little time to report to Lambda after the last PUT.
+            let put_deadline = hard_deadline.checked_sub(Duration::from_millis(100)).unwrap_or(hard_deadline);
+            match self.delivery.put(&url, body.clone(), put_deadline).await {
+                Ok(attempts) => {
+                    tracing::info!(
+                        outcome = status,
+                        reason_code,
+                        reason = %reason,
+                        duration_ms = started.elapsed().as_millis() as u64,
+                        attempts,
+                        url = %url,
+                        "response delivered"
+                    );
+                    Ok(serde_json::from_slice(&body)?)
+                }
+                Err(error) => {
+                    tracing::error!(
+                        outcome = status,
+                        reason_code,
+                        duration_ms = started.elapsed().as_millis() as u64,
+                        error = %error,
+                        "response not delivered"
+                    );
+                    Err(error)
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    fn response_url(&self, routing: &Routing) -> Result<ResponseUrl, Error> {
+        let Some(raw) = routing.response_url.as_deref() else {
+            let error = Error::UnusableResponseUrl("the request has no ResponseURL".into());
+            tracing::error!(error = %error, "no response can be sent");
+            return Err(error);
+        };
+        ResponseUrl::parse(raw, &self.allow_list).inspect_err(|error| {
+            tracing::error!(error = %error, "no response can be sent");
+        })
+    }
+
+    /// Runs the handler under `work_deadline` and the panic guard.
+    async fn execute(&self, request: &Value, routing: &Routing, work_deadline: Instant) -> Answer {
+        let envelope = match parse_envelope(request) {
+            Ok(envelope) => envelope,
+            Err(failure) => {
+                return Answer {
+                    result: Err(failure),
+                    fallback_physical_id: routing
+                        .physical_resource_id
+                        .clone()
+                        .unwrap_or_else(|| new_physical_id(routing)),
+                }
+            }
+        };
+        let request_type = envelope.request_type;
+        let context = RequestContext::new(request_type, routing.clone(), work_deadline);
+        let fallback_physical_id = match (request_type, &routing.physical_resource_id) {
+            (RequestType::Create, _) | (_, None) => context.new_physical_id(),
+            (_, Some(id)) => id.clone(),
+        };
+        let resource = Arc::clone(&self.resource);
+        let task_context = context.clone();
+        let mut task = tokio::spawn(
+            async move { dispatch(resource.as_ref(), &task_context, envelope).await }
+                .instrument(tracing::Span::current()),
+        );
+        let result = match tokio::time::timeout_at(work_deadline, &mut task).await {
+            Ok(Ok(result)) => result.and_then(check_outcome),
+            Ok(Err(join_error)) if join_error.is_panic() => {
+                let message = panic_message(join_error.into_panic());
+                tracing::error!(panic = %message, "the handler panicked");
+                Err(Failure::new(ReasonCode::Internal, format!("the handler panicked: {message}")))
+            }
+            Ok(Err(_)) => Err(Failure::new(ReasonCode::Internal, "the handler was cancelled")),
+            Err(_) => {
+                task.abort();
+                Err(Failure::new(
+                    ReasonCode::Timeout,
+                    format!(
+                        "the Lambda deadline (less a safety margin) arrived before {request_type} finished; {}",
+                        context.progress().describe()
+                    ),
+                ))
+            }
+        };
+        Answer { result, fallback_physical_id }
+    }
+}
+
+async fn dispatch<R: CustomResource>(
+    resource: &R,
+    context: &RequestContext,
+    envelope: Envelope,
+) -> Result<Outcome, Failure> {
+    match envelope.request_type {
+        RequestType::Create => {
+            let properties = parse_properties(&envelope.properties)?;
+            resource.create(context, properties).await
+        }
+        RequestType::Update => {
+            let properties = parse_properties(&envelope.properties)?;
+            let old = envelope.old_properties.as_ref().and_then(|old| parse_properties(old).ok());
+            resource.update(context, properties, old).await
+        }
+        RequestType::Delete => {
+            let properties = match parse_properties(&envelope.properties) {
+                Ok(properties) => Some(properties),
+                Err(failure) => {
+                    tracing::warn!(
+                        reason = %failure,
+                        "Delete goes on without properties: they do not parse (most likely the Create failed on them)"
+                    );
+                    None
+                }
+            };
+            resource.delete(context, properties).await
+        }
+    }
+}
+
+fn check_outcome(outcome: Outcome) -> Result<Outcome, Failure> {
+    let length = outcome.physical_resource_id.len();
+    if length == 0 || length > MAX_PHYSICAL_ID_BYTES {
+        return Err(Failure::new(
+            ReasonCode::Internal,
+            format!("the handler returned a PhysicalResourceId of {length} bytes (1 to {MAX_PHYSICAL_ID_BYTES} allowed)"),
+        ));
+    }
+    Ok(outcome)
+}
+
+fn panic_message(payload: Box<dyn Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-text panic payload".to_owned())
+}
+
+/// Converts Lambda's deadline (ms since the epoch) to a monotonic instant.
+fn instant_from_epoch_ms(deadline_ms: u64) -> Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default();
+    Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+}
