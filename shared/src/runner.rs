@@ -241,3 +241,7 @@ fn instant_from_epoch_ms(deadline_ms: u64) -> Instant {
         .unwrap_or_default();
     Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
 }
+
+#[cfg(test)]
+#[path = "runner_tests.rs"]
+mod tests;
