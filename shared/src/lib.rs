@@ -42,3 +42,5 @@ pub use response::{response_body, Answer, Outcome, MAX_PHYSICAL_ID_BYTES, MAX_RE
 pub use response_url::{AllowList, ResponseUrl, ALLOWED_HOSTS_ENV};
 pub use retry::{retry, Backoff, RetryPolicy};
 pub use runner::{run, Runner};
+/// The error `run` returns when the Lambda runtime itself fails.
+pub use lambda_runtime::Error as RuntimeError;

@@ -87,7 +87,8 @@ where
         tracing::debug!(step = what, attempt = failures, reason_code = %failure.code(), "retrying");
         if let Some(limit) = wait_limit.filter(|limit| *limit <= deadline) {
             if now >= limit {
-                return Err(failure.permanent());
+                let waited = (now - started).as_secs_f64();
+                return Err(failure.permanent().context(format!("gave up after {waited:.0} s {what}")));
             }
             // Sleep at most to the limit, then make one last attempt there.
             tokio::time::sleep(delay.min(limit - now)).await;
@@ -168,6 +169,7 @@ mod tests {
         let failure = result.unwrap_err();
         assert_eq!(failure.code(), ReasonCode::Throttled);
         assert!(!failure.is_retryable());
+        assert_eq!(failure.message(), "gave up after 10 s testing: slow down");
         assert_eq!(started.elapsed(), Duration::from_secs(10));
         assert!(calls.load(Ordering::SeqCst) >= 4);
     }

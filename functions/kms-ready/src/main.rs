@@ -1,1 +1,11 @@
-fn main(){}
+//! `Custom::KmsReady` Lambda entry point.
+
+use cfn_custom_resource::{init_logging, load_aws_config, run, RuntimeError};
+use kms_ready::KmsReady;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), RuntimeError> {
+    init_logging();
+    let config = load_aws_config().await;
+    run(KmsReady::new(aws_sdk_kms::Client::new(&config))).await
+}
