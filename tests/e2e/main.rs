@@ -1,1 +1,9 @@
+//! End-to-end tests: the real function binaries, served events through the Lambda
+//! Runtime API, talking to moto on loopback, answering a loopback ResponseURL.
+//!
+//! One test binary; the moving parts are in the `harness` library (`src/`). Run through `make test`,
+//! which builds the debug binaries and the shipped-profile ones first.
 
+mod kms_ready;
+mod protocol;
+mod shipped_profile;

@@ -1,0 +1,231 @@
+//! `Custom::KmsReady` end to end: the debug binary against moto's KMS.
+
+use std::time::Duration;
+
+use aws_sdk_kms::Client;
+use cfn_custom_resource::testing::ResponseServer;
+use harness::{Binary, Function, Moto, Stack};
+use serde_json::json;
+use tokio::time::Instant;
+
+const BINARY: Binary = Binary::Debug("kms-ready");
+
+/// A started kms-ready, its ResponseURL server, and a KMS client on moto for set-up.
+pub struct World {
+    pub function: Function,
+    pub responses: ResponseServer,
+    pub kms: Client,
+}
+
+impl World {
+    pub async fn start(binary: Binary, extra_env: &[(&str, String)]) -> Self {
+        let moto = Moto::shared();
+        let responses = ResponseServer::start(vec![]).await;
+        let mut env = vec![("CR_ALLOWED_RESPONSE_HOSTS", responses.addr().to_string())];
+        env.extend(extra_env.iter().cloned());
+        let function = Function::start(binary, moto, &env).await;
+        let kms = Client::new(&moto.sdk_config().await);
+        Self { function, responses, kms }
+    }
+
+    pub fn stack(&self, name: &str) -> Stack<'_> {
+        Stack::new(&self.function, &self.responses, name, "Custom::KmsReady", "KeyReady")
+    }
+
+    /// A new Enabled key (optionally with a key policy); returns (key id, ARN).
+    pub async fn key(&self, policy: Option<String>) -> (String, String) {
+        let metadata = self
+            .kms
+            .create_key()
+            .description("e2e")
+            .set_policy(policy)
+            .send()
+            .await
+            .expect("moto CreateKey")
+            .key_metadata
+            .expect("metadata");
+        (metadata.key_id, metadata.arn.expect("arn"))
+    }
+
+    pub async fn alias(&self, name: &str, key_id: &str) {
+        self.kms.create_alias().alias_name(name).target_key_id(key_id).send().await.expect("moto CreateAlias");
+    }
+
+    pub async fn state(&self, key_id: &str) -> String {
+        let metadata = self.kms.describe_key().key_id(key_id).send().await.unwrap().key_metadata.unwrap();
+        metadata.key_state.unwrap().as_str().to_owned()
+    }
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos())
+}
+
+#[tokio::test]
+async fn an_enabled_key_goes_through_create_update_and_delete() {
+    let world = World::start(BINARY, &[]).await;
+    let (key_id, arn) = world.key(None).await;
+    let mut stack = world.stack("lifecycle");
+
+    let created = stack.create(json!({"KeyId": key_id})).await;
+    created.assert_success();
+    assert_eq!(created.puts.len(), 1, "exactly one response");
+    assert_eq!(created.data("KeyArn"), Some(arn.as_str()));
+    assert_eq!(created.data("KeyId"), Some(key_id.as_str()));
+    assert_eq!(created.data("KeyState"), Some("Enabled"));
+    assert!(created.physical_id().starts_with("lifecycle-KeyReady-"), "{}", created.physical_id());
+    let id = created.physical_id().to_owned();
+
+    let updated = stack.update(json!({"KeyId": arn, "MaxWaitSeconds": "60"})).await;
+    updated.assert_success();
+    assert_eq!(updated.physical_id(), id, "an Update keeps the PhysicalResourceId");
+
+    let deleted = stack.delete().await;
+    deleted.assert_success();
+    assert_eq!(deleted.physical_id(), id);
+    assert_eq!(world.state(&key_id).await, "Enabled", "Delete leaves the key alone");
+}
+
+#[tokio::test]
+async fn alias_names_and_alias_arns_resolve_to_the_key() {
+    let world = World::start(BINARY, &[]).await;
+    let (key_id, arn) = world.key(None).await;
+    let alias = format!("alias/{}", unique("e2e"));
+    world.alias(&alias, &key_id).await;
+    let alias_arn = format!("arn:aws:kms:us-east-1:123456789012:{alias}");
+    for key in [alias.clone(), alias_arn] {
+        let mut stack = world.stack("alias");
+        let created = stack.create(json!({"KeyId": key})).await;
+        created.assert_success();
+        assert_eq!(created.data("KeyArn"), Some(arn.as_str()), "{key}");
+    }
+}
+
+#[tokio::test]
+async fn a_disabled_key_fails_at_once_with_not_active() {
+    let world = World::start(BINARY, &[]).await;
+    let (key_id, _) = world.key(None).await;
+    world.kms.disable_key().key_id(&key_id).send().await.unwrap();
+    let mut stack = world.stack("disabled");
+    let started = Instant::now();
+    let created = stack.create(json!({"KeyId": key_id})).await;
+    created.assert_failed("NOT_ACTIVE");
+    assert!(created.reason().contains("is Disabled"), "{}", created.reason());
+    assert!(started.elapsed() < Duration::from_secs(5), "a terminal state is not waited on");
+    assert!(created.data("KeyArn").is_none());
+}
+
+#[tokio::test]
+async fn a_key_pending_deletion_fails_with_not_active() {
+    let world = World::start(BINARY, &[]).await;
+    let (key_id, _) = world.key(None).await;
+    world.kms.schedule_key_deletion().key_id(&key_id).pending_window_in_days(7).send().await.unwrap();
+    let created = world.stack("pending").create(json!({"KeyId": key_id})).await;
+    created.assert_failed("NOT_ACTIVE");
+    assert!(created.reason().contains("is PendingDeletion"), "{}", created.reason());
+}
+
+#[tokio::test]
+async fn a_missing_key_is_not_found_after_max_wait_seconds() {
+    let world = World::start(BINARY, &[]).await;
+    let started = Instant::now();
+    let created = world
+        .stack("missing")
+        .create(json!({"KeyId": "alias/does-not-exist", "MaxWaitSeconds": "2"}))
+        .await;
+    created.assert_failed("NOT_FOUND");
+    assert!(created.reason().contains("(kms:DescribeKey"), "{}", created.reason());
+    assert!(started.elapsed() >= Duration::from_secs(2), "not-yet-found is retried for MaxWaitSeconds");
+}
+
+#[tokio::test]
+async fn the_deadline_sends_timeout_before_lambda_gives_up() {
+    let world = World::start(BINARY, &[]).await;
+    let mut stack = world.stack("deadline");
+    stack.timeout = Duration::from_secs(5);
+    let started = Instant::now();
+    let created = stack.create(json!({"KeyId": "alias/never-created", "MaxWaitSeconds": 300})).await;
+    created.assert_failed("TIMEOUT");
+    assert!(created.reason().contains("waiting for key alias/never-created to be Enabled"), "{}", created.reason());
+    assert!(created.reason().contains("NOT_FOUND"), "the last error is quoted: {}", created.reason());
+    assert!(started.elapsed() < Duration::from_secs(5), "answered before the Lambda deadline");
+}
+
+#[tokio::test]
+async fn required_service_principals_are_checked_in_the_key_policy() {
+    let world = World::start(BINARY, &[]).await;
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Logs", "Effect": "Allow", "Principal": {"Service": "logs.us-east-1.amazonaws.com"},
+         "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"], "Resource": "*"}
+    ]});
+    let (key_id, _) = world.key(Some(policy.to_string())).await;
+    world
+        .stack("policy-ok")
+        .create(json!({"KeyId": key_id, "RequiredServicePrincipals": ["logs.us-east-1.amazonaws.com"]}))
+        .await
+        .assert_success();
+    let refused = world
+        .stack("policy-missing")
+        .create(json!({"KeyId": key_id, "RequiredServicePrincipals": ["logs.us-east-1.amazonaws.com", "config.amazonaws.com"]}))
+        .await;
+    refused.assert_failed("NOT_ACTIVE");
+    assert!(refused.reason().contains("does not let config.amazonaws.com use the key"), "{}", refused.reason());
+}
+
+#[tokio::test]
+async fn a_duplicate_delivery_gets_the_same_answer() {
+    let world = World::start(BINARY, &[]).await;
+    let (key_id, _) = world.key(None).await;
+    let mut stack = world.stack("duplicate");
+    let event = stack.request("Create", &json!({"KeyId": key_id}), None);
+    let first = stack.send(&event).await;
+    let second = stack.send(&event).await;
+    first.assert_success();
+    assert_eq!(second.puts.len(), 2, "each delivery answers once (the server saw both)");
+    assert_eq!(second.puts[0], second.puts[1], "the redelivered request gets the same body");
+}
+
+#[tokio::test]
+async fn delete_after_a_failed_create_succeeds_with_the_failed_id() {
+    let world = World::start(BINARY, &[]).await;
+    let (key_id, _) = world.key(None).await;
+    world.kms.disable_key().key_id(&key_id).send().await.unwrap();
+    let mut stack = world.stack("failed-create");
+    let created = stack.create(json!({"KeyId": key_id})).await;
+    created.assert_failed("NOT_ACTIVE");
+    let failed_id = created.physical_id().to_owned();
+    assert!(!failed_id.is_empty());
+    let deleted = stack.delete().await;
+    deleted.assert_success();
+    assert_eq!(deleted.physical_id(), failed_id);
+    assert_eq!(world.state(&key_id).await, "Disabled", "Delete touched nothing");
+}
+
+#[tokio::test]
+async fn a_failed_update_rolls_back_to_the_old_key() {
+    let world = World::start(BINARY, &[]).await;
+    let (good, _) = world.key(None).await;
+    let (bad, _) = world.key(None).await;
+    world.kms.disable_key().key_id(&bad).send().await.unwrap();
+    let mut stack = world.stack("rollback");
+    let created = stack.create(json!({"KeyId": good})).await;
+    created.assert_success();
+    let (failed, rollback) = stack.update_then_roll_back(json!({"KeyId": bad})).await;
+    failed.assert_failed("NOT_ACTIVE");
+    assert_eq!(failed.physical_id(), created.physical_id(), "a failed Update reports the existing id");
+    rollback.assert_success();
+    assert_eq!(rollback.physical_id(), created.physical_id());
+    stack.delete().await.assert_success();
+}
+
+#[tokio::test]
+async fn an_sns_wrapped_request_is_answered_like_a_direct_one() {
+    let world = World::start(BINARY, &[]).await;
+    let (key_id, arn) = world.key(None).await;
+    let mut stack = world.stack("sns");
+    let event = stack.request("Create", &json!({"KeyId": key_id}), None);
+    let created = stack.send_via_sns(&event).await;
+    created.assert_success();
+    assert_eq!(created.data("KeyArn"), Some(arn.as_str()));
+}

@@ -1,0 +1,219 @@
+//! CloudFormation's side of the protocol: requests, the loopback ResponseURL, and
+//! the lifecycle sequences a stack plays (create, update, delete, rollbacks, redelivery).
+
+use std::time::Duration;
+
+use cfn_custom_resource::testing::ResponseServer;
+use serde_json::{json, Value};
+
+use crate::function::Function;
+use crate::runtime_api::InvocationResult;
+
+/// The Lambda timeout used unless a test asks for another.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What CloudFormation received for one request.
+#[derive(Clone, Debug)]
+pub struct CfnResponse {
+    /// Every body PUT to the request's ResponseURL, in order (retries included).
+    pub puts: Vec<Value>,
+    /// What the function reported to the Lambda Runtime API.
+    pub lambda: InvocationResult,
+}
+
+impl CfnResponse {
+    /// The answer CloudFormation acts on: the last PUT. Panics when there was none.
+    pub fn body(&self) -> &Value {
+        self.puts.last().unwrap_or_else(|| panic!("no response was PUT; Lambda saw {:?}", self.lambda))
+    }
+
+    /// `SUCCESS` or `FAILED`.
+    pub fn status(&self) -> &str {
+        self.body()["Status"].as_str().unwrap_or_default()
+    }
+
+    /// The `Reason`.
+    pub fn reason(&self) -> &str {
+        self.body()["Reason"].as_str().unwrap_or_default()
+    }
+
+    /// The `PhysicalResourceId`.
+    pub fn physical_id(&self) -> &str {
+        self.body()["PhysicalResourceId"].as_str().unwrap_or_default()
+    }
+
+    /// A `Data` attribute.
+    pub fn data(&self, key: &str) -> Option<&str> {
+        self.body()["Data"][key].as_str()
+    }
+
+    /// Asserts `SUCCESS`, showing the reason otherwise.
+    pub fn assert_success(&self) -> &Self {
+        assert_eq!(self.status(), "SUCCESS", "reason: {}", self.reason());
+        self
+    }
+
+    /// Asserts `FAILED` with `[code]`.
+    pub fn assert_failed(&self, code: &str) -> &Self {
+        assert_eq!(self.status(), "FAILED", "body: {}", self.body());
+        assert!(self.reason().starts_with(&format!("[{code}] ")), "reason: {}", self.reason());
+        self
+    }
+}
+
+/// One custom resource in one stack, as CloudFormation sees it.
+pub struct Stack<'a> {
+    function: &'a Function,
+    responses: ResponseServer,
+    /// `StackId`
+    pub stack_id: String,
+    /// `LogicalResourceId`
+    pub logical_id: String,
+    /// `ResourceType`
+    pub resource_type: String,
+    /// The PhysicalResourceId CloudFormation currently holds.
+    pub physical_id: Option<String>,
+    /// The properties CloudFormation believes the resource has.
+    pub properties: Value,
+    /// The Lambda timeout for each invocation.
+    pub timeout: Duration,
+    sequence: u32,
+}
+
+impl<'a> Stack<'a> {
+    /// A stack named `name` with one resource `logical_id` of `resource_type`.
+    pub fn new(function: &'a Function, responses: &ResponseServer, name: &str, resource_type: &str, logical_id: &str) -> Self {
+        Self {
+            function,
+            responses: responses.clone(),
+            stack_id: format!("arn:aws:cloudformation:us-east-1:123456789012:stack/{name}/5b1c2d3e-0000-4000-8000-{:012x}", fastrand_id()),
+            logical_id: logical_id.to_owned(),
+            resource_type: resource_type.to_owned(),
+            physical_id: None,
+            properties: json!({}),
+            timeout: DEFAULT_TIMEOUT,
+            sequence: 0,
+        }
+    }
+
+    /// A request of `request_type` with a fresh RequestId and its own ResponseURL path.
+    pub fn request(&mut self, request_type: &str, properties: &Value, old_properties: Option<&Value>) -> Value {
+        self.sequence += 1;
+        let request_id = format!("{:08x}-cfn-{}-{}", fastrand_id() as u32, request_type.to_lowercase(), self.sequence);
+        let mut resource_properties = properties.clone();
+        resource_properties["ServiceToken"] = json!("arn:aws:lambda:us-east-1:123456789012:function:under-test");
+        let mut event = json!({
+            "RequestType": request_type,
+            "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:under-test",
+            "ResponseURL": self.responses.url(&format!("cfn-responses/{request_id}")),
+            "StackId": self.stack_id,
+            "RequestId": request_id,
+            "LogicalResourceId": self.logical_id,
+            "ResourceType": self.resource_type,
+            "ResourceProperties": resource_properties,
+        });
+        if let Some(id) = &self.physical_id {
+            if request_type != "Create" {
+                event["PhysicalResourceId"] = json!(id);
+            }
+        }
+        if let Some(old) = old_properties {
+            let mut old = old.clone();
+            old["ServiceToken"] = json!("arn:aws:lambda:us-east-1:123456789012:function:under-test");
+            event["OldResourceProperties"] = old;
+        }
+        event
+    }
+
+    /// Invokes the function with `event` and collects what reached its ResponseURL.
+    pub async fn send(&self, event: &Value) -> CfnResponse {
+        self.send_payload(event, event).await
+    }
+
+    /// Like [`Self::send`], with the request wrapped in an SNS notification.
+    pub async fn send_via_sns(&self, event: &Value) -> CfnResponse {
+        let payload = json!({"Records": [{
+            "EventSource": "aws:sns",
+            "EventVersion": "1.0",
+            "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:cfn-requests:1f2e3d4c",
+            "Sns": {
+                "Type": "Notification",
+                "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+                "TopicArn": "arn:aws:sns:us-east-1:123456789012:cfn-requests",
+                "Subject": "AWS CloudFormation custom resource request",
+                "Message": event.to_string(),
+                "Timestamp": "2026-11-23T12:00:00.000Z",
+                "SignatureVersion": "1",
+                "Signature": "EXAMPLE",
+                "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/cert.pem",
+                "UnsubscribeUrl": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
+                "MessageAttributes": {}
+            }
+        }]});
+        self.send_payload(&payload, event).await
+    }
+
+    async fn send_payload(&self, payload: &Value, event: &Value) -> CfnResponse {
+        let lambda = self.function.invoke(payload.clone(), self.timeout).await;
+        let path = format!("cfn-responses/{}", event["RequestId"].as_str().unwrap_or_default());
+        let puts = self
+            .responses
+            .requests_to(&path)
+            .iter()
+            .map(|put| {
+                assert_eq!(put.method, "PUT");
+                assert_eq!(put.content_type.as_deref(), Some(""), "CloudFormation's URL needs an empty Content-Type");
+                assert_eq!(put.content_length, Some(put.body.len()));
+                assert!(put.body.len() <= 4096, "response body over 4096 bytes");
+                serde_json::from_slice(&put.body).expect("response body is JSON")
+            })
+            .collect();
+        CfnResponse { puts, lambda }
+    }
+
+    /// Create with `properties`; CloudFormation keeps the reported id, even from a FAILED.
+    pub async fn create(&mut self, properties: Value) -> CfnResponse {
+        let event = self.request("Create", &properties, None);
+        let response = self.send(&event).await;
+        self.physical_id = Some(response.physical_id().to_owned());
+        self.properties = properties;
+        response
+    }
+
+    /// Update to `properties`; on SUCCESS CloudFormation keeps the new id and properties.
+    pub async fn update(&mut self, properties: Value) -> CfnResponse {
+        let old = self.properties.clone();
+        let event = self.request("Update", &properties, Some(&old));
+        let response = self.send(&event).await;
+        if response.status() == "SUCCESS" {
+            self.physical_id = Some(response.physical_id().to_owned());
+            self.properties = properties;
+        }
+        response
+    }
+
+    /// An Update that fails, then the rollback CloudFormation sends: an Update back to
+    /// the old properties (with the failed ones as `OldResourceProperties`).
+    pub async fn update_then_roll_back(&mut self, properties: Value) -> (CfnResponse, CfnResponse) {
+        let old = self.properties.clone();
+        let event = self.request("Update", &properties, Some(&old));
+        let failed = self.send(&event).await;
+        let rollback_event = self.request("Update", &old, Some(&properties));
+        let rollback = self.send(&rollback_event).await;
+        (failed, rollback)
+    }
+
+    /// Delete the resource CloudFormation holds.
+    pub async fn delete(&mut self) -> CfnResponse {
+        let properties = self.properties.clone();
+        let event = self.request("Delete", &properties, None);
+        self.send(&event).await
+    }
+}
+
+fn fastrand_id() -> u64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or_default();
+    (nanos ^ COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed).rotate_left(40)) & 0xffff_ffff_ffff
+}

@@ -1,0 +1,99 @@
+//! moto server on loopback, shared by every test of the process.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The Python launcher: serves moto on the given port and exits when its stdin closes,
+/// i.e. when the test process that started it ends, however it ends.
+const LAUNCHER: &str = r#"
+import os, sys, threading
+def watch_parent():
+    sys.stdin.read()
+    os._exit(0)
+threading.Thread(target=watch_parent, daemon=True).start()
+from moto.server import main
+main(["-H", "127.0.0.1", "-p", sys.argv[1]])
+"#;
+
+/// A running moto server.
+pub struct Moto {
+    /// `http://127.0.0.1:<port>`
+    pub endpoint: String,
+    _process: Child,
+}
+
+static MOTO: OnceLock<Moto> = OnceLock::new();
+
+/// The workspace root (where `Makefile` and `.venv` live).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
+fn python() -> PathBuf {
+    std::env::var_os("CR_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join(".venv/bin/python"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+impl Moto {
+    /// The process-wide moto server, started on first use.
+    pub fn shared() -> &'static Moto {
+        MOTO.get_or_init(Self::start)
+    }
+
+    fn start() -> Moto {
+        let python = python();
+        assert!(
+            python.exists(),
+            "{} is missing: run `make setup` (it creates the venv with moto[server])",
+            python.display()
+        );
+        let port = free_port();
+        let mut process = Command::new(&python)
+            .args(["-c", LAUNCHER, &port.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start moto server");
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = process.try_wait() {
+                let mut stderr = String::new();
+                if let Some(err) = process.stderr.take() {
+                    for line in BufReader::new(err).lines().map_while(Result::ok) {
+                        stderr.push_str(&line);
+                        stderr.push('\n');
+                    }
+                }
+                panic!("moto server exited with {status}:\n{stderr}");
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "moto server did not listen within 60 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // moto logs every request on stderr: drain it so the pipe never fills.
+        if let Some(stderr) = process.stderr.take() {
+            std::thread::spawn(move || for _ in BufReader::new(stderr).lines() {});
+        }
+        Moto { endpoint, _process: process }
+    }
+
+    /// SDK configuration for test set-up calls (create a key, disable it, ...).
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_kms::config::Credentials::new("testing", "testing", None, None, "e2e"))
+            .load()
+            .await
+    }
+}
