@@ -82,10 +82,10 @@ where
         SdkError::ServiceError(inner) => {
             let source = inner.err();
             let code = source.code().map(str::to_owned);
-            let message = source
-                .message()
-                .map(str::to_owned)
-                .unwrap_or_else(|| code.clone().unwrap_or_else(|| "the service refused the request".into()));
+            let message = source.message().map(str::to_owned).unwrap_or_else(|| {
+                code.clone()
+                    .unwrap_or_else(|| "the service refused the request".into())
+            });
             let status = call.http_status;
             call.error_code = code.clone();
             classify(code.as_deref(), status, &message, service, operation)
@@ -97,12 +97,18 @@ where
         .retryable(),
         SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => Failure::new(
             ReasonCode::ServiceError,
-            format!("could not reach the service: {}", DisplayErrorContext(error)),
+            format!(
+                "could not reach the service: {}",
+                DisplayErrorContext(error)
+            ),
         )
         .retryable(),
         _ => Failure::new(
             ReasonCode::Internal,
-            format!("could not build the request: {}", DisplayErrorContext(error)),
+            format!(
+                "could not build the request: {}",
+                DisplayErrorContext(error)
+            ),
         ),
     };
     failure.with_aws_call(call)
@@ -137,9 +143,16 @@ fn classify(
     } else if is(CONFLICT_CODES) {
         Failure::new(ReasonCode::Conflict, format!("{code_str}: {message}"))
     } else if is(INVALID_INPUT_CODES) {
-        Failure::new(ReasonCode::InvalidProperties, format!("{code_str}: {message}"))
+        Failure::new(
+            ReasonCode::InvalidProperties,
+            format!("{code_str}: {message}"),
+        )
     } else {
-        let shown = if code_str.is_empty() { "error" } else { code_str };
+        let shown = if code_str.is_empty() {
+            "error"
+        } else {
+            code_str
+        };
         Failure::new(ReasonCode::ServiceError, format!("{shown}: {message}"))
     }
 }
@@ -169,7 +182,12 @@ mod tests {
         let mut raw = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
         raw.headers_mut().insert("x-amzn-requestid", "rid-42");
         let meta = ErrorMetadata::builder().code(code).message(message).build();
-        SdkError::ServiceError(ServiceError::builder().source(FakeError(meta)).raw(raw).build())
+        SdkError::ServiceError(
+            ServiceError::builder()
+                .source(FakeError(meta))
+                .raw(raw)
+                .build(),
+        )
     }
 
     fn map(status: u16, code: &str) -> Failure {
@@ -178,7 +196,11 @@ mod tests {
 
     #[test]
     fn throttling_is_throttled_and_retryable() {
-        for code in ["ThrottlingException", "TooManyRequestsException", "Throttling"] {
+        for code in [
+            "ThrottlingException",
+            "TooManyRequestsException",
+            "Throttling",
+        ] {
             let f = map(400, code);
             assert_eq!(f.code(), ReasonCode::Throttled, "{code}");
             assert!(f.is_retryable());
@@ -214,13 +236,22 @@ mod tests {
 
     #[test]
     fn quotas_conflicts_and_validation_have_their_codes() {
-        assert_eq!(map(400, "LimitExceededException").code(), ReasonCode::LimitExceeded);
+        assert_eq!(
+            map(400, "LimitExceededException").code(),
+            ReasonCode::LimitExceeded
+        );
         assert_eq!(
             map(400, "MaxNumberOfConfigRulesExceededException").code(),
             ReasonCode::LimitExceeded
         );
-        assert_eq!(map(409, "ResourceConflictException").code(), ReasonCode::Conflict);
-        assert_eq!(map(400, "ValidationException").code(), ReasonCode::InvalidProperties);
+        assert_eq!(
+            map(409, "ResourceConflictException").code(),
+            ReasonCode::Conflict
+        );
+        assert_eq!(
+            map(400, "ValidationException").code(),
+            ReasonCode::InvalidProperties
+        );
     }
 
     #[test]
@@ -234,7 +265,10 @@ mod tests {
     fn the_reason_carries_the_aws_call_and_request_id() {
         let f = map(400, "NotFoundException");
         assert_eq!(f.aws_error_code(), Some("NotFoundException"));
-        assert_eq!(f.to_string(), "[NOT_FOUND] msg (kms:DescribeKey, AWS request id rid-42)");
+        assert_eq!(
+            f.to_string(),
+            "[NOT_FOUND] msg (kms:DescribeKey, AWS request id rid-42)"
+        );
         assert_eq!(f.aws_call().unwrap().http_status, Some(400));
     }
 }

@@ -29,7 +29,11 @@ pub struct Progress {
 impl Progress {
     /// `done: a; b. pending: c` (or `nothing pending`).
     pub fn describe(&self) -> String {
-        let done = if self.done.is_empty() { "nothing".to_owned() } else { self.done.join("; ") };
+        let done = if self.done.is_empty() {
+            "nothing".to_owned()
+        } else {
+            self.done.join("; ")
+        };
         let pending = self.pending.as_deref().unwrap_or("nothing");
         format!("done: {done}; pending: {pending}")
     }
@@ -105,7 +109,10 @@ impl RequestContext {
     pub fn step(&self, step: impl Into<String>) {
         let step = step.into();
         tracing::info!(step = %step, "step");
-        let mut progress = self.progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut progress = self
+            .progress
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(previous) = progress.pending.take() {
             progress.done.push(previous);
         }
@@ -114,7 +121,10 @@ impl RequestContext {
 
     /// Marks the step under way as finished.
     pub fn step_done(&self) {
-        let mut progress = self.progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut progress = self
+            .progress
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(previous) = progress.pending.take() {
             progress.done.push(previous);
         }
@@ -122,7 +132,10 @@ impl RequestContext {
 
     /// A snapshot of the progress so far.
     pub fn progress(&self) -> Progress {
-        self.progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.progress
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 }
 
@@ -177,8 +190,14 @@ mod tests {
         assert_eq!(ctx.progress().describe(), "done: nothing; pending: nothing");
         ctx.step("describe key");
         ctx.step("check policy");
-        assert_eq!(ctx.progress().describe(), "done: describe key; pending: check policy");
+        assert_eq!(
+            ctx.progress().describe(),
+            "done: describe key; pending: check policy"
+        );
         ctx.step_done();
-        assert_eq!(ctx.progress().describe(), "done: describe key; check policy; pending: nothing");
+        assert_eq!(
+            ctx.progress().describe(),
+            "done: describe key; check policy; pending: nothing"
+        );
     }
 }

@@ -51,7 +51,12 @@ impl Delivery {
 
     /// PUTs `body` to `url` with an empty `Content-Type` and an explicit `Content-Length`,
     /// retrying network errors and 5xx until `hard_deadline`. Returns the number of attempts.
-    pub async fn put(&self, url: &ResponseUrl, body: Vec<u8>, hard_deadline: Instant) -> Result<u32, Error> {
+    pub async fn put(
+        &self,
+        url: &ResponseUrl,
+        body: Vec<u8>,
+        hard_deadline: Instant,
+    ) -> Result<u32, Error> {
         let mut last_error = String::from("no attempt fitted before the deadline");
         let mut attempts = 0;
         while attempts < self.policy.max_attempts {
@@ -115,7 +120,11 @@ mod tests {
 
     fn url_for(server: &ResponseServer) -> ResponseUrl {
         let raw = format!("http://{}/bucket/key?X-Amz-Signature=secret", server.addr());
-        ResponseUrl::parse(&raw, &AllowList::with_extra_hosts(&server.addr().to_string())).unwrap()
+        ResponseUrl::parse(
+            &raw,
+            &AllowList::with_extra_hosts(&server.addr().to_string()),
+        )
+        .unwrap()
     }
 
     fn in_a_minute() -> Instant {
@@ -126,11 +135,21 @@ mod tests {
     async fn put_sends_empty_content_type_and_exact_content_length() {
         let server = ResponseServer::start(vec![]).await;
         let delivery = Delivery::new(fast_policy());
-        let attempts = delivery.put(&url_for(&server), b"{\"a\":1}".to_vec(), in_a_minute()).await.unwrap();
+        let attempts = delivery
+            .put(&url_for(&server), b"{\"a\":1}".to_vec(), in_a_minute())
+            .await
+            .unwrap();
         assert_eq!(attempts, 1);
         let puts = server.requests();
         assert_eq!(puts.len(), 1);
-        let Recorded { method, path_and_query, content_type, content_length, body } = &puts[0];
+        let Recorded {
+            method,
+            path_and_query,
+            content_type,
+            content_length,
+            body,
+            ..
+        } = &puts[0];
         assert_eq!(method, "PUT");
         assert_eq!(path_and_query, "/bucket/key?X-Amz-Signature=secret");
         assert_eq!(content_type.as_deref(), Some(""));
@@ -156,7 +175,10 @@ mod tests {
             .put(&url_for(&server), b"{}".to_vec(), in_a_minute())
             .await
             .unwrap_err();
-        assert!(matches!(error, Error::ResponseRefused { status: 403, .. }), "{error}");
+        assert!(
+            matches!(error, Error::ResponseRefused { status: 403, .. }),
+            "{error}"
+        );
         assert!(!error.to_string().contains("secret"), "{error}");
         assert_eq!(server.requests().len(), 1);
     }
@@ -168,18 +190,31 @@ mod tests {
             .put(&url_for(&server), b"{}".to_vec(), in_a_minute())
             .await
             .unwrap_err();
-        assert!(matches!(error, Error::DeliveryFailed { attempts: 4, .. }), "{error}");
+        assert!(
+            matches!(error, Error::DeliveryFailed { attempts: 4, .. }),
+            "{error}"
+        );
         assert_eq!(server.requests().len(), 4);
     }
 
     #[tokio::test]
     async fn network_errors_are_retried_and_never_show_the_query() {
         // A port nobody listens on: bind, learn the port, drop the listener.
-        let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
         let raw = format!("http://{addr}/p?X-Amz-Signature=secret");
-        let url = ResponseUrl::parse(&raw, &AllowList::with_extra_hosts(&addr.to_string())).unwrap();
-        let error = Delivery::new(fast_policy()).put(&url, b"{}".to_vec(), in_a_minute()).await.unwrap_err();
-        assert!(matches!(error, Error::DeliveryFailed { attempts: 4, .. }), "{error}");
+        let url =
+            ResponseUrl::parse(&raw, &AllowList::with_extra_hosts(&addr.to_string())).unwrap();
+        let error = Delivery::new(fast_policy())
+            .put(&url, b"{}".to_vec(), in_a_minute())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, Error::DeliveryFailed { attempts: 4, .. }),
+            "{error}"
+        );
         assert!(!error.to_string().contains("secret"), "{error}");
     }
 
@@ -192,7 +227,10 @@ mod tests {
             backoff: Backoff::new(Duration::from_millis(20), Duration::from_millis(20)),
             attempt_timeout: Duration::from_secs(2),
         };
-        let error = Delivery::new(policy).put(&url_for(&server), b"{}".to_vec(), deadline).await.unwrap_err();
+        let error = Delivery::new(policy)
+            .put(&url_for(&server), b"{}".to_vec(), deadline)
+            .await
+            .unwrap_err();
         assert!(Instant::now() < deadline + Duration::from_millis(200));
         assert!(matches!(error, Error::DeliveryFailed { .. }));
         assert!(server.requests().len() < 5);

@@ -33,6 +33,8 @@ pub use aws_error::aws_failure;
 pub use context::{Progress, RequestContext};
 pub use delivery::{Delivery, DeliveryPolicy};
 pub use error::Error;
+/// The error `run` returns when the Lambda runtime itself fails.
+pub use lambda_runtime::Error as RuntimeError;
 pub use logging::init_logging;
 pub use properties::{de, parse_properties, ResourceProperties, RESERVED_PROPERTIES};
 pub use reason::{AwsCall, Failure, ReasonCode};
@@ -42,5 +44,3 @@ pub use response::{response_body, Answer, Outcome, MAX_PHYSICAL_ID_BYTES, MAX_RE
 pub use response_url::{AllowList, ResponseUrl, ALLOWED_HOSTS_ENV};
 pub use retry::{retry, Backoff, RetryPolicy};
 pub use runner::{run, Runner};
-/// The error `run` returns when the Lambda runtime itself fails.
-pub use lambda_runtime::Error as RuntimeError;

@@ -180,7 +180,11 @@ mod tests {
         assert_eq!(from_strings, from_native);
         assert!(from_strings.enabled);
         assert_eq!(from_strings.wait, 42);
-        assert!(!parse(json!({"Name": "a", "Enabled": "FALSE"})).unwrap().enabled);
+        assert!(
+            !parse(json!({"Name": "a", "Enabled": "FALSE"}))
+                .unwrap()
+                .enabled
+        );
     }
 
     #[test]
@@ -211,16 +215,25 @@ mod tests {
 
     #[test]
     fn bad_scalars_name_their_field() {
-        assert!(message(json!({"Name": "a", "Wait": "soon"})).starts_with("[INVALID_PROPERTIES] Wait: "));
-        assert!(message(json!({"Name": "a", "Wait": -1})).starts_with("[INVALID_PROPERTIES] Wait: "));
-        assert!(message(json!({"Name": "a", "Wait": 1.5})).starts_with("[INVALID_PROPERTIES] Wait: "));
-        assert!(message(json!({"Name": "a", "Enabled": "yes"})).starts_with("[INVALID_PROPERTIES] Enabled: "));
+        assert!(message(json!({"Name": "a", "Wait": "soon"}))
+            .starts_with("[INVALID_PROPERTIES] Wait: "));
+        assert!(
+            message(json!({"Name": "a", "Wait": -1})).starts_with("[INVALID_PROPERTIES] Wait: ")
+        );
+        assert!(
+            message(json!({"Name": "a", "Wait": 1.5})).starts_with("[INVALID_PROPERTIES] Wait: ")
+        );
+        assert!(message(json!({"Name": "a", "Enabled": "yes"}))
+            .starts_with("[INVALID_PROPERTIES] Enabled: "));
     }
 
     #[test]
     fn list_elements_are_named_by_index() {
         let text = message(json!({"Name": "a", "Items": ["ok", 7]}));
-        assert!(text.starts_with("[INVALID_PROPERTIES] Items[1]: "), "{text}");
+        assert!(
+            text.starts_with("[INVALID_PROPERTIES] Items[1]: "),
+            "{text}"
+        );
     }
 
     #[test]
@@ -234,6 +247,9 @@ mod tests {
     #[test]
     fn properties_must_be_an_object() {
         assert!(message(json!("text")).contains("ResourceProperties: must be an object"));
-        assert!(parse(Value::Null).unwrap_err().to_string().contains("missing field `Name`"));
+        assert!(parse(Value::Null)
+            .unwrap_err()
+            .to_string()
+            .contains("missing field `Name`"));
     }
 }

@@ -262,7 +262,10 @@ mod tests {
             ReasonCode::ALL.iter().map(|c| c.as_str()).collect();
         assert_eq!(names.len(), ReasonCode::ALL.len());
         for name in names {
-            assert!(name.chars().all(|c| c.is_ascii_uppercase() || c == '_'), "{name}");
+            assert!(
+                name.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
+                "{name}"
+            );
         }
     }
 

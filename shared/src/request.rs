@@ -59,7 +59,10 @@ pub struct Routing {
 impl fmt::Debug for Routing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Routing")
-            .field("response_url", &self.response_url.as_ref().map(|_| "<redacted>"))
+            .field(
+                "response_url",
+                &self.response_url.as_ref().map(|_| "<redacted>"),
+            )
             .field("stack_id", &self.stack_id)
             .field("request_id", &self.request_id)
             .field("logical_resource_id", &self.logical_resource_id)
@@ -99,8 +102,8 @@ pub struct Envelope {
 /// Parses the envelope with `aws_lambda_events`' CloudFormation types, before any
 /// typed property is looked at. A malformed envelope is `INVALID_PROPERTIES`.
 pub fn parse_envelope(event: &Value) -> Result<Envelope, Failure> {
-    let request: CloudFormationCustomResourceRequest =
-        serde_path_to_error::deserialize(event).map_err(|error| {
+    let request: CloudFormationCustomResourceRequest = serde_path_to_error::deserialize(event)
+        .map_err(|error| {
             Failure::new(
                 ReasonCode::InvalidProperties,
                 format!("malformed CloudFormation request: {}", error.into_inner()),
@@ -145,9 +148,8 @@ pub fn unwrap_payload(payload: Value) -> Result<Vec<Value>, Error> {
                 .and_then(|sns| sns.get("Message"))
                 .and_then(Value::as_str)
                 .ok_or_else(|| Error::InvalidEvent("a record without Sns.Message".into()))?;
-            serde_json::from_str(message).map_err(|error| {
-                Error::InvalidEvent(format!("Sns.Message is not JSON: {error}"))
-            })
+            serde_json::from_str(message)
+                .map_err(|error| Error::InvalidEvent(format!("Sns.Message is not JSON: {error}")))
         })
         .collect()
 }
@@ -188,7 +190,10 @@ mod tests {
         assert!(parse_envelope(&bad).is_err());
         let routing = Routing::from_event(&bad);
         assert_eq!(routing.request_type, "Explode");
-        assert_eq!(routing.physical_resource_id.as_deref(), Some("kms-ready-existing"));
+        assert_eq!(
+            routing.physical_resource_id.as_deref(),
+            Some("kms-ready-existing")
+        );
         assert!(routing.response_url.unwrap().starts_with("https://"));
     }
 
@@ -226,6 +231,9 @@ mod tests {
     #[test]
     fn sns_record_without_json_message_is_an_invalid_event() {
         let payload = json!({"Records": [{"Sns": {"Message": "not json"}}]});
-        assert!(matches!(unwrap_payload(payload), Err(Error::InvalidEvent(_))));
+        assert!(matches!(
+            unwrap_payload(payload),
+            Err(Error::InvalidEvent(_))
+        ));
     }
 }

@@ -151,13 +151,18 @@ mod tests {
     #[test]
     fn success_carries_ids_and_data() {
         let answer = Answer {
-            result: Ok(Outcome::new("phys-1").with_data("KeyArn", "arn:k").with_summary("key is Enabled")),
+            result: Ok(Outcome::new("phys-1")
+                .with_data("KeyArn", "arn:k")
+                .with_summary("key is Enabled")),
             fallback_physical_id: "unused".into(),
         };
         let body = parse(&response_body(&routing(), &answer).unwrap());
         assert_eq!(body["Status"], "SUCCESS");
         assert_eq!(body["PhysicalResourceId"], "phys-1");
-        assert_eq!(body["StackId"], "arn:aws:cloudformation:us-east-1:123456789012:stack/demo/1");
+        assert_eq!(
+            body["StackId"],
+            "arn:aws:cloudformation:us-east-1:123456789012:stack/demo/1"
+        );
         assert_eq!(body["RequestId"], "req-1");
         assert_eq!(body["LogicalResourceId"], "KeyReady");
         assert_eq!(body["Data"]["KeyArn"], "arn:k");
@@ -168,7 +173,10 @@ mod tests {
     #[test]
     fn failure_uses_the_fallback_id_and_the_coded_reason() {
         let answer = Answer {
-            result: Err(Failure::new(ReasonCode::NotActive, "key is Disabled\nsee console")),
+            result: Err(Failure::new(
+                ReasonCode::NotActive,
+                "key is Disabled\nsee console",
+            )),
             fallback_physical_id: "KeyReady-abc".into(),
         };
         let body = parse(&response_body(&routing(), &answer).unwrap());
@@ -182,12 +190,23 @@ mod tests {
     fn long_reasons_are_shortened_to_fit_keeping_the_code() {
         for filler in ["x", "\"", "é", "\u{1}"] {
             let answer = Answer {
-                result: Err(Failure::new(ReasonCode::ServiceError, filler.repeat(10_000))),
+                result: Err(Failure::new(
+                    ReasonCode::ServiceError,
+                    filler.repeat(10_000),
+                )),
                 fallback_physical_id: "id".into(),
             };
             let bytes = response_body(&routing(), &answer).unwrap();
-            assert!(bytes.len() <= MAX_RESPONSE_BYTES, "{filler}: {}", bytes.len());
-            assert!(bytes.len() > MAX_RESPONSE_BYTES - 64, "{filler}: wasted space {}", bytes.len());
+            assert!(
+                bytes.len() <= MAX_RESPONSE_BYTES,
+                "{filler}: {}",
+                bytes.len()
+            );
+            assert!(
+                bytes.len() > MAX_RESPONSE_BYTES - 64,
+                "{filler}: wasted space {}",
+                bytes.len()
+            );
             let reason = parse(&bytes)["Reason"].as_str().unwrap().to_owned();
             assert!(reason.starts_with("[SERVICE_ERROR] "), "{reason}");
             assert!(reason.ends_with("..."));

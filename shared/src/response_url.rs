@@ -42,11 +42,20 @@ impl AllowList {
             .map(|entry| match entry.rsplit_once(':') {
                 Some((host, port)) if !host.contains(':') || host.ends_with(']') => {
                     match port.parse() {
-                        Ok(port) => HostRule { host: normalize_host(host), port: Some(port) },
-                        Err(_) => HostRule { host: normalize_host(entry), port: None },
+                        Ok(port) => HostRule {
+                            host: normalize_host(host),
+                            port: Some(port),
+                        },
+                        Err(_) => HostRule {
+                            host: normalize_host(entry),
+                            port: None,
+                        },
                     }
                 }
-                _ => HostRule { host: normalize_host(entry), port: None },
+                _ => HostRule {
+                    host: normalize_host(entry),
+                    port: None,
+                },
             })
             .collect();
         Self { extra }
@@ -60,7 +69,9 @@ impl AllowList {
 }
 
 fn normalize_host(host: &str) -> String {
-    host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase()
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase()
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -97,7 +108,9 @@ impl ResponseUrl {
             _ => false,
         };
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(Error::UnusableResponseUrl(format!("{shown} carries credentials")));
+            return Err(Error::UnusableResponseUrl(format!(
+                "{shown} carries credentials"
+            )));
         }
         if allowed {
             Ok(Self { url })
@@ -151,7 +164,10 @@ mod tests {
     #[test]
     fn https_under_amazonaws_is_allowed_by_default() {
         assert!(ok(S3, ""));
-        assert!(ok("https://bucket.s3.cn-north-1.amazonaws.com.cn/p?x=1", ""));
+        assert!(ok(
+            "https://bucket.s3.cn-north-1.amazonaws.com.cn/p?x=1",
+            ""
+        ));
     }
 
     #[test]
@@ -178,8 +194,14 @@ mod tests {
 
     #[test]
     fn listed_hosts_are_allowed_over_https() {
-        assert!(ok("https://responses.example.internal/p", "responses.example.internal"));
-        assert!(ok("https://responses.example.internal:8443/p", " other , responses.example.internal:8443"));
+        assert!(ok(
+            "https://responses.example.internal/p",
+            "responses.example.internal"
+        ));
+        assert!(ok(
+            "https://responses.example.internal:8443/p",
+            " other , responses.example.internal:8443"
+        ));
     }
 
     #[test]
@@ -193,9 +215,12 @@ mod tests {
 
     #[test]
     fn refusals_never_echo_the_query_string() {
-        let error = ResponseUrl::parse("https://example.com/p?X-Amz-Signature=secret", &AllowList::default())
-            .err()
-            .unwrap();
+        let error = ResponseUrl::parse(
+            "https://example.com/p?X-Amz-Signature=secret",
+            &AllowList::default(),
+        )
+        .err()
+        .unwrap();
         assert!(!error.to_string().contains("secret"), "{error}");
     }
 }

@@ -52,7 +52,10 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { backoff: Backoff::default(), max_wait: None }
+        Self {
+            backoff: Backoff::default(),
+            max_wait: None,
+        }
     }
 }
 
@@ -88,7 +91,9 @@ where
         if let Some(limit) = wait_limit.filter(|limit| *limit <= deadline) {
             if now >= limit {
                 let waited = (now - started).as_secs_f64();
-                return Err(failure.permanent().context(format!("gave up after {waited:.0} s {what}")));
+                return Err(failure
+                    .permanent()
+                    .context(format!("gave up after {waited:.0} s {what}")));
             }
             // Sleep at most to the limit, then make one last attempt there.
             tokio::time::sleep(delay.min(limit - now)).await;
@@ -125,20 +130,38 @@ mod tests {
         let backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(1));
         for _ in 0..50 {
             let first = backoff.delay(0);
-            assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100), "{first:?}");
+            assert!(
+                first >= Duration::from_millis(50) && first <= Duration::from_millis(100),
+                "{first:?}"
+            );
             let third = backoff.delay(2);
-            assert!(third >= Duration::from_millis(200) && third <= Duration::from_millis(400), "{third:?}");
+            assert!(
+                third >= Duration::from_millis(200) && third <= Duration::from_millis(400),
+                "{third:?}"
+            );
             let late = backoff.delay(30);
-            assert!(late >= Duration::from_millis(500) && late <= Duration::from_secs(1), "{late:?}");
+            assert!(
+                late >= Duration::from_millis(500) && late <= Duration::from_secs(1),
+                "{late:?}"
+            );
         }
     }
 
     #[tokio::test(start_paused = true)]
     async fn transient_failures_are_retried_until_success() {
         let calls = AtomicU32::new(0);
-        let result = retry(&context(Duration::from_secs(60)), RetryPolicy::default(), "testing", || async {
-            if calls.fetch_add(1, Ordering::SeqCst) < 3 { Err(transient()) } else { Ok("done") }
-        })
+        let result = retry(
+            &context(Duration::from_secs(60)),
+            RetryPolicy::default(),
+            "testing",
+            || async {
+                if calls.fetch_add(1, Ordering::SeqCst) < 3 {
+                    Err(transient())
+                } else {
+                    Ok("done")
+                }
+            },
+        )
         .await;
         assert_eq!(result, Ok("done"));
         assert_eq!(calls.load(Ordering::SeqCst), 4);
@@ -147,10 +170,15 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn permanent_failures_return_at_once() {
         let calls = AtomicU32::new(0);
-        let result: Result<(), _> = retry(&context(Duration::from_secs(60)), RetryPolicy::default(), "testing", || async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            Err(Failure::new(ReasonCode::AccessDenied, "no"))
-        })
+        let result: Result<(), _> = retry(
+            &context(Duration::from_secs(60)),
+            RetryPolicy::default(),
+            "testing",
+            || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err(Failure::new(ReasonCode::AccessDenied, "no"))
+            },
+        )
         .await;
         assert_eq!(result.unwrap_err().code(), ReasonCode::AccessDenied);
         assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -160,11 +188,19 @@ mod tests {
     async fn max_wait_returns_the_last_failure_after_a_final_attempt() {
         let started = Instant::now();
         let calls = AtomicU32::new(0);
-        let policy = RetryPolicy { max_wait: Some(Duration::from_secs(10)), ..RetryPolicy::default() };
-        let result: Result<(), _> = retry(&context(Duration::from_secs(600)), policy, "testing", || async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            Err(transient())
-        })
+        let policy = RetryPolicy {
+            max_wait: Some(Duration::from_secs(10)),
+            ..RetryPolicy::default()
+        };
+        let result: Result<(), _> = retry(
+            &context(Duration::from_secs(600)),
+            policy,
+            "testing",
+            || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err(transient())
+            },
+        )
         .await;
         let failure = result.unwrap_err();
         assert_eq!(failure.code(), ReasonCode::Throttled);
@@ -178,12 +214,27 @@ mod tests {
     async fn the_deadline_turns_into_timeout_without_sleeping_past_it() {
         let started = Instant::now();
         let deadline = Duration::from_secs(3);
-        let policy = RetryPolicy { max_wait: Some(Duration::from_secs(300)), ..RetryPolicy::default() };
-        let result: Result<(), _> = retry(&context(deadline), policy, "waiting for the key", || async { Err(transient()) }).await;
+        let policy = RetryPolicy {
+            max_wait: Some(Duration::from_secs(300)),
+            ..RetryPolicy::default()
+        };
+        let result: Result<(), _> = retry(
+            &context(deadline),
+            policy,
+            "waiting for the key",
+            || async { Err(transient()) },
+        )
+        .await;
         let failure = result.unwrap_err();
         assert_eq!(failure.code(), ReasonCode::Timeout);
-        assert!(failure.message().contains("waiting for the key"), "{failure}");
-        assert!(failure.message().contains("[THROTTLED] slow down"), "{failure}");
+        assert!(
+            failure.message().contains("waiting for the key"),
+            "{failure}"
+        );
+        assert!(
+            failure.message().contains("[THROTTLED] slow down"),
+            "{failure}"
+        );
         assert!(started.elapsed() <= deadline);
     }
 }

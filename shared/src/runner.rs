@@ -48,12 +48,20 @@ pub struct Runner<R> {
 impl<R: CustomResource> Runner<R> {
     /// A runner with the default delivery policy and the allow-list from the environment.
     pub fn new(resource: R) -> Self {
-        Self::with_settings(resource, Delivery::new(DeliveryPolicy::default()), AllowList::from_env())
+        Self::with_settings(
+            resource,
+            Delivery::new(DeliveryPolicy::default()),
+            AllowList::from_env(),
+        )
     }
 
     /// A runner with explicit delivery and allow-list (tests).
     pub fn with_settings(resource: R, delivery: Delivery, allow_list: AllowList) -> Self {
-        Self { resource: Arc::new(resource), delivery, allow_list }
+        Self {
+            resource: Arc::new(resource),
+            delivery,
+            allow_list,
+        }
     }
 
     /// Handles one Lambda invocation; returns the response bodies sent (for `cargo lambda invoke`).
@@ -69,7 +77,11 @@ impl<R: CustomResource> Runner<R> {
         for request in requests {
             sent.push(self.answer(request, hard_deadline).await?);
         }
-        Ok(if sent.len() == 1 { sent.remove(0) } else { Value::Array(sent) })
+        Ok(if sent.len() == 1 {
+            sent.remove(0)
+        } else {
+            Value::Array(sent)
+        })
     }
 
     /// Answers one CloudFormation request before `hard_deadline` (the Lambda deadline).
@@ -87,13 +99,26 @@ impl<R: CustomResource> Runner<R> {
         async {
             let url = self.response_url(&routing)?;
             let margin = safety_margin(hard_deadline.saturating_duration_since(started));
-            let answer = self.execute(&request, &routing, hard_deadline - margin).await;
+            let answer = self
+                .execute(&request, &routing, hard_deadline - margin)
+                .await;
             let body = response_body(&routing, &answer)?;
-            let status = if answer.result.is_ok() { "SUCCESS" } else { "FAILED" };
+            let status = if answer.result.is_ok() {
+                "SUCCESS"
+            } else {
+                "FAILED"
+            };
             let reason_code = answer.reason_code().map(ReasonCode::as_str).unwrap_or("");
-            let reason = answer.result.as_ref().err().map(ToString::to_string).unwrap_or_default();
+            let reason = answer
+                .result
+                .as_ref()
+                .err()
+                .map(ToString::to_string)
+                .unwrap_or_default();
             // Leave a little time to report to Lambda after the last PUT.
-            let put_deadline = hard_deadline.checked_sub(Duration::from_millis(100)).unwrap_or(hard_deadline);
+            let put_deadline = hard_deadline
+                .checked_sub(Duration::from_millis(100))
+                .unwrap_or(hard_deadline);
             match self.delivery.put(&url, body.clone(), put_deadline).await {
                 Ok(attempts) => {
                     tracing::info!(
@@ -165,9 +190,15 @@ impl<R: CustomResource> Runner<R> {
             Ok(Err(join_error)) if join_error.is_panic() => {
                 let message = panic_message(join_error.into_panic());
                 tracing::error!(panic = %message, "the handler panicked");
-                Err(Failure::new(ReasonCode::Internal, format!("the handler panicked: {message}")))
+                Err(Failure::new(
+                    ReasonCode::Internal,
+                    format!("the handler panicked: {message}"),
+                ))
             }
-            Ok(Err(_)) => Err(Failure::new(ReasonCode::Internal, "the handler was cancelled")),
+            Ok(Err(_)) => Err(Failure::new(
+                ReasonCode::Internal,
+                "the handler was cancelled",
+            )),
             Err(_) => {
                 task.abort();
                 Err(Failure::new(
@@ -179,7 +210,10 @@ impl<R: CustomResource> Runner<R> {
                 ))
             }
         };
-        Answer { result, fallback_physical_id }
+        Answer {
+            result,
+            fallback_physical_id,
+        }
     }
 }
 
@@ -195,7 +229,10 @@ async fn dispatch<R: CustomResource>(
         }
         RequestType::Update => {
             let properties = parse_properties(&envelope.properties)?;
-            let old = envelope.old_properties.as_ref().and_then(|old| parse_properties(old).ok());
+            let old = envelope
+                .old_properties
+                .as_ref()
+                .and_then(|old| parse_properties(old).ok());
             resource.update(context, properties, old).await
         }
         RequestType::Delete => {

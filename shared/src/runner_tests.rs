@@ -36,11 +36,18 @@ impl ResourceProperties for FakeProperties {
 }
 
 impl Fake {
-    async fn behave(&self, context: &RequestContext, properties: &FakeProperties) -> Result<Outcome, Failure> {
+    async fn behave(
+        &self,
+        context: &RequestContext,
+        properties: &FakeProperties,
+    ) -> Result<Outcome, Failure> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         match properties.mode.as_str() {
             "ok" => Ok(Outcome::new(
-                context.physical_resource_id().map(str::to_owned).unwrap_or_else(|| context.new_physical_id()),
+                context
+                    .physical_resource_id()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| context.new_physical_id()),
             )
             .with_data("Size", properties.size.to_string())),
             "fail" => Err(Failure::new(ReasonCode::NotActive, "it is not active")),
@@ -51,7 +58,10 @@ impl Fake {
                 std::future::pending().await
             }
             "empty-id" => Ok(Outcome::new("")),
-            other => Err(Failure::new(ReasonCode::Internal, format!("unknown mode {other}"))),
+            other => Err(Failure::new(
+                ReasonCode::Internal,
+                format!("unknown mode {other}"),
+            )),
         }
     }
 }
@@ -59,7 +69,11 @@ impl Fake {
 impl CustomResource for Fake {
     type Properties = FakeProperties;
 
-    async fn create(&self, context: &RequestContext, properties: FakeProperties) -> Result<Outcome, Failure> {
+    async fn create(
+        &self,
+        context: &RequestContext,
+        properties: FakeProperties,
+    ) -> Result<Outcome, Failure> {
         self.behave(context, &properties).await
     }
 
@@ -70,15 +84,25 @@ impl CustomResource for Fake {
         old: Option<FakeProperties>,
     ) -> Result<Outcome, Failure> {
         let outcome = self.behave(context, &properties).await?;
-        Ok(outcome.with_data("OldMode", old.map(|o| o.mode).unwrap_or_else(|| "unparsed".into())))
+        Ok(outcome.with_data(
+            "OldMode",
+            old.map(|o| o.mode).unwrap_or_else(|| "unparsed".into()),
+        ))
     }
 
-    async fn delete(&self, context: &RequestContext, properties: Option<FakeProperties>) -> Result<Outcome, Failure> {
+    async fn delete(
+        &self,
+        context: &RequestContext,
+        properties: Option<FakeProperties>,
+    ) -> Result<Outcome, Failure> {
         match properties {
             Some(properties) => self.behave(context, &properties).await,
             None => {
-                self.deletes_without_properties.fetch_add(1, Ordering::SeqCst);
-                Ok(Outcome::new(context.physical_resource_id().unwrap_or("none")))
+                self.deletes_without_properties
+                    .fetch_add(1, Ordering::SeqCst);
+                Ok(Outcome::new(
+                    context.physical_resource_id().unwrap_or("none"),
+                ))
             }
         }
     }
@@ -126,7 +150,9 @@ impl Setup {
     }
 
     async fn answer(&self, event: Value) -> Result<Value, Error> {
-        self.runner.answer(event, Instant::now() + Duration::from_secs(30)).await
+        self.runner
+            .answer(event, Instant::now() + Duration::from_secs(30))
+            .await
     }
 
     /// The bodies PUT so far, parsed.
@@ -157,45 +183,68 @@ fn reason(body: &Value) -> &str {
 #[tokio::test]
 async fn create_success_sends_one_success_with_data_and_a_generated_id() {
     let s = setup().await;
-    let returned = s.answer(s.event("Create", json!({"Mode": "ok", "Size": "7"}))).await.unwrap();
+    let returned = s
+        .answer(s.event("Create", json!({"Mode": "ok", "Size": "7"})))
+        .await
+        .unwrap();
     let body = s.only_put();
     assert_eq!(returned, body);
     assert_eq!(body["Status"], "SUCCESS");
     assert_eq!(body["Data"]["Size"], "7");
     assert_eq!(body["RequestId"], "req-1");
     assert_eq!(body["LogicalResourceId"], "Thing");
-    assert!(body["PhysicalResourceId"].as_str().unwrap().starts_with("demo-Thing-"));
+    assert!(body["PhysicalResourceId"]
+        .as_str()
+        .unwrap()
+        .starts_with("demo-Thing-"));
 }
 
 #[tokio::test]
 async fn bad_property_value_fails_naming_the_field_without_calling_the_handler() {
     let s = setup().await;
-    s.answer(s.event("Create", json!({"Mode": "ok", "Size": "lots"}))).await.unwrap();
+    s.answer(s.event("Create", json!({"Mode": "ok", "Size": "lots"})))
+        .await
+        .unwrap();
     let body = s.only_put();
     assert_eq!(body["Status"], "FAILED");
-    assert!(reason(&body).starts_with("[INVALID_PROPERTIES] Size: "), "{body}");
+    assert!(
+        reason(&body).starts_with("[INVALID_PROPERTIES] Size: "),
+        "{body}"
+    );
     assert_eq!(s.calls(), 0);
 }
 
 #[tokio::test]
 async fn unknown_property_fails_naming_it() {
     let s = setup().await;
-    s.answer(s.event("Create", json!({"Mode": "ok", "Colour": "red"}))).await.unwrap();
+    s.answer(s.event("Create", json!({"Mode": "ok", "Colour": "red"})))
+        .await
+        .unwrap();
     let body = s.only_put();
-    assert!(reason(&body).starts_with("[INVALID_PROPERTIES] Colour: unknown field `Colour`"), "{body}");
+    assert!(
+        reason(&body).starts_with("[INVALID_PROPERTIES] Colour: unknown field `Colour`"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
 async fn validation_failure_is_invalid_properties() {
     let s = setup().await;
-    s.answer(s.event("Create", json!({"Mode": "ok", "Size": 11}))).await.unwrap();
-    assert_eq!(reason(&s.only_put()), "[INVALID_PROPERTIES] Size: must be at most 10");
+    s.answer(s.event("Create", json!({"Mode": "ok", "Size": 11})))
+        .await
+        .unwrap();
+    assert_eq!(
+        reason(&s.only_put()),
+        "[INVALID_PROPERTIES] Size: must be at most 10"
+    );
 }
 
 #[tokio::test]
 async fn unknown_request_type_fails_with_the_events_physical_id() {
     let s = setup().await;
-    s.answer(s.event("Explode", json!({"Mode": "ok"}))).await.unwrap();
+    s.answer(s.event("Explode", json!({"Mode": "ok"})))
+        .await
+        .unwrap();
     let body = s.only_put();
     assert_eq!(body["Status"], "FAILED");
     assert!(reason(&body).starts_with("[INVALID_PROPERTIES] "), "{body}");
@@ -205,25 +254,39 @@ async fn unknown_request_type_fails_with_the_events_physical_id() {
 #[tokio::test]
 async fn handler_failure_is_reported_with_its_code_and_a_stable_id() {
     let s = setup().await;
-    s.answer(s.event("Create", json!({"Mode": "fail"}))).await.unwrap();
-    s.answer(s.event("Create", json!({"Mode": "fail"}))).await.unwrap();
+    s.answer(s.event("Create", json!({"Mode": "fail"})))
+        .await
+        .unwrap();
+    s.answer(s.event("Create", json!({"Mode": "fail"})))
+        .await
+        .unwrap();
     let puts = s.puts();
     assert_eq!(reason(&puts[0]), "[NOT_ACTIVE] it is not active");
-    assert_eq!(puts[0], puts[1], "a redelivered request gets the same answer");
-    assert!(puts[0]["PhysicalResourceId"].as_str().unwrap().starts_with("demo-Thing-"));
+    assert_eq!(
+        puts[0], puts[1],
+        "a redelivered request gets the same answer"
+    );
+    assert!(puts[0]["PhysicalResourceId"]
+        .as_str()
+        .unwrap()
+        .starts_with("demo-Thing-"));
 }
 
 #[tokio::test]
 async fn failed_update_keeps_the_existing_physical_id() {
     let s = setup().await;
-    s.answer(s.event("Update", json!({"Mode": "fail"}))).await.unwrap();
+    s.answer(s.event("Update", json!({"Mode": "fail"})))
+        .await
+        .unwrap();
     assert_eq!(s.only_put()["PhysicalResourceId"], "phys-existing");
 }
 
 #[tokio::test]
 async fn update_receives_the_old_properties() {
     let s = setup().await;
-    s.answer(s.event("Update", json!({"Mode": "ok"}))).await.unwrap();
+    s.answer(s.event("Update", json!({"Mode": "ok"})))
+        .await
+        .unwrap();
     let body = s.only_put();
     assert_eq!(body["Data"]["OldMode"], "ok-before");
     assert_eq!(body["PhysicalResourceId"], "phys-existing");
@@ -232,7 +295,9 @@ async fn update_receives_the_old_properties() {
 #[tokio::test]
 async fn a_panic_becomes_failed_internal() {
     let s = setup().await;
-    s.answer(s.event("Create", json!({"Mode": "panic"}))).await.unwrap();
+    s.answer(s.event("Create", json!({"Mode": "panic"})))
+        .await
+        .unwrap();
     let body = s.only_put();
     assert_eq!(body["Status"], "FAILED");
     assert_eq!(reason(&body), "[INTERNAL] the handler panicked: boom");
@@ -241,9 +306,12 @@ async fn a_panic_becomes_failed_internal() {
 #[tokio::test]
 async fn an_empty_physical_id_from_the_handler_is_an_internal_failure() {
     let s = setup().await;
-    s.answer(s.event("Create", json!({"Mode": "empty-id"}))).await.unwrap();
+    s.answer(s.event("Create", json!({"Mode": "empty-id"})))
+        .await
+        .unwrap();
     let body = s.only_put();
-    assert!(reason(&body).starts_with("[INTERNAL] the handler returned a PhysicalResourceId of 0 bytes"));
+    assert!(reason(&body)
+        .starts_with("[INTERNAL] the handler returned a PhysicalResourceId of 0 bytes"));
     assert!(!body["PhysicalResourceId"].as_str().unwrap().is_empty());
 }
 
@@ -252,33 +320,57 @@ async fn the_deadline_sends_timeout_naming_done_and_pending_steps_in_time() {
     let s = setup().await;
     let started = Instant::now();
     let hard_deadline = started + Duration::from_millis(1500);
-    s.runner.answer(s.event("Create", json!({"Mode": "hang"})), hard_deadline).await.unwrap();
-    assert!(Instant::now() < hard_deadline, "the answer must arrive before the Lambda deadline");
+    s.runner
+        .answer(s.event("Create", json!({"Mode": "hang"})), hard_deadline)
+        .await
+        .unwrap();
+    assert!(
+        Instant::now() < hard_deadline,
+        "the answer must arrive before the Lambda deadline"
+    );
     let body = s.only_put();
     assert_eq!(body["Status"], "FAILED");
     let text = reason(&body);
     assert!(text.starts_with("[TIMEOUT] "), "{text}");
-    assert!(text.contains("done: creating the thing; pending: waiting for the thing"), "{text}");
+    assert!(
+        text.contains("done: creating the thing; pending: waiting for the thing"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
 async fn delete_with_unparseable_properties_succeeds_without_them() {
     let s = setup().await;
-    s.answer(s.event("Delete", json!({"Mode": 42, "Bogus": true}))).await.unwrap();
+    s.answer(s.event("Delete", json!({"Mode": 42, "Bogus": true})))
+        .await
+        .unwrap();
     let body = s.only_put();
     assert_eq!(body["Status"], "SUCCESS");
     assert_eq!(body["PhysicalResourceId"], "phys-existing");
-    assert_eq!(s.runner.resource.deletes_without_properties.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        s.runner
+            .resource
+            .deletes_without_properties
+            .load(Ordering::SeqCst),
+        1
+    );
 }
 
 #[tokio::test]
 async fn an_sns_wrapped_request_is_answered_like_a_direct_one() {
     let s = setup().await;
     let inner = s.event("Create", json!({"Mode": "ok", "Size": 3}));
-    let payload = json!({"Records": [{"EventSource": "aws:sns", "Sns": {"Message": inner.to_string()}}]});
+    let payload =
+        json!({"Records": [{"EventSource": "aws:sns", "Sns": {"Message": inner.to_string()}}]});
     let mut context = Context::default();
-    context.deadline = (SystemTime::now() + Duration::from_secs(30)).duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
-    s.runner.handle(LambdaEvent::new(payload, context)).await.unwrap();
+    context.deadline = (SystemTime::now() + Duration::from_secs(30))
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    s.runner
+        .handle(LambdaEvent::new(payload, context))
+        .await
+        .unwrap();
     let body = s.only_put();
     assert_eq!(body["Status"], "SUCCESS");
     assert_eq!(body["Data"]["Size"], "3");
@@ -309,25 +401,46 @@ async fn a_response_url_outside_the_allow_list_is_never_contacted() {
 async fn the_response_put_is_retried_after_two_server_errors() {
     let s = setup().await;
     s.server.plan(vec![503, 503]);
-    s.answer(s.event("Create", json!({"Mode": "ok"}))).await.unwrap();
+    s.answer(s.event("Create", json!({"Mode": "ok"})))
+        .await
+        .unwrap();
     let puts = s.puts();
     assert_eq!(puts.len(), 3);
-    assert!(puts.iter().all(|p| *p == puts[0]), "every attempt sends the same body");
-    assert_eq!(s.calls(), 1, "the handler runs once however often the PUT is retried");
+    assert!(
+        puts.iter().all(|p| *p == puts[0]),
+        "every attempt sends the same body"
+    );
+    assert_eq!(
+        s.calls(),
+        1,
+        "the handler runs once however often the PUT is retried"
+    );
 }
 
 #[tokio::test]
 async fn a_refused_response_put_is_not_retried_and_reported_to_lambda() {
     let s = setup().await;
     s.server.plan(vec![403]);
-    let error = s.answer(s.event("Create", json!({"Mode": "ok"}))).await.unwrap_err();
-    assert!(matches!(error, Error::ResponseRefused { status: 403, .. }), "{error}");
+    let error = s
+        .answer(s.event("Create", json!({"Mode": "ok"})))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::ResponseRefused { status: 403, .. }),
+        "{error}"
+    );
     assert_eq!(s.server.requests().len(), 1);
 }
 
 #[test]
 fn safety_margin_is_a_fifth_of_short_deadlines_and_at_most_five_seconds() {
-    assert_eq!(safety_margin(Duration::from_secs(10)), Duration::from_secs(2));
-    assert_eq!(safety_margin(Duration::from_secs(900)), Duration::from_secs(5));
+    assert_eq!(
+        safety_margin(Duration::from_secs(10)),
+        Duration::from_secs(2)
+    );
+    assert_eq!(
+        safety_margin(Duration::from_secs(900)),
+        Duration::from_secs(5)
+    );
     assert_eq!(safety_margin(Duration::ZERO), Duration::ZERO);
 }

@@ -27,6 +27,8 @@ pub struct Recorded {
     pub content_length: Option<usize>,
     /// The body.
     pub body: Vec<u8>,
+    /// When the request had been read in full.
+    pub received_at: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -47,9 +49,14 @@ pub struct ResponseServer {
 impl ResponseServer {
     /// Starts on a free 127.0.0.1 port; runs until the runtime stops.
     pub async fn start(planned: Vec<u16>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1");
         let addr = listener.local_addr().expect("local addr");
-        let state = Arc::new(Mutex::new(State { planned, requests: Vec::new() }));
+        let state = Arc::new(Mutex::new(State {
+            planned,
+            requests: Vec::new(),
+        }));
         let server = Self { addr, state };
         let accepting = server.clone();
         tokio::spawn(async move {
@@ -60,7 +67,9 @@ impl ResponseServer {
                         let server = server.clone();
                         async move { Ok::<_, Infallible>(server.answer(request).await) }
                     });
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 });
             }
         });
@@ -88,7 +97,14 @@ impl ResponseServer {
         };
         let status = {
             let mut state = self.state.lock().expect("state lock");
-            state.requests.push(Recorded { method, path_and_query, content_type, content_length, body });
+            state.requests.push(Recorded {
+                method,
+                path_and_query,
+                content_type,
+                content_length,
+                body,
+                received_at: std::time::Instant::now(),
+            });
             if state.planned.is_empty() {
                 200
             } else {
@@ -107,7 +123,11 @@ impl ResponseServer {
 
     /// A ResponseURL on this server with a fake signature in its query string.
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}/{}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=s3cr3t-signature", self.addr, path.trim_start_matches('/'))
+        format!(
+            "http://{}/{}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=s3cr3t-signature",
+            self.addr,
+            path.trim_start_matches('/')
+        )
     }
 
     /// Plans statuses for the next requests (e.g. `[503, 503]`).

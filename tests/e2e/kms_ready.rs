@@ -25,11 +25,21 @@ impl World {
         env.extend(extra_env.iter().cloned());
         let function = Function::start(binary, moto, &env).await;
         let kms = Client::new(&moto.sdk_config().await);
-        Self { function, responses, kms }
+        Self {
+            function,
+            responses,
+            kms,
+        }
     }
 
     pub fn stack(&self, name: &str) -> Stack<'_> {
-        Stack::new(&self.function, &self.responses, name, "Custom::KmsReady", "KeyReady")
+        Stack::new(
+            &self.function,
+            &self.responses,
+            name,
+            "Custom::KmsReady",
+            "KeyReady",
+        )
     }
 
     /// A new Enabled key (optionally with a key policy); returns (key id, ARN).
@@ -48,17 +58,37 @@ impl World {
     }
 
     pub async fn alias(&self, name: &str, key_id: &str) {
-        self.kms.create_alias().alias_name(name).target_key_id(key_id).send().await.expect("moto CreateAlias");
+        self.kms
+            .create_alias()
+            .alias_name(name)
+            .target_key_id(key_id)
+            .send()
+            .await
+            .expect("moto CreateAlias");
     }
 
     pub async fn state(&self, key_id: &str) -> String {
-        let metadata = self.kms.describe_key().key_id(key_id).send().await.unwrap().key_metadata.unwrap();
+        let metadata = self
+            .kms
+            .describe_key()
+            .key_id(key_id)
+            .send()
+            .await
+            .unwrap()
+            .key_metadata
+            .unwrap();
         metadata.key_state.unwrap().as_str().to_owned()
     }
 }
 
 fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos())
+    format!(
+        "{prefix}-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
 }
 
 #[tokio::test]
@@ -73,17 +103,31 @@ async fn an_enabled_key_goes_through_create_update_and_delete() {
     assert_eq!(created.data("KeyArn"), Some(arn.as_str()));
     assert_eq!(created.data("KeyId"), Some(key_id.as_str()));
     assert_eq!(created.data("KeyState"), Some("Enabled"));
-    assert!(created.physical_id().starts_with("lifecycle-KeyReady-"), "{}", created.physical_id());
+    assert!(
+        created.physical_id().starts_with("lifecycle-KeyReady-"),
+        "{}",
+        created.physical_id()
+    );
     let id = created.physical_id().to_owned();
 
-    let updated = stack.update(json!({"KeyId": arn, "MaxWaitSeconds": "60"})).await;
+    let updated = stack
+        .update(json!({"KeyId": arn, "MaxWaitSeconds": "60"}))
+        .await;
     updated.assert_success();
-    assert_eq!(updated.physical_id(), id, "an Update keeps the PhysicalResourceId");
+    assert_eq!(
+        updated.physical_id(),
+        id,
+        "an Update keeps the PhysicalResourceId"
+    );
 
     let deleted = stack.delete().await;
     deleted.assert_success();
     assert_eq!(deleted.physical_id(), id);
-    assert_eq!(world.state(&key_id).await, "Enabled", "Delete leaves the key alone");
+    assert_eq!(
+        world.state(&key_id).await,
+        "Enabled",
+        "Delete leaves the key alone"
+    );
 }
 
 #[tokio::test]
@@ -105,13 +149,26 @@ async fn alias_names_and_alias_arns_resolve_to_the_key() {
 async fn a_disabled_key_fails_at_once_with_not_active() {
     let world = World::start(BINARY, &[]).await;
     let (key_id, _) = world.key(None).await;
-    world.kms.disable_key().key_id(&key_id).send().await.unwrap();
+    world
+        .kms
+        .disable_key()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
     let mut stack = world.stack("disabled");
     let started = Instant::now();
     let created = stack.create(json!({"KeyId": key_id})).await;
     created.assert_failed("NOT_ACTIVE");
-    assert!(created.reason().contains("is Disabled"), "{}", created.reason());
-    assert!(started.elapsed() < Duration::from_secs(5), "a terminal state is not waited on");
+    assert!(
+        created.reason().contains("is Disabled"),
+        "{}",
+        created.reason()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "a terminal state is not waited on"
+    );
     assert!(created.data("KeyArn").is_none());
 }
 
@@ -119,10 +176,24 @@ async fn a_disabled_key_fails_at_once_with_not_active() {
 async fn a_key_pending_deletion_fails_with_not_active() {
     let world = World::start(BINARY, &[]).await;
     let (key_id, _) = world.key(None).await;
-    world.kms.schedule_key_deletion().key_id(&key_id).pending_window_in_days(7).send().await.unwrap();
-    let created = world.stack("pending").create(json!({"KeyId": key_id})).await;
+    world
+        .kms
+        .schedule_key_deletion()
+        .key_id(&key_id)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    let created = world
+        .stack("pending")
+        .create(json!({"KeyId": key_id}))
+        .await;
     created.assert_failed("NOT_ACTIVE");
-    assert!(created.reason().contains("is PendingDeletion"), "{}", created.reason());
+    assert!(
+        created.reason().contains("is PendingDeletion"),
+        "{}",
+        created.reason()
+    );
 }
 
 #[tokio::test]
@@ -134,8 +205,15 @@ async fn a_missing_key_is_not_found_after_max_wait_seconds() {
         .create(json!({"KeyId": "alias/does-not-exist", "MaxWaitSeconds": "2"}))
         .await;
     created.assert_failed("NOT_FOUND");
-    assert!(created.reason().contains("(kms:DescribeKey"), "{}", created.reason());
-    assert!(started.elapsed() >= Duration::from_secs(2), "not-yet-found is retried for MaxWaitSeconds");
+    assert!(
+        created.reason().contains("(kms:DescribeKey"),
+        "{}",
+        created.reason()
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "not-yet-found is retried for MaxWaitSeconds"
+    );
 }
 
 #[tokio::test]
@@ -144,11 +222,26 @@ async fn the_deadline_sends_timeout_before_lambda_gives_up() {
     let mut stack = world.stack("deadline");
     stack.timeout = Duration::from_secs(5);
     let started = Instant::now();
-    let created = stack.create(json!({"KeyId": "alias/never-created", "MaxWaitSeconds": 300})).await;
+    let created = stack
+        .create(json!({"KeyId": "alias/never-created", "MaxWaitSeconds": 300}))
+        .await;
     created.assert_failed("TIMEOUT");
-    assert!(created.reason().contains("waiting for key alias/never-created to be Enabled"), "{}", created.reason());
-    assert!(created.reason().contains("NOT_FOUND"), "the last error is quoted: {}", created.reason());
-    assert!(started.elapsed() < Duration::from_secs(5), "answered before the Lambda deadline");
+    assert!(
+        created
+            .reason()
+            .contains("waiting for key alias/never-created to be Enabled"),
+        "{}",
+        created.reason()
+    );
+    assert!(
+        created.reason().contains("NOT_FOUND"),
+        "the last error is quoted: {}",
+        created.reason()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "answered before the Lambda deadline"
+    );
 }
 
 #[tokio::test]
@@ -162,7 +255,9 @@ async fn required_service_principals_are_checked_in_the_key_policy() {
     let (key_id, _) = world.key(Some(policy.to_string())).await;
     world
         .stack("policy-ok")
-        .create(json!({"KeyId": key_id, "RequiredServicePrincipals": ["logs.us-east-1.amazonaws.com"]}))
+        .create(
+            json!({"KeyId": key_id, "RequiredServicePrincipals": ["logs.us-east-1.amazonaws.com"]}),
+        )
         .await
         .assert_success();
     let refused = world
@@ -170,7 +265,13 @@ async fn required_service_principals_are_checked_in_the_key_policy() {
         .create(json!({"KeyId": key_id, "RequiredServicePrincipals": ["logs.us-east-1.amazonaws.com", "config.amazonaws.com"]}))
         .await;
     refused.assert_failed("NOT_ACTIVE");
-    assert!(refused.reason().contains("does not let config.amazonaws.com use the key"), "{}", refused.reason());
+    assert!(
+        refused
+            .reason()
+            .contains("does not let config.amazonaws.com use the key"),
+        "{}",
+        refused.reason()
+    );
 }
 
 #[tokio::test]
@@ -182,15 +283,28 @@ async fn a_duplicate_delivery_gets_the_same_answer() {
     let first = stack.send(&event).await;
     let second = stack.send(&event).await;
     first.assert_success();
-    assert_eq!(second.puts.len(), 2, "each delivery answers once (the server saw both)");
-    assert_eq!(second.puts[0], second.puts[1], "the redelivered request gets the same body");
+    assert_eq!(
+        second.puts.len(),
+        2,
+        "each delivery answers once (the server saw both)"
+    );
+    assert_eq!(
+        second.puts[0], second.puts[1],
+        "the redelivered request gets the same body"
+    );
 }
 
 #[tokio::test]
 async fn delete_after_a_failed_create_succeeds_with_the_failed_id() {
     let world = World::start(BINARY, &[]).await;
     let (key_id, _) = world.key(None).await;
-    world.kms.disable_key().key_id(&key_id).send().await.unwrap();
+    world
+        .kms
+        .disable_key()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
     let mut stack = world.stack("failed-create");
     let created = stack.create(json!({"KeyId": key_id})).await;
     created.assert_failed("NOT_ACTIVE");
@@ -199,7 +313,11 @@ async fn delete_after_a_failed_create_succeeds_with_the_failed_id() {
     let deleted = stack.delete().await;
     deleted.assert_success();
     assert_eq!(deleted.physical_id(), failed_id);
-    assert_eq!(world.state(&key_id).await, "Disabled", "Delete touched nothing");
+    assert_eq!(
+        world.state(&key_id).await,
+        "Disabled",
+        "Delete touched nothing"
+    );
 }
 
 #[tokio::test]
@@ -213,7 +331,11 @@ async fn a_failed_update_rolls_back_to_the_old_key() {
     created.assert_success();
     let (failed, rollback) = stack.update_then_roll_back(json!({"KeyId": bad})).await;
     failed.assert_failed("NOT_ACTIVE");
-    assert_eq!(failed.physical_id(), created.physical_id(), "a failed Update reports the existing id");
+    assert_eq!(
+        failed.physical_id(),
+        created.physical_id(),
+        "a failed Update reports the existing id"
+    );
     rollback.assert_success();
     assert_eq!(rollback.physical_id(), created.physical_id());
     stack.delete().await.assert_success();

@@ -10,33 +10,59 @@ const BINARY: Binary = Binary::Debug("kms-ready");
 #[tokio::test]
 async fn a_bad_property_value_fails_naming_the_field() {
     let world = World::start(BINARY, &[]).await;
-    let created = world.stack("bad").create(json!({"KeyId": "alias/x", "MaxWaitSeconds": "soon"})).await;
+    let created = world
+        .stack("bad")
+        .create(json!({"KeyId": "alias/x", "MaxWaitSeconds": "soon"}))
+        .await;
     created.assert_failed("INVALID_PROPERTIES");
-    assert!(created.reason().starts_with("[INVALID_PROPERTIES] MaxWaitSeconds: "), "{}", created.reason());
+    assert!(
+        created
+            .reason()
+            .starts_with("[INVALID_PROPERTIES] MaxWaitSeconds: "),
+        "{}",
+        created.reason()
+    );
     assert!(!created.physical_id().is_empty());
 }
 
 #[tokio::test]
 async fn an_unknown_property_fails_naming_it() {
     let world = World::start(BINARY, &[]).await;
-    let created = world.stack("unknown").create(json!({"KeyId": "alias/x", "KeyID": "typo"})).await;
+    let created = world
+        .stack("unknown")
+        .create(json!({"KeyId": "alias/x", "KeyID": "typo"}))
+        .await;
     created.assert_failed("INVALID_PROPERTIES");
-    assert!(created.reason().contains("unknown field `KeyID`"), "{}", created.reason());
+    assert!(
+        created.reason().contains("unknown field `KeyID`"),
+        "{}",
+        created.reason()
+    );
 }
 
 #[tokio::test]
 async fn a_missing_required_property_fails_naming_it() {
     let world = World::start(BINARY, &[]).await;
-    let created = world.stack("missing-prop").create(json!({"MaxWaitSeconds": 5})).await;
+    let created = world
+        .stack("missing-prop")
+        .create(json!({"MaxWaitSeconds": 5}))
+        .await;
     created.assert_failed("INVALID_PROPERTIES");
-    assert!(created.reason().contains("missing field `KeyId`"), "{}", created.reason());
+    assert!(
+        created.reason().contains("missing field `KeyId`"),
+        "{}",
+        created.reason()
+    );
 }
 
 #[tokio::test]
 async fn delete_with_properties_that_do_not_parse_succeeds() {
     let world = World::start(BINARY, &[]).await;
     let mut stack = world.stack("bad-delete");
-    stack.create(json!({"KeyId": "alias/x", "Bogus": 1})).await.assert_failed("INVALID_PROPERTIES");
+    stack
+        .create(json!({"KeyId": "alias/x", "Bogus": 1}))
+        .await
+        .assert_failed("INVALID_PROPERTIES");
     let deleted = stack.delete().await;
     deleted.assert_success();
     assert_eq!(Some(deleted.physical_id()), stack.physical_id.as_deref());
@@ -55,9 +81,19 @@ async fn a_response_url_failing_twice_is_retried_and_answered_once() {
     let world = World::start(BINARY, &[]).await;
     let (key_id, _) = world.key(None).await;
     world.responses.plan(vec![503, 502]);
-    let created = world.stack("flaky-url").create(json!({"KeyId": key_id})).await;
-    assert_eq!(created.puts.len(), 3, "two failures, then the delivered answer");
-    assert!(created.puts.iter().all(|p| *p == created.puts[0]), "every attempt carries the same answer");
+    let created = world
+        .stack("flaky-url")
+        .create(json!({"KeyId": key_id}))
+        .await;
+    assert_eq!(
+        created.puts.len(),
+        3,
+        "two failures, then the delivered answer"
+    );
+    assert!(
+        created.puts.iter().all(|p| *p == created.puts[0]),
+        "every attempt carries the same answer"
+    );
     created.assert_success();
     assert!(matches!(created.lambda, InvocationResult::Response(_)));
 }
@@ -66,9 +102,14 @@ async fn a_response_url_failing_twice_is_retried_and_answered_once() {
 async fn a_response_url_refusing_with_403_is_not_retried_and_lambda_sees_the_error() {
     let world = World::start(BINARY, &[]).await;
     world.responses.plan(vec![403]);
-    let created = world.stack("refused").create(json!({"KeyId": "alias/x", "MaxWaitSeconds": 0})).await;
+    let created = world
+        .stack("refused")
+        .create(json!({"KeyId": "alias/x", "MaxWaitSeconds": 0}))
+        .await;
     assert_eq!(created.puts.len(), 1);
-    let InvocationResult::Error(error) = &created.lambda else { panic!("Lambda should see an error: {:?}", created.lambda) };
+    let InvocationResult::Error(error) = &created.lambda else {
+        panic!("Lambda should see an error: {:?}", created.lambda)
+    };
     assert_eq!(error["errorType"], "ResponseRefused");
 }
 
@@ -80,9 +121,14 @@ async fn a_response_url_outside_the_allow_list_is_never_called() {
     event["ResponseURL"] = json!("http://127.0.0.2:9/steal?X-Amz-Signature=s3cr3t-signature");
     let response = stack.send(&event).await;
     assert!(response.puts.is_empty());
-    let InvocationResult::Error(error) = &response.lambda else { panic!("Lambda should see an error") };
+    let InvocationResult::Error(error) = &response.lambda else {
+        panic!("Lambda should see an error")
+    };
     assert_eq!(error["errorType"], "UnusableResponseUrl");
-    assert!(!world.function.output().contains("s3cr3t"), "the signature was logged");
+    assert!(
+        !world.function.output().contains("s3cr3t"),
+        "the signature was logged"
+    );
 }
 
 #[tokio::test]
@@ -90,16 +136,33 @@ async fn logs_are_json_with_request_fields_and_never_show_the_signature_even_at_
     let world = World::start(BINARY, &[("AWS_LAMBDA_LOG_LEVEL", "TRACE".to_owned())]).await;
     let (key_id, _) = world.key(None).await;
     let mut stack = world.stack("logs");
-    stack.create(json!({"KeyId": key_id})).await.assert_success();
-    stack.create(json!({"KeyId": "alias/x", "Nope": 1})).await.assert_failed("INVALID_PROPERTIES");
+    stack
+        .create(json!({"KeyId": key_id}))
+        .await
+        .assert_success();
+    stack
+        .create(json!({"KeyId": "alias/x", "Nope": 1}))
+        .await
+        .assert_failed("INVALID_PROPERTIES");
     let output = world.function.output();
-    assert!(!output.contains("s3cr3t-signature"), "the ResponseURL's query string was logged:\n{output}");
+    assert!(
+        output.contains(r#""level":"TRACE""#),
+        "the function did not log at TRACE:\n{output}"
+    );
+    assert!(
+        !output.contains("s3cr3t-signature"),
+        "the ResponseURL's query string was logged:\n{output}"
+    );
     let delivered: Vec<serde_json::Value> = output
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter(|line| line["message"] == "response delivered")
         .collect();
-    assert_eq!(delivered.len(), 2, "one 'response delivered' line per request:\n{output}");
+    assert_eq!(
+        delivered.len(),
+        2,
+        "one 'response delivered' line per request:\n{output}"
+    );
     let failed = &delivered[1];
     assert_eq!(failed["outcome"], "FAILED");
     assert_eq!(failed["reason_code"], "INVALID_PROPERTIES");
@@ -108,5 +171,8 @@ async fn logs_are_json_with_request_fields_and_never_show_the_signature_even_at_
     assert_eq!(span["logical_resource_id"], "KeyReady");
     assert_eq!(span["request_type"], "Create");
     assert!(span["stack_id"].as_str().unwrap().contains(":stack/logs/"));
-    assert!(span["request_id"].as_str().unwrap().contains("-cfn-create-"));
+    assert!(span["request_id"]
+        .as_str()
+        .unwrap()
+        .contains("-cfn-create-"));
 }

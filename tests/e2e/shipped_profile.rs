@@ -1,7 +1,7 @@
 //! The binaries as they ship (`cargo lambda build --release`): same profile, same answers.
 
-use harness::{Binary, Function, Moto, Stack};
 use cfn_custom_resource::testing::ResponseServer;
+use harness::{Binary, Function, Moto, Stack};
 use serde_json::json;
 
 use crate::kms_ready::World;
@@ -10,7 +10,10 @@ use crate::kms_ready::World;
 async fn the_shipped_kms_ready_answers_a_create_with_the_key_arn() {
     let world = World::start(Binary::Shipped("kms-ready"), &[]).await;
     let (key_id, arn) = world.key(None).await;
-    let created = world.stack("shipped").create(json!({"KeyId": key_id})).await;
+    let created = world
+        .stack("shipped")
+        .create(json!({"KeyId": key_id}))
+        .await;
     created.assert_success();
     assert_eq!(created.data("KeyArn"), Some(arn.as_str()));
 }
@@ -20,10 +23,19 @@ async fn a_panic_in_a_shipped_profile_handler_reaches_cloudformation_as_internal
     let responses = ResponseServer::start(vec![]).await;
     let env = [("CR_ALLOWED_RESPONSE_HOSTS", responses.addr().to_string())];
     let function = Function::start(Binary::Shipped("panic-probe"), Moto::shared(), &env).await;
-    let mut stack = Stack::new(&function, &responses, "panic", "Custom::PanicProbe", "Probe");
+    let mut stack = Stack::new(
+        &function,
+        &responses,
+        "panic",
+        "Custom::PanicProbe",
+        "Probe",
+    );
     let created = stack.create(json!({})).await;
     created.assert_failed("INTERNAL");
-    assert_eq!(created.reason(), "[INTERNAL] the handler panicked: deliberate panic from panic-probe");
+    assert_eq!(
+        created.reason(),
+        "[INTERNAL] the handler panicked: deliberate panic from panic-probe"
+    );
     // The process survived the panic and serves the next request.
     stack.delete().await.assert_failed("INTERNAL");
 }

@@ -24,7 +24,9 @@ pub struct CfnResponse {
 impl CfnResponse {
     /// The answer CloudFormation acts on: the last PUT. Panics when there was none.
     pub fn body(&self) -> &Value {
-        self.puts.last().unwrap_or_else(|| panic!("no response was PUT; Lambda saw {:?}", self.lambda))
+        self.puts
+            .last()
+            .unwrap_or_else(|| panic!("no response was PUT; Lambda saw {:?}", self.lambda))
     }
 
     /// `SUCCESS` or `FAILED`.
@@ -39,7 +41,9 @@ impl CfnResponse {
 
     /// The `PhysicalResourceId`.
     pub fn physical_id(&self) -> &str {
-        self.body()["PhysicalResourceId"].as_str().unwrap_or_default()
+        self.body()["PhysicalResourceId"]
+            .as_str()
+            .unwrap_or_default()
     }
 
     /// A `Data` attribute.
@@ -56,7 +60,11 @@ impl CfnResponse {
     /// Asserts `FAILED` with `[code]`.
     pub fn assert_failed(&self, code: &str) -> &Self {
         assert_eq!(self.status(), "FAILED", "body: {}", self.body());
-        assert!(self.reason().starts_with(&format!("[{code}] ")), "reason: {}", self.reason());
+        assert!(
+            self.reason().starts_with(&format!("[{code}] ")),
+            "reason: {}",
+            self.reason()
+        );
         self
     }
 }
@@ -82,7 +90,13 @@ pub struct Stack<'a> {
 
 impl<'a> Stack<'a> {
     /// A stack named `name` with one resource `logical_id` of `resource_type`.
-    pub fn new(function: &'a Function, responses: &ResponseServer, name: &str, resource_type: &str, logical_id: &str) -> Self {
+    pub fn new(
+        function: &'a Function,
+        responses: &ResponseServer,
+        name: &str,
+        resource_type: &str,
+        logical_id: &str,
+    ) -> Self {
         Self {
             function,
             responses: responses.clone(),
@@ -97,11 +111,22 @@ impl<'a> Stack<'a> {
     }
 
     /// A request of `request_type` with a fresh RequestId and its own ResponseURL path.
-    pub fn request(&mut self, request_type: &str, properties: &Value, old_properties: Option<&Value>) -> Value {
+    pub fn request(
+        &mut self,
+        request_type: &str,
+        properties: &Value,
+        old_properties: Option<&Value>,
+    ) -> Value {
         self.sequence += 1;
-        let request_id = format!("{:08x}-cfn-{}-{}", fastrand_id() as u32, request_type.to_lowercase(), self.sequence);
+        let request_id = format!(
+            "{:08x}-cfn-{}-{}",
+            fastrand_id() as u32,
+            request_type.to_lowercase(),
+            self.sequence
+        );
         let mut resource_properties = properties.clone();
-        resource_properties["ServiceToken"] = json!("arn:aws:lambda:us-east-1:123456789012:function:under-test");
+        resource_properties["ServiceToken"] =
+            json!("arn:aws:lambda:us-east-1:123456789012:function:under-test");
         let mut event = json!({
             "RequestType": request_type,
             "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:under-test",
@@ -119,7 +144,8 @@ impl<'a> Stack<'a> {
         }
         if let Some(old) = old_properties {
             let mut old = old.clone();
-            old["ServiceToken"] = json!("arn:aws:lambda:us-east-1:123456789012:function:under-test");
+            old["ServiceToken"] =
+                json!("arn:aws:lambda:us-east-1:123456789012:function:under-test");
             event["OldResourceProperties"] = old;
         }
         event
@@ -155,14 +181,21 @@ impl<'a> Stack<'a> {
 
     async fn send_payload(&self, payload: &Value, event: &Value) -> CfnResponse {
         let lambda = self.function.invoke(payload.clone(), self.timeout).await;
-        let path = format!("cfn-responses/{}", event["RequestId"].as_str().unwrap_or_default());
+        let path = format!(
+            "cfn-responses/{}",
+            event["RequestId"].as_str().unwrap_or_default()
+        );
         let puts = self
             .responses
             .requests_to(&path)
             .iter()
             .map(|put| {
                 assert_eq!(put.method, "PUT");
-                assert_eq!(put.content_type.as_deref(), Some(""), "CloudFormation's URL needs an empty Content-Type");
+                assert_eq!(
+                    put.content_type.as_deref(),
+                    Some(""),
+                    "CloudFormation's URL needs an empty Content-Type"
+                );
                 assert_eq!(put.content_length, Some(put.body.len()));
                 assert!(put.body.len() <= 4096, "response body over 4096 bytes");
                 serde_json::from_slice(&put.body).expect("response body is JSON")
@@ -214,6 +247,13 @@ impl<'a> Stack<'a> {
 fn fastrand_id() -> u64 {
     use std::time::{SystemTime, UNIX_EPOCH};
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or_default();
-    (nanos ^ COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed).rotate_left(40)) & 0xffff_ffff_ffff
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or_default();
+    (nanos
+        ^ COUNTER
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .rotate_left(40))
+        & 0xffff_ffff_ffff
 }

@@ -29,13 +29,20 @@ impl Binary {
             .map(PathBuf::from)
             .unwrap_or_else(|| workspace_root().join("target"));
         let (path, build) = match self {
-            Binary::Debug(name) => (target.join("debug").join(name), format!("cargo build --bin {name}")),
+            Binary::Debug(name) => (
+                target.join("debug").join(name),
+                format!("cargo build --bin {name}"),
+            ),
             Binary::Shipped(name) => (
                 target.join("lambda").join(name).join("bootstrap"),
                 "make shipped".to_owned(),
             ),
         };
-        assert!(path.exists(), "{} is missing: run `{build}` (make test does)", path.display());
+        assert!(
+            path.exists(),
+            "{} is missing: run `{build}` (make test does)",
+            path.display()
+        );
         path
     }
 }
@@ -85,7 +92,13 @@ impl Function {
         if let Some(stderr) = child.stderr.take() {
             collect(BufReader::new(stderr), Arc::clone(&output));
         }
-        Self { runtime, child, output, spawned_at, invocations: Mutex::new(0) }
+        Self {
+            runtime,
+            child,
+            output,
+            spawned_at,
+            invocations: Mutex::new(0),
+        }
     }
 
     /// Invokes the function with a Lambda deadline `timeout` from now and waits for
@@ -123,7 +136,10 @@ impl Function {
     }
 }
 
-fn collect<R: tokio::io::AsyncRead + Unpin + Send + 'static>(reader: BufReader<R>, output: Arc<Mutex<String>>) {
+fn collect<R: tokio::io::AsyncRead + Unpin + Send + 'static>(
+    reader: BufReader<R>,
+    output: Arc<Mutex<String>>,
+) {
     tokio::spawn(async move {
         let mut lines = reader.lines();
         while let Ok(Some(line)) = lines.next_line().await {

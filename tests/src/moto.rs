@@ -30,7 +30,10 @@ static MOTO: OnceLock<Moto> = OnceLock::new();
 
 /// The workspace root (where `Makefile` and `.venv` live).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
 }
 
 fn python() -> PathBuf {
@@ -40,7 +43,11 @@ fn python() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 impl Moto {
@@ -77,14 +84,20 @@ impl Moto {
                 }
                 panic!("moto server exited with {status}:\n{stderr}");
             }
-            assert!(started.elapsed() < Duration::from_secs(60), "moto server did not listen within 60 s");
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "moto server did not listen within 60 s"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         // moto logs every request on stderr: drain it so the pipe never fills.
         if let Some(stderr) = process.stderr.take() {
             std::thread::spawn(move || for _ in BufReader::new(stderr).lines() {});
         }
-        Moto { endpoint, _process: process }
+        Moto {
+            endpoint,
+            _process: process,
+        }
     }
 
     /// SDK configuration for test set-up calls (create a key, disable it, ...).
@@ -92,7 +105,9 @@ impl Moto {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
             .endpoint_url(&self.endpoint)
-            .credentials_provider(aws_sdk_kms::config::Credentials::new("testing", "testing", None, None, "e2e"))
+            .credentials_provider(aws_sdk_kms::config::Credentials::new(
+                "testing", "testing", None, None, "e2e",
+            ))
             .load()
             .await
     }

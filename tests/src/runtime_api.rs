@@ -54,7 +54,9 @@ pub struct RuntimeApi {
 impl RuntimeApi {
     /// Starts on a free 127.0.0.1 port.
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind runtime api");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind runtime api");
         let addr = listener.local_addr().expect("addr");
         let (sender, receiver) = mpsc::unbounded_channel();
         let state = Arc::new(State {
@@ -72,11 +74,17 @@ impl RuntimeApi {
                         let state = Arc::clone(&state);
                         async move { Ok::<_, Infallible>(route(&state, request).await) }
                     });
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 });
             }
         });
-        Self { addr, sender, state }
+        Self {
+            addr,
+            sender,
+            state,
+        }
     }
 
     /// `host:port` for `AWS_LAMBDA_RUNTIME_API`.
@@ -85,13 +93,22 @@ impl RuntimeApi {
     }
 
     /// Queues an invocation whose Lambda deadline is `timeout` from now.
-    pub fn invoke(&self, id: &str, payload: Value, timeout: Duration) -> oneshot::Receiver<InvocationResult> {
+    pub fn invoke(
+        &self,
+        id: &str,
+        payload: Value,
+        timeout: Duration,
+    ) -> oneshot::Receiver<InvocationResult> {
         let (tx, rx) = oneshot::channel();
         self.state.waiting.lock().unwrap().insert(id.to_owned(), tx);
         let deadline = SystemTime::now() + timeout;
         let deadline_ms = deadline.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
         self.sender
-            .send(Queued { id: id.to_owned(), payload, deadline_ms })
+            .send(Queued {
+                id: id.to_owned(),
+                payload,
+                deadline_ms,
+            })
             .expect("runtime api queue");
         rx
     }
@@ -116,11 +133,20 @@ fn reply(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
 async fn route(state: &State, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
-    let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = request
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (method, parts.as_slice()) {
         (Method::GET, ["2018-06-01", "runtime", "invocation", "next"]) => {
-            state.first_poll.lock().unwrap().get_or_insert_with(Instant::now);
+            state
+                .first_poll
+                .lock()
+                .unwrap()
+                .get_or_insert_with(Instant::now);
             let next = state.queue.lock().await.recv().await;
             let Some(next) = next else {
                 return reply(StatusCode::GONE, Vec::new());
@@ -128,18 +154,28 @@ async fn route(state: &State, request: Request<Incoming>) -> Response<Full<Bytes
             let mut response = reply(StatusCode::OK, serde_json::to_vec(&next.payload).unwrap());
             let headers = response.headers_mut();
             headers.insert("lambda-runtime-aws-request-id", next.id.parse().unwrap());
-            headers.insert("lambda-runtime-deadline-ms", next.deadline_ms.to_string().parse().unwrap());
+            headers.insert(
+                "lambda-runtime-deadline-ms",
+                next.deadline_ms.to_string().parse().unwrap(),
+            );
             headers.insert(
                 "lambda-runtime-invoked-function-arn",
-                "arn:aws:lambda:us-east-1:123456789012:function:under-test".parse().unwrap(),
+                "arn:aws:lambda:us-east-1:123456789012:function:under-test"
+                    .parse()
+                    .unwrap(),
             );
             headers.insert(
                 "lambda-runtime-trace-id",
-                "Root=1-00000000-000000000000000000000000;Sampled=0".parse().unwrap(),
+                "Root=1-00000000-000000000000000000000000;Sampled=0"
+                    .parse()
+                    .unwrap(),
             );
             response
         }
-        (Method::POST, ["2018-06-01", "runtime", "invocation", id, outcome @ ("response" | "error")]) => {
+        (
+            Method::POST,
+            ["2018-06-01", "runtime", "invocation", id, outcome @ ("response" | "error")],
+        ) => {
             let value = serde_json::from_slice(&body)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
             let result = if *outcome == "response" {

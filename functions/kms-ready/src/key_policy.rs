@@ -12,8 +12,8 @@ pub const USE_ACTIONS: [&str; 2] = ["kms:Decrypt", "kms:GenerateDataKey"];
 /// `kms:*` or `kms:GenerateDataKey*` count; conditions are assumed satisfiable), and
 /// no unconditional `Deny` naming it covers one of them.
 pub fn principals_without_use(policy: &str, required: &[String]) -> Result<Vec<String>, String> {
-    let document: Value =
-        serde_json::from_str(policy).map_err(|error| format!("the key policy is not JSON: {error}"))?;
+    let document: Value = serde_json::from_str(policy)
+        .map_err(|error| format!("the key policy is not JSON: {error}"))?;
     let statements = match document.get("Statement") {
         Some(Value::Array(statements)) => statements.clone(),
         Some(statement @ Value::Object(_)) => vec![statement.clone()],
@@ -32,7 +32,10 @@ fn may_use(statements: &[Value], principal: &str) -> bool {
             .iter()
             .any(|s| effect_is(s, "Allow") && names_principal(s, principal) && covers(s, action));
         let denied = statements.iter().any(|s| {
-            effect_is(s, "Deny") && s.get("Condition").is_none() && names_principal(s, principal) && covers(s, action)
+            effect_is(s, "Deny")
+                && s.get("Condition").is_none()
+                && names_principal(s, principal)
+                && covers(s, action)
         });
         allowed && !denied
     })
@@ -54,7 +57,8 @@ fn names_principal(statement: &Value, principal: &str) -> bool {
     match statement.get("Principal") {
         Some(Value::String(any)) => any == "*",
         Some(Value::Object(kinds)) => {
-            strings(kinds.get("Service")).contains(&principal) || strings(kinds.get("AWS")).contains(&"*")
+            strings(kinds.get("Service")).contains(&principal)
+                || strings(kinds.get("AWS")).contains(&"*")
         }
         _ => false,
     }
@@ -68,7 +72,8 @@ fn covers(statement: &Value, action: &str) -> bool {
 
 /// IAM-style matching: `*` any run of characters, `?` one character.
 fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let (pattern, text): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (pattern, text): (Vec<char>, Vec<char>) =
+        (pattern.chars().collect(), text.chars().collect());
     let (mut p, mut t, mut star, mut mark) = (0, 0, None, 0);
     while t < text.len() {
         if p < pattern.len() && (pattern[p] == '?' || pattern[p] == text[t]) {
@@ -157,7 +162,10 @@ mod tests {
     #[test]
     fn wildcards_match_like_iam() {
         assert!(wildcard_match("kms:*", "kms:decrypt"));
-        assert!(wildcard_match("kms:generatedatakey*", "kms:generatedatakey"));
+        assert!(wildcard_match(
+            "kms:generatedatakey*",
+            "kms:generatedatakey"
+        ));
         assert!(wildcard_match("kms:?ecrypt", "kms:decrypt"));
         assert!(!wildcard_match("kms:encrypt*", "kms:decrypt"));
         assert!(wildcard_match("*", "kms:decrypt"));

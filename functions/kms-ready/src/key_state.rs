@@ -30,28 +30,49 @@ pub async fn wait_until_enabled(
 }
 
 async fn describe_enabled(client: &Client, key_id: &str) -> Result<EnabledKey, Failure> {
-    let output = client.describe_key().key_id(key_id).send().await.map_err(|error| {
-        let failure = aws_failure(&error, "kms", "DescribeKey");
-        if failure.code() == ReasonCode::NotFound {
-            // A key or alias created moments ago may not be visible yet.
-            failure.context(format!("key {key_id} not found")).retryable()
-        } else {
-            failure
-        }
+    let output = client
+        .describe_key()
+        .key_id(key_id)
+        .send()
+        .await
+        .map_err(|error| {
+            let failure = aws_failure(&error, "kms", "DescribeKey");
+            if failure.code() == ReasonCode::NotFound {
+                // A key or alias created moments ago may not be visible yet.
+                failure
+                    .context(format!("key {key_id} not found"))
+                    .retryable()
+            } else {
+                failure
+            }
+        })?;
+    let metadata = output.key_metadata.ok_or_else(|| {
+        Failure::new(
+            ReasonCode::ServiceError,
+            "DescribeKey returned no KeyMetadata",
+        )
     })?;
-    let metadata = output
-        .key_metadata
-        .ok_or_else(|| Failure::new(ReasonCode::ServiceError, "DescribeKey returned no KeyMetadata"))?;
-    let arn = metadata.arn.clone().unwrap_or_else(|| metadata.key_id.clone());
+    let arn = metadata
+        .arn
+        .clone()
+        .unwrap_or_else(|| metadata.key_id.clone());
     match metadata.key_state {
-        Some(KeyState::Enabled) => Ok(EnabledKey { arn, key_id: metadata.key_id }),
-        Some(state @ (KeyState::Creating | KeyState::Updating)) => {
-            Err(Failure::new(ReasonCode::NotActive, format!("key {arn} is still {state}")).retryable())
-        }
+        Some(KeyState::Enabled) => Ok(EnabledKey {
+            arn,
+            key_id: metadata.key_id,
+        }),
+        Some(state @ (KeyState::Creating | KeyState::Updating)) => Err(Failure::new(
+            ReasonCode::NotActive,
+            format!("key {arn} is still {state}"),
+        )
+        .retryable()),
         Some(state) => Err(Failure::new(
             ReasonCode::NotActive,
             format!("key {arn} is {state}; it must be Enabled"),
         )),
-        None => Err(Failure::new(ReasonCode::NotActive, format!("key {arn} reports no KeyState"))),
+        None => Err(Failure::new(
+            ReasonCode::NotActive,
+            format!("key {arn} reports no KeyState"),
+        )),
     }
 }

@@ -7,7 +7,8 @@ mod properties;
 
 use aws_sdk_kms::Client;
 use cfn_custom_resource::{
-    aws_failure, retry, Backoff, CustomResource, Failure, Outcome, ReasonCode, RequestContext, RetryPolicy,
+    aws_failure, retry, Backoff, CustomResource, Failure, Outcome, ReasonCode, RequestContext,
+    RetryPolicy,
 };
 use std::time::Duration;
 
@@ -25,7 +26,10 @@ pub struct KmsReady {
 impl KmsReady {
     /// A resource using `client`, polling with the default backoff (0.25 s doubling to 5 s).
     pub fn new(client: Client) -> Self {
-        Self::with_backoff(client, Backoff::new(Duration::from_millis(250), Duration::from_secs(5)))
+        Self::with_backoff(
+            client,
+            Backoff::new(Duration::from_millis(250), Duration::from_secs(5)),
+        )
     }
 
     /// A resource with an explicit polling backoff.
@@ -51,7 +55,8 @@ impl KmsReady {
         )
         .await?;
         if !properties.required_service_principals.is_empty() {
-            self.check_policy(context, &key, &properties.required_service_principals).await?;
+            self.check_policy(context, &key, &properties.required_service_principals)
+                .await?;
         }
         context.step_done();
         Ok(Outcome::new(physical_id)
@@ -61,22 +66,36 @@ impl KmsReady {
             .with_summary(format!("key {} is Enabled", key.arn)))
     }
 
-    async fn check_policy(&self, context: &RequestContext, key: &EnabledKey, required: &[String]) -> Result<(), Failure> {
+    async fn check_policy(
+        &self,
+        context: &RequestContext,
+        key: &EnabledKey,
+        required: &[String],
+    ) -> Result<(), Failure> {
         context.step(format!("reading the key policy of {}", key.arn));
-        let policy = retry(context, RetryPolicy { backoff: self.backoff, max_wait: None }, "reading the key policy", || async {
-            self.client
-                .get_key_policy()
-                .key_id(&key.arn)
-                .policy_name("default")
-                .send()
-                .await
-                .map_err(|error| aws_failure(&error, "kms", "GetKeyPolicy"))
-        })
+        let policy = retry(
+            context,
+            RetryPolicy {
+                backoff: self.backoff,
+                max_wait: None,
+            },
+            "reading the key policy",
+            || async {
+                self.client
+                    .get_key_policy()
+                    .key_id(&key.arn)
+                    .policy_name("default")
+                    .send()
+                    .await
+                    .map_err(|error| aws_failure(&error, "kms", "GetKeyPolicy"))
+            },
+        )
         .await?
         .policy
         .unwrap_or_default();
-        let missing = principals_without_use(&policy, required)
-            .map_err(|problem| Failure::new(ReasonCode::NotActive, format!("{}: {problem}", key.arn)))?;
+        let missing = principals_without_use(&policy, required).map_err(|problem| {
+            Failure::new(ReasonCode::NotActive, format!("{}: {problem}", key.arn))
+        })?;
         if missing.is_empty() {
             return Ok(());
         }
@@ -95,8 +114,13 @@ impl KmsReady {
 impl CustomResource for KmsReady {
     type Properties = KmsReadyProperties;
 
-    async fn create(&self, context: &RequestContext, properties: KmsReadyProperties) -> Result<Outcome, Failure> {
-        self.ensure_ready(context, &properties, context.new_physical_id()).await
+    async fn create(
+        &self,
+        context: &RequestContext,
+        properties: KmsReadyProperties,
+    ) -> Result<Outcome, Failure> {
+        self.ensure_ready(context, &properties, context.new_physical_id())
+            .await
     }
 
     async fn update(
@@ -113,7 +137,11 @@ impl CustomResource for KmsReady {
         self.ensure_ready(context, &properties, physical_id).await
     }
 
-    async fn delete(&self, context: &RequestContext, _properties: Option<KmsReadyProperties>) -> Result<Outcome, Failure> {
+    async fn delete(
+        &self,
+        context: &RequestContext,
+        _properties: Option<KmsReadyProperties>,
+    ) -> Result<Outcome, Failure> {
         let physical_id = context
             .physical_resource_id()
             .map(str::to_owned)

@@ -39,7 +39,10 @@ impl ResourceProperties for KmsReadyProperties {
         if self.max_wait_seconds > MAX_WAIT_LIMIT_SECONDS {
             return Err(Failure::invalid_property(
                 "MaxWaitSeconds",
-                format!("must be at most {MAX_WAIT_LIMIT_SECONDS}, got {}", self.max_wait_seconds),
+                format!(
+                    "must be at most {MAX_WAIT_LIMIT_SECONDS}, got {}",
+                    self.max_wait_seconds
+                ),
             ));
         }
         for (index, principal) in self.required_service_principals.iter().enumerate() {
@@ -87,13 +90,21 @@ mod tests {
         let parsed = parse(json!({"KeyId": "alias/x"})).unwrap();
         assert_eq!(parsed.max_wait_seconds, 300);
         assert!(parsed.required_service_principals.is_empty());
-        assert_eq!(parse(json!({"KeyId": "k", "MaxWaitSeconds": "12"})).unwrap().max_wait_seconds, 12);
+        assert_eq!(
+            parse(json!({"KeyId": "k", "MaxWaitSeconds": "12"}))
+                .unwrap()
+                .max_wait_seconds,
+            12
+        );
     }
 
     #[test]
     fn key_id_is_required_and_not_blank() {
         assert!(reason(json!({})).contains("missing field `KeyId`"));
-        assert_eq!(reason(json!({"KeyId": "  "})), "[INVALID_PROPERTIES] KeyId: must not be empty");
+        assert_eq!(
+            reason(json!({"KeyId": "  "})),
+            "[INVALID_PROPERTIES] KeyId: must not be empty"
+        );
         assert!(reason(json!({"KeyId": "a b"})).starts_with("[INVALID_PROPERTIES] KeyId: "));
     }
 
@@ -101,7 +112,8 @@ mod tests {
     fn max_wait_is_bounded() {
         assert!(reason(json!({"KeyId": "k", "MaxWaitSeconds": "3601"}))
             .starts_with("[INVALID_PROPERTIES] MaxWaitSeconds: must be at most 3600"));
-        assert!(reason(json!({"KeyId": "k", "MaxWaitSeconds": "-5"})).starts_with("[INVALID_PROPERTIES] MaxWaitSeconds: "));
+        assert!(reason(json!({"KeyId": "k", "MaxWaitSeconds": "-5"}))
+            .starts_with("[INVALID_PROPERTIES] MaxWaitSeconds: "));
     }
 
     #[test]
@@ -110,7 +122,9 @@ mod tests {
             .unwrap();
         assert!(reason(json!({"KeyId": "k", "RequiredServicePrincipals": ["logs.amazonaws.com", "arn:aws:iam::1:root"]}))
             .starts_with("[INVALID_PROPERTIES] RequiredServicePrincipals[1]: "));
-        assert!(reason(json!({"KeyId": "k", "RequiredServicePrincipals": "logs.amazonaws.com"}))
-            .starts_with("[INVALID_PROPERTIES] RequiredServicePrincipals: "));
+        assert!(
+            reason(json!({"KeyId": "k", "RequiredServicePrincipals": "logs.amazonaws.com"}))
+                .starts_with("[INVALID_PROPERTIES] RequiredServicePrincipals: ")
+        );
     }
 }

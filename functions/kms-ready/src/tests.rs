@@ -10,7 +10,9 @@ use aws_sdk_kms::types::error::NotFoundException;
 use aws_sdk_kms::types::{KeyMetadata, KeyState};
 use aws_sdk_kms::Client;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-use cfn_custom_resource::{parse_properties, Backoff, CustomResource, Failure, Outcome, ReasonCode, RequestContext};
+use cfn_custom_resource::{
+    parse_properties, Backoff, CustomResource, Failure, Outcome, ReasonCode, RequestContext,
+};
 use serde_json::json;
 use tokio::time::Instant;
 
@@ -21,7 +23,14 @@ const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
 
 fn key(state: KeyState) -> DescribeKeyOutput {
     DescribeKeyOutput::builder()
-        .key_metadata(KeyMetadata::builder().key_id(KEY_ID).arn(ARN).key_state(state).build().unwrap())
+        .key_metadata(
+            KeyMetadata::builder()
+                .key_id(KEY_ID)
+                .arn(ARN)
+                .key_state(state)
+                .build()
+                .unwrap(),
+        )
         .build()
 }
 
@@ -29,13 +38,23 @@ fn not_found() -> DescribeKeyError {
     DescribeKeyError::NotFoundException(
         NotFoundException::builder()
             .message("Alias arn:aws:kms:us-east-1:123456789012:alias/new is not found.")
-            .meta(ErrorMetadata::builder().code("NotFoundException").message("Alias is not found.").build())
+            .meta(
+                ErrorMetadata::builder()
+                    .code("NotFoundException")
+                    .message("Alias is not found.")
+                    .build(),
+            )
             .build(),
     )
 }
 
 fn throttled() -> DescribeKeyError {
-    DescribeKeyError::generic(ErrorMetadata::builder().code("ThrottlingException").message("Rate exceeded").build())
+    DescribeKeyError::generic(
+        ErrorMetadata::builder()
+            .code("ThrottlingException")
+            .message("Rate exceeded")
+            .build(),
+    )
 }
 
 fn client(rules: &[&Rule]) -> Client {
@@ -44,7 +63,10 @@ fn client(rules: &[&Rule]) -> Client {
 }
 
 fn resource(rules: &[&Rule]) -> KmsReady {
-    KmsReady::with_backoff(client(rules), Backoff::new(Duration::from_millis(2), Duration::from_millis(10)))
+    KmsReady::with_backoff(
+        client(rules),
+        Backoff::new(Duration::from_millis(2), Duration::from_millis(10)),
+    )
 }
 
 fn context() -> RequestContext {
@@ -64,7 +86,9 @@ async fn an_enabled_key_succeeds_with_its_arn_in_data() {
     let describe = mock!(Client::describe_key)
         .match_requests(|req| req.key_id() == Some("alias/app"))
         .then_output(|| key(KeyState::Enabled));
-    let outcome = create(&resource(&[&describe]), json!({"KeyId": "alias/app"})).await.unwrap();
+    let outcome = create(&resource(&[&describe]), json!({"KeyId": "alias/app"}))
+        .await
+        .unwrap();
     assert_eq!(outcome.data["KeyArn"], ARN);
     assert_eq!(outcome.data["KeyId"], KEY_ID);
     assert_eq!(outcome.data["KeyState"], "Enabled");
@@ -79,7 +103,9 @@ async fn creating_then_enabled_waits_for_enabled() {
         .times(2)
         .output(|| key(KeyState::Enabled))
         .build();
-    let outcome = create(&resource(&[&describe]), json!({"KeyId": KEY_ID})).await.unwrap();
+    let outcome = create(&resource(&[&describe]), json!({"KeyId": KEY_ID}))
+        .await
+        .unwrap();
     assert_eq!(outcome.data["KeyState"], "Enabled");
     assert_eq!(describe.num_calls(), 3);
 }
@@ -91,7 +117,9 @@ async fn not_found_then_found_is_retried() {
         .error(not_found)
         .output(|| key(KeyState::Enabled))
         .build();
-    create(&resource(&[&describe]), json!({"KeyId": "alias/new"})).await.unwrap();
+    create(&resource(&[&describe]), json!({"KeyId": "alias/new"}))
+        .await
+        .unwrap();
     assert_eq!(describe.num_calls(), 2);
 }
 
@@ -103,7 +131,9 @@ async fn throttling_then_success_is_retried() {
         .times(3)
         .output(|| key(KeyState::Enabled))
         .build();
-    create(&resource(&[&describe]), json!({"KeyId": KEY_ID})).await.unwrap();
+    create(&resource(&[&describe]), json!({"KeyId": KEY_ID}))
+        .await
+        .unwrap();
     assert_eq!(describe.num_calls(), 4);
 }
 
@@ -114,7 +144,9 @@ async fn a_server_error_then_success_is_retried() {
         .http_status(503, None)
         .output(|| key(KeyState::Enabled))
         .build();
-    create(&resource(&[&describe]), json!({"KeyId": KEY_ID})).await.unwrap();
+    create(&resource(&[&describe]), json!({"KeyId": KEY_ID}))
+        .await
+        .unwrap();
     assert_eq!(describe.num_calls(), 2);
 }
 
@@ -131,33 +163,60 @@ async fn every_terminal_state_fails_at_once_with_not_active() {
             let state = state.clone();
             move || key(state.clone())
         });
-        let failure = create(&resource(&[&describe]), json!({"KeyId": KEY_ID})).await.unwrap_err();
+        let failure = create(&resource(&[&describe]), json!({"KeyId": KEY_ID}))
+            .await
+            .unwrap_err();
         assert_eq!(failure.code(), ReasonCode::NotActive, "{state}");
-        assert!(failure.message().contains(&format!("is {state}")), "{failure}");
+        assert!(
+            failure.message().contains(&format!("is {state}")),
+            "{failure}"
+        );
         assert_eq!(describe.num_calls(), 1, "{state} must not be retried");
     }
 }
 
 #[tokio::test]
 async fn a_key_that_never_appears_is_not_found_after_max_wait() {
-    let describe = mock!(Client::describe_key).sequence().error(not_found).repeatedly().build();
+    let describe = mock!(Client::describe_key)
+        .sequence()
+        .error(not_found)
+        .repeatedly()
+        .build();
     let started = Instant::now();
-    let failure = create(&resource(&[&describe]), json!({"KeyId": "alias/new", "MaxWaitSeconds": 1}))
-        .await
-        .unwrap_err();
+    let failure = create(
+        &resource(&[&describe]),
+        json!({"KeyId": "alias/new", "MaxWaitSeconds": 1}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(failure.code(), ReasonCode::NotFound);
-    assert!(failure.message().starts_with("gave up after 1 s waiting for key alias/new to be Enabled"), "{failure}");
-    assert!(failure.to_string().contains("(kms:DescribeKey)"), "{failure}");
+    assert!(
+        failure
+            .message()
+            .starts_with("gave up after 1 s waiting for key alias/new to be Enabled"),
+        "{failure}"
+    );
+    assert!(
+        failure.to_string().contains("(kms:DescribeKey)"),
+        "{failure}"
+    );
     assert!(started.elapsed() < Duration::from_secs(3));
     assert!(describe.num_calls() > 2);
 }
 
 #[tokio::test]
 async fn a_key_stuck_creating_is_not_active_after_max_wait() {
-    let describe = mock!(Client::describe_key).sequence().output(|| key(KeyState::Creating)).repeatedly().build();
-    let failure = create(&resource(&[&describe]), json!({"KeyId": KEY_ID, "MaxWaitSeconds": "0"}))
-        .await
-        .unwrap_err();
+    let describe = mock!(Client::describe_key)
+        .sequence()
+        .output(|| key(KeyState::Creating))
+        .repeatedly()
+        .build();
+    let failure = create(
+        &resource(&[&describe]),
+        json!({"KeyId": KEY_ID, "MaxWaitSeconds": "0"}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(failure.code(), ReasonCode::NotActive);
     assert!(failure.message().contains("is still Creating"), "{failure}");
     assert_eq!(describe.num_calls(), 1);
@@ -166,9 +225,16 @@ async fn a_key_stuck_creating_is_not_active_after_max_wait() {
 #[tokio::test]
 async fn access_denied_is_reported_at_once() {
     let describe = mock!(Client::describe_key).then_error(|| {
-        DescribeKeyError::generic(ErrorMetadata::builder().code("AccessDeniedException").message("not authorized").build())
+        DescribeKeyError::generic(
+            ErrorMetadata::builder()
+                .code("AccessDeniedException")
+                .message("not authorized")
+                .build(),
+        )
     });
-    let failure = create(&resource(&[&describe]), json!({"KeyId": KEY_ID})).await.unwrap_err();
+    let failure = create(&resource(&[&describe]), json!({"KeyId": KEY_ID}))
+        .await
+        .unwrap_err();
     assert_eq!(failure.code(), ReasonCode::AccessDenied);
     assert!(failure.message().contains("kms:DescribeKey"), "{failure}");
     assert_eq!(describe.num_calls(), 1);
@@ -187,26 +253,42 @@ async fn required_principals_are_checked_against_the_key_policy() {
     let describe = mock!(Client::describe_key).then_output(|| key(KeyState::Enabled));
     let get_policy = mock!(Client::get_key_policy)
         .match_requests(|req| req.key_id() == Some(ARN) && req.policy_name() == Some("default"))
-        .then_output(|| GetKeyPolicyOutput::builder().policy(policy_for("logs.us-east-1.amazonaws.com")).build());
+        .then_output(|| {
+            GetKeyPolicyOutput::builder()
+                .policy(policy_for("logs.us-east-1.amazonaws.com"))
+                .build()
+        });
     let resource = KmsReady::with_backoff(
         mock_client!(aws_sdk_kms, RuleMode::MatchAny, [&describe, &get_policy]),
         Backoff::new(Duration::from_millis(2), Duration::from_millis(10)),
     );
-    create(&resource, json!({"KeyId": KEY_ID, "RequiredServicePrincipals": ["logs.us-east-1.amazonaws.com"]}))
-        .await
-        .unwrap();
-    let failure = create(&resource, json!({"KeyId": KEY_ID, "RequiredServicePrincipals": ["config.amazonaws.com"]}))
-        .await
-        .unwrap_err();
+    create(
+        &resource,
+        json!({"KeyId": KEY_ID, "RequiredServicePrincipals": ["logs.us-east-1.amazonaws.com"]}),
+    )
+    .await
+    .unwrap();
+    let failure = create(
+        &resource,
+        json!({"KeyId": KEY_ID, "RequiredServicePrincipals": ["config.amazonaws.com"]}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(failure.code(), ReasonCode::NotActive);
-    assert!(failure.message().contains("does not let config.amazonaws.com use the key"), "{failure}");
+    assert!(
+        failure
+            .message()
+            .contains("does not let config.amazonaws.com use the key"),
+        "{failure}"
+    );
     assert_eq!(get_policy.num_calls(), 2);
 }
 
 #[tokio::test]
 async fn no_policy_call_without_required_principals() {
     let describe = mock!(Client::describe_key).then_output(|| key(KeyState::Enabled));
-    let get_policy = mock!(Client::get_key_policy).then_output(|| GetKeyPolicyOutput::builder().build());
+    let get_policy =
+        mock!(Client::get_key_policy).then_output(|| GetKeyPolicyOutput::builder().build());
     let resource = KmsReady::with_backoff(
         mock_client!(aws_sdk_kms, RuleMode::MatchAny, [&describe, &get_policy]),
         Backoff::new(Duration::from_millis(2), Duration::from_millis(10)),
@@ -237,7 +319,10 @@ async fn update_keeps_the_physical_id() {
 #[tokio::test]
 async fn delete_calls_nothing_and_succeeds() {
     let describe = mock!(Client::describe_key).then_output(|| key(KeyState::Enabled));
-    let outcome = resource(&[&describe]).delete(&context(), None).await.unwrap();
+    let outcome = resource(&[&describe])
+        .delete(&context(), None)
+        .await
+        .unwrap();
     assert!(!outcome.physical_resource_id.is_empty());
     assert_eq!(describe.num_calls(), 0);
 }

@@ -1,7 +1,9 @@
 //! A function whose handler panics: built in the shipped profile to prove that a
 //! panic reaches CloudFormation as `FAILED [INTERNAL]` (not a silent abort).
 
-use cfn_custom_resource::{run, CustomResource, Failure, Outcome, RequestContext, ResourceProperties, RuntimeError};
+use cfn_custom_resource::{
+    run, CustomResource, Failure, Outcome, RequestContext, ResourceProperties, RuntimeError,
+};
 use serde::Deserialize;
 
 /// Accepts any properties.
@@ -19,11 +21,20 @@ impl CustomResource for Panics {
         panic!("deliberate panic from panic-probe")
     }
 
-    async fn update(&self, _: &RequestContext, _: AnyProperties, _: Option<AnyProperties>) -> Result<Outcome, Failure> {
+    async fn update(
+        &self,
+        _: &RequestContext,
+        _: AnyProperties,
+        _: Option<AnyProperties>,
+    ) -> Result<Outcome, Failure> {
         panic!("deliberate panic from panic-probe")
     }
 
-    async fn delete(&self, _: &RequestContext, _: Option<AnyProperties>) -> Result<Outcome, Failure> {
+    async fn delete(
+        &self,
+        _: &RequestContext,
+        _: Option<AnyProperties>,
+    ) -> Result<Outcome, Failure> {
         panic!("deliberate panic from panic-probe")
     }
 }
