@@ -9,6 +9,9 @@ use crate::error::Error;
 use crate::response_url::ResponseUrl;
 use crate::retry::Backoff;
 
+/// The shortest time one PUT is given, even right at the deadline.
+const MIN_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(250);
+
 /// How hard to try delivering a response.
 #[derive(Clone, Debug)]
 pub struct DeliveryPolicy {
@@ -45,12 +48,13 @@ impl Delivery {
             .no_proxy()
             .connect_timeout(Duration::from_secs(5))
             .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
+            .expect("the response HTTP client builds (TLS roots available)");
         Self { client, policy }
     }
 
     /// PUTs `body` to `url` with an empty `Content-Type` and an explicit `Content-Length`,
-    /// retrying network errors and 5xx until `hard_deadline`. Returns the number of attempts.
+    /// retrying network errors and 5xx until `hard_deadline` (one attempt is made even
+    /// past it). Returns the number of attempts.
     pub async fn put(
         &self,
         url: &ResponseUrl,
@@ -61,11 +65,16 @@ impl Delivery {
         let mut attempts = 0;
         while attempts < self.policy.max_attempts {
             let now = Instant::now();
-            if now >= hard_deadline {
+            // The first attempt is always made: a late answer beats none.
+            if attempts > 0 && now >= hard_deadline {
                 break;
             }
             attempts += 1;
-            let timeout = self.policy.attempt_timeout.min(hard_deadline - now);
+            let timeout = self
+                .policy
+                .attempt_timeout
+                .min(hard_deadline.saturating_duration_since(now))
+                .max(MIN_ATTEMPT_TIMEOUT);
             let sent = self
                 .client
                 .put(url.as_url().clone())
@@ -91,7 +100,10 @@ impl Delivery {
             }
             tracing::warn!(attempt = attempts, error = %last_error, url = %url, "response PUT failed; retrying");
             let delay = self.policy.backoff.delay(attempts - 1);
-            if Instant::now() + delay >= hard_deadline {
+            if Instant::now()
+                .checked_add(delay)
+                .is_none_or(|wake| wake >= hard_deadline)
+            {
                 break;
             }
             tokio::time::sleep(delay).await;
@@ -219,7 +231,22 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn no_attempt_is_made_past_the_deadline() {
+    async fn one_attempt_is_made_even_when_the_deadline_has_passed() {
+        let server = ResponseServer::start(vec![503; 10]).await;
+        let deadline = Instant::now() - Duration::from_millis(1);
+        let error = Delivery::new(fast_policy())
+            .put(&url_for(&server), b"{}".to_vec(), deadline)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, Error::DeliveryFailed { attempts: 1, .. }),
+            "{error}"
+        );
+        assert_eq!(server.requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn no_retry_is_made_past_the_deadline() {
         let server = ResponseServer::start(vec![503; 10]).await;
         let deadline = Instant::now() + Duration::from_millis(30);
         let policy = DeliveryPolicy {
@@ -233,6 +260,12 @@ mod tests {
             .unwrap_err();
         assert!(Instant::now() < deadline + Duration::from_millis(200));
         assert!(matches!(error, Error::DeliveryFailed { .. }));
-        assert!(server.requests().len() < 5);
+        let deadline = deadline.into_std();
+        let requests = server.requests();
+        assert!(!requests.is_empty());
+        assert!(
+            requests.iter().all(|r| r.received_at <= deadline),
+            "a PUT was started past the deadline"
+        );
     }
 }

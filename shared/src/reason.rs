@@ -191,13 +191,19 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-/// Replaces control characters (newlines, tabs, escapes) with spaces so a reason
-/// prints on one line in the CloudFormation console.
+/// Replaces control characters (newlines, tabs, escapes), line and paragraph
+/// separators and bidirectional overrides with spaces, so a reason prints as it reads,
+/// on one line, in the CloudFormation console.
 pub fn sanitize_reason(reason: &str) -> String {
     reason
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if is_unprintable(c) { ' ' } else { c })
         .collect()
+}
+
+fn is_unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// Cuts `text` to at most `max_bytes`, on a character boundary, marking the cut with `...`.
@@ -272,6 +278,7 @@ mod tests {
     #[test]
     fn sanitize_replaces_control_characters() {
         assert_eq!(sanitize_reason("a\nb\tc\u{1b}[0m"), "a b c [0m");
+        assert_eq!(sanitize_reason("x\u{2028}y\u{202E}z"), "x y z");
     }
 
     #[test]

@@ -106,7 +106,11 @@ pub fn parse_envelope(event: &Value) -> Result<Envelope, Failure> {
         .map_err(|error| {
             Failure::new(
                 ReasonCode::InvalidProperties,
-                format!("malformed CloudFormation request: {}", error.into_inner()),
+                format!(
+                    "malformed CloudFormation request: {}: {}",
+                    error.path(),
+                    error.inner()
+                ),
             )
         })?;
     Ok(match request {
@@ -135,10 +139,11 @@ pub fn parse_envelope(event: &Value) -> Result<Envelope, Failure> {
 }
 
 /// Returns the CloudFormation requests in a Lambda payload: the payload itself for a
-/// direct invocation, or each record's message for an SNS-backed custom resource.
-pub fn unwrap_payload(payload: Value) -> Result<Vec<Value>, Error> {
+/// direct invocation, or each record's message for an SNS-backed custom resource
+/// (one result per record, so one bad record does not silence the others).
+pub fn unwrap_payload(payload: Value) -> Vec<Result<Value, Error>> {
     let Some(records) = payload.get("Records").and_then(Value::as_array) else {
-        return Ok(vec![payload]);
+        return vec![Ok(payload)];
     };
     records
         .iter()
@@ -216,13 +221,19 @@ mod tests {
 
     #[test]
     fn direct_payload_is_returned_as_is() {
-        let requests = unwrap_payload(event(CREATE)).unwrap();
+        let requests: Vec<Value> = unwrap_payload(event(CREATE))
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
         assert_eq!(requests, vec![event(CREATE)]);
     }
 
     #[test]
     fn sns_record_message_is_unwrapped() {
-        let requests = unwrap_payload(event(SNS)).unwrap();
+        let requests: Vec<Value> = unwrap_payload(event(SNS))
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
         assert_eq!(requests.len(), 1);
         assert_eq!(requests[0]["RequestType"], "Create");
         assert_eq!(requests[0]["ResourceProperties"]["KeyId"], "alias/demo");
@@ -230,10 +241,14 @@ mod tests {
 
     #[test]
     fn sns_record_without_json_message_is_an_invalid_event() {
-        let payload = json!({"Records": [{"Sns": {"Message": "not json"}}]});
-        assert!(matches!(
-            unwrap_payload(payload),
-            Err(Error::InvalidEvent(_))
-        ));
+        let payload =
+            json!({"Records": [{"Sns": {"Message": "not json"}}, {"Sns": {"Message": "{}"}}]});
+        let results = unwrap_payload(payload);
+        assert_eq!(results.len(), 2, "one result per record");
+        assert!(matches!(results[0], Err(Error::InvalidEvent(_))));
+        assert!(
+            results[1].is_ok(),
+            "a bad record does not hide the next one"
+        );
     }
 }

@@ -134,6 +134,8 @@ impl ResponseUrl {
 
 fn redact(url: &Url) -> String {
     let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
     shown.set_query(None);
     shown.set_fragment(None);
     shown.to_string()
@@ -211,6 +213,17 @@ mod tests {
             assert!(!shown.contains("secret"), "{shown}");
             assert!(shown.contains("s3.amazonaws.com/path"), "{shown}");
         }
+    }
+
+    #[test]
+    fn refusals_never_echo_user_info() {
+        let error = ResponseUrl::parse(
+            "https://user:pw@bucket.s3.amazonaws.com/p",
+            &AllowList::default(),
+        )
+        .err()
+        .unwrap();
+        assert!(!error.to_string().contains("pw"), "{error}");
     }
 
     #[test]

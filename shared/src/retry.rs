@@ -75,7 +75,7 @@ where
     Fut: Future<Output = Result<T, Failure>>,
 {
     let started = Instant::now();
-    let wait_limit = policy.max_wait.map(|wait| started + wait);
+    let wait_limit = policy.max_wait.and_then(|wait| started.checked_add(wait));
     let deadline = context.deadline();
     let mut failures = 0u32;
     loop {
@@ -99,7 +99,7 @@ where
             tokio::time::sleep(delay.min(limit - now)).await;
             continue;
         }
-        if now + delay >= deadline {
+        if now.checked_add(delay).is_none_or(|wake| wake >= deadline) {
             return Err(Failure::new(
                 ReasonCode::Timeout,
                 format!(

@@ -19,6 +19,9 @@ use crate::resource::CustomResource;
 use crate::response::{response_body, Answer, Outcome, MAX_PHYSICAL_ID_BYTES};
 use crate::response_url::{AllowList, ResponseUrl};
 
+/// Time kept after the last response PUT for reporting to Lambda.
+const PUT_RESERVE: Duration = Duration::from_millis(100);
+
 /// The most time kept back from the handler for sending the response.
 const MAX_SAFETY_MARGIN: Duration = Duration::from_secs(5);
 
@@ -70,12 +73,25 @@ impl<R: CustomResource> Runner<R> {
     /// response could not be delivered.
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
         let hard_deadline = instant_from_epoch_ms(event.context.deadline);
-        let requests = unwrap_payload(event.payload).inspect_err(|error| {
-            tracing::error!(error = %error, "the event is not a CloudFormation request; no response can be sent");
-        })?;
-        let mut sent = Vec::with_capacity(requests.len());
-        for request in requests {
-            sent.push(self.answer(request, hard_deadline).await?);
+        let mut sent = Vec::new();
+        let mut first_error = None;
+        for request in unwrap_payload(event.payload) {
+            let answered = match request {
+                Ok(request) => self.answer(request, hard_deadline).await,
+                Err(error) => {
+                    tracing::error!(error = %error, "the event is not a CloudFormation request; no response can be sent");
+                    Err(error)
+                }
+            };
+            match answered {
+                Ok(body) => sent.push(body),
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        if let Some(error) = first_error {
+            return Err(error);
         }
         Ok(if sent.len() == 1 {
             sent.remove(0)
@@ -115,10 +131,9 @@ impl<R: CustomResource> Runner<R> {
                 .err()
                 .map(ToString::to_string)
                 .unwrap_or_default();
-            // Leave a little time to report to Lambda after the last PUT.
-            let put_deadline = hard_deadline
-                .checked_sub(Duration::from_millis(100))
-                .unwrap_or(hard_deadline);
+            // Leave a little time to report to Lambda after the last PUT (within the margin).
+            let reserve = PUT_RESERVE.min(margin / 2);
+            let put_deadline = hard_deadline.checked_sub(reserve).unwrap_or(hard_deadline);
             match self.delivery.put(&url, body.clone(), put_deadline).await {
                 Ok(attempts) => {
                     tracing::info!(
@@ -163,6 +178,15 @@ impl<R: CustomResource> Runner<R> {
     async fn execute(&self, request: &Value, routing: &Routing, work_deadline: Instant) -> Answer {
         let envelope = match parse_envelope(request) {
             Ok(envelope) => envelope,
+            // A Delete must not wedge a rollback on a malformed envelope: run it without properties.
+            Err(failure) if routing.request_type == RequestType::Delete.as_str() => {
+                tracing::warn!(reason = %failure, "malformed Delete request; deleting without properties");
+                Envelope {
+                    request_type: RequestType::Delete,
+                    properties: Value::Null,
+                    old_properties: None,
+                }
+            }
             Err(failure) => {
                 return Answer {
                     result: Err(failure),
@@ -186,6 +210,13 @@ impl<R: CustomResource> Runner<R> {
                 .instrument(tracing::Span::current()),
         );
         let result = match tokio::time::timeout_at(work_deadline, &mut task).await {
+            Ok(Ok(Err(failure))) if failure.code() == ReasonCode::Timeout => {
+                let progress = context.progress().describe();
+                Err(Failure::new(
+                    ReasonCode::Timeout,
+                    format!("{}; {progress}", failure.message()),
+                ))
+            }
             Ok(Ok(result)) => result.and_then(check_outcome),
             Ok(Err(join_error)) if join_error.is_panic() => {
                 let message = panic_message(join_error.into_panic());

@@ -390,11 +390,70 @@ async fn no_response_url_means_no_put_and_an_error_for_lambda() {
 #[tokio::test]
 async fn a_response_url_outside_the_allow_list_is_never_contacted() {
     let s = setup().await;
+    let unlisted = ResponseServer::start(vec![]).await;
     let mut event = s.event("Create", json!({"Mode": "ok"}));
-    event["ResponseURL"] = json!("https://attacker.example/collect?X-Amz-Signature=s3cr3t");
+    event["ResponseURL"] = json!(unlisted.url("collect"));
     let error = s.answer(event).await.unwrap_err();
+    assert!(matches!(error, Error::UnusableResponseUrl(_)), "{error}");
     assert!(!error.to_string().contains("s3cr3t"), "{error}");
-    assert!(s.server.requests().is_empty());
+    assert!(
+        unlisted.requests().is_empty(),
+        "an unlisted host was contacted"
+    );
+    assert_eq!(s.calls(), 0);
+}
+
+#[tokio::test]
+async fn a_delete_with_a_malformed_envelope_still_succeeds() {
+    let s = setup().await;
+    let mut event = s.event("Delete", json!({"Mode": "ok"}));
+    let object = event.as_object_mut().unwrap();
+    object.remove("ResourceProperties");
+    object.remove("ResourceType");
+    s.answer(event).await.unwrap();
+    let body = s.only_put();
+    assert_eq!(body["Status"], "SUCCESS", "{body}");
+    assert_eq!(body["PhysicalResourceId"], "phys-existing");
+    assert_eq!(
+        s.runner
+            .resource
+            .deletes_without_properties
+            .load(Ordering::SeqCst),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_deadline_already_passed_still_gets_one_timeout_answer() {
+    let s = setup().await;
+    s.runner
+        .answer(s.event("Create", json!({"Mode": "hang"})), Instant::now())
+        .await
+        .unwrap();
+    let body = s.only_put();
+    assert!(reason(&body).starts_with("[TIMEOUT] "), "{body}");
+}
+
+#[tokio::test]
+async fn every_sns_record_is_answered_even_after_a_bad_one() {
+    let s = setup().await;
+    let good = s.event("Create", json!({"Mode": "ok"}));
+    let payload = json!({"Records": [
+        {"EventSource": "aws:sns", "Sns": {"Message": "not json"}},
+        {"EventSource": "aws:sns", "Sns": {"Message": good.to_string()}}
+    ]});
+    let mut context = Context::default();
+    context.deadline = (SystemTime::now() + Duration::from_secs(30))
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let error = s
+        .runner
+        .handle(LambdaEvent::new(payload, context))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::InvalidEvent(_)), "{error}");
+    assert_eq!(s.only_put()["Status"], "SUCCESS");
 }
 
 #[tokio::test]

@@ -229,6 +229,13 @@ async fn the_deadline_sends_timeout_before_lambda_gives_up() {
     assert!(
         created
             .reason()
+            .contains("pending: waiting for key alias/never-created"),
+        "the reason says what was pending: {}",
+        created.reason()
+    );
+    assert!(
+        created
+            .reason()
             .contains("waiting for key alias/never-created to be Enabled"),
         "{}",
         created.reason()

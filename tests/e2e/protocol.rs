@@ -1,5 +1,6 @@
 //! The shared crate's guarantees, observed through a real binary (kms-ready).
 
+use cfn_custom_resource::testing::ResponseServer;
 use harness::{Binary, InvocationResult};
 use serde_json::json;
 
@@ -117,10 +118,15 @@ async fn a_response_url_refusing_with_403_is_not_retried_and_lambda_sees_the_err
 async fn a_response_url_outside_the_allow_list_is_never_called() {
     let world = World::start(BINARY, &[]).await;
     let mut stack = world.stack("foreign");
+    // A live loopback server that is not in CR_ALLOWED_RESPONSE_HOSTS.
+    let unlisted = ResponseServer::start(vec![]).await;
     let mut event = stack.request("Create", &json!({"KeyId": "alias/x"}), None);
-    event["ResponseURL"] = json!("http://127.0.0.2:9/steal?X-Amz-Signature=s3cr3t-signature");
+    event["ResponseURL"] = json!(unlisted.url("steal"));
     let response = stack.send(&event).await;
-    assert!(response.puts.is_empty());
+    assert!(
+        unlisted.requests().is_empty(),
+        "an unlisted host was contacted"
+    );
     let InvocationResult::Error(error) = &response.lambda else {
         panic!("Lambda should see an error")
     };

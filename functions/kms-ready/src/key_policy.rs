@@ -7,10 +7,14 @@ pub const USE_ACTIONS: [&str; 2] = ["kms:Decrypt", "kms:GenerateDataKey"];
 
 /// The principals among `required` that the policy does not allow to use the key.
 ///
-/// A principal may use the key when `Allow` statements naming it (as a `Service`
-/// principal, or `*`) cover every action in [`USE_ACTIONS`] (wildcards such as
-/// `kms:*` or `kms:GenerateDataKey*` count; conditions are assumed satisfiable), and
-/// no unconditional `Deny` naming it covers one of them.
+/// A principal may use the key when `Allow` statements cover every action in
+/// [`USE_ACTIONS`] for it (wildcards such as `kms:*` or `kms:GenerateDataKey*` count)
+/// and no unconditional `Deny` takes one away. An `Allow` counts when it names the
+/// principal as a `Service` (its conditions are assumed satisfiable, as for the
+/// encryption-context conditions services use), or names everyone (`*`) with no
+/// condition: a condition on `*` (e.g. `kms:ViaService` on AWS managed keys) is not
+/// evidence that the service may use the key. `NotPrincipal` and `NotAction` in a
+/// `Deny` are honoured; in an `Allow` they are not counted.
 pub fn principals_without_use(policy: &str, required: &[String]) -> Result<Vec<String>, String> {
     let document: Value = serde_json::from_str(policy)
         .map_err(|error| format!("the key policy is not JSON: {error}"))?;
@@ -28,17 +32,36 @@ pub fn principals_without_use(policy: &str, required: &[String]) -> Result<Vec<S
 
 fn may_use(statements: &[Value], principal: &str) -> bool {
     USE_ACTIONS.iter().all(|action| {
-        let allowed = statements
-            .iter()
-            .any(|s| effect_is(s, "Allow") && names_principal(s, principal) && covers(s, action));
-        let denied = statements.iter().any(|s| {
-            effect_is(s, "Deny")
-                && s.get("Condition").is_none()
-                && names_principal(s, principal)
-                && covers(s, action)
-        });
+        let allowed = statements.iter().any(|s| allows(s, principal, action));
+        let denied = statements.iter().any(|s| denies(s, principal, action));
         allowed && !denied
     })
+}
+
+fn allows(statement: &Value, principal: &str, action: &str) -> bool {
+    if !effect_is(statement, "Allow") || !actions_match(statement.get("Action"), action) {
+        return false;
+    }
+    match named(statement.get("Principal"), principal) {
+        Naming::Service => true,
+        Naming::Everyone => statement.get("Condition").is_none(),
+        Naming::Other => false,
+    }
+}
+
+fn denies(statement: &Value, principal: &str, action: &str) -> bool {
+    if !effect_is(statement, "Deny") || statement.get("Condition").is_some() {
+        return false;
+    }
+    let principal_applies = match statement.get("NotPrincipal") {
+        Some(excluded) => named(Some(excluded), principal) == Naming::Other,
+        None => named(statement.get("Principal"), principal) != Naming::Other,
+    };
+    let action_applies = match statement.get("NotAction") {
+        Some(excluded) => !actions_match(Some(excluded), action),
+        None => actions_match(statement.get("Action"), action),
+    };
+    principal_applies && action_applies
 }
 
 fn effect_is(statement: &Value, effect: &str) -> bool {
@@ -53,19 +76,30 @@ fn strings(value: Option<&Value>) -> Vec<&str> {
     }
 }
 
-fn names_principal(statement: &Value, principal: &str) -> bool {
-    match statement.get("Principal") {
-        Some(Value::String(any)) => any == "*",
-        Some(Value::Object(kinds)) => {
-            strings(kinds.get("Service")).contains(&principal)
-                || strings(kinds.get("AWS")).contains(&"*")
+/// How a `Principal` block refers to a service principal.
+#[derive(Debug, PartialEq, Eq)]
+enum Naming {
+    /// `{"Service": "<principal>"}` (alone or in a list).
+    Service,
+    /// `"*"` or `{"AWS": "*"}`.
+    Everyone,
+    /// Someone else.
+    Other,
+}
+
+fn named(block: Option<&Value>, principal: &str) -> Naming {
+    match block {
+        Some(Value::String(any)) if any == "*" => Naming::Everyone,
+        Some(Value::Object(kinds)) if strings(kinds.get("Service")).contains(&principal) => {
+            Naming::Service
         }
-        _ => false,
+        Some(Value::Object(kinds)) if strings(kinds.get("AWS")).contains(&"*") => Naming::Everyone,
+        _ => Naming::Other,
     }
 }
 
-fn covers(statement: &Value, action: &str) -> bool {
-    strings(statement.get("Action"))
+fn actions_match(actions: Option<&Value>, action: &str) -> bool {
+    strings(actions)
         .iter()
         .any(|pattern| wildcard_match(&pattern.to_ascii_lowercase(), &action.to_ascii_lowercase()))
 }
@@ -151,6 +185,33 @@ mod tests {
     fn a_wildcard_principal_allows_everyone() {
         let policy = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}]});
         assert!(missing(policy).is_empty());
+    }
+
+    #[test]
+    fn a_conditional_wildcard_principal_is_not_evidence() {
+        // The shape of an AWS managed key's policy (aws/s3, aws/ebs, ...).
+        let policy = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"kms:CallerAccount": "123456789012", "kms:ViaService": "s3.us-east-1.amazonaws.com"}}}]});
+        assert_eq!(missing(policy), vec![LOGS]);
+    }
+
+    #[test]
+    fn a_deny_with_not_principal_or_not_action_applies() {
+        let allow = json!({"Effect": "Allow", "Principal": {"Service": LOGS}, "Action": "kms:*", "Resource": "*"});
+        let not_principal = json!({"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:Decrypt", "Resource": "*"});
+        assert_eq!(
+            missing(json!({"Statement": [allow.clone(), not_principal]})),
+            vec![LOGS]
+        );
+        let sparing_logs = json!({"Effect": "Deny", "NotPrincipal": {"Service": LOGS}, "Action": "kms:*", "Resource": "*"});
+        assert!(missing(json!({"Statement": [allow.clone(), sparing_logs]})).is_empty());
+        let not_action = json!({"Effect": "Deny", "Principal": "*", "NotAction": "kms:Describe*", "Resource": "*"});
+        assert_eq!(
+            missing(json!({"Statement": [allow, not_action]})),
+            vec![LOGS]
+        );
     }
 
     #[test]

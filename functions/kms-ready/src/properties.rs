@@ -26,8 +26,8 @@ fn default_max_wait() -> u64 {
 
 impl ResourceProperties for KmsReadyProperties {
     fn validate(&self) -> Result<(), Failure> {
-        let key_id = self.key_id.trim();
-        if key_id.is_empty() {
+        let key_id = &self.key_id;
+        if key_id.trim().is_empty() {
             return Err(Failure::invalid_property("KeyId", "must not be empty"));
         }
         if key_id.len() > 2048 || key_id.chars().any(char::is_whitespace) {
@@ -106,6 +106,7 @@ mod tests {
             "[INVALID_PROPERTIES] KeyId: must not be empty"
         );
         assert!(reason(json!({"KeyId": "a b"})).starts_with("[INVALID_PROPERTIES] KeyId: "));
+        assert!(reason(json!({"KeyId": "alias/x\n"})).starts_with("[INVALID_PROPERTIES] KeyId: "));
     }
 
     #[test]
