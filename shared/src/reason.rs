@@ -99,7 +99,7 @@ pub struct AwsCall {
 pub struct Failure {
     code: ReasonCode,
     message: String,
-    aws_call: Option<AwsCall>,
+    aws_call: Option<Box<AwsCall>>,
     retryable: bool,
 }
 
@@ -121,7 +121,7 @@ impl Failure {
 
     /// Attaches the AWS call the failure came from.
     pub fn with_aws_call(mut self, call: AwsCall) -> Self {
-        self.aws_call = Some(call);
+        self.aws_call = Some(Box::new(call));
         self
     }
 
@@ -161,7 +161,7 @@ impl Failure {
 
     /// The AWS call behind the failure, if any.
     pub fn aws_call(&self) -> Option<&AwsCall> {
-        self.aws_call.as_ref()
+        self.aws_call.as_deref()
     }
 
     /// The service's error code (e.g. `NotFoundException`), if any.

@@ -41,22 +41,13 @@ impl Default for Backoff {
 }
 
 /// How long to keep retrying one step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Delays between attempts.
     pub backoff: Backoff,
     /// Give up after this long (the caller's wait limit, e.g. `MaxWaitSeconds`);
     /// `None` retries until the request's deadline.
     pub max_wait: Option<Duration>,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            backoff: Backoff::default(),
-            max_wait: None,
-        }
-    }
 }
 
 /// Runs `attempt` until it succeeds, returns a failure that is not retryable, or time runs out.
