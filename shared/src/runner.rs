@@ -301,13 +301,32 @@ fn panic_message(payload: Box<dyn Any + Send>) -> String {
         .unwrap_or_else(|| "a non-text panic payload".to_owned())
 }
 
+/// The longest a Lambda function may run; the budget assumed without a usable deadline.
+const LAMBDA_MAX_TIMEOUT: Duration = Duration::from_secs(900);
+
+/// A deadline this far in the past is not a clock skew but a runtime that sends no real
+/// deadline (`cargo lambda watch` sends a constant `600000`, i.e. 1970).
+const IMPLAUSIBLY_LATE: Duration = Duration::from_secs(86_400);
+
 /// Converts Lambda's deadline (ms since the epoch) to a monotonic instant.
 fn instant_from_epoch_ms(deadline_ms: u64) -> Instant {
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or_default();
-    Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+    lambda_deadline(deadline_ms, now_ms, Instant::now())
+}
+
+fn lambda_deadline(deadline_ms: u64, now_ms: u64, now: Instant) -> Instant {
+    if deadline_ms.saturating_add(IMPLAUSIBLY_LATE.as_millis() as u64) < now_ms {
+        tracing::warn!(
+            deadline_ms,
+            "the runtime sent no plausible deadline (a local emulator?); assuming Lambda's maximum of 900 s"
+        );
+        return now + LAMBDA_MAX_TIMEOUT;
+    }
+    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms)).min(LAMBDA_MAX_TIMEOUT);
+    now + left
 }
 
 #[cfg(test)]

@@ -492,6 +492,26 @@ async fn a_refused_response_put_is_not_retried_and_reported_to_lambda() {
 }
 
 #[test]
+fn lambda_deadlines_are_read_as_epoch_milliseconds() {
+    let now = Instant::now();
+    let now_ms = 1_795_000_000_000;
+    assert_eq!(
+        lambda_deadline(now_ms + 30_000, now_ms, now),
+        now + Duration::from_secs(30)
+    );
+    assert_eq!(
+        lambda_deadline(now_ms - 5, now_ms, now),
+        now,
+        "a passed deadline is now"
+    );
+    assert_eq!(
+        lambda_deadline(600_000, now_ms, now),
+        now + Duration::from_secs(900),
+        "cargo lambda watch's constant is no deadline"
+    );
+}
+
+#[test]
 fn safety_margin_is_a_fifth_of_short_deadlines_and_at_most_five_seconds() {
     assert_eq!(
         safety_margin(Duration::from_secs(10)),

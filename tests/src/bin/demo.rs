@@ -138,6 +138,7 @@ async fn main() -> ExitCode {
         "Custom::KmsReady",
         "DisabledKeyReady",
     );
+    failing.stack_id = stack.stack_id.clone();
     let bad = json!({"KeyId": disabled.key_id});
     let response = failing.create(bad.clone()).await;
     demo.show(
