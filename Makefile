@@ -31,7 +31,8 @@ $(VENV)/.installed: requirements.txt requirements.lock
 	touch $@
 
 test: setup lint debug-bins shipped ## fmt, clippy, unit and end-to-end tests (debug + shipped profile)
-	cargo test --workspace --no-fail-fast
+	cargo test --workspace --no-fail-fast 2>&1 | tee target/test.log
+	@awk '/^test result:/ { passed += $$4; failed += $$6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' target/test.log
 
 lint:
 	cargo fmt --all -- --check

@@ -171,9 +171,24 @@ impl Setup {
         puts.into_iter().next().unwrap()
     }
 
+    fn deletes_without_properties(&self) -> u32 {
+        self.runner
+            .resource
+            .deletes_without_properties
+            .load(Ordering::SeqCst)
+    }
+
     fn calls(&self) -> u32 {
         self.runner.resource.calls.load(Ordering::SeqCst)
     }
+}
+
+/// A Lambda context whose deadline is `timeout` from now.
+fn lambda_context(timeout: Duration) -> Context {
+    let mut context = Context::default();
+    let deadline = SystemTime::now() + timeout;
+    context.deadline = deadline.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+    context
 }
 
 fn reason(body: &Value) -> &str {
@@ -347,13 +362,7 @@ async fn delete_with_unparseable_properties_succeeds_without_them() {
     let body = s.only_put();
     assert_eq!(body["Status"], "SUCCESS");
     assert_eq!(body["PhysicalResourceId"], "phys-existing");
-    assert_eq!(
-        s.runner
-            .resource
-            .deletes_without_properties
-            .load(Ordering::SeqCst),
-        1
-    );
+    assert_eq!(s.deletes_without_properties(), 1);
 }
 
 #[tokio::test]
@@ -362,11 +371,7 @@ async fn an_sns_wrapped_request_is_answered_like_a_direct_one() {
     let inner = s.event("Create", json!({"Mode": "ok", "Size": 3}));
     let payload =
         json!({"Records": [{"EventSource": "aws:sns", "Sns": {"Message": inner.to_string()}}]});
-    let mut context = Context::default();
-    context.deadline = (SystemTime::now() + Duration::from_secs(30))
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64;
+    let context = lambda_context(Duration::from_secs(30));
     s.runner
         .handle(LambdaEvent::new(payload, context))
         .await
@@ -414,13 +419,7 @@ async fn a_delete_with_a_malformed_envelope_still_succeeds() {
     let body = s.only_put();
     assert_eq!(body["Status"], "SUCCESS", "{body}");
     assert_eq!(body["PhysicalResourceId"], "phys-existing");
-    assert_eq!(
-        s.runner
-            .resource
-            .deletes_without_properties
-            .load(Ordering::SeqCst),
-        1
-    );
+    assert_eq!(s.deletes_without_properties(), 1);
 }
 
 #[tokio::test]
@@ -442,11 +441,7 @@ async fn every_sns_record_is_answered_even_after_a_bad_one() {
         {"EventSource": "aws:sns", "Sns": {"Message": "not json"}},
         {"EventSource": "aws:sns", "Sns": {"Message": good.to_string()}}
     ]});
-    let mut context = Context::default();
-    context.deadline = (SystemTime::now() + Duration::from_secs(30))
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64;
+    let context = lambda_context(Duration::from_secs(30));
     let error = s
         .runner
         .handle(LambdaEvent::new(payload, context))

@@ -149,15 +149,51 @@ async fn main() {
             .unwrap_or_else(|| "n/a (not built)".into())
     };
 
+    let row = |metric: &str, ours: String, python: &str, ratio: &str| {
+        println!("| {metric:<38} | {ours:>15} | {python:>23} | {ratio:>14} |");
+    };
     println!();
-    println!("| metric (median of {} runs)            | kms-ready     | Python crhelper + boto3 | ratio            |", args.runs);
-    println!("|----------------------------------------|---------------|-------------------------|------------------|");
-    println!("| process start → first Runtime API poll | {poll:>8.1} ms   |                         |                  |");
-    println!("| process start → response PUT (Create)  | {put:>8.1} ms   | {PYTHON_COLD_CREATE_MS:>8.0} ms             | {speedup:>5.1}× faster     |");
-    println!("| warm invocation (Create)               | {warm_ms:>8.1} ms   |                         |                  |");
-    println!("| peak RSS                               | {rss_mb:>8.1} MB   | {PYTHON_PEAK_RSS_MB:>8.0} MB             | {rss_ratio:>5.1}× smaller    |");
-    println!("| binary size x86-64                     | {:>13} |                         |                  |", size(size_x86));
-    println!("| binary size arm64                      | {:>13} |                         |                  |", size(size_arm));
+    row(
+        &format!("metric (median of {} runs)", args.runs),
+        "kms-ready".into(),
+        "Python crhelper + boto3",
+        "ratio",
+    );
+    println!(
+        "|{}|{}|{}|{}|",
+        "-".repeat(40),
+        "-".repeat(17),
+        "-".repeat(25),
+        "-".repeat(16)
+    );
+    row(
+        "process start → first Runtime API poll",
+        format!("{poll:.1} ms"),
+        "",
+        "",
+    );
+    let python_create = format!("{PYTHON_COLD_CREATE_MS:.0} ms");
+    row(
+        "process start → response PUT (Create)",
+        format!("{put:.1} ms"),
+        &python_create,
+        &format!("{speedup:.1}× faster"),
+    );
+    row(
+        "warm invocation (Create)",
+        format!("{warm_ms:.1} ms"),
+        "",
+        "",
+    );
+    let python_rss = format!("{PYTHON_PEAK_RSS_MB:.0} MB");
+    row(
+        "peak RSS",
+        format!("{rss_mb:.1} MB"),
+        &python_rss,
+        &format!("{rss_ratio:.1}× smaller"),
+    );
+    row("binary size x86-64", size(size_x86), "", "");
+    row("binary size arm64", size(size_arm), "", "");
     println!();
     println!("cold Create ≥ {TARGET_SPEEDUP}× faster: {} ({speedup:.1}×); peak RSS ≥ {TARGET_RSS_RATIO}× smaller: {} ({rss_ratio:.1}×)",
         verdict(speedup >= TARGET_SPEEDUP), verdict(rss_ratio >= TARGET_RSS_RATIO));
