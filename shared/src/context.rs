@@ -146,12 +146,11 @@ pub(crate) fn new_physical_id(routing: &Routing) -> String {
         "{}\n{}\n{}",
         routing.stack_id, routing.logical_resource_id, routing.request_id
     );
-    let id = format!(
-        "{stack_name}-{}-{:012x}",
-        routing.logical_resource_id,
-        fnv1a(seed.as_bytes()) & 0xffff_ffff_ffff
-    );
-    crate::reason::shorten(&id, MAX_PHYSICAL_ID_BYTES)
+    let hash = format!("-{:012x}", fnv1a(seed.as_bytes()) & 0xffff_ffff_ffff);
+    // Shorten the readable part, never the hash that makes the id unique.
+    let readable = format!("{stack_name}-{}", routing.logical_resource_id);
+    let readable = crate::reason::shorten(&readable, MAX_PHYSICAL_ID_BYTES - hash.len());
+    format!("{readable}{hash}")
 }
 
 /// 64-bit FNV-1a: small, stable across Rust versions (unlike `DefaultHasher`).
@@ -182,6 +181,24 @@ mod tests {
         assert_ne!(id, context("r2").new_physical_id());
         assert!(id.starts_with("baseline-KeyReady-"), "{id}");
         assert_eq!(id.len(), "baseline-KeyReady-".len() + 12);
+    }
+
+    #[test]
+    fn an_overlong_physical_id_keeps_its_hash() {
+        let mut routing = Routing {
+            stack_id: format!(
+                "arn:aws:cloudformation:us-east-1:1:stack/{}/uuid",
+                "s".repeat(2000)
+            ),
+            request_id: "r1".into(),
+            logical_resource_id: "KeyReady".into(),
+            ..Routing::default()
+        };
+        let first = new_physical_id(&routing);
+        routing.request_id = "r2".into();
+        let second = new_physical_id(&routing);
+        assert!(first.len() <= MAX_PHYSICAL_ID_BYTES);
+        assert_ne!(first, second);
     }
 
     #[test]

@@ -100,7 +100,7 @@ impl<'a> Stack<'a> {
         Self {
             function,
             responses: responses.clone(),
-            stack_id: format!("arn:aws:cloudformation:us-east-1:123456789012:stack/{name}/5b1c2d3e-0000-4000-8000-{:012x}", fastrand_id()),
+            stack_id: format!("arn:aws:cloudformation:us-east-1:123456789012:stack/{name}/5b1c2d3e-0000-4000-8000-{:012x}", unique_suffix()),
             logical_id: logical_id.to_owned(),
             resource_type: resource_type.to_owned(),
             physical_id: None,
@@ -120,7 +120,7 @@ impl<'a> Stack<'a> {
         self.sequence += 1;
         let request_id = format!(
             "{:08x}-cfn-{}-{}",
-            fastrand_id() as u32,
+            unique_suffix() as u32,
             request_type.to_lowercase(),
             self.sequence
         );
@@ -244,7 +244,8 @@ impl<'a> Stack<'a> {
     }
 }
 
-fn fastrand_id() -> u64 {
+/// A 48-bit value distinct per call within a process (time mixed with a counter).
+fn unique_suffix() -> u64 {
     use std::time::{SystemTime, UNIX_EPOCH};
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let nanos = SystemTime::now()
