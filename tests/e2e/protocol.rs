@@ -182,3 +182,25 @@ async fn logs_are_json_with_request_fields_and_never_show_the_signature_even_at_
         .unwrap()
         .contains("-cfn-create-"));
 }
+
+#[tokio::test]
+async fn a_service_specific_endpoint_overrides_the_global_one() {
+    let moto = harness::Moto::shared();
+    // The global endpoint is a closed port; only AWS_ENDPOINT_URL_KMS leads to moto.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let env = [
+        ("AWS_ENDPOINT_URL", format!("http://{closed}")),
+        ("AWS_ENDPOINT_URL_KMS", moto.endpoint.clone()),
+    ];
+    let world = World::start(BINARY, &env).await;
+    let (key_id, arn) = world.key(None).await;
+    let created = world
+        .stack("endpoints")
+        .create(json!({"KeyId": key_id}))
+        .await;
+    created.assert_success();
+    assert_eq!(created.data("KeyArn"), Some(arn.as_str()));
+}
