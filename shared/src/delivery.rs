@@ -58,7 +58,7 @@ impl Delivery {
     pub async fn put(
         &self,
         url: &ResponseUrl,
-        body: Vec<u8>,
+        body: &[u8],
         hard_deadline: Instant,
     ) -> Result<u32, Error> {
         let mut last_error = String::from("no attempt fitted before the deadline");
@@ -80,7 +80,7 @@ impl Delivery {
                 .put(url.as_url().clone())
                 .header(CONTENT_TYPE, "")
                 .header(CONTENT_LENGTH, body.len())
-                .body(body.clone())
+                .body(body.to_vec())
                 .timeout(timeout)
                 .send()
                 .await;
@@ -139,6 +139,17 @@ mod tests {
         .unwrap()
     }
 
+    /// PUTs `{}` to `server` with `policy` before `deadline`.
+    async fn put_to(
+        server: &ResponseServer,
+        policy: DeliveryPolicy,
+        deadline: Instant,
+    ) -> Result<u32, Error> {
+        Delivery::new(policy)
+            .put(&url_for(server), b"{}", deadline)
+            .await
+    }
+
     fn in_a_minute() -> Instant {
         Instant::now() + Duration::from_secs(60)
     }
@@ -148,7 +159,7 @@ mod tests {
         let server = ResponseServer::start(vec![]).await;
         let delivery = Delivery::new(fast_policy());
         let attempts = delivery
-            .put(&url_for(&server), b"{\"a\":1}".to_vec(), in_a_minute())
+            .put(&url_for(&server), b"{\"a\":1}", in_a_minute())
             .await
             .unwrap();
         assert_eq!(attempts, 1);
@@ -172,10 +183,7 @@ mod tests {
     #[tokio::test]
     async fn server_errors_are_retried_until_success() {
         let server = ResponseServer::start(vec![503, 500]).await;
-        let attempts = Delivery::new(fast_policy())
-            .put(&url_for(&server), b"{}".to_vec(), in_a_minute())
-            .await
-            .unwrap();
+        let attempts = put_to(&server, fast_policy(), in_a_minute()).await.unwrap();
         assert_eq!(attempts, 3);
         assert_eq!(server.requests().len(), 3);
     }
@@ -183,8 +191,7 @@ mod tests {
     #[tokio::test]
     async fn client_errors_are_not_retried() {
         let server = ResponseServer::start(vec![403]).await;
-        let error = Delivery::new(fast_policy())
-            .put(&url_for(&server), b"{}".to_vec(), in_a_minute())
+        let error = put_to(&server, fast_policy(), in_a_minute())
             .await
             .unwrap_err();
         assert!(
@@ -198,8 +205,7 @@ mod tests {
     #[tokio::test]
     async fn retries_are_bounded_by_max_attempts() {
         let server = ResponseServer::start(vec![503; 10]).await;
-        let error = Delivery::new(fast_policy())
-            .put(&url_for(&server), b"{}".to_vec(), in_a_minute())
+        let error = put_to(&server, fast_policy(), in_a_minute())
             .await
             .unwrap_err();
         assert!(
@@ -220,7 +226,7 @@ mod tests {
         let url =
             ResponseUrl::parse(&raw, &AllowList::with_extra_hosts(&addr.to_string())).unwrap();
         let error = Delivery::new(fast_policy())
-            .put(&url, b"{}".to_vec(), in_a_minute())
+            .put(&url, b"{}", in_a_minute())
             .await
             .unwrap_err();
         assert!(
@@ -234,10 +240,7 @@ mod tests {
     async fn one_attempt_is_made_even_when_the_deadline_has_passed() {
         let server = ResponseServer::start(vec![503; 10]).await;
         let deadline = Instant::now() - Duration::from_millis(1);
-        let error = Delivery::new(fast_policy())
-            .put(&url_for(&server), b"{}".to_vec(), deadline)
-            .await
-            .unwrap_err();
+        let error = put_to(&server, fast_policy(), deadline).await.unwrap_err();
         assert!(
             matches!(error, Error::DeliveryFailed { attempts: 1, .. }),
             "{error}"
@@ -256,10 +259,7 @@ mod tests {
             backoff: Backoff::new(Duration::from_millis(200), Duration::from_millis(200)),
             attempt_timeout: Duration::from_secs(2),
         };
-        let error = Delivery::new(policy)
-            .put(&url_for(&server), b"{}".to_vec(), deadline)
-            .await
-            .unwrap_err();
+        let error = put_to(&server, policy, deadline).await.unwrap_err();
         assert!(
             matches!(error, Error::DeliveryFailed { attempts: 1, .. }),
             "{error}"

@@ -54,7 +54,8 @@ pub struct RetryPolicy {
 ///
 /// When `policy.max_wait` ends first, the last failure is returned (no longer retryable).
 /// When the request's deadline would be crossed by the next sleep, the result is
-/// `TIMEOUT` naming `what` and the last failure; the retry never sleeps past the deadline.
+/// `TIMEOUT` naming `what`, the last failure and the request's progress (done and
+/// pending steps); the retry never sleeps past the deadline.
 pub async fn retry<T, F, Fut>(
     context: &RequestContext,
     policy: RetryPolicy,
@@ -94,8 +95,9 @@ where
             return Err(Failure::new(
                 ReasonCode::Timeout,
                 format!(
-                    "the deadline arrived while {what} ({failures} attempts over {:.1} s); last error: {failure}",
-                    (now - started).as_secs_f64()
+                    "the deadline arrived while {what} ({failures} attempts over {:.1} s); last error: {failure}; {}",
+                    (now - started).as_secs_f64(),
+                    context.progress().describe()
                 ),
             ));
         }

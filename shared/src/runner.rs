@@ -134,7 +134,7 @@ impl<R: CustomResource> Runner<R> {
             // Leave a little time to report to Lambda after the last PUT (within the margin).
             let reserve = PUT_RESERVE.min(margin / 2);
             let put_deadline = hard_deadline.checked_sub(reserve).unwrap_or(hard_deadline);
-            match self.delivery.put(&url, body.clone(), put_deadline).await {
+            match self.delivery.put(&url, &body, put_deadline).await {
                 Ok(attempts) => {
                     tracing::info!(
                         outcome = status,
@@ -190,19 +190,13 @@ impl<R: CustomResource> Runner<R> {
             Err(failure) => {
                 return Answer {
                     result: Err(failure),
-                    fallback_physical_id: routing
-                        .physical_resource_id
-                        .clone()
-                        .unwrap_or_else(|| new_physical_id(routing)),
+                    fallback_physical_id: fallback_physical_id(routing),
                 }
             }
         };
+        let fallback_physical_id = fallback_physical_id(routing);
         let request_type = envelope.request_type;
         let context = RequestContext::new(request_type, routing.clone(), work_deadline);
-        let fallback_physical_id = match (request_type, &routing.physical_resource_id) {
-            (RequestType::Create, _) | (_, None) => context.new_physical_id(),
-            (_, Some(id)) => id.clone(),
-        };
         let resource = Arc::clone(&self.resource);
         let task_context = context.clone();
         let mut task = tokio::spawn(
@@ -210,13 +204,6 @@ impl<R: CustomResource> Runner<R> {
                 .instrument(tracing::Span::current()),
         );
         let result = match tokio::time::timeout_at(work_deadline, &mut task).await {
-            Ok(Ok(Err(failure))) if failure.code() == ReasonCode::Timeout => {
-                let progress = context.progress().describe();
-                Err(Failure::new(
-                    ReasonCode::Timeout,
-                    format!("{}; {progress}", failure.message()),
-                ))
-            }
             Ok(Ok(result)) => result.and_then(check_outcome),
             Ok(Err(join_error)) if join_error.is_panic() => {
                 let message = panic_message(join_error.into_panic());
@@ -280,6 +267,16 @@ async fn dispatch<R: CustomResource>(
             resource.delete(context, properties).await
         }
     }
+}
+
+/// The id a `FAILED` answer reports: the one CloudFormation sent (Update, Delete), or for
+/// a Create (which has none) the stable id [`RequestContext::new_physical_id`] gives.
+fn fallback_physical_id(routing: &Routing) -> String {
+    routing
+        .physical_resource_id
+        .clone()
+        .filter(|_| routing.request_type != RequestType::Create.as_str())
+        .unwrap_or_else(|| new_physical_id(routing))
 }
 
 fn check_outcome(outcome: Outcome) -> Result<Outcome, Failure> {

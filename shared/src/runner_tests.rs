@@ -155,6 +155,14 @@ impl Setup {
             .await
     }
 
+    /// Answers a `request_type` request with `properties`; returns the one body PUT.
+    async fn answer_once(&self, request_type: &str, properties: Value) -> Value {
+        self.answer(self.event(request_type, properties))
+            .await
+            .unwrap();
+        self.only_put()
+    }
+
     /// The bodies PUT so far, parsed.
     fn puts(&self) -> Vec<Value> {
         self.server
@@ -217,10 +225,9 @@ async fn create_success_sends_one_success_with_data_and_a_generated_id() {
 #[tokio::test]
 async fn bad_property_value_fails_naming_the_field_without_calling_the_handler() {
     let s = setup().await;
-    s.answer(s.event("Create", json!({"Mode": "ok", "Size": "lots"})))
-        .await
-        .unwrap();
-    let body = s.only_put();
+    let body = s
+        .answer_once("Create", json!({"Mode": "ok", "Size": "lots"}))
+        .await;
     assert_eq!(body["Status"], "FAILED");
     assert!(
         reason(&body).starts_with("[INVALID_PROPERTIES] Size: "),
@@ -232,10 +239,9 @@ async fn bad_property_value_fails_naming_the_field_without_calling_the_handler()
 #[tokio::test]
 async fn unknown_property_fails_naming_it() {
     let s = setup().await;
-    s.answer(s.event("Create", json!({"Mode": "ok", "Colour": "red"})))
-        .await
-        .unwrap();
-    let body = s.only_put();
+    let body = s
+        .answer_once("Create", json!({"Mode": "ok", "Colour": "red"}))
+        .await;
     assert!(
         reason(&body).starts_with("[INVALID_PROPERTIES] Colour: unknown field `Colour`"),
         "{body}"
@@ -257,10 +263,7 @@ async fn validation_failure_is_invalid_properties() {
 #[tokio::test]
 async fn unknown_request_type_fails_with_the_events_physical_id() {
     let s = setup().await;
-    s.answer(s.event("Explode", json!({"Mode": "ok"})))
-        .await
-        .unwrap();
-    let body = s.only_put();
+    let body = s.answer_once("Explode", json!({"Mode": "ok"})).await;
     assert_eq!(body["Status"], "FAILED");
     assert!(reason(&body).starts_with("[INVALID_PROPERTIES] "), "{body}");
     assert_eq!(body["PhysicalResourceId"], "phys-existing");
@@ -299,10 +302,7 @@ async fn failed_update_keeps_the_existing_physical_id() {
 #[tokio::test]
 async fn update_receives_the_old_properties() {
     let s = setup().await;
-    s.answer(s.event("Update", json!({"Mode": "ok"})))
-        .await
-        .unwrap();
-    let body = s.only_put();
+    let body = s.answer_once("Update", json!({"Mode": "ok"})).await;
     assert_eq!(body["Data"]["OldMode"], "ok-before");
     assert_eq!(body["PhysicalResourceId"], "phys-existing");
 }
@@ -310,10 +310,7 @@ async fn update_receives_the_old_properties() {
 #[tokio::test]
 async fn a_panic_becomes_failed_internal() {
     let s = setup().await;
-    s.answer(s.event("Create", json!({"Mode": "panic"})))
-        .await
-        .unwrap();
-    let body = s.only_put();
+    let body = s.answer_once("Create", json!({"Mode": "panic"})).await;
     assert_eq!(body["Status"], "FAILED");
     assert_eq!(reason(&body), "[INTERNAL] the handler panicked: boom");
 }
@@ -321,10 +318,7 @@ async fn a_panic_becomes_failed_internal() {
 #[tokio::test]
 async fn an_empty_physical_id_from_the_handler_is_an_internal_failure() {
     let s = setup().await;
-    s.answer(s.event("Create", json!({"Mode": "empty-id"})))
-        .await
-        .unwrap();
-    let body = s.only_put();
+    let body = s.answer_once("Create", json!({"Mode": "empty-id"})).await;
     assert!(reason(&body)
         .starts_with("[INTERNAL] the handler returned a PhysicalResourceId of 0 bytes"));
     assert!(!body["PhysicalResourceId"].as_str().unwrap().is_empty());
@@ -356,10 +350,9 @@ async fn the_deadline_sends_timeout_naming_done_and_pending_steps_in_time() {
 #[tokio::test]
 async fn delete_with_unparseable_properties_succeeds_without_them() {
     let s = setup().await;
-    s.answer(s.event("Delete", json!({"Mode": 42, "Bogus": true})))
-        .await
-        .unwrap();
-    let body = s.only_put();
+    let body = s
+        .answer_once("Delete", json!({"Mode": 42, "Bogus": true}))
+        .await;
     assert_eq!(body["Status"], "SUCCESS");
     assert_eq!(body["PhysicalResourceId"], "phys-existing");
     assert_eq!(s.deletes_without_properties(), 1);

@@ -3,43 +3,28 @@
 use std::time::Duration;
 
 use aws_sdk_kms::Client;
-use cfn_custom_resource::testing::ResponseServer;
-use harness::{Binary, Function, Moto, Stack};
+use harness::{key_policy_allowing, Binary, Function, Moto, Stack};
 use serde_json::json;
 use tokio::time::Instant;
 
 const BINARY: Binary = Binary::Debug("kms-ready");
 
-/// A started kms-ready, its ResponseURL server, and a KMS client on moto for set-up.
+/// A started kms-ready and a KMS client on moto for set-up.
 pub struct World {
     pub function: Function,
-    pub responses: ResponseServer,
     pub kms: Client,
 }
 
 impl World {
     pub async fn start(binary: Binary, extra_env: &[(&str, String)]) -> Self {
         let moto = Moto::shared();
-        let responses = ResponseServer::start(vec![]).await;
-        let mut env = vec![("CR_ALLOWED_RESPONSE_HOSTS", responses.addr().to_string())];
-        env.extend(extra_env.iter().cloned());
-        let function = Function::start(binary, moto, &env).await;
+        let function = Function::start(binary, moto, extra_env).await;
         let kms = Client::new(&moto.sdk_config().await);
-        Self {
-            function,
-            responses,
-            kms,
-        }
+        Self { function, kms }
     }
 
     pub fn stack(&self, name: &str) -> Stack<'_> {
-        Stack::new(
-            &self.function,
-            &self.responses,
-            name,
-            "Custom::KmsReady",
-            "KeyReady",
-        )
+        Stack::new(&self.function, name, "Custom::KmsReady", "KeyReady")
     }
 
     /// A new Enabled key (optionally with a key policy); returns (key id, ARN).
@@ -254,12 +239,8 @@ async fn the_deadline_sends_timeout_before_lambda_gives_up() {
 #[tokio::test]
 async fn required_service_principals_are_checked_in_the_key_policy() {
     let world = World::start(BINARY, &[]).await;
-    let policy = json!({"Version": "2012-10-17", "Statement": [
-        {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"},
-        {"Sid": "Logs", "Effect": "Allow", "Principal": {"Service": "logs.us-east-1.amazonaws.com"},
-         "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"], "Resource": "*"}
-    ]});
-    let (key_id, _) = world.key(Some(policy.to_string())).await;
+    let policy = key_policy_allowing("logs.us-east-1.amazonaws.com");
+    let (key_id, _) = world.key(Some(policy)).await;
     world
         .stack("policy-ok")
         .create(

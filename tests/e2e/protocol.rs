@@ -81,7 +81,7 @@ async fn an_unknown_request_type_gets_failed() {
 async fn a_response_url_failing_twice_is_retried_and_answered_once() {
     let world = World::start(BINARY, &[]).await;
     let (key_id, _) = world.key(None).await;
-    world.responses.plan(vec![503, 502]);
+    world.function.responses().plan(vec![503, 502]);
     let created = world
         .stack("flaky-url")
         .create(json!({"KeyId": key_id}))
@@ -102,7 +102,7 @@ async fn a_response_url_failing_twice_is_retried_and_answered_once() {
 #[tokio::test]
 async fn a_response_url_refusing_with_403_is_not_retried_and_lambda_sees_the_error() {
     let world = World::start(BINARY, &[]).await;
-    world.responses.plan(vec![403]);
+    world.function.responses().plan(vec![403]);
     let created = world
         .stack("refused")
         .create(json!({"KeyId": "alias/x", "MaxWaitSeconds": 0}))

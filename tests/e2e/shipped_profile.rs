@@ -1,6 +1,5 @@
 //! The binaries as they ship (`cargo lambda build --release`): same profile, same answers.
 
-use cfn_custom_resource::testing::ResponseServer;
 use harness::{Binary, Function, Moto, Stack};
 use serde_json::json;
 
@@ -20,16 +19,8 @@ async fn the_shipped_kms_ready_answers_a_create_with_the_key_arn() {
 
 #[tokio::test]
 async fn a_panic_in_a_shipped_profile_handler_reaches_cloudformation_as_internal() {
-    let responses = ResponseServer::start(vec![]).await;
-    let env = [("CR_ALLOWED_RESPONSE_HOSTS", responses.addr().to_string())];
-    let function = Function::start(Binary::Shipped("panic-probe"), Moto::shared(), &env).await;
-    let mut stack = Stack::new(
-        &function,
-        &responses,
-        "panic",
-        "Custom::PanicProbe",
-        "Probe",
-    );
+    let function = Function::start(Binary::Shipped("panic-probe"), Moto::shared(), &[]).await;
+    let mut stack = Stack::new(&function, "panic", "Custom::PanicProbe", "Probe");
     let created = stack.create(json!({})).await;
     created.assert_failed("INTERNAL");
     assert_eq!(

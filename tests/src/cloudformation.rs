@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use cfn_custom_resource::testing::ResponseServer;
 use serde_json::{json, Value};
 
 use crate::function::Function;
@@ -72,7 +71,6 @@ impl CfnResponse {
 /// One custom resource in one stack, as CloudFormation sees it.
 pub struct Stack<'a> {
     function: &'a Function,
-    responses: ResponseServer,
     /// `StackId`
     pub stack_id: String,
     /// `LogicalResourceId`
@@ -90,16 +88,9 @@ pub struct Stack<'a> {
 
 impl<'a> Stack<'a> {
     /// A stack named `name` with one resource `logical_id` of `resource_type`.
-    pub fn new(
-        function: &'a Function,
-        responses: &ResponseServer,
-        name: &str,
-        resource_type: &str,
-        logical_id: &str,
-    ) -> Self {
+    pub fn new(function: &'a Function, name: &str, resource_type: &str, logical_id: &str) -> Self {
         Self {
             function,
-            responses: responses.clone(),
             stack_id: format!("arn:aws:cloudformation:us-east-1:123456789012:stack/{name}/5b1c2d3e-0000-4000-8000-{:012x}", unique_suffix()),
             logical_id: logical_id.to_owned(),
             resource_type: resource_type.to_owned(),
@@ -130,7 +121,7 @@ impl<'a> Stack<'a> {
         let mut event = json!({
             "RequestType": request_type,
             "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:under-test",
-            "ResponseURL": self.responses.url(&format!("cfn-responses/{request_id}")),
+            "ResponseURL": self.function.responses().url(&format!("cfn-responses/{request_id}")),
             "StackId": self.stack_id,
             "RequestId": request_id,
             "LogicalResourceId": self.logical_id,
@@ -186,7 +177,8 @@ impl<'a> Stack<'a> {
             event["RequestId"].as_str().unwrap_or_default()
         );
         let puts = self
-            .responses
+            .function
+            .responses()
             .requests_to(&path)
             .iter()
             .map(|put| {

@@ -10,6 +10,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::time::Instant;
 
+use cfn_custom_resource::testing::ResponseServer;
+
 use crate::moto::{workspace_root, Moto};
 use crate::runtime_api::{InvocationResult, RuntimeApi};
 
@@ -47,9 +49,11 @@ impl Binary {
     }
 }
 
-/// A running function process and its Runtime API.
+/// A running function process, its Runtime API, and the loopback server standing in
+/// for its ResponseURLs (the one host on its allow-list).
 pub struct Function {
     runtime: RuntimeApi,
+    responses: ResponseServer,
     child: Child,
     output: Arc<Mutex<String>>,
     /// When the process was spawned.
@@ -59,9 +63,11 @@ pub struct Function {
 
 impl Function {
     /// Starts `binary` with a clean environment: Lambda's variables, the test region,
-    /// dummy credentials, moto as every service endpoint, and `extra_env`.
+    /// dummy credentials, moto as every service endpoint, a fresh ResponseURL server as
+    /// the only `CR_ALLOWED_RESPONSE_HOSTS` entry, and `extra_env`.
     pub async fn start(binary: Binary, moto: &Moto, extra_env: &[(&str, String)]) -> Self {
         let runtime = RuntimeApi::start().await;
+        let responses = ResponseServer::start(vec![]).await;
         let mut command = Command::new(binary.path());
         command
             .env_clear()
@@ -76,6 +82,7 @@ impl Function {
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("CR_ALLOWED_RESPONSE_HOSTS", responses.addr().to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -94,6 +101,7 @@ impl Function {
         }
         Self {
             runtime,
+            responses,
             child,
             output,
             spawned_at,
@@ -118,6 +126,11 @@ impl Function {
                 self.output()
             ),
         }
+    }
+
+    /// The server its ResponseURLs point at: what reached it, and planned failures.
+    pub fn responses(&self) -> &ResponseServer {
+        &self.responses
     }
 
     /// When the process first polled for an event.

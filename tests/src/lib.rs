@@ -16,5 +16,6 @@ pub mod runtime_api;
 
 pub use cloudformation::{CfnResponse, Stack};
 pub use function::{Binary, Function};
+pub use moto::key_policy_allowing;
 pub use moto::Moto;
 pub use runtime_api::InvocationResult;

@@ -112,3 +112,16 @@ impl Moto {
             .await
     }
 }
+
+/// A key policy: the account root may do everything, and `service` may use the key
+/// (the statement CloudWatch Logs' documentation asks for).
+pub fn key_policy_allowing(service: &str) -> String {
+    serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Service", "Effect": "Allow", "Principal": {"Service": service},
+         "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+         "Resource": "*"}
+    ]})
+    .to_string()
+}

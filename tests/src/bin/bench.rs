@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use aws_sdk_kms::Client;
-use cfn_custom_resource::testing::ResponseServer;
 use harness::cloudformation::DEFAULT_TIMEOUT;
 use harness::moto::workspace_root;
 use harness::{Binary, Function, Moto, Stack};
@@ -94,21 +93,18 @@ async fn main() {
 
     let (mut to_poll, mut to_put, mut warm, mut rss) = (vec![], vec![], vec![], vec![]);
     for run in 0..args.runs {
-        let responses = ResponseServer::start(vec![]).await;
-        let env = [("CR_ALLOWED_RESPONSE_HOSTS", responses.addr().to_string())];
-        let function = Function::start(binary, moto, &env).await;
+        let function = Function::start(binary, moto, &[]).await;
         let spawned = function.spawned_at.into_std();
-        let mut stack = Stack::new(
-            &function,
-            &responses,
-            "bench",
-            "Custom::KmsReady",
-            "KeyReady",
-        );
+        let mut stack = Stack::new(&function, "bench", "Custom::KmsReady", "KeyReady");
         let event = stack.request("Create", &properties, None);
         let cold = stack.send(&event).await;
         cold.assert_success();
-        let put = responses.requests().first().expect("a PUT").received_at;
+        let put = function
+            .responses()
+            .requests()
+            .first()
+            .expect("a PUT")
+            .received_at;
         to_put.push(ms(put - spawned));
         to_poll.push(ms(
             function.first_poll().expect("polled").into_std() - spawned

@@ -7,8 +7,7 @@
 use std::process::ExitCode;
 
 use aws_sdk_kms::Client;
-use cfn_custom_resource::testing::ResponseServer;
-use harness::{Binary, CfnResponse, Function, Moto, Stack};
+use harness::{key_policy_allowing, Binary, CfnResponse, Function, Moto, Stack};
 use serde_json::{json, Value};
 
 struct Demo {
@@ -60,20 +59,14 @@ async fn main() -> ExitCode {
     );
     let moto = Moto::shared();
     println!("moto server: {}", moto.endpoint);
-    let responses = ResponseServer::start(vec![]).await;
-    let env = [("CR_ALLOWED_RESPONSE_HOSTS", responses.addr().to_string())];
-    let function = Function::start(binary, moto, &env).await;
+    let function = Function::start(binary, moto, &[]).await;
     let kms = Client::new(&moto.sdk_config().await);
 
-    let policy = json!({"Version": "2012-10-17", "Statement": [
-        {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"},
-        {"Sid": "CloudWatchLogs", "Effect": "Allow", "Principal": {"Service": "logs.us-east-1.amazonaws.com"},
-         "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"], "Resource": "*"}
-    ]});
+    let policy = key_policy_allowing("logs.us-east-1.amazonaws.com");
     let key = kms
         .create_key()
         .description("baseline logs key")
-        .policy(policy.to_string())
+        .policy(policy)
         .send()
         .await;
     let key = key.expect("moto CreateKey").key_metadata.expect("metadata");
@@ -91,7 +84,6 @@ async fn main() -> ExitCode {
     let mut demo = Demo { mismatches: 0 };
     let mut stack = Stack::new(
         &function,
-        &responses,
         "security-baseline",
         "Custom::KmsReady",
         "LogsKeyReady",
@@ -133,7 +125,6 @@ async fn main() -> ExitCode {
         .expect("DisableKey");
     let mut failing = Stack::new(
         &function,
-        &responses,
         "security-baseline",
         "Custom::KmsReady",
         "DisabledKeyReady",
