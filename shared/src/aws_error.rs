@@ -1,4 +1,5 @@
-//! The one place that turns AWS SDK errors into reason codes.
+//! The one place that turns AWS SDK errors into reason codes: the per-service tables
+//! of [`crate::error_table`] first, then generic rules by code family and HTTP status.
 
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
@@ -6,6 +7,7 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::request_id::RequestId;
 
+use crate::error_table::ErrorRule;
 use crate::reason::{AwsCall, Failure, ReasonCode};
 
 const THROTTLING_CODES: &[&str] = &[
@@ -122,6 +124,9 @@ fn classify(
     operation: &str,
 ) -> Failure {
     let code_str = code.unwrap_or("");
+    if let Some(rule) = crate::error_table::lookup(service, operation, code_str, message) {
+        return from_rule(rule, code_str, message, service, operation);
+    }
     let is = |list: &[&str]| list.contains(&code_str);
     if is(THROTTLING_CODES) || status == Some(429) {
         Failure::new(ReasonCode::Throttled, format!("{code_str}: {message}")).retryable()
@@ -155,6 +160,23 @@ fn classify(
         };
         Failure::new(ReasonCode::ServiceError, format!("{shown}: {message}"))
     }
+}
+
+fn from_rule(
+    rule: &ErrorRule,
+    code: &str,
+    message: &str,
+    service: &str,
+    operation: &str,
+) -> Failure {
+    let text = match rule.reason {
+        ReasonCode::AccessDenied => format!("{service}:{operation} was denied: {code}: {message}"),
+        ReasonCode::OrgManaged => format!(
+            "{service}:{operation} is refused by the organization's settings, not this account's: {code}: {message}"
+        ),
+        _ => format!("{code}: {message}"),
+    };
+    Failure::new(rule.reason, text).with_retry(rule.retry)
 }
 
 #[cfg(test)]
@@ -270,5 +292,188 @@ mod tests {
             "[NOT_FOUND] msg (kms:DescribeKey, AWS request id rid-42)"
         );
         assert_eq!(f.aws_call().unwrap().http_status, Some(400));
+    }
+
+    fn map_in(service: &str, operation: &str, code: &str, message: &str) -> Failure {
+        aws_failure(&service_error(400, code, message), service, operation)
+    }
+
+    #[test]
+    fn a_denial_naming_a_service_control_policy_is_org_managed_for_every_service() {
+        let message = "User: arn:aws:sts::1:assumed-role/x is not authorized to perform: config:PutConfigurationRecorder with an explicit deny in a service control policy";
+        for service in ["config", "securityhub", "kms", "ssm", "sqs"] {
+            let f = map_in(service, "Op", "AccessDeniedException", message);
+            assert_eq!(f.code(), ReasonCode::OrgManaged, "{service}");
+            assert!(!f.is_retryable());
+        }
+        let iam_denial = map_in("config", "PutConfigurationRecorder", "AccessDeniedException", "not authorized to perform: config:PutConfigurationRecorder because no identity-based policy allows it");
+        assert_eq!(iam_denial.code(), ReasonCode::AccessDenied);
+        assert!(iam_denial
+            .message()
+            .contains("config:PutConfigurationRecorder"));
+    }
+
+    #[test]
+    fn config_errors_follow_the_contract() {
+        use crate::reason::Retry;
+        let cases = [
+            (
+                "InsufficientDeliveryPolicyException",
+                ReasonCode::AccessDenied,
+                Retry::Within(crate::error_table::POLICY_SETTLING),
+            ),
+            (
+                "InsufficientPermissionsException",
+                ReasonCode::AccessDenied,
+                Retry::Within(crate::error_table::POLICY_SETTLING),
+            ),
+            (
+                "NoAvailableConfigurationRecorderException",
+                ReasonCode::DependencyNotReady,
+                Retry::Within(crate::error_table::ORDER_SETTLING),
+            ),
+            (
+                "NoAvailableDeliveryChannelException",
+                ReasonCode::DependencyNotReady,
+                Retry::Within(crate::error_table::ORDER_SETTLING),
+            ),
+            ("NoSuchBucketException", ReasonCode::NotFound, Retry::Never),
+            (
+                "InvalidSNSTopicARNException",
+                ReasonCode::NotFound,
+                Retry::Never,
+            ),
+            (
+                "InvalidRoleException",
+                ReasonCode::InvalidProperties,
+                Retry::Never,
+            ),
+            (
+                "InvalidS3KeyPrefixException",
+                ReasonCode::InvalidProperties,
+                Retry::Never,
+            ),
+            (
+                "InvalidS3KmsKeyArnException",
+                ReasonCode::InvalidProperties,
+                Retry::Never,
+            ),
+            (
+                "InvalidRecordingGroupException",
+                ReasonCode::InvalidProperties,
+                Retry::Never,
+            ),
+            (
+                "InvalidConfigurationRecorderNameException",
+                ReasonCode::InvalidProperties,
+                Retry::Never,
+            ),
+            (
+                "MaxNumberOfConfigRulesExceededException",
+                ReasonCode::LimitExceeded,
+                Retry::Never,
+            ),
+            (
+                "MaxNumberOfConfigurationRecordersExceededException",
+                ReasonCode::Conflict,
+                Retry::Never,
+            ),
+            (
+                "ResourceInUseException",
+                ReasonCode::Conflict,
+                Retry::Within(crate::error_table::RULE_IN_USE_SETTLING),
+            ),
+        ];
+        for (code, reason, retry) in cases {
+            let f = map_in("config", "Op", code, "msg");
+            assert_eq!((f.code(), f.retry_class()), (reason, retry), "{code}");
+        }
+    }
+
+    #[test]
+    fn security_hub_overloads_are_told_apart_by_their_message() {
+        let throttled = map_in(
+            "securityhub",
+            "GetEnabledStandards",
+            "LimitExceededException",
+            "Rate exceeded",
+        );
+        assert_eq!(throttled.code(), ReasonCode::Throttled);
+        assert!(throttled.is_retryable());
+        let central = map_in(
+            "securityhub",
+            "UpdateSecurityHubConfiguration",
+            "AccessDeniedException",
+            "Your account is managed by a central configuration policy",
+        );
+        assert_eq!(central.code(), ReasonCode::OrgManaged);
+        let bug = map_in("securityhub", "BatchDisableStandards", "AccessDeniedException", "not authorized on resource arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0");
+        assert_eq!(bug.code(), ReasonCode::Internal);
+        let iam = map_in(
+            "securityhub",
+            "BatchDisableStandards",
+            "AccessDeniedException",
+            "not authorized to perform securityhub:BatchDisableStandards",
+        );
+        assert_eq!(iam.code(), ReasonCode::AccessDenied);
+        let member = map_in(
+            "securityhub",
+            "DisableSecurityHub",
+            "InvalidAccessException",
+            "Account 1 is a member account and cannot disable Security Hub",
+        );
+        assert_eq!(member.code(), ReasonCode::OrgManaged);
+        let not_subscribed = map_in(
+            "securityhub",
+            "GetEnabledStandards",
+            "InvalidAccessException",
+            "Account 1 is not subscribed to AWS Security Hub",
+        );
+        assert_eq!(not_subscribed.code(), ReasonCode::DependencyNotReady);
+        let pending = map_in(
+            "securityhub",
+            "BatchDisableStandards",
+            "InvalidInputException",
+            "The standard subscription is in state PENDING, please try later",
+        );
+        assert_eq!(pending.code(), ReasonCode::DependencyNotReady);
+        assert_eq!(pending.retry_class(), crate::reason::Retry::UntilDeadline);
+        assert_eq!(
+            map_in(
+                "securityhub",
+                "BatchEnableStandards",
+                "InvalidInputException",
+                "bad arn"
+            )
+            .code(),
+            ReasonCode::InvalidProperties
+        );
+    }
+
+    #[test]
+    fn the_same_code_means_what_its_service_says() {
+        // LimitExceededException is a quota for most services, throttling for Security Hub.
+        assert_eq!(
+            map_in("kms", "Op", "LimitExceededException", "m").code(),
+            ReasonCode::LimitExceeded
+        );
+        assert_eq!(
+            map_in("securityhub", "Op", "LimitExceededException", "m").code(),
+            ReasonCode::Throttled
+        );
+        assert_eq!(
+            map_in("ssm", "GetParameter", "ParameterNotFound", "m").code(),
+            ReasonCode::NotFound
+        );
+        assert_eq!(
+            map_in(
+                "iam",
+                "CreateServiceLinkedRole",
+                "InvalidInput",
+                "Service role name AWSServiceRoleForConfig has been taken in this account"
+            )
+            .code(),
+            ReasonCode::Conflict
+        );
     }
 }

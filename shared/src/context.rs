@@ -14,6 +14,7 @@ pub struct RequestContext {
     request_type: RequestType,
     routing: Arc<Routing>,
     deadline: Instant,
+    physical_id: Arc<str>,
     progress: Arc<Mutex<Progress>>,
 }
 
@@ -42,24 +43,38 @@ impl Progress {
 impl RequestContext {
     /// A context for one request; `deadline` is when the handler's work must stop.
     pub fn new(request_type: RequestType, routing: Routing, deadline: Instant) -> Self {
+        let physical_id = answered_physical_id(request_type, &routing).into();
         Self {
             request_type,
             routing: Arc::new(routing),
             deadline,
+            physical_id,
             progress: Arc::default(),
         }
     }
 
     /// A Create context with placeholder ids, for unit tests of handlers.
     pub fn for_tests(deadline: Instant) -> Self {
+        Self::for_tests_of(RequestType::Create, None, deadline)
+    }
+
+    /// A context of `request_type` (with the PhysicalResourceId CloudFormation would
+    /// send on Update and Delete) and placeholder ids, for unit tests of handlers.
+    pub fn for_tests_of(
+        request_type: RequestType,
+        physical_id: Option<&str>,
+        deadline: Instant,
+    ) -> Self {
         let routing = Routing {
             stack_id: "arn:aws:cloudformation:us-east-1:123456789012:stack/test/1".into(),
             request_id: "test-request".into(),
             logical_resource_id: "TestResource".into(),
-            request_type: "Create".into(),
+            request_type: request_type.as_str().into(),
+            physical_resource_id: physical_id.map(str::to_owned),
+            resource_type: "Custom::Test".into(),
             ..Routing::default()
         };
-        Self::new(RequestType::Create, routing, deadline)
+        Self::new(request_type, routing, deadline)
     }
 
     /// Create, Update or Delete.
@@ -67,9 +82,17 @@ impl RequestContext {
         self.request_type
     }
 
-    /// The PhysicalResourceId CloudFormation sent (Update, Delete).
-    pub fn physical_resource_id(&self) -> Option<&str> {
-        self.routing.physical_resource_id.as_deref()
+    /// The PhysicalResourceId this request answers with, and the key of the resource's
+    /// ownership record: on Create the stable id [`Self::new_physical_id`] derives (also
+    /// for a failed Create, so its rollback Delete finds it), on Update and Delete the id
+    /// CloudFormation sent.
+    pub fn physical_id(&self) -> &str {
+        &self.physical_id
+    }
+
+    /// `ResourceType`, e.g. `Custom::ConfigSetup`.
+    pub fn resource_type(&self) -> &str {
+        &self.routing.resource_type
     }
 
     /// `LogicalResourceId`.
@@ -97,10 +120,10 @@ impl RequestContext {
         self.deadline.saturating_duration_since(Instant::now())
     }
 
-    /// A PhysicalResourceId for a new resource: `<stack name>-<LogicalResourceId>-<hash>`.
-    ///
-    /// Derived from the StackId, LogicalResourceId and RequestId, so a redelivered
-    /// Create gets the same id. It is also the id a failed Create reports.
+    /// A PhysicalResourceId derived from this request: `<stack name>-<LogicalResourceId>-<hash>`
+    /// of the StackId, LogicalResourceId and RequestId, so a redelivered request gets the
+    /// same one. Create answers with it; an Update that must replace the resource passes
+    /// it to [`crate::Outcome::replaced_by`].
     pub fn new_physical_id(&self) -> String {
         new_physical_id(&self.routing)
     }
@@ -139,6 +162,14 @@ impl RequestContext {
     }
 }
 
+/// The id a request answers with (see [`RequestContext::physical_id`]).
+pub(crate) fn answered_physical_id(request_type: RequestType, routing: &Routing) -> String {
+    match (request_type, routing.physical_resource_id.as_deref()) {
+        (RequestType::Update | RequestType::Delete, Some(id)) if !id.is_empty() => id.to_owned(),
+        _ => new_physical_id(routing),
+    }
+}
+
 /// See [`RequestContext::new_physical_id`].
 pub(crate) fn new_physical_id(routing: &Routing) -> String {
     let stack_name = routing.stack_id.split('/').nth(1).unwrap_or("stack");
@@ -154,7 +185,7 @@ pub(crate) fn new_physical_id(routing: &Routing) -> String {
 }
 
 /// 64-bit FNV-1a: small, stable across Rust versions (unlike `DefaultHasher`).
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
     })

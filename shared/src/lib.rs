@@ -9,13 +9,16 @@
 // would die silently and CloudFormation would wait an hour. cargo-lambda's release build
 // injects panic=abort unless the workspace's release profile sets `panic = "unwind"`.
 #[cfg(panic = "abort")]
-compile_error!("cfn-custom-resource needs panic = \"unwind\" (set it in [profile.release])");
+compile_error!("cfn-custom-resource-kit needs panic = \"unwind\" (set it in [profile.release])");
 
 mod aws;
 mod aws_error;
 mod context;
 mod delivery;
 mod error;
+mod error_table;
+#[cfg(feature = "ledger")]
+mod ledger;
 mod logging;
 mod properties;
 mod reason;
@@ -23,24 +26,26 @@ mod request;
 mod resource;
 mod response;
 mod response_url;
-pub mod retry;
+mod retry;
 mod runner;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+mod watchdog;
 
 pub use aws::load_aws_config;
 pub use aws_error::aws_failure;
 pub use context::{Progress, RequestContext};
-pub use delivery::{Delivery, DeliveryPolicy};
 pub use error::Error;
+pub use error_table::ErrorRule;
 /// The error `run` returns when the Lambda runtime itself fails.
 pub use lambda_runtime::Error as RuntimeError;
+#[cfg(feature = "ledger")]
+pub use ledger::{Ledger, Ownership, LEDGER_PREFIX_ENV};
 pub use logging::init_logging;
-pub use properties::{de, parse_properties, ResourceProperties, RESERVED_PROPERTIES};
-pub use reason::{AwsCall, Failure, ReasonCode};
-pub use request::{parse_envelope, unwrap_payload, Envelope, RequestType, Routing};
+pub use properties::{de, parse_properties, ResourceProperties};
+pub use reason::{Failure, ReasonCode, Retry};
+pub use request::RequestType;
 pub use resource::CustomResource;
-pub use response::{response_body, Answer, Outcome, MAX_PHYSICAL_ID_BYTES, MAX_RESPONSE_BYTES};
-pub use response_url::{AllowList, ResponseUrl, ALLOWED_HOSTS_ENV};
-pub use retry::{retry, Backoff, RetryPolicy};
-pub use runner::{run, Runner};
+pub use response::Outcome;
+pub use retry::{retry, wait_until, Backoff, Probe};
+pub use runner::run;

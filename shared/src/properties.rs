@@ -65,7 +65,11 @@ fn json_kind(value: &Value) -> &'static str {
 pub mod de {
     use std::fmt;
 
+    use std::collections::BTreeMap;
+
     use serde::de::{self, Deserializer, Visitor};
+    use serde::Deserialize;
+    use serde_json::{Map, Value};
 
     struct BoolVisitor;
 
@@ -129,6 +133,53 @@ pub mod de {
     /// A whole number given as `300` or `"300"`.
     pub fn u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
         deserializer.deserialize_any(U64Visitor)
+    }
+
+    /// An optional boolean (`None` when absent; use with `#[serde(default)]`).
+    pub fn opt_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+        bool(deserializer).map(Some)
+    }
+
+    /// An optional whole number (`None` when absent; use with `#[serde(default)]`).
+    pub fn opt_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+        u64(deserializer).map(Some)
+    }
+
+    /// A map of strings such as `Tags`: `{"Team": "sec", "Tier": 1}`; scalar values
+    /// become their text, nested values are refused.
+    pub fn string_map<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<BTreeMap<String, String>, D::Error> {
+        let raw = BTreeMap::<String, Value>::deserialize(deserializer)?;
+        raw.into_iter()
+            .map(|(key, value)| match value {
+                Value::String(text) => Ok((key, text)),
+                Value::Bool(_) | Value::Number(_) => Ok((key, value.to_string())),
+                _ => Err(de::Error::custom(format!(
+                    "the value of `{key}` must be a string"
+                ))),
+            })
+            .collect()
+    }
+
+    /// A JSON object given as an object or as a string holding one (CloudFormation
+    /// templates write `InputParameters` both ways). An empty string is no object.
+    pub fn json_object<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Map<String, Value>>, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Object(map) => Ok(Some(map)),
+            Value::String(text) if text.trim().is_empty() => Ok(None),
+            Value::String(text) => match serde_json::from_str::<Value>(&text) {
+                Ok(Value::Object(map)) => Ok(Some(map)),
+                Ok(_) => Err(de::Error::custom("must be a JSON object")),
+                Err(error) => Err(de::Error::custom(format!("must be a JSON object: {error}"))),
+            },
+            Value::Null => Ok(None),
+            _ => Err(de::Error::custom(
+                "must be a JSON object (or a string holding one)",
+            )),
+        }
     }
 }
 
@@ -251,5 +302,68 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("missing field `Name`"));
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields, rename_all = "PascalCase")]
+    struct Rich {
+        #[serde(default, deserialize_with = "de::opt_bool")]
+        auto: Option<bool>,
+        #[serde(default, deserialize_with = "de::opt_u64")]
+        limit: Option<u64>,
+        #[serde(default, deserialize_with = "de::string_map")]
+        tags: std::collections::BTreeMap<String, String>,
+        #[serde(default, deserialize_with = "de::json_object")]
+        input_parameters: Option<Map<String, Value>>,
+        #[serde(default)]
+        rules: Vec<RichRule>,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields, rename_all = "PascalCase")]
+    struct RichRule {
+        name: String,
+        #[serde(default, deserialize_with = "de::opt_bool")]
+        enabled: Option<bool>,
+    }
+
+    impl ResourceProperties for Rich {}
+
+    #[test]
+    fn optional_scalars_maps_json_objects_and_lists_of_objects() {
+        let parsed: Rich = parse_properties(&json!({
+            "Auto": "false", "Limit": "25", "Tags": {"Team": "sec", "Tier": 1},
+            "InputParameters": "{\"maxAccessKeyAge\": \"90\"}",
+            "Rules": [{"Name": "a", "Enabled": "true"}, {"Name": "b"}]
+        }))
+        .unwrap();
+        assert_eq!(parsed.auto, Some(false));
+        assert_eq!(parsed.limit, Some(25));
+        assert_eq!(parsed.tags["Tier"], "1");
+        assert_eq!(parsed.input_parameters.unwrap()["maxAccessKeyAge"], "90");
+        assert_eq!(parsed.rules[0].enabled, Some(true));
+        assert_eq!(parsed.rules[1].enabled, None);
+        let empty: Rich = parse_properties(&json!({})).unwrap();
+        assert_eq!(
+            (empty.auto, empty.limit, empty.input_parameters),
+            (None, None, None)
+        );
+        let as_object: Rich = parse_properties(&json!({"InputParameters": {"a": "1"}})).unwrap();
+        assert_eq!(as_object.input_parameters.unwrap()["a"], "1");
+    }
+
+    #[test]
+    fn rich_properties_name_the_field_that_is_wrong() {
+        let fail = |value: Value| parse_properties::<Rich>(&value).unwrap_err().to_string();
+        assert!(fail(json!({"InputParameters": "{not json"}))
+            .starts_with("[INVALID_PROPERTIES] InputParameters: must be a JSON object"));
+        assert!(fail(json!({"InputParameters": "[1]"}))
+            .starts_with("[INVALID_PROPERTIES] InputParameters: "));
+        assert!(fail(json!({"Tags": {"A": {"B": "c"}}})).starts_with("[INVALID_PROPERTIES] Tags: "));
+        assert!(
+            fail(json!({"Rules": [{"Name": "a"}, {"Name": "b", "Colour": "red"}]}))
+                .starts_with("[INVALID_PROPERTIES] Rules[1].Colour: unknown field `Colour`")
+        );
+        assert!(fail(json!({"Auto": "maybe"})).starts_with("[INVALID_PROPERTIES] Auto: "));
     }
 }

@@ -1,6 +1,7 @@
 //! Reason codes and the coded failure every handler returns.
 
 use std::fmt;
+use std::time::Duration;
 
 /// The stable reason codes a `FAILED` response starts with (see the README).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -94,13 +95,27 @@ pub struct AwsCall {
 
 /// Why a request failed: a stable code, a message for people, and the AWS call behind it.
 ///
-/// Displays as `[CODE] message (service:Operation, AWS request id …)`.
+/// Displays as `[CODE] message (service:Operation, AWS request id …)`, followed in a
+/// `FAILED` answer by `; done: …; pending: …`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
     code: ReasonCode,
     message: String,
     aws_call: Option<Box<AwsCall>>,
-    retryable: bool,
+    retry: Retry,
+    progress: Option<String>,
+}
+
+/// Whether retrying a failure may help, and for how long.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retry {
+    /// Final: retrying cannot help.
+    Never,
+    /// Transient (throttling, 5xx, network): retried until the request's deadline.
+    UntilDeadline,
+    /// Eventual consistency with a known settling time: retried for at most this long
+    /// (and never past the deadline), then returned with its own code.
+    Within(Duration),
 }
 
 impl Failure {
@@ -110,7 +125,8 @@ impl Failure {
             code,
             message: message.into(),
             aws_call: None,
-            retryable: false,
+            retry: Retry::Never,
+            progress: None,
         }
     }
 
@@ -125,15 +141,37 @@ impl Failure {
         self
     }
 
-    /// Marks the failure as transient: [`crate::retry`] tries again while time allows.
-    pub fn retryable(mut self) -> Self {
-        self.retryable = true;
-        self
+    /// Marks the failure as transient: [`crate::retry`] tries again until the deadline.
+    pub fn retryable(self) -> Self {
+        self.with_retry(Retry::UntilDeadline)
+    }
+
+    /// Marks the failure as settling within `limit`: [`crate::retry`] tries again for
+    /// at most that long, then returns it with its own code.
+    pub fn retryable_within(self, limit: Duration) -> Self {
+        self.with_retry(Retry::Within(limit))
     }
 
     /// Marks the failure as final: [`crate::retry`] gives up at once.
-    pub fn permanent(mut self) -> Self {
-        self.retryable = false;
+    pub fn permanent(self) -> Self {
+        self.with_retry(Retry::Never)
+    }
+
+    /// Sets how the failure is retried.
+    pub fn with_retry(mut self, retry: Retry) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// How the failure is retried.
+    pub fn retry_class(&self) -> Retry {
+        self.retry
+    }
+
+    /// Appends what the request had done and had pending (the runner does this for
+    /// every `FAILED` answer), after the AWS call.
+    pub(crate) fn with_progress(mut self, progress: String) -> Self {
+        self.progress = Some(progress);
         self
     }
 
@@ -171,7 +209,7 @@ impl Failure {
 
     /// Whether a retry may succeed.
     pub fn is_retryable(&self) -> bool {
-        self.retryable
+        self.retry != Retry::Never
     }
 }
 
@@ -184,6 +222,9 @@ impl fmt::Display for Failure {
                 write!(f, ", AWS request id {id}")?;
             }
             f.write_str(")")?;
+        }
+        if let Some(progress) = &self.progress {
+            write!(f, "; {progress}")?;
         }
         Ok(())
     }

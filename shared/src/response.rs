@@ -16,11 +16,14 @@ pub const MAX_RESPONSE_BYTES: usize = 4096;
 /// CloudFormation's limit on a PhysicalResourceId.
 pub const MAX_PHYSICAL_ID_BYTES: usize = 1024;
 
-/// What a successful handler returns: the physical id and the `Data` attributes.
+/// What a successful handler returns: `Data`, a summary, and (rarely) a replacement id.
+///
+/// The runner decides the PhysicalResourceId: Create gets the stable id
+/// [`crate::RequestContext::physical_id`] gives, Update and Delete echo the id
+/// CloudFormation sent. Only [`Outcome::replaced_by`] on an Update changes it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Outcome {
-    /// The PhysicalResourceId to report.
-    pub physical_resource_id: String,
+    replacement: Option<String>,
     /// `Fn::GetAtt` attributes.
     pub data: BTreeMap<String, String>,
     /// Short human summary sent as the `Reason` of a `SUCCESS`.
@@ -30,12 +33,9 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// An outcome with this physical id and no data.
-    pub fn new(physical_resource_id: impl Into<String>) -> Self {
-        Self {
-            physical_resource_id: physical_resource_id.into(),
-            ..Self::default()
-        }
+    /// An outcome keeping the runner's PhysicalResourceId, with no data.
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// Adds a `Data` attribute.
@@ -49,15 +49,34 @@ impl Outcome {
         self.summary = Some(summary.into());
         self
     }
+
+    /// Sends `NoEcho: true` (the console hides `Data`).
+    pub fn with_no_echo(mut self) -> Self {
+        self.no_echo = true;
+        self
+    }
+
+    /// Asks for a replacement: an Update answering with another id, after which
+    /// CloudFormation deletes the old one. Refused on Create and Delete (`INTERNAL`).
+    /// Never for account-wide singletons (see the README).
+    pub fn replaced_by(mut self, new_physical_id: impl Into<String>) -> Self {
+        self.replacement = Some(new_physical_id.into());
+        self
+    }
+
+    /// The replacement id asked for, if any.
+    pub fn replacement(&self) -> Option<&str> {
+        self.replacement.as_deref()
+    }
 }
 
 /// The answer to one request, before serialization.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Answer {
+pub(crate) struct Answer {
     /// `SUCCESS` (`Ok`) or `FAILED` (`Err`).
     pub result: Result<Outcome, Failure>,
-    /// The id reported when the result is a failure.
-    pub fallback_physical_id: String,
+    /// The PhysicalResourceId reported.
+    pub physical_id: String,
 }
 
 impl Answer {
@@ -65,11 +84,30 @@ impl Answer {
     pub fn reason_code(&self) -> Option<ReasonCode> {
         self.result.as_ref().err().map(Failure::code)
     }
+
+    /// What goes back to Lambda: status, reason and ids, never `Data` (it may be `NoEcho`).
+    pub fn summary(&self, routing: &Routing) -> serde_json::Value {
+        let (status, reason) = match &self.result {
+            Ok(outcome) => (
+                "SUCCESS",
+                outcome.summary.clone().unwrap_or_else(|| "OK".into()),
+            ),
+            Err(failure) => ("FAILED", failure.to_string()),
+        };
+        serde_json::json!({
+            "Status": status,
+            "Reason": sanitize_reason(&reason),
+            "PhysicalResourceId": self.physical_id,
+            "StackId": routing.stack_id,
+            "RequestId": routing.request_id,
+            "LogicalResourceId": routing.logical_resource_id,
+        })
+    }
 }
 
 /// Serializes the response for `routing`, shortening the reason (keeping the code and
 /// the start of the message) so the body fits in [`MAX_RESPONSE_BYTES`].
-pub fn response_body(routing: &Routing, answer: &Answer) -> Result<Vec<u8>, Error> {
+pub(crate) fn response_body(routing: &Routing, answer: &Answer) -> Result<Vec<u8>, Error> {
     let mut response = CloudFormationCustomResourceResponse::default();
     response.stack_id = routing.stack_id.clone();
     response.request_id = routing.request_id.clone();
@@ -77,14 +115,14 @@ pub fn response_body(routing: &Routing, answer: &Answer) -> Result<Vec<u8>, Erro
     let reason = match &answer.result {
         Ok(outcome) => {
             response.status = CloudFormationCustomResourceResponseStatus::Success;
-            response.physical_resource_id = outcome.physical_resource_id.clone();
+            response.physical_resource_id = answer.physical_id.clone();
             response.no_echo = outcome.no_echo;
             response.data = outcome.data.clone().into_iter().collect::<HashMap<_, _>>();
             outcome.summary.clone().unwrap_or_else(|| "OK".to_owned())
         }
         Err(failure) => {
             response.status = CloudFormationCustomResourceResponseStatus::Failed;
-            response.physical_resource_id = answer.fallback_physical_id.clone();
+            response.physical_resource_id = answer.physical_id.clone();
             failure.to_string()
         }
     };
@@ -118,7 +156,7 @@ pub fn response_body(routing: &Routing, answer: &Answer) -> Result<Vec<u8>, Erro
             ReasonCode::Internal,
             "the response (Data or ids) exceeds CloudFormation's 4096-byte limit",
         )),
-        fallback_physical_id: shorten(&answer.fallback_physical_id, 256),
+        physical_id: shorten(&answer.physical_id, 256),
     };
     let mut slim = routing.clone();
     slim.stack_id = shorten(&slim.stack_id, 512);
@@ -151,10 +189,10 @@ mod tests {
     #[test]
     fn success_carries_ids_and_data() {
         let answer = Answer {
-            result: Ok(Outcome::new("phys-1")
+            result: Ok(Outcome::new()
                 .with_data("KeyArn", "arn:k")
                 .with_summary("key is Enabled")),
-            fallback_physical_id: "unused".into(),
+            physical_id: "phys-1".into(),
         };
         let body = parse(&response_body(&routing(), &answer).unwrap());
         assert_eq!(body["Status"], "SUCCESS");
@@ -171,13 +209,13 @@ mod tests {
     }
 
     #[test]
-    fn failure_uses_the_fallback_id_and_the_coded_reason() {
+    fn failure_carries_the_id_and_the_coded_reason() {
         let answer = Answer {
             result: Err(Failure::new(
                 ReasonCode::NotActive,
                 "key is Disabled\nsee console",
             )),
-            fallback_physical_id: "KeyReady-abc".into(),
+            physical_id: "KeyReady-abc".into(),
         };
         let body = parse(&response_body(&routing(), &answer).unwrap());
         assert_eq!(body["Status"], "FAILED");
@@ -194,7 +232,7 @@ mod tests {
                     ReasonCode::ServiceError,
                     filler.repeat(10_000),
                 )),
-                fallback_physical_id: "id".into(),
+                physical_id: "id".into(),
             };
             let bytes = response_body(&routing(), &answer).unwrap();
             assert!(
@@ -216,8 +254,8 @@ mod tests {
     #[test]
     fn oversized_data_becomes_an_honest_internal_failure() {
         let answer = Answer {
-            result: Ok(Outcome::new("id").with_data("Big", "y".repeat(5000))),
-            fallback_physical_id: "fallback".into(),
+            result: Ok(Outcome::new().with_data("Big", "y".repeat(5000))),
+            physical_id: "fallback".into(),
         };
         let bytes = response_body(&routing(), &answer).unwrap();
         assert!(bytes.len() <= MAX_RESPONSE_BYTES);
@@ -225,5 +263,18 @@ mod tests {
         assert_eq!(body["Status"], "FAILED");
         assert!(body["Reason"].as_str().unwrap().starts_with("[INTERNAL] "));
         assert_eq!(body["PhysicalResourceId"], "fallback");
+    }
+
+    #[test]
+    fn the_summary_for_lambda_never_carries_data() {
+        let answer = Answer {
+            result: Ok(Outcome::new().with_data("Secret", "hidden").with_no_echo()),
+            physical_id: "phys-1".into(),
+        };
+        let summary = answer.summary(&routing());
+        assert_eq!(summary["Status"], "SUCCESS");
+        assert_eq!(summary["PhysicalResourceId"], "phys-1");
+        assert!(summary.get("Data").is_none());
+        assert!(!summary.to_string().contains("hidden"));
     }
 }

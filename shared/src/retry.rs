@@ -1,4 +1,5 @@
-//! Exponential backoff with jitter for AWS calls, bounded by a wait limit and the deadline.
+//! Two budgets: [`retry`] for transient errors (bounded by the deadline) and
+//! [`wait_until`] for post-conditions (bounded by the resource's wait limit).
 
 use std::future::Future;
 use std::time::Duration;
@@ -6,7 +7,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::context::RequestContext;
-use crate::reason::{Failure, ReasonCode};
+use crate::reason::{Failure, ReasonCode, Retry};
 
 /// Exponential delays with "equal jitter": attempt `n` waits between half and all of
 /// `min(max, initial * 2^n)`.
@@ -40,25 +41,24 @@ impl Default for Backoff {
     }
 }
 
-/// How long to keep retrying one step.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Delays between attempts.
-    pub backoff: Backoff,
-    /// Give up after this long (the caller's wait limit, e.g. `MaxWaitSeconds`);
-    /// `None` retries until the request's deadline.
-    pub max_wait: Option<Duration>,
+/// What one probe of a post-condition found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Probe<T> {
+    /// The state has arrived.
+    Ready(T),
+    /// Not yet: the failure to report if the wait limit passes first.
+    NotYet(Failure),
 }
 
-/// Runs `attempt` until it succeeds, returns a failure that is not retryable, or time runs out.
+/// Retries `attempt` while its failures are retryable: transient ones
+/// ([`Retry::UntilDeadline`]) until the request's deadline, settling ones
+/// ([`Retry::Within`]) for their own limit. Final failures return at once.
 ///
-/// When `policy.max_wait` ends first, the last failure is returned (no longer retryable).
-/// When the request's deadline would be crossed by the next sleep, the result is
-/// `TIMEOUT` naming `what`, the last failure and the request's progress (done and
-/// pending steps); the retry never sleeps past the deadline.
+/// The retry never sleeps past the deadline: when the next sleep would cross it, the
+/// result is `TIMEOUT` naming `what` and the last failure.
 pub async fn retry<T, F, Fut>(
     context: &RequestContext,
-    policy: RetryPolicy,
+    backoff: Backoff,
     what: &str,
     mut attempt: F,
 ) -> Result<T, Failure>
@@ -66,42 +66,89 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, Failure>>,
 {
+    drive(context, backoff, what, None, || {
+        let next = attempt();
+        async move { next.await.map(Probe::Ready) }
+    })
+    .await
+}
+
+/// Polls `probe` until it reports [`Probe::Ready`]: how long the state may take to
+/// arrive is `limit` (the resource's wait limit, e.g. `MaxWaitSeconds`); after it the
+/// [`Probe::NotYet`] failure is returned. Probe *errors* are retried as [`retry`] does,
+/// bounded by the deadline only, whatever `limit` says.
+pub async fn wait_until<T, F, Fut>(
+    context: &RequestContext,
+    limit: Duration,
+    backoff: Backoff,
+    what: &str,
+    probe: F,
+) -> Result<T, Failure>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Probe<T>, Failure>>,
+{
+    drive(context, backoff, what, Some(limit), probe).await
+}
+
+async fn drive<T, F, Fut>(
+    context: &RequestContext,
+    backoff: Backoff,
+    what: &str,
+    wait_limit: Option<Duration>,
+    mut probe: F,
+) -> Result<T, Failure>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Probe<T>, Failure>>,
+{
     let started = Instant::now();
-    let wait_limit = policy.max_wait.and_then(|wait| started.checked_add(wait));
     let deadline = context.deadline();
-    let mut failures = 0u32;
+    let mut attempts = 0u32;
+    let mut settling_since: Option<Instant> = None;
     loop {
-        let failure = match attempt().await {
-            Ok(value) => return Ok(value),
-            Err(failure) if !failure.is_retryable() => return Err(failure),
-            Err(failure) => failure,
-        };
+        let result = probe().await;
+        attempts += 1;
         let now = Instant::now();
-        let delay = policy.backoff.delay(failures);
-        failures += 1;
-        tracing::debug!(step = what, attempt = failures, reason_code = %failure.code(), "retrying");
-        if let Some(limit) = wait_limit.filter(|limit| *limit <= deadline) {
-            if now >= limit {
+        // The point after which this failure is no longer retried (None: the deadline).
+        let (failure, give_up_at) = match result {
+            Ok(Probe::Ready(value)) => return Ok(value),
+            Ok(Probe::NotYet(failure)) => {
+                let limit = wait_limit.unwrap_or_default();
+                (failure, Some(started + limit))
+            }
+            Err(failure) => match failure.retry_class() {
+                Retry::Never => return Err(failure),
+                Retry::UntilDeadline => (failure, None),
+                Retry::Within(limit) => {
+                    let since = *settling_since.get_or_insert(now);
+                    (failure, Some(since + limit))
+                }
+            },
+        };
+        if let Some(give_up_at) = give_up_at.filter(|at| *at < deadline) {
+            if now >= give_up_at {
                 let waited = (now - started).as_secs_f64();
                 return Err(failure
                     .permanent()
                     .context(format!("gave up after {waited:.0} s {what}")));
             }
-            // Sleep at most to the limit, then make one last attempt there.
-            tokio::time::sleep(delay.min(limit - now)).await;
-            continue;
         }
-        if now.checked_add(delay).is_none_or(|wake| wake >= deadline) {
+        let delay = backoff.delay(attempts - 1);
+        let wake = give_up_at
+            .filter(|at| *at < deadline)
+            .map_or(now + delay, |at| (now + delay).min(at));
+        tracing::debug!(step = what, attempt = attempts, reason_code = %failure.code(), "retrying");
+        if wake >= deadline {
             return Err(Failure::new(
                 ReasonCode::Timeout,
                 format!(
-                    "the deadline arrived while {what} ({failures} attempts over {:.1} s); last error: {failure}; {}",
+                    "the deadline arrived while {what} ({attempts} attempts over {:.1} s); last error: {failure}",
                     (now - started).as_secs_f64(),
-                    context.progress().describe()
                 ),
             ));
         }
-        tokio::time::sleep(delay).await;
+        tokio::time::sleep_until(wake).await;
     }
 }
 
@@ -140,19 +187,25 @@ mod tests {
         }
     }
 
+    fn counted<T: Clone>(
+        calls: &AtomicU32,
+        answers: impl Fn(u32) -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
+        answers(calls.fetch_add(1, Ordering::SeqCst))
+    }
+
     #[tokio::test(start_paused = true)]
     async fn transient_failures_are_retried_until_success() {
         let calls = AtomicU32::new(0);
         let result = retry(
             &context(Duration::from_secs(60)),
-            RetryPolicy::default(),
+            Backoff::default(),
             "testing",
             || async {
-                if calls.fetch_add(1, Ordering::SeqCst) < 3 {
-                    Err(transient())
-                } else {
-                    Ok("done")
-                }
+                counted(
+                    &calls,
+                    |n| if n < 3 { Err(transient()) } else { Ok("done") },
+                )
             },
         )
         .await;
@@ -165,11 +218,12 @@ mod tests {
         let calls = AtomicU32::new(0);
         let result: Result<(), _> = retry(
             &context(Duration::from_secs(60)),
-            RetryPolicy::default(),
+            Backoff::default(),
             "testing",
             || async {
-                calls.fetch_add(1, Ordering::SeqCst);
-                Err(Failure::new(ReasonCode::AccessDenied, "no"))
+                counted(&calls, |_| {
+                    Err(Failure::new(ReasonCode::AccessDenied, "no"))
+                })
             },
         )
         .await;
@@ -178,27 +232,30 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn max_wait_returns_the_last_failure_after_a_final_attempt() {
+    async fn a_settling_failure_is_retried_for_its_own_limit_then_returned_with_its_code() {
         let started = Instant::now();
         let calls = AtomicU32::new(0);
-        let policy = RetryPolicy {
-            max_wait: Some(Duration::from_secs(10)),
-            ..RetryPolicy::default()
-        };
         let result: Result<(), _> = retry(
             &context(Duration::from_secs(600)),
-            policy,
-            "testing",
+            Backoff::default(),
+            "putting the delivery channel",
             || async {
-                calls.fetch_add(1, Ordering::SeqCst);
-                Err(transient())
+                counted(&calls, |_| {
+                    Err(
+                        Failure::new(ReasonCode::AccessDenied, "policy not visible yet")
+                            .retryable_within(Duration::from_secs(10)),
+                    )
+                })
             },
         )
         .await;
         let failure = result.unwrap_err();
-        assert_eq!(failure.code(), ReasonCode::Throttled);
+        assert_eq!(failure.code(), ReasonCode::AccessDenied);
         assert!(!failure.is_retryable());
-        assert_eq!(failure.message(), "gave up after 10 s testing: slow down");
+        assert_eq!(
+            failure.message(),
+            "gave up after 10 s putting the delivery channel: policy not visible yet"
+        );
         assert_eq!(started.elapsed(), Duration::from_secs(10));
         assert!(calls.load(Ordering::SeqCst) >= 4);
     }
@@ -207,13 +264,9 @@ mod tests {
     async fn the_deadline_turns_into_timeout_without_sleeping_past_it() {
         let started = Instant::now();
         let deadline = Duration::from_secs(3);
-        let policy = RetryPolicy {
-            max_wait: Some(Duration::from_secs(300)),
-            ..RetryPolicy::default()
-        };
         let result: Result<(), _> = retry(
             &context(deadline),
-            policy,
+            Backoff::default(),
             "waiting for the key",
             || async { Err(transient()) },
         )
@@ -229,5 +282,88 @@ mod tests {
             "{failure}"
         );
         assert!(started.elapsed() <= deadline);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_zero_wait_limit_still_retries_throttling_until_the_deadline() {
+        let calls = AtomicU32::new(0);
+        let result = wait_until(
+            &context(Duration::from_secs(300)),
+            Duration::ZERO,
+            Backoff::default(),
+            "waiting for the key",
+            || async {
+                counted(&calls, |n| {
+                    if n < 5 {
+                        Err(transient())
+                    } else {
+                        Ok(Probe::Ready(7))
+                    }
+                })
+            },
+        )
+        .await;
+        assert_eq!(result, Ok(7));
+        assert_eq!(calls.load(Ordering::SeqCst), 6);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_state_that_does_not_arrive_within_the_wait_limit_returns_its_failure() {
+        let started = Instant::now();
+        let result: Result<(), _> = wait_until(
+            &context(Duration::from_secs(300)),
+            Duration::from_secs(20),
+            Backoff::default(),
+            "waiting for the key",
+            || async {
+                Ok(Probe::NotYet(Failure::new(
+                    ReasonCode::NotActive,
+                    "key is Creating",
+                )))
+            },
+        )
+        .await;
+        let failure = result.unwrap_err();
+        assert_eq!(failure.code(), ReasonCode::NotActive);
+        assert_eq!(
+            failure.message(),
+            "gave up after 20 s waiting for the key: key is Creating"
+        );
+        assert_eq!(started.elapsed(), Duration::from_secs(20));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_limit_beyond_the_deadline_ends_in_timeout() {
+        let started = Instant::now();
+        let result: Result<(), _> = wait_until(
+            &context(Duration::from_secs(5)),
+            Duration::from_secs(300),
+            Backoff::default(),
+            "waiting for READY",
+            || async {
+                Ok(Probe::NotYet(Failure::new(
+                    ReasonCode::NotActive,
+                    "PENDING",
+                )))
+            },
+        )
+        .await;
+        let failure = result.unwrap_err();
+        assert_eq!(failure.code(), ReasonCode::Timeout);
+        assert!(failure.message().contains("waiting for READY"), "{failure}");
+        assert!(started.elapsed() <= Duration::from_secs(5));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_ready_state_returns_at_once() {
+        let result = wait_until(
+            &context(Duration::from_secs(5)),
+            Duration::ZERO,
+            Backoff::default(),
+            "waiting",
+            || async { Ok(Probe::Ready("now")) },
+        )
+        .await;
+        assert_eq!(result, Ok("now"));
     }
 }

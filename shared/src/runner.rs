@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::context::{new_physical_id, RequestContext};
+use crate::context::{answered_physical_id, Progress, RequestContext};
 use crate::delivery::{Delivery, DeliveryPolicy};
 use crate::error::Error;
 use crate::properties::parse_properties;
@@ -18,6 +18,7 @@ use crate::request::{parse_envelope, unwrap_payload, Envelope, RequestType, Rout
 use crate::resource::CustomResource;
 use crate::response::{response_body, Answer, Outcome, MAX_PHYSICAL_ID_BYTES};
 use crate::response_url::{AllowList, ResponseUrl};
+use crate::watchdog::{Guard, Watchdog};
 
 /// Time kept after the last response PUT for reporting to Lambda.
 const PUT_RESERVE: Duration = Duration::from_millis(100);
@@ -27,7 +28,7 @@ const MAX_SAFETY_MARGIN: Duration = Duration::from_secs(5);
 
 /// Time kept for the response PUT after the handler's deadline:
 /// at most [`MAX_SAFETY_MARGIN`], and a fifth of the time left for short deadlines.
-pub fn safety_margin(time_left: Duration) -> Duration {
+pub(crate) fn safety_margin(time_left: Duration) -> Duration {
     (time_left / 5).min(MAX_SAFETY_MARGIN)
 }
 
@@ -46,28 +47,32 @@ pub struct Runner<R> {
     resource: Arc<R>,
     delivery: Delivery,
     allow_list: AllowList,
+    watchdog: Watchdog,
 }
 
 impl<R: CustomResource> Runner<R> {
     /// A runner with the default delivery policy and the allow-list from the environment.
     pub fn new(resource: R) -> Self {
-        Self::with_settings(
-            resource,
-            Delivery::new(DeliveryPolicy::default()),
-            AllowList::from_env(),
-        )
+        Self::with_settings(resource, DeliveryPolicy::default(), AllowList::from_env())
     }
 
-    /// A runner with explicit delivery and allow-list (tests).
-    pub fn with_settings(resource: R, delivery: Delivery, allow_list: AllowList) -> Self {
+    /// A runner with explicit delivery policy and allow-list (tests).
+    pub(crate) fn with_settings(
+        resource: R,
+        policy: DeliveryPolicy,
+        allow_list: AllowList,
+    ) -> Self {
         Self {
             resource: Arc::new(resource),
-            delivery,
+            delivery: Delivery::new(policy.clone()),
             allow_list,
+            watchdog: Watchdog::start(policy),
         }
     }
 
-    /// Handles one Lambda invocation; returns the response bodies sent (for `cargo lambda invoke`).
+    /// Handles one Lambda invocation. Returns a summary of each answer sent (status,
+    /// reason, ids; never `Data`, which may be `NoEcho`), for `cargo lambda invoke` and
+    /// async destinations.
     ///
     /// An `Err` goes back to Lambda: only when the event cannot be answered or the
     /// response could not be delivered.
@@ -84,7 +89,7 @@ impl<R: CustomResource> Runner<R> {
                 }
             };
             match answered {
-                Ok(body) => sent.push(body),
+                Ok(summary) => sent.push(summary),
                 Err(error) => {
                     first_error.get_or_insert(error);
                 }
@@ -101,7 +106,7 @@ impl<R: CustomResource> Runner<R> {
     }
 
     /// Answers one CloudFormation request before `hard_deadline` (the Lambda deadline).
-    pub async fn answer(&self, request: Value, hard_deadline: Instant) -> Result<Value, Error> {
+    async fn answer(&self, request: Value, hard_deadline: Instant) -> Result<Value, Error> {
         let started = Instant::now();
         let routing = Routing::from_event(&request);
         let span = tracing::info_span!(
@@ -115,9 +120,25 @@ impl<R: CustomResource> Runner<R> {
         async {
             let url = self.response_url(&routing)?;
             let margin = safety_margin(hard_deadline.saturating_duration_since(started));
-            let answer = self
-                .execute(&request, &routing, hard_deadline - margin)
+            let work_deadline = hard_deadline - margin;
+            // Leave a little time to report to Lambda after the last PUT (within the margin).
+            let reserve = PUT_RESERVE.min(margin / 2);
+            let put_deadline = hard_deadline.checked_sub(reserve).unwrap_or(hard_deadline);
+            let (answer, guard) = self
+                .execute(
+                    &request,
+                    &routing,
+                    &url,
+                    work_deadline,
+                    margin,
+                    put_deadline,
+                )
                 .await;
+            if let Some(guard) = guard.as_ref().filter(|guard| !guard.claim()) {
+                tracing::warn!("the watchdog already answered this request; nothing more is sent");
+                return Ok(guard.timeout_answer().summary(&routing));
+            }
+            let summary = answer.summary(&routing);
             let body = response_body(&routing, &answer)?;
             let status = if answer.result.is_ok() {
                 "SUCCESS"
@@ -125,15 +146,7 @@ impl<R: CustomResource> Runner<R> {
                 "FAILED"
             };
             let reason_code = answer.reason_code().map(ReasonCode::as_str).unwrap_or("");
-            let reason = answer
-                .result
-                .as_ref()
-                .err()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            // Leave a little time to report to Lambda after the last PUT (within the margin).
-            let reserve = PUT_RESERVE.min(margin / 2);
-            let put_deadline = hard_deadline.checked_sub(reserve).unwrap_or(hard_deadline);
+            let reason = summary["Reason"].as_str().unwrap_or_default();
             match self.delivery.put(&url, &body, put_deadline).await {
                 Ok(attempts) => {
                     tracing::info!(
@@ -145,7 +158,7 @@ impl<R: CustomResource> Runner<R> {
                         url = %url,
                         "response delivered"
                     );
-                    Ok(serde_json::from_slice(&body)?)
+                    Ok(summary)
                 }
                 Err(error) => {
                     tracing::error!(
@@ -174,8 +187,17 @@ impl<R: CustomResource> Runner<R> {
         })
     }
 
-    /// Runs the handler under `work_deadline` and the panic guard.
-    async fn execute(&self, request: &Value, routing: &Routing, work_deadline: Instant) -> Answer {
+    /// Runs the handler under `work_deadline`, the panic guard and the watchdog; returns
+    /// the answer and the guard the watchdog holds (none when no handler ran).
+    async fn execute(
+        &self,
+        request: &Value,
+        routing: &Routing,
+        url: &ResponseUrl,
+        work_deadline: Instant,
+        margin: Duration,
+        put_deadline: Instant,
+    ) -> (Answer, Option<Arc<Guard>>) {
         let envelope = match parse_envelope(request) {
             Ok(envelope) => envelope,
             // A Delete must not wedge a rollback on a malformed envelope: run it without properties.
@@ -188,15 +210,28 @@ impl<R: CustomResource> Runner<R> {
                 }
             }
             Err(failure) => {
-                return Answer {
-                    result: Err(failure),
-                    fallback_physical_id: fallback_physical_id(routing),
-                }
+                // An unknown RequestType: keep the id CloudFormation sent, if it sent one.
+                let request_type = match routing.request_type.as_str() {
+                    "Create" => RequestType::Create,
+                    _ => RequestType::Update,
+                };
+                let answer = Answer {
+                    result: Err(failure.with_progress(Progress::default().describe())),
+                    physical_id: answered_physical_id(request_type, routing),
+                };
+                return (answer, None);
             }
         };
-        let fallback_physical_id = fallback_physical_id(routing);
         let request_type = envelope.request_type;
         let context = RequestContext::new(request_type, routing.clone(), work_deadline);
+        let guard = Arc::new(Guard::new(
+            context.clone(),
+            routing.clone(),
+            url.clone(),
+            work_deadline + margin / 4,
+            put_deadline,
+        ));
+        self.watchdog.arm(Arc::clone(&guard));
         let resource = Arc::clone(&self.resource);
         let task_context = context.clone();
         let mut task = tokio::spawn(
@@ -204,7 +239,7 @@ impl<R: CustomResource> Runner<R> {
                 .instrument(tracing::Span::current()),
         );
         let result = match tokio::time::timeout_at(work_deadline, &mut task).await {
-            Ok(Ok(result)) => result.and_then(check_outcome),
+            Ok(Ok(result)) => result.and_then(|outcome| settle_physical_id(&context, outcome)),
             Ok(Err(join_error)) if join_error.is_panic() => {
                 let message = panic_message(join_error.into_panic());
                 tracing::error!(panic = %message, "the handler panicked");
@@ -222,16 +257,24 @@ impl<R: CustomResource> Runner<R> {
                 Err(Failure::new(
                     ReasonCode::Timeout,
                     format!(
-                        "the Lambda deadline (less a safety margin) arrived before {request_type} finished; {}",
-                        context.progress().describe()
+                        "the Lambda deadline (less a safety margin) arrived before {request_type} finished"
                     ),
                 ))
             }
         };
-        Answer {
-            result,
-            fallback_physical_id,
-        }
+        let answer = match result {
+            Ok(outcome) => Answer {
+                physical_id: outcome
+                    .replacement()
+                    .map_or_else(|| context.physical_id().to_owned(), str::to_owned),
+                result: Ok(outcome),
+            },
+            Err(failure) => Answer {
+                result: Err(failure.with_progress(context.progress().describe())),
+                physical_id: context.physical_id().to_owned(),
+            },
+        };
+        (answer, Some(guard))
     }
 }
 
@@ -269,24 +312,33 @@ async fn dispatch<R: CustomResource>(
     }
 }
 
-/// The id a `FAILED` answer reports: the one CloudFormation sent (Update, Delete), or for
-/// a Create (which has none) the stable id [`RequestContext::new_physical_id`] gives.
-fn fallback_physical_id(routing: &Routing) -> String {
-    routing
-        .physical_resource_id
-        .clone()
-        .filter(|_| routing.request_type != RequestType::Create.as_str())
-        .unwrap_or_else(|| new_physical_id(routing))
-}
-
-fn check_outcome(outcome: Outcome) -> Result<Outcome, Failure> {
-    let length = outcome.physical_resource_id.len();
+/// The physical id rules: only an Update may ask for a replacement, with a valid id.
+fn settle_physical_id(context: &RequestContext, outcome: Outcome) -> Result<Outcome, Failure> {
+    let Some(replacement) = outcome.replacement() else {
+        return Ok(outcome);
+    };
+    let request_type = context.request_type();
+    if replacement == context.physical_id() {
+        return Ok(outcome);
+    }
+    if request_type != RequestType::Update {
+        return Err(Failure::new(
+            ReasonCode::Internal,
+            format!("a {request_type} may not change the PhysicalResourceId (only an Update can replace a resource)"),
+        ));
+    }
+    let length = replacement.len();
     if length == 0 || length > MAX_PHYSICAL_ID_BYTES {
         return Err(Failure::new(
             ReasonCode::Internal,
-            format!("the handler returned a PhysicalResourceId of {length} bytes (1 to {MAX_PHYSICAL_ID_BYTES} allowed)"),
+            format!("the handler asked for a replacement PhysicalResourceId of {length} bytes (1 to {MAX_PHYSICAL_ID_BYTES} allowed)"),
         ));
     }
+    tracing::warn!(
+        old = %context.physical_id(),
+        new = %replacement,
+        "replacement: CloudFormation will send a Delete for the old PhysicalResourceId"
+    );
     Ok(outcome)
 }
 

@@ -43,21 +43,31 @@ impl Fake {
     ) -> Result<Outcome, Failure> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         match properties.mode.as_str() {
-            "ok" => Ok(Outcome::new(
-                context
-                    .physical_resource_id()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| context.new_physical_id()),
-            )
-            .with_data("Size", properties.size.to_string())),
+            "ok" => Ok(Outcome::new().with_data("Size", properties.size.to_string())),
+            "secret" => Ok(Outcome::new()
+                .with_data("Password", "hunter2")
+                .with_no_echo()),
             "fail" => Err(Failure::new(ReasonCode::NotActive, "it is not active")),
+            "fail-half-way" => {
+                context.step("creating the recorder");
+                context.step("starting the recorder");
+                Err(Failure::new(ReasonCode::AccessDenied, "no"))
+            }
             "panic" => panic!("boom"),
             "hang" => {
                 context.step("creating the thing");
                 context.step("waiting for the thing");
                 std::future::pending().await
             }
-            "empty-id" => Ok(Outcome::new("")),
+            "replace" => Ok(
+                Outcome::new().replaced_by(format!("{}-replacement", context.new_physical_id()))
+            ),
+            "replace-empty" => Ok(Outcome::new().replaced_by("")),
+            "block" => {
+                context.step("blocking the thread");
+                std::thread::sleep(Duration::from_millis(properties.size * 500));
+                Ok(Outcome::new())
+            }
             other => Err(Failure::new(
                 ReasonCode::Internal,
                 format!("unknown mode {other}"),
@@ -100,9 +110,7 @@ impl CustomResource for Fake {
             None => {
                 self.deletes_without_properties
                     .fetch_add(1, Ordering::SeqCst);
-                Ok(Outcome::new(
-                    context.physical_resource_id().unwrap_or("none"),
-                ))
+                Ok(Outcome::new())
             }
         }
     }
@@ -115,17 +123,21 @@ struct Setup {
 
 async fn setup() -> Setup {
     let server = ResponseServer::start(vec![]).await;
-    let policy = DeliveryPolicy {
-        max_attempts: 4,
-        backoff: Backoff::new(Duration::from_millis(5), Duration::from_millis(20)),
-        attempt_timeout: Duration::from_secs(2),
-    };
+    let policy = test_policy();
     let runner = Runner::with_settings(
         Fake::default(),
-        Delivery::new(policy),
+        policy,
         AllowList::with_extra_hosts(&server.addr().to_string()),
     );
     Setup { server, runner }
+}
+
+fn test_policy() -> DeliveryPolicy {
+    DeliveryPolicy {
+        max_attempts: 4,
+        backoff: Backoff::new(Duration::from_millis(5), Duration::from_millis(20)),
+        attempt_timeout: Duration::from_secs(2),
+    }
 }
 
 impl Setup {
@@ -211,7 +223,8 @@ async fn create_success_sends_one_success_with_data_and_a_generated_id() {
         .await
         .unwrap();
     let body = s.only_put();
-    assert_eq!(returned, body);
+    assert_eq!(returned["Status"], body["Status"]);
+    assert_eq!(returned["PhysicalResourceId"], body["PhysicalResourceId"]);
     assert_eq!(body["Status"], "SUCCESS");
     assert_eq!(body["Data"]["Size"], "7");
     assert_eq!(body["RequestId"], "req-1");
@@ -256,7 +269,7 @@ async fn validation_failure_is_invalid_properties() {
         .unwrap();
     assert_eq!(
         reason(&s.only_put()),
-        "[INVALID_PROPERTIES] Size: must be at most 10"
+        "[INVALID_PROPERTIES] Size: must be at most 10; done: nothing; pending: nothing"
     );
 }
 
@@ -279,7 +292,10 @@ async fn handler_failure_is_reported_with_its_code_and_a_stable_id() {
         .await
         .unwrap();
     let puts = s.puts();
-    assert_eq!(reason(&puts[0]), "[NOT_ACTIVE] it is not active");
+    assert_eq!(
+        reason(&puts[0]),
+        "[NOT_ACTIVE] it is not active; done: nothing; pending: nothing"
+    );
     assert_eq!(
         puts[0], puts[1],
         "a redelivered request gets the same answer"
@@ -312,16 +328,150 @@ async fn a_panic_becomes_failed_internal() {
     let s = setup().await;
     let body = s.answer_once("Create", json!({"Mode": "panic"})).await;
     assert_eq!(body["Status"], "FAILED");
-    assert_eq!(reason(&body), "[INTERNAL] the handler panicked: boom");
+    assert_eq!(
+        reason(&body),
+        "[INTERNAL] the handler panicked: boom; done: nothing; pending: nothing"
+    );
 }
 
 #[tokio::test]
-async fn an_empty_physical_id_from_the_handler_is_an_internal_failure() {
+async fn an_update_keeps_the_physical_id_unless_it_asks_for_a_replacement() {
     let s = setup().await;
-    let body = s.answer_once("Create", json!({"Mode": "empty-id"})).await;
-    assert!(reason(&body)
-        .starts_with("[INTERNAL] the handler returned a PhysicalResourceId of 0 bytes"));
-    assert!(!body["PhysicalResourceId"].as_str().unwrap().is_empty());
+    let kept = s.answer_once("Update", json!({"Mode": "ok"})).await;
+    assert_eq!(kept["PhysicalResourceId"], "phys-existing");
+    let s = setup().await;
+    let replaced = s.answer_once("Update", json!({"Mode": "replace"})).await;
+    assert_eq!(replaced["Status"], "SUCCESS");
+    let new_id = replaced["PhysicalResourceId"].as_str().unwrap();
+    assert_ne!(new_id, "phys-existing");
+    assert!(new_id.starts_with("demo-Thing-"), "{new_id}");
+}
+
+#[tokio::test]
+async fn create_and_delete_may_not_ask_for_a_replacement() {
+    for request_type in ["Create", "Delete"] {
+        let s = setup().await;
+        let body = s
+            .answer_once(request_type, json!({"Mode": "replace"}))
+            .await;
+        assert_eq!(body["Status"], "FAILED", "{request_type}");
+        assert!(
+            reason(&body).starts_with(&format!(
+                "[INTERNAL] a {request_type} may not change the PhysicalResourceId"
+            )),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_empty_replacement_id_is_an_internal_failure() {
+    let s = setup().await;
+    let body = s
+        .answer_once("Update", json!({"Mode": "replace-empty"}))
+        .await;
+    assert!(reason(&body).starts_with(
+        "[INTERNAL] the handler asked for a replacement PhysicalResourceId of 0 bytes"
+    ));
+    assert_eq!(body["PhysicalResourceId"], "phys-existing");
+}
+
+#[tokio::test]
+async fn a_failed_answer_ends_with_what_was_done_and_what_was_pending() {
+    let s = setup().await;
+    let body = s
+        .answer_once("Create", json!({"Mode": "fail-half-way"}))
+        .await;
+    assert_eq!(
+        reason(&body),
+        "[ACCESS_DENIED] no; done: creating the recorder; pending: starting the recorder"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_create_reports_the_id_its_rollback_delete_will_carry() {
+    let s = setup().await;
+    let failed = s.answer_once("Create", json!({"Mode": "fail"})).await;
+    let succeeded = setup()
+        .await
+        .answer_once("Create", json!({"Mode": "ok"}))
+        .await;
+    assert_eq!(
+        failed["PhysicalResourceId"],
+        succeeded["PhysicalResourceId"]
+    );
+}
+
+#[tokio::test]
+async fn lambda_gets_a_summary_without_data_so_no_echo_values_stay_hidden() {
+    let s = setup().await;
+    let returned = s
+        .answer(s.event("Create", json!({"Mode": "secret"})))
+        .await
+        .unwrap();
+    let put = s.only_put();
+    assert_eq!(put["Data"]["Password"], "hunter2");
+    assert_eq!(put["NoEcho"], true);
+    assert_eq!(returned["Status"], "SUCCESS");
+    assert_eq!(returned["PhysicalResourceId"], put["PhysicalResourceId"]);
+    assert!(returned.get("Data").is_none(), "{returned}");
+    assert!(!returned.to_string().contains("hunter2"), "{returned}");
+}
+
+/// The handler blocks the runner's only thread past the deadline: the runner's timer
+/// cannot fire, so the one answer must come from the watchdog's own thread.
+#[test]
+fn a_handler_that_blocks_its_thread_still_gets_a_timeout_answer_before_the_deadline() {
+    // The ResponseURL stand-in runs on a runtime of its own, as S3 would.
+    let server_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = server_runtime.block_on(ResponseServer::start(vec![]));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let runner = Runner::with_settings(
+        Fake::default(),
+        test_policy(),
+        AllowList::with_extra_hosts(&server.addr().to_string()),
+    );
+    let event = json!({
+        "RequestType": "Create",
+        "ResponseURL": server.url("responses/blocked"),
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/demo/guid",
+        "RequestId": "req-block",
+        "LogicalResourceId": "Thing",
+        "ResourceType": "Custom::Fake",
+        "ResourceProperties": {"Mode": "block", "Size": 6},
+    });
+    let started = std::time::Instant::now();
+    let hard_deadline = Duration::from_millis(1500);
+    let returned = runtime.block_on(async {
+        runner
+            .answer(event, Instant::now() + hard_deadline)
+            .await
+            .unwrap()
+    });
+    assert!(
+        started.elapsed() >= Duration::from_millis(3000),
+        "the handler blocked 3 s"
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1, "exactly one answer: {requests:?}");
+    let body: Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert_eq!(body["Status"], "FAILED");
+    let text = reason(&body);
+    assert!(text.starts_with("[TIMEOUT] "), "{text}");
+    assert!(text.contains("pending: blocking the thread"), "{text}");
+    assert!(
+        requests[0].received_at < started + hard_deadline,
+        "the watchdog answered {:?} after the start, past the deadline",
+        requests[0].received_at - started
+    );
+    assert_eq!(returned["Status"], "FAILED");
 }
 
 #[tokio::test]

@@ -5,5 +5,6 @@
 //! which builds the debug binaries and the shipped-profile ones first.
 
 mod kms_ready;
+mod ledger;
 mod protocol;
 mod shipped_profile;

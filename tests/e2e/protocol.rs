@@ -1,6 +1,6 @@
 //! The shared crate's guarantees, observed through a real binary (kms-ready).
 
-use cfn_custom_resource::testing::ResponseServer;
+use cfn_custom_resource_kit::testing::ResponseServer;
 use harness::{Binary, InvocationResult};
 use serde_json::json;
 
@@ -203,4 +203,103 @@ async fn a_service_specific_endpoint_overrides_the_global_one() {
         .await;
     created.assert_success();
     assert_eq!(created.data("KeyArn"), Some(arn.as_str()));
+}
+
+#[tokio::test]
+async fn native_json_values_are_accepted_as_sdk_driven_invocations_send_them() {
+    let world = World::start(BINARY, &[]).await;
+    let (key_id, _) = world.key(None).await;
+    let mut stack = world.stack("native");
+    stack.native_json = true;
+    let created = stack
+        .create(json!({"KeyId": key_id, "MaxWaitSeconds": 5}))
+        .await;
+    created.assert_success();
+    let event = stack.request(
+        "Update",
+        &json!({"KeyId": key_id, "MaxWaitSeconds": 5}),
+        None,
+    );
+    assert_eq!(event["ResourceProperties"]["MaxWaitSeconds"], json!(5));
+}
+
+#[tokio::test]
+async fn cloudformation_sends_every_scalar_as_a_string() {
+    let world = World::start(BINARY, &[]).await;
+    let mut stack = world.stack("strings");
+    let event = stack.request(
+        "Update",
+        &json!({"KeyId": "k", "MaxWaitSeconds": 5, "Nested": [{"On": true}]}),
+        Some(&json!({"MaxWaitSeconds": 7})),
+    );
+    assert_eq!(event["ResourceProperties"]["MaxWaitSeconds"], json!("5"));
+    assert_eq!(
+        event["ResourceProperties"]["Nested"][0]["On"],
+        json!("true")
+    );
+    assert_eq!(event["OldResourceProperties"]["MaxWaitSeconds"], json!("7"));
+}
+
+#[tokio::test]
+async fn no_echo_data_reaches_cloudformation_but_never_lambdas_return_value() {
+    let function =
+        harness::Function::start(Binary::Debug("probe"), harness::Moto::shared(), &[]).await;
+    let mut stack = harness::Stack::new(&function, "noecho", "Custom::Probe", "Probe");
+    let created = stack.create(json!({"Behaviour": "secret"})).await;
+    created.assert_success();
+    assert_eq!(created.body()["NoEcho"], json!(true));
+    assert_eq!(created.data("Password"), Some("probe-secret-value"));
+    let InvocationResult::Response(returned) = &created.lambda else {
+        panic!("Lambda saw {:?}", created.lambda);
+    };
+    assert_eq!(returned["Status"], "SUCCESS");
+    assert_eq!(
+        returned["PhysicalResourceId"],
+        created.body()["PhysicalResourceId"]
+    );
+    assert!(
+        !returned.to_string().contains("probe-secret-value"),
+        "Lambda's return value leaks NoEcho data: {returned}"
+    );
+    assert!(
+        !function.output().contains("probe-secret-value"),
+        "the logs leak NoEcho data"
+    );
+}
+
+#[tokio::test]
+async fn the_lambda_log_level_is_a_ceiling_for_every_target() {
+    let world = World::start(BINARY, &[("AWS_LAMBDA_LOG_LEVEL", "WARN".to_owned())]).await;
+    let (key_id, _) = world.key(None).await;
+    world
+        .stack("quiet")
+        .create(json!({"KeyId": key_id}))
+        .await
+        .assert_success();
+    let output = world.function.output();
+    for line in output.lines().filter(|line| line.starts_with('{')) {
+        let level = serde_json::from_str::<serde_json::Value>(line).unwrap()["level"].clone();
+        assert!(
+            level == "WARN" || level == "ERROR",
+            "a {level} line under AWS_LAMBDA_LOG_LEVEL=WARN: {line}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn rust_log_directives_choose_levels_per_target() {
+    let world = World::start(
+        BINARY,
+        &[("RUST_LOG", "warn,cfn_custom_resource_kit=info".to_owned())],
+    )
+    .await;
+    let (key_id, _) = world.key(None).await;
+    world
+        .stack("directives")
+        .create(json!({"KeyId": key_id}))
+        .await
+        .assert_success();
+    let output = world.function.output();
+    assert!(output.contains("response delivered"), "{output}");
+    assert!(!output.contains(r#""level":"DEBUG""#), "{output}");
 }

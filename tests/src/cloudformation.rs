@@ -83,6 +83,9 @@ pub struct Stack<'a> {
     pub properties: Value,
     /// The Lambda timeout for each invocation.
     pub timeout: Duration,
+    /// Send properties as given (`300`, `true`) instead of as CloudFormation does
+    /// (every scalar a string): what an SDK-driven invocation sends.
+    pub native_json: bool,
     sequence: u32,
 }
 
@@ -97,6 +100,7 @@ impl<'a> Stack<'a> {
             physical_id: None,
             properties: json!({}),
             timeout: DEFAULT_TIMEOUT,
+            native_json: false,
             sequence: 0,
         }
     }
@@ -115,7 +119,14 @@ impl<'a> Stack<'a> {
             request_type.to_lowercase(),
             self.sequence
         );
-        let mut resource_properties = properties.clone();
+        let as_sent = |value: &Value| {
+            if self.native_json {
+                value.clone()
+            } else {
+                as_cloudformation_sends(value)
+            }
+        };
+        let mut resource_properties = as_sent(properties);
         resource_properties["ServiceToken"] =
             json!("arn:aws:lambda:us-east-1:123456789012:function:under-test");
         let mut event = json!({
@@ -134,7 +145,7 @@ impl<'a> Stack<'a> {
             }
         }
         if let Some(old) = old_properties {
-            let mut old = old.clone();
+            let mut old = as_sent(old);
             old["ServiceToken"] =
                 json!("arn:aws:lambda:us-east-1:123456789012:function:under-test");
             event["OldResourceProperties"] = old;
@@ -233,6 +244,23 @@ impl<'a> Stack<'a> {
         let properties = self.properties.clone();
         let event = self.request("Delete", &properties, None);
         self.send(&event).await
+    }
+}
+
+/// Properties as CloudFormation delivers them: every scalar (number, boolean) a
+/// string, at any depth; `null` values dropped (CloudFormation omits them).
+pub fn as_cloudformation_sends(value: &Value) -> Value {
+    match value {
+        Value::Bool(b) => Value::String(b.to_string()),
+        Value::Number(n) => Value::String(n.to_string()),
+        Value::Array(items) => Value::Array(items.iter().map(as_cloudformation_sends).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), as_cloudformation_sends(v)))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 

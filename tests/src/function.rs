@@ -1,4 +1,5 @@
-//! A real function binary, started against the Runtime API and moto.
+//! A real function binary (or another Runtime API client, such as the benchmark's Python
+//! peer), started against the Runtime API and moto.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -8,12 +9,22 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use cfn_custom_resource::testing::ResponseServer;
+use cfn_custom_resource_kit::testing::ResponseServer;
 
 use crate::moto::{workspace_root, Moto};
 use crate::runtime_api::{InvocationResult, RuntimeApi};
+
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set (a relative one is taken from
+/// the workspace root, where `make` runs cargo), else `<workspace>/target`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()) {
+        Some(dir) => workspace_root().join(dir),
+        None => workspace_root().join("target"),
+    }
+}
 
 /// Which build of a function to run.
 #[derive(Clone, Copy, Debug)]
@@ -27,9 +38,7 @@ pub enum Binary {
 impl Binary {
     /// Where the binary is; panics with the command that builds it when it is missing.
     pub fn path(self) -> PathBuf {
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join("target"));
+        let target = target_dir();
         let (path, build) = match self {
             Binary::Debug(name) => (
                 target.join("debug").join(name),
@@ -46,6 +55,166 @@ impl Binary {
             path.display()
         );
         path
+    }
+}
+
+/// What to start against the Runtime API: a build of a function, or any other command
+/// that speaks the Runtime API (the benchmark's Python peer). Either way the process gets
+/// the same clean environment ([`Function::start`]).
+#[derive(Clone, Debug)]
+pub enum Launch {
+    /// A function binary of this workspace.
+    Binary(Binary),
+    /// `program args…`, run from the workspace root, with `env` on top of the clean
+    /// environment (and under the caller's `extra_env`).
+    Command {
+        program: PathBuf,
+        args: Vec<String>,
+        env: Vec<(String, String)>,
+    },
+}
+
+impl From<Binary> for Launch {
+    fn from(binary: Binary) -> Self {
+        Launch::Binary(binary)
+    }
+}
+
+impl Launch {
+    /// A Python Lambda handler (`module.function`) from `bench/peer/`, run by the venv's
+    /// Python with `bench/peer/bootstrap.py` (a stdlib Runtime API loop, as a `provided`
+    /// runtime runs it), with Lambda's `_HANDLER` and `LAMBDA_TASK_ROOT` set.
+    pub fn python_peer(handler: &str) -> Self {
+        let root = workspace_root();
+        let peer = root.join("bench/peer");
+        let python = std::env::var_os("CR_TEST_PYTHON")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join(".venv/bin/python"));
+        Launch::Command {
+            program: python,
+            args: vec![
+                peer.join("bootstrap.py").display().to_string(),
+                handler.to_owned(),
+            ],
+            env: vec![
+                ("_HANDLER".to_owned(), handler.to_owned()),
+                ("LAMBDA_TASK_ROOT".to_owned(), peer.display().to_string()),
+            ],
+        }
+    }
+
+    /// The command line, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Launch::Binary(binary) => binary.path().display().to_string(),
+            Launch::Command { program, args, .. } => std::iter::once(program.display().to_string())
+                .chain(args.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
+    }
+
+    fn command(&self) -> Command {
+        match self {
+            Launch::Binary(binary) => Command::new(binary.path()),
+            Launch::Command { program, args, .. } => {
+                assert!(
+                    program.exists(),
+                    "{} is missing: run `make setup`",
+                    program.display()
+                );
+                let mut command = Command::new(program);
+                command.args(args).current_dir(workspace_root());
+                command
+            }
+        }
+    }
+
+    fn env(&self) -> &[(String, String)] {
+        match self {
+            Launch::Binary(_) => &[],
+            Launch::Command { env, .. } => env,
+        }
+    }
+}
+
+/// An invocation queued on a function's Runtime API, its answer still to come.
+pub struct Pending {
+    id: String,
+    timeout: Duration,
+    result: oneshot::Receiver<InvocationResult>,
+}
+
+impl Pending {
+    /// The Lambda request id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+fn queue_on(
+    runtime: &RuntimeApi,
+    invocations: &Mutex<u64>,
+    payload: Value,
+    timeout: Duration,
+) -> Pending {
+    let id = {
+        let mut count = invocations.lock().unwrap();
+        *count += 1;
+        format!("lambda-invocation-{count}")
+    };
+    let result = runtime.invoke(&id, payload, timeout);
+    Pending {
+        id,
+        timeout,
+        result,
+    }
+}
+
+/// A function whose Runtime API and ResponseURL server run but whose process is not
+/// started yet: queue the first event, then [`Prepared::spawn`], as Lambda does
+/// (the event is waiting when the process first polls).
+pub struct Prepared {
+    runtime: RuntimeApi,
+    responses: ResponseServer,
+    command: Command,
+    describe: String,
+    invocations: Mutex<u64>,
+}
+
+impl Prepared {
+    /// The server its ResponseURLs will point at (for building the first request).
+    pub fn responses(&self) -> &ResponseServer {
+        &self.responses
+    }
+
+    /// Queues an invocation (Lambda deadline `timeout` from now) before the process runs.
+    pub fn queue(&self, payload: Value, timeout: Duration) -> Pending {
+        queue_on(&self.runtime, &self.invocations, payload, timeout)
+    }
+
+    /// Starts the process; [`Function::spawned_at`] is taken just before the spawn.
+    pub fn spawn(mut self) -> Function {
+        let spawned_at = Instant::now();
+        let mut child = self
+            .command
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {}: {e}", self.describe));
+        let output = Arc::new(Mutex::new(String::new()));
+        if let Some(stdout) = child.stdout.take() {
+            collect(BufReader::new(stdout), Arc::clone(&output));
+        }
+        if let Some(stderr) = child.stderr.take() {
+            collect(BufReader::new(stderr), Arc::clone(&output));
+        }
+        Function {
+            runtime: self.runtime,
+            responses: self.responses,
+            child,
+            output,
+            spawned_at,
+            invocations: self.invocations,
+        }
     }
 }
 
@@ -66,9 +235,29 @@ impl Function {
     /// dummy credentials, moto as every service endpoint, a fresh ResponseURL server as
     /// the only `CR_ALLOWED_RESPONSE_HOSTS` entry, and `extra_env`.
     pub async fn start(binary: Binary, moto: &Moto, extra_env: &[(&str, String)]) -> Self {
+        Self::launch(binary, moto, extra_env).await
+    }
+
+    /// Like [`Function::start`], for any [`Launch`] (e.g. [`Launch::python_peer`]).
+    pub async fn launch(
+        launch: impl Into<Launch>,
+        moto: &Moto,
+        extra_env: &[(&str, String)],
+    ) -> Self {
+        Self::prepare(launch, moto, extra_env).await.spawn()
+    }
+
+    /// Everything [`Function::launch`] sets up, short of starting the process: the
+    /// Runtime API, the ResponseURL server and the command with its clean environment.
+    pub async fn prepare(
+        launch: impl Into<Launch>,
+        moto: &Moto,
+        extra_env: &[(&str, String)],
+    ) -> Prepared {
+        let launch = launch.into();
         let runtime = RuntimeApi::start().await;
         let responses = ResponseServer::start(vec![]).await;
-        let mut command = Command::new(binary.path());
+        let mut command = launch.command();
         command
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -87,24 +276,17 @@ impl Function {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        for (name, value) in launch.env() {
+            command.env(name, value);
+        }
         for (name, value) in extra_env {
             command.env(name, value);
         }
-        let spawned_at = Instant::now();
-        let mut child = command.spawn().expect("spawn the function binary");
-        let output = Arc::new(Mutex::new(String::new()));
-        if let Some(stdout) = child.stdout.take() {
-            collect(BufReader::new(stdout), Arc::clone(&output));
-        }
-        if let Some(stderr) = child.stderr.take() {
-            collect(BufReader::new(stderr), Arc::clone(&output));
-        }
-        Self {
+        Prepared {
             runtime,
             responses,
-            child,
-            output,
-            spawned_at,
+            command,
+            describe: launch.describe(),
             invocations: Mutex::new(0),
         }
     }
@@ -112,12 +294,23 @@ impl Function {
     /// Invokes the function with a Lambda deadline `timeout` from now and waits for
     /// what it reports to the Runtime API (a few seconds of grace past the deadline).
     pub async fn invoke(&self, payload: Value, timeout: Duration) -> InvocationResult {
-        let id = {
-            let mut count = self.invocations.lock().unwrap();
-            *count += 1;
-            format!("lambda-invocation-{count}")
-        };
-        let result = self.runtime.invoke(&id, payload, timeout);
+        let pending = self.queue(payload, timeout);
+        self.wait(pending).await
+    }
+
+    /// Queues an invocation (Lambda deadline `timeout` from now) without waiting for it.
+    pub fn queue(&self, payload: Value, timeout: Duration) -> Pending {
+        queue_on(&self.runtime, &self.invocations, payload, timeout)
+    }
+
+    /// Waits for what the function reports for `pending` (a few seconds of grace past
+    /// its deadline); panics with the process output when nothing comes.
+    pub async fn wait(&self, pending: Pending) -> InvocationResult {
+        let Pending {
+            id,
+            timeout,
+            result,
+        } = pending;
         match tokio::time::timeout(timeout + Duration::from_secs(5), result).await {
             Ok(Ok(result)) => result,
             _ => panic!(

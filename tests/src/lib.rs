@@ -5,7 +5,7 @@
 //! - [`runtime_api`]: the Lambda Runtime API (next / response / error) served on loopback.
 //! - [`function`]: a real function binary started against both, with a clean environment.
 //! - [`cloudformation`]: CloudFormation's side: requests with a loopback ResponseURL
-//!   (served by `cfn_custom_resource::testing::ResponseServer`) and lifecycle sequences.
+//!   (served by `cfn_custom_resource_kit::testing::ResponseServer`) and lifecycle sequences.
 //!
 //! Nothing here talks to a non-loopback address.
 

@@ -2,7 +2,11 @@
 
 use aws_sdk_kms::types::KeyState;
 use aws_sdk_kms::Client;
-use cfn_custom_resource::{aws_failure, retry, Failure, ReasonCode, RequestContext, RetryPolicy};
+use std::time::Duration;
+
+use cfn_custom_resource_kit::{
+    aws_failure, wait_until, Backoff, Failure, Probe, ReasonCode, RequestContext,
+};
 
 /// A key read back as `Enabled`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,37 +19,39 @@ pub struct EnabledKey {
 
 /// Polls `DescribeKey` until the key is `Enabled`.
 ///
-/// `Creating`, `Updating` and not-yet-found are retried until `policy.max_wait` (or the
-/// deadline); `Disabled`, `PendingDeletion`, `PendingReplicaDeletion`, `PendingImport`
-/// and `Unavailable` fail at once with `NOT_ACTIVE`.
+/// `Creating`, `Updating` and not-yet-found may last `max_wait` (capped by the
+/// deadline); throttling and 5xx are retried until the deadline whatever `max_wait`
+/// says; `Disabled`, `PendingDeletion`, `PendingReplicaDeletion`, `PendingImport` and
+/// `Unavailable` fail at once with `NOT_ACTIVE`.
 pub async fn wait_until_enabled(
     client: &Client,
     context: &RequestContext,
-    policy: RetryPolicy,
+    backoff: Backoff,
+    max_wait: Duration,
     key_id: &str,
 ) -> Result<EnabledKey, Failure> {
     let what = format!("waiting for key {key_id} to be Enabled");
     context.step(what.clone());
-    retry(context, policy, &what, || describe_enabled(client, key_id)).await
+    wait_until(context, max_wait, backoff, &what, || {
+        describe_enabled(client, key_id)
+    })
+    .await
 }
 
-async fn describe_enabled(client: &Client, key_id: &str) -> Result<EnabledKey, Failure> {
-    let output = client
-        .describe_key()
-        .key_id(key_id)
-        .send()
-        .await
-        .map_err(|error| {
+async fn describe_enabled(client: &Client, key_id: &str) -> Result<Probe<EnabledKey>, Failure> {
+    let output = match client.describe_key().key_id(key_id).send().await {
+        Ok(output) => output,
+        Err(error) => {
             let failure = aws_failure(&error, "kms", "DescribeKey");
             if failure.code() == ReasonCode::NotFound {
                 // A key or alias created moments ago may not be visible yet.
-                failure
-                    .context(format!("key {key_id} not found"))
-                    .retryable()
-            } else {
-                failure
+                return Ok(Probe::NotYet(
+                    failure.context(format!("key {key_id} not found")),
+                ));
             }
-        })?;
+            return Err(failure);
+        }
+    };
     let metadata = output.key_metadata.ok_or_else(|| {
         Failure::new(
             ReasonCode::ServiceError,
@@ -57,15 +63,14 @@ async fn describe_enabled(client: &Client, key_id: &str) -> Result<EnabledKey, F
         .clone()
         .unwrap_or_else(|| metadata.key_id.clone());
     match metadata.key_state {
-        Some(KeyState::Enabled) => Ok(EnabledKey {
+        Some(KeyState::Enabled) => Ok(Probe::Ready(EnabledKey {
             arn,
             key_id: metadata.key_id,
-        }),
-        Some(state @ (KeyState::Creating | KeyState::Updating)) => Err(Failure::new(
+        })),
+        Some(state @ (KeyState::Creating | KeyState::Updating)) => Ok(Probe::NotYet(Failure::new(
             ReasonCode::NotActive,
             format!("key {arn} is still {state}"),
-        )
-        .retryable()),
+        ))),
         Some(state) => Err(Failure::new(
             ReasonCode::NotActive,
             format!("key {arn} is {state}; it must be Enabled"),

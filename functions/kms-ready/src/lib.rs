@@ -6,9 +6,8 @@ mod key_state;
 mod properties;
 
 use aws_sdk_kms::Client;
-use cfn_custom_resource::{
+use cfn_custom_resource_kit::{
     aws_failure, retry, Backoff, CustomResource, Failure, Outcome, ReasonCode, RequestContext,
-    RetryPolicy,
 };
 use std::time::Duration;
 
@@ -37,20 +36,17 @@ impl KmsReady {
         Self { client, backoff }
     }
 
-    /// Waits for the key, checks its policy and reports `Data` under `physical_id`.
+    /// Waits for the key, checks its policy and reports `Data`.
     async fn ensure_ready(
         &self,
         context: &RequestContext,
         properties: &KmsReadyProperties,
-        physical_id: String,
     ) -> Result<Outcome, Failure> {
         let key = key_state::wait_until_enabled(
             &self.client,
             context,
-            RetryPolicy {
-                backoff: self.backoff,
-                max_wait: Some(Duration::from_secs(properties.max_wait_seconds)),
-            },
+            self.backoff,
+            Duration::from_secs(properties.max_wait_seconds),
             &properties.key_id,
         )
         .await?;
@@ -59,7 +55,7 @@ impl KmsReady {
                 .await?;
         }
         context.step_done();
-        Ok(Outcome::new(physical_id)
+        Ok(Outcome::new()
             .with_data("KeyArn", &key.arn)
             .with_data("KeyId", &key.key_id)
             .with_data("KeyState", "Enabled")
@@ -73,23 +69,15 @@ impl KmsReady {
         required: &[String],
     ) -> Result<(), Failure> {
         context.step(format!("reading the key policy of {}", key.arn));
-        let policy = retry(
-            context,
-            RetryPolicy {
-                backoff: self.backoff,
-                max_wait: None,
-            },
-            "reading the key policy",
-            || async {
-                self.client
-                    .get_key_policy()
-                    .key_id(&key.arn)
-                    .policy_name("default")
-                    .send()
-                    .await
-                    .map_err(|error| aws_failure(&error, "kms", "GetKeyPolicy"))
-            },
-        )
+        let policy = retry(context, self.backoff, "reading the key policy", || async {
+            self.client
+                .get_key_policy()
+                .key_id(&key.arn)
+                .policy_name("default")
+                .send()
+                .await
+                .map_err(|error| aws_failure(&error, "kms", "GetKeyPolicy"))
+        })
         .await?
         .policy
         .unwrap_or_default();
@@ -119,34 +107,25 @@ impl CustomResource for KmsReady {
         context: &RequestContext,
         properties: KmsReadyProperties,
     ) -> Result<Outcome, Failure> {
-        self.ensure_ready(context, &properties, context.new_physical_id())
-            .await
+        self.ensure_ready(context, &properties).await
     }
 
+    /// Waiting is never a replacement: the id stays, whichever key is named now.
     async fn update(
         &self,
         context: &RequestContext,
         properties: KmsReadyProperties,
         _old: Option<KmsReadyProperties>,
     ) -> Result<Outcome, Failure> {
-        // Waiting is never a replacement: the id stays, whichever key is named now.
-        let physical_id = context
-            .physical_resource_id()
-            .map(str::to_owned)
-            .unwrap_or_else(|| context.new_physical_id());
-        self.ensure_ready(context, &properties, physical_id).await
+        self.ensure_ready(context, &properties).await
     }
 
     async fn delete(
         &self,
-        context: &RequestContext,
+        _context: &RequestContext,
         _properties: Option<KmsReadyProperties>,
     ) -> Result<Outcome, Failure> {
-        let physical_id = context
-            .physical_resource_id()
-            .map(str::to_owned)
-            .unwrap_or_else(|| context.new_physical_id());
-        Ok(Outcome::new(physical_id).with_summary("nothing to undo"))
+        Ok(Outcome::new().with_summary("nothing to undo"))
     }
 }
 

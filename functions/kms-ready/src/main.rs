@@ -1,6 +1,6 @@
 //! `Custom::KmsReady` Lambda entry point.
 
-use cfn_custom_resource::{init_logging, load_aws_config, run, RuntimeError};
+use cfn_custom_resource_kit::{init_logging, load_aws_config, run, RuntimeError};
 use kms_ready::KmsReady;
 
 #[tokio::main(flavor = "current_thread")]

@@ -1,6 +1,6 @@
 //! `Custom::KmsReady` properties.
 
-use cfn_custom_resource::{de, Failure, ResourceProperties};
+use cfn_custom_resource_kit::{de, Failure, ResourceProperties};
 use serde::Deserialize;
 
 /// The longest `MaxWaitSeconds` accepted (the Lambda deadline caps it further).
@@ -72,7 +72,7 @@ fn is_service_principal(principal: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cfn_custom_resource::{parse_properties, ReasonCode};
+    use cfn_custom_resource_kit::{parse_properties, ReasonCode};
     use serde_json::json;
 
     fn parse(value: serde_json::Value) -> Result<KmsReadyProperties, Failure> {

@@ -10,8 +10,9 @@ use aws_sdk_kms::types::error::NotFoundException;
 use aws_sdk_kms::types::{KeyMetadata, KeyState};
 use aws_sdk_kms::Client;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-use cfn_custom_resource::{
+use cfn_custom_resource_kit::{
     parse_properties, Backoff, CustomResource, Failure, Outcome, ReasonCode, RequestContext,
+    RequestType,
 };
 use serde_json::json;
 use tokio::time::Instant;
@@ -298,22 +299,18 @@ async fn no_policy_call_without_required_principals() {
 }
 
 #[tokio::test]
-async fn update_keeps_the_physical_id() {
+async fn update_never_asks_for_a_replacement() {
     let describe = mock!(Client::describe_key).then_output(|| key(KeyState::Enabled));
-    let routing = cfn_custom_resource::Routing {
-        physical_resource_id: Some("stack-KeyReady-000000000001".into()),
-        ..Default::default()
-    };
-    let context = RequestContext::new(
-        cfn_custom_resource::RequestType::Update,
-        routing,
+    let context = RequestContext::for_tests_of(
+        RequestType::Update,
+        Some("stack-KeyReady-000000000001"),
         Instant::now() + Duration::from_secs(30),
     );
     let outcome = resource(&[&describe])
         .update(&context, properties(json!({"KeyId": KEY_ID})), None)
         .await
         .unwrap();
-    assert_eq!(outcome.physical_resource_id, "stack-KeyReady-000000000001");
+    assert_eq!(outcome.replacement(), None);
 }
 
 #[tokio::test]
@@ -323,6 +320,24 @@ async fn delete_calls_nothing_and_succeeds() {
         .delete(&context(), None)
         .await
         .unwrap();
-    assert!(!outcome.physical_resource_id.is_empty());
+    assert_eq!(outcome.replacement(), None);
     assert_eq!(describe.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn a_zero_max_wait_still_retries_throttling_within_the_deadline() {
+    let describe = mock!(Client::describe_key)
+        .sequence()
+        .error(throttled)
+        .times(4)
+        .output(|| key(KeyState::Enabled))
+        .build();
+    let outcome = create(
+        &resource(&[&describe]),
+        json!({"KeyId": KEY_ID, "MaxWaitSeconds": "0"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.data["KeyState"], "Enabled");
+    assert_eq!(describe.num_calls(), 5);
 }

@@ -1,57 +1,208 @@
-//! `make bench`: kms-ready in its shipped profile, medians over repeated cold starts.
+//! `make bench`: each function in its shipped profile against its Python crhelper + boto3
+//! peer (`bench/peer/`), measured in the same run, the same way, alternating.
 //!
-//! Per run: spawn the binary with a Create already queued (as Lambda does), measure
-//! spawn → first Runtime API poll and spawn → response PUT; then warm invocations on
-//! the same process; then its peak RSS (VmHWM). Also the binary sizes (x86-64, arm64).
-//! Prints a table and writes JSON.
+//! Per run and implementation: queue a Create on a fresh Runtime API, then spawn the
+//! process (as Lambda does: the event is waiting at the first poll); measure spawn → first
+//! Runtime API poll and spawn → response PUT; then warm invocations on the same process;
+//! then its peak RSS (VmHWM). Rust and Python take turns (and turns at going first). Also
+//! the binary sizes (x86-64, arm64). Prints median, min and max per metric and
+//! implementation with the ratios, and writes JSON (`bench/results/<function>.json`).
+//!
+//! Another function joins by adding a [`Subject`] to [`SUBJECTS`] (and its peer to
+//! `bench/peer/`).
 
-use std::path::PathBuf;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::time::Duration;
 
-use aws_sdk_kms::Client;
-use harness::cloudformation::DEFAULT_TIMEOUT;
-use harness::moto::workspace_root;
-use harness::{Binary, Function, Moto, Stack};
-use serde_json::json;
+use harness::function::{target_dir, Launch};
+use harness::{Binary, Function, Moto};
+use serde_json::{json, Value};
 
-/// The Python crhelper + boto3 function doing the same job, measured on this kind of
-/// machine (cold Create 0.55 s, peak RSS 54 MB), and the factors we hold kms-ready to.
-const PYTHON_COLD_CREATE_MS: f64 = 550.0;
-const PYTHON_PEAK_RSS_MB: f64 = 54.0;
+/// What the cold Create must beat the Python peer by.
 const TARGET_SPEEDUP: f64 = 10.0;
 const TARGET_RSS_RATIO: f64 = 4.0;
 const WARM_INVOCATIONS_PER_RUN: usize = 5;
+/// The Lambda timeout of every benchmark invocation.
+const TIMEOUT: Duration = Duration::from_secs(30);
+const SERVICE_TOKEN: &str = "arn:aws:lambda:us-east-1:123456789012:function:under-test";
+
+/// One function under benchmark and how to exercise it.
+struct Subject {
+    /// Package and binary name (`functions/<name>/`).
+    name: &'static str,
+    /// The CloudFormation `ResourceType` of its requests.
+    resource_type: &'static str,
+    /// The `LogicalResourceId` of its requests.
+    logical_id: &'static str,
+    /// The Python crhelper + boto3 peer: `module.function` in `bench/peer/`.
+    peer_handler: &'static str,
+    /// Creates in moto what the Create refers to; returns the Create's properties.
+    seed: fn(&'static Moto) -> Pin<Box<dyn Future<Output = Value>>>,
+}
+
+const SUBJECTS: &[Subject] = &[Subject {
+    name: "kms-ready",
+    resource_type: "Custom::KmsReady",
+    logical_id: "KeyReady",
+    peer_handler: "kms_ready.handler",
+    seed: seed_kms_ready,
+}];
+
+/// An Enabled key: the Create waits for nothing, so the figures are start-up + one call.
+fn seed_kms_ready(moto: &'static Moto) -> Pin<Box<dyn Future<Output = Value>>> {
+    Box::pin(async move {
+        let kms = aws_sdk_kms::Client::new(&moto.sdk_config().await);
+        let key = kms
+            .create_key()
+            .send()
+            .await
+            .expect("moto CreateKey")
+            .key_metadata
+            .expect("metadata");
+        json!({"KeyId": key.key_id})
+    })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Implementation {
+    Rust,
+    Python,
+}
+
+impl Implementation {
+    fn launch(self, subject: &Subject) -> Launch {
+        match self {
+            Implementation::Rust => Binary::Shipped(subject.name).into(),
+            Implementation::Python => Launch::python_peer(subject.peer_handler),
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Implementation::Rust => "rust",
+            Implementation::Python => "python_crhelper_boto3",
+        }
+    }
+}
 
 struct Args {
     runs: usize,
+    functions: Vec<String>,
     json: Option<PathBuf>,
+    json_dir: Option<PathBuf>,
 }
+
+const USAGE: &str =
+    "usage: bench [--runs N] [--function NAME]... [--json PATH | --json-dir DIR (writes DIR/<function>.json)]";
 
 fn args() -> Args {
     let mut parsed = Args {
         runs: 9,
+        functions: vec![],
         json: None,
+        json_dir: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
+        let mut value = || {
+            args.next()
+                .unwrap_or_else(|| panic!("{arg} needs a value; {USAGE}"))
+        };
         match arg.as_str() {
-            "--runs" => parsed.runs = args.next().and_then(|v| v.parse().ok()).expect("--runs N"),
-            "--json" => parsed.json = args.next().map(PathBuf::from),
-            other => panic!("unknown argument {other}; usage: bench [--runs N] [--json PATH]"),
+            "--runs" => parsed.runs = value().parse().expect("--runs N"),
+            "--function" => parsed.functions.push(value()),
+            "--json" => parsed.json = Some(PathBuf::from(value())),
+            "--json-dir" => parsed.json_dir = Some(PathBuf::from(value())),
+            other => panic!("unknown argument {other}; {USAGE}"),
         }
     }
     assert!(parsed.runs >= 1, "--runs must be at least 1");
+    for name in &parsed.functions {
+        assert!(
+            SUBJECTS.iter().any(|s| s.name == name),
+            "no benchmark for {name}; known: {:?}",
+            SUBJECTS.iter().map(|s| s.name).collect::<Vec<_>>()
+        );
+    }
     parsed
 }
 
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len().is_multiple_of(2) {
-        (values[mid - 1] + values[mid]) / 2.0
-    } else {
-        values[mid]
+/// Median, min and max of one metric.
+#[derive(Clone, Copy, Debug)]
+struct Stats {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Stats {
+    fn of(values: &[f64]) -> Self {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let mid = sorted.len() / 2;
+        let median = if sorted.len().is_multiple_of(2) {
+            (sorted[mid - 1] + sorted[mid]) / 2.0
+        } else {
+            sorted[mid]
+        };
+        Self {
+            median,
+            min: sorted[0],
+            max: sorted[sorted.len() - 1],
+        }
     }
+
+    fn show(self, unit: &str) -> String {
+        format!(
+            "{:.1} {unit} ({:.1}–{:.1})",
+            self.median, self.min, self.max
+        )
+    }
+
+    fn json(self, samples: &[f64]) -> Value {
+        json!({"median": self.median, "min": self.min, "max": self.max, "samples": samples})
+    }
+}
+
+/// Every sample of one implementation of one function.
+#[derive(Default)]
+struct Samples {
+    to_poll_ms: Vec<f64>,
+    to_put_ms: Vec<f64>,
+    warm_ms: Vec<f64>,
+    peak_rss_mb: Vec<f64>,
+}
+
+/// The metrics, in table order: (JSON key, label, unit, samples).
+fn metrics(s: &Samples) -> [(&'static str, &'static str, &'static str, &[f64]); 4] {
+    [
+        (
+            "start_to_first_poll_ms",
+            "process start → first Runtime API poll",
+            "ms",
+            s.to_poll_ms.as_slice(),
+        ),
+        (
+            "start_to_response_put_ms",
+            "process start → response PUT (Create)",
+            "ms",
+            s.to_put_ms.as_slice(),
+        ),
+        (
+            "warm_invocation_ms",
+            "warm invocation (Create)",
+            "ms",
+            s.warm_ms.as_slice(),
+        ),
+        (
+            "peak_rss_mb",
+            "peak RSS (VmHWM)",
+            "MB",
+            s.peak_rss_mb.as_slice(),
+        ),
+    ]
 }
 
 fn peak_rss_kb(pid: u32) -> Option<f64> {
@@ -70,152 +221,254 @@ fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
-#[tokio::main]
-async fn main() {
-    let args = args();
-    let moto = Moto::shared();
-    let kms = Client::new(&moto.sdk_config().await);
-    let key = kms
-        .create_key()
-        .send()
-        .await
-        .expect("moto CreateKey")
-        .key_metadata
-        .expect("metadata");
-    let properties = json!({"KeyId": key.key_id});
-    let binary = Binary::Shipped("kms-ready");
+/// A CloudFormation request for `subject`, answered at `response_url`.
+fn request(subject: &Subject, response_url: String, request_id: &str, properties: &Value) -> Value {
+    let mut resource_properties = properties.clone();
+    resource_properties["ServiceToken"] = json!(SERVICE_TOKEN);
+    json!({
+        "RequestType": "Create",
+        "ServiceToken": SERVICE_TOKEN,
+        "ResponseURL": response_url,
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/bench/5b1c2d3e-0000-4000-8000-000000000001",
+        "RequestId": request_id,
+        "LogicalResourceId": subject.logical_id,
+        "ResourceType": subject.resource_type,
+        "ResourceProperties": resource_properties,
+    })
+}
+
+/// The answer PUT for `request_id`: when it arrived, and its body (which must be SUCCESS).
+fn answer(function: &Function, request_id: &str, what: &str) -> std::time::Instant {
+    let path = format!("cfn-responses/{request_id}");
+    let puts = function.responses().requests_to(&path);
+    let Some(put) = puts.first() else {
+        panic!(
+            "{what}: no response PUT for {request_id}\noutput:\n{}",
+            function.output()
+        );
+    };
+    let body: Value = serde_json::from_slice(&put.body).expect("response body is JSON");
+    assert_eq!(
+        body["Status"],
+        "SUCCESS",
+        "{what}: {body}\noutput:\n{}",
+        function.output()
+    );
+    put.received_at
+}
+
+/// One cold start of `implementation`, then its warm invocations; adds to `samples`.
+async fn run_once(
+    subject: &Subject,
+    implementation: Implementation,
+    run: usize,
+    moto: &'static Moto,
+    properties: &Value,
+    samples: &mut Samples,
+) {
+    let what = format!("{} {:?} run {}", subject.name, implementation, run + 1);
+    let prepared = Function::prepare(implementation.launch(subject), moto, &[]).await;
+    let request_id = format!("bench-{}-{run}-cold", implementation.key());
+    let url = prepared
+        .responses()
+        .url(&format!("cfn-responses/{request_id}"));
+    let pending = prepared.queue(request(subject, url, &request_id, properties), TIMEOUT);
+    let function = prepared.spawn();
+    let spawned = function.spawned_at.into_std();
+    function.wait(pending).await;
+    let put = answer(&function, &request_id, &what);
+    let first_poll = function.first_poll().expect("polled").into_std();
+    samples.to_put_ms.push(ms(put - spawned));
+    samples.to_poll_ms.push(ms(first_poll - spawned));
+
+    for warm in 0..WARM_INVOCATIONS_PER_RUN {
+        let request_id = format!("bench-{}-{run}-warm-{warm}", implementation.key());
+        let url = function
+            .responses()
+            .url(&format!("cfn-responses/{request_id}"));
+        let event = request(subject, url, &request_id, properties);
+        let started = std::time::Instant::now();
+        function.invoke(event, TIMEOUT).await;
+        samples.warm_ms.push(ms(started.elapsed()));
+        answer(&function, &request_id, &what);
+    }
+    let peak = function.pid().and_then(peak_rss_kb).expect("VmHWM") / 1024.0;
+    samples.peak_rss_mb.push(peak);
+    eprintln!(
+        "{what}: start→poll {:.1} ms, start→PUT {:.1} ms, peak RSS {:.1} MB",
+        samples.to_poll_ms[run], samples.to_put_ms[run], peak
+    );
+}
+
+/// `python 3.x.y, crhelper a.b.c, boto3 d.e.f` of the venv the peer runs in.
+fn python_versions(launch: &Launch) -> String {
+    let Launch::Command { program, .. } = launch else {
+        return String::new();
+    };
+    let script = "import sys, importlib.metadata as m; \
+        print(f\"Python {sys.version.split()[0]}, crhelper {m.version('crhelper')}, boto3 {m.version('boto3')}\")";
+    std::process::Command::new(program)
+        .args(["-c", script])
+        .env_clear()
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "versions unknown".to_owned())
+}
+
+async fn bench(subject: &Subject, args: &Args, moto: &'static Moto) -> Value {
+    let properties = (subject.seed)(moto).await;
+    let rust = Implementation::Rust.launch(subject);
+    let python = Implementation::Python.launch(subject);
+    let versions = python_versions(&python);
     println!(
-        "kms-ready bench: {} ({} runs, {} warm invocations each)",
-        binary.path().display(),
+        "{} bench: {} runs each, alternating, {} warm invocations per run\n  Rust:   {}\n  Python: {} ({versions})",
+        subject.name,
         args.runs,
-        WARM_INVOCATIONS_PER_RUN
+        WARM_INVOCATIONS_PER_RUN,
+        rust.describe(),
+        python.describe(),
     );
 
-    let (mut to_poll, mut to_put, mut warm, mut rss) = (vec![], vec![], vec![], vec![]);
+    let (mut rust_samples, mut python_samples) = (Samples::default(), Samples::default());
     for run in 0..args.runs {
-        let function = Function::start(binary, moto, &[]).await;
-        let spawned = function.spawned_at.into_std();
-        let mut stack = Stack::new(&function, "bench", "Custom::KmsReady", "KeyReady");
-        let event = stack.request("Create", &properties, None);
-        let cold = stack.send(&event).await;
-        cold.assert_success();
-        let put = function
-            .responses()
-            .requests()
-            .first()
-            .expect("a PUT")
-            .received_at;
-        to_put.push(ms(put - spawned));
-        to_poll.push(ms(
-            function.first_poll().expect("polled").into_std() - spawned
-        ));
-        for _ in 0..WARM_INVOCATIONS_PER_RUN {
-            let event = stack.request("Create", &properties, None);
-            let started = std::time::Instant::now();
-            function.invoke(event, DEFAULT_TIMEOUT).await;
-            warm.push(ms(started.elapsed()));
+        let order = if run % 2 == 0 {
+            [Implementation::Rust, Implementation::Python]
+        } else {
+            [Implementation::Python, Implementation::Rust]
+        };
+        for implementation in order {
+            let samples = match implementation {
+                Implementation::Rust => &mut rust_samples,
+                Implementation::Python => &mut python_samples,
+            };
+            run_once(subject, implementation, run, moto, &properties, samples).await;
         }
-        let peak = function.pid().and_then(peak_rss_kb).expect("VmHWM") / 1024.0;
-        rss.push(peak);
-        eprintln!(
-            "run {}: start→poll {:.1} ms, start→PUT {:.1} ms, peak RSS {:.1} MB",
-            run + 1,
-            to_poll[run],
-            to_put[run],
-            peak
-        );
     }
 
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"));
-    let size_x86 = size_mb(target.join("lambda/kms-ready/bootstrap"));
-    let size_arm = size_mb(target.join("lambda-arm64/kms-ready/bootstrap"));
-    let (poll, put, warm_ms, rss_mb) = (
-        median(&mut to_poll),
-        median(&mut to_put),
-        median(&mut warm),
-        median(&mut rss),
+    let target = target_dir();
+    let size_x86 = size_mb(target.join("lambda").join(subject.name).join("bootstrap"));
+    let size_arm = size_mb(
+        target
+            .join("lambda-arm64")
+            .join(subject.name)
+            .join("bootstrap"),
     );
-    let speedup = PYTHON_COLD_CREATE_MS / put;
-    let rss_ratio = PYTHON_PEAK_RSS_MB / rss_mb;
-    let verdict = |ok: bool| if ok { "meets target" } else { "MISSES target" };
     let size = |s: Option<f64>| {
         s.map(|s| format!("{s:.2} MB"))
             .unwrap_or_else(|| "n/a (not built)".into())
     };
 
-    let row = |metric: &str, ours: String, python: &str, ratio: &str| {
-        println!("| {metric:<38} | {ours:>15} | {python:>23} | {ratio:>14} |");
+    let row = |metric: &str, ours: &str, python: &str, ratio: &str| {
+        println!("| {metric:<38} | {ours:>24} | {python:>26} | {ratio:>15} |");
     };
     println!();
     row(
-        &format!("metric (median of {} runs)", args.runs),
-        "kms-ready".into(),
+        &format!("metric: median (min–max), {} runs", args.runs),
+        subject.name,
         "Python crhelper + boto3",
-        "ratio",
+        "Python ÷ Rust",
     );
     println!(
         "|{}|{}|{}|{}|",
         "-".repeat(40),
-        "-".repeat(17),
-        "-".repeat(25),
-        "-".repeat(16)
+        "-".repeat(26),
+        "-".repeat(28),
+        "-".repeat(17)
     );
-    row(
-        "process start → first Runtime API poll",
-        format!("{poll:.1} ms"),
-        "",
-        "",
-    );
-    let python_create = format!("{PYTHON_COLD_CREATE_MS:.0} ms");
-    row(
-        "process start → response PUT (Create)",
-        format!("{put:.1} ms"),
-        &python_create,
-        &format!("{speedup:.1}× faster"),
-    );
-    row(
-        "warm invocation (Create)",
-        format!("{warm_ms:.1} ms"),
-        "",
-        "",
-    );
-    let python_rss = format!("{PYTHON_PEAK_RSS_MB:.0} MB");
-    row(
-        "peak RSS",
-        format!("{rss_mb:.1} MB"),
-        &python_rss,
-        &format!("{rss_ratio:.1}× smaller"),
-    );
-    row("binary size x86-64", size(size_x86), "", "");
-    row("binary size arm64", size(size_arm), "", "");
-    println!();
-    println!("cold Create ≥ {TARGET_SPEEDUP}× faster: {} ({speedup:.1}×); peak RSS ≥ {TARGET_RSS_RATIO}× smaller: {} ({rss_ratio:.1}×)",
-        verdict(speedup >= TARGET_SPEEDUP), verdict(rss_ratio >= TARGET_RSS_RATIO));
+    let mut rust_json = serde_json::Map::new();
+    let mut python_json = serde_json::Map::new();
+    let mut ratios = serde_json::Map::new();
+    for ((key, label, unit, ours), (_, _, _, theirs)) in metrics(&rust_samples)
+        .into_iter()
+        .zip(metrics(&python_samples))
+    {
+        let (ours_stats, theirs_stats) = (Stats::of(ours), Stats::of(theirs));
+        let ratio = theirs_stats.median / ours_stats.median;
+        row(
+            label,
+            &ours_stats.show(unit),
+            &theirs_stats.show(unit),
+            &format!("{ratio:.1}×"),
+        );
+        rust_json.insert(key.into(), ours_stats.json(ours));
+        python_json.insert(key.into(), theirs_stats.json(theirs));
+        ratios.insert(key.into(), json!(ratio));
+    }
+    row("binary size x86-64", &size(size_x86), "", "");
+    row("binary size arm64", &size(size_arm), "", "");
 
-    if let Some(path) = args.json {
-        let report = json!({
-            "function": "kms-ready",
+    let median = |samples: &[f64]| Stats::of(samples).median;
+    let speedup = median(&python_samples.to_put_ms) / median(&rust_samples.to_put_ms);
+    let rss_ratio = median(&python_samples.peak_rss_mb) / median(&rust_samples.peak_rss_mb);
+    let verdict = |ok: bool| if ok { "meets target" } else { "MISSES target" };
+    println!();
+    println!(
+        "cold Create ≥ {TARGET_SPEEDUP}× faster: {} ({speedup:.1}×); peak RSS ≥ {TARGET_RSS_RATIO}× smaller: {} ({rss_ratio:.1}×)",
+        verdict(speedup >= TARGET_SPEEDUP),
+        verdict(rss_ratio >= TARGET_RSS_RATIO)
+    );
+
+    json!({
+        "function": subject.name,
+        "runs": args.runs,
+        "order": "alternating: Rust first on runs 1, 3, 5, …; Python first on runs 2, 4, …",
+        "warm_invocations_per_run": WARM_INVOCATIONS_PER_RUN,
+        "rust": {
             "profile": "release (cargo lambda build --release)",
-            "runs": args.runs,
-            "warm_invocations_per_run": WARM_INVOCATIONS_PER_RUN,
-            "median": {
-                "start_to_first_poll_ms": poll,
-                "start_to_response_put_ms": put,
-                "warm_invocation_ms": warm_ms,
-                "peak_rss_mb": rss_mb,
-            },
+            "command": rust.describe(),
+            "metrics": rust_json,
             "binary_size_mb": {"x86_64": size_x86, "arm64": size_arm},
-            "baseline_python_crhelper_boto3": {"cold_create_ms": PYTHON_COLD_CREATE_MS, "peak_rss_mb": PYTHON_PEAK_RSS_MB},
-            "ratios": {"cold_create_speedup": speedup, "peak_rss_ratio": rss_ratio},
-            "targets_met": speedup >= TARGET_SPEEDUP && rss_ratio >= TARGET_RSS_RATIO,
-        });
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).expect("create the report folder");
+        },
+        "python_crhelper_boto3": {
+            "command": python.describe(),
+            "versions": versions,
+            "metrics": python_json,
+        },
+        "median": {
+            "start_to_first_poll_ms": median(&rust_samples.to_poll_ms),
+            "start_to_response_put_ms": median(&rust_samples.to_put_ms),
+            "warm_invocation_ms": median(&rust_samples.warm_ms),
+            "peak_rss_mb": median(&rust_samples.peak_rss_mb),
+        },
+        "binary_size_mb": {"x86_64": size_x86, "arm64": size_arm},
+        "ratios_python_over_rust": ratios,
+        "ratios": {"cold_create_speedup": speedup, "peak_rss_ratio": rss_ratio},
+        "targets": {"cold_create_speedup": TARGET_SPEEDUP, "peak_rss_ratio": TARGET_RSS_RATIO},
+        "targets_met": speedup >= TARGET_SPEEDUP && rss_ratio >= TARGET_RSS_RATIO,
+    })
+}
+
+fn write(path: &Path, report: &Value) {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).expect("create the report folder");
+    }
+    std::fs::write(path, serde_json::to_string_pretty(report).unwrap())
+        .expect("write the JSON report");
+    println!("wrote {}", path.display());
+}
+
+#[tokio::main]
+async fn main() {
+    let args = args();
+    let subjects: Vec<&Subject> = SUBJECTS
+        .iter()
+        .filter(|s| args.functions.is_empty() || args.functions.iter().any(|f| f == s.name))
+        .collect();
+    assert!(
+        args.json.is_none() || subjects.len() == 1,
+        "--json takes one function (use --json-dir for several)"
+    );
+    let moto = Moto::shared();
+    for subject in subjects {
+        let report = bench(subject, &args, moto).await;
+        if let Some(path) = &args.json {
+            write(path, &report);
         }
-        std::fs::write(&path, serde_json::to_string_pretty(&report).unwrap())
-            .expect("write the JSON report");
-        println!("wrote {}", path.display());
+        if let Some(dir) = &args.json_dir {
+            write(&dir.join(format!("{}.json", subject.name)), &report);
+        }
+        println!();
     }
 }

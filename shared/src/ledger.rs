@@ -1,0 +1,441 @@
+//! The ownership ledger: what a resource created, so Update and Delete never touch what
+//! it adopted. One SSM parameter per resource, `<prefix>/<PhysicalResourceId>`, holding
+//! a small JSON record. Written *before* each action it describes, so a Create that
+//! Lambda killed half-way and CloudFormation delivered again finds "ours", not
+//! "adopted"; read on Update and Delete; erased by the final Delete.
+//!
+//! IAM: `ssm:GetParameter`, `ssm:PutParameter`, `ssm:DeleteParameter` on
+//! `arn:<partition>:ssm:<region>:<account>:parameter<prefix>/*`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use aws_sdk_ssm::types::{ParameterTier, ParameterType};
+use aws_sdk_ssm::Client;
+use serde::{Deserialize, Serialize};
+
+use crate::aws_error::aws_failure;
+use crate::context::RequestContext;
+use crate::reason::{Failure, ReasonCode};
+use crate::retry::{retry, Backoff};
+
+/// The environment variable that moves the ledger (default [`DEFAULT_PREFIX`]).
+pub const LEDGER_PREFIX_ENV: &str = "CR_LEDGER_PREFIX";
+
+/// Where the records live unless [`LEDGER_PREFIX_ENV`] says otherwise.
+pub const DEFAULT_PREFIX: &str = "/cfn-custom-resource-kit/ownership";
+
+/// The largest record a standard-tier parameter holds.
+const MAX_RECORD_BYTES: usize = 4096;
+
+/// What one resource owns, by kind (`recorder`, `rule`, `standard`, …) and name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ownership {
+    /// Record format version.
+    #[serde(default)]
+    version: u32,
+    /// The stack and resource the record belongs to, for operators reading it.
+    #[serde(default)]
+    stack_id: String,
+    #[serde(default)]
+    logical_resource_id: String,
+    #[serde(default)]
+    resource_type: String,
+    /// Names owned, by kind.
+    #[serde(default)]
+    owned: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Ownership {
+    /// Whether the resource created `name` of `kind`.
+    pub fn owns(&self, kind: &str, name: &str) -> bool {
+        self.owned
+            .get(kind)
+            .is_some_and(|names| names.contains(name))
+    }
+
+    /// Every owned name of `kind`, sorted.
+    pub fn owned(&self, kind: &str) -> Vec<String> {
+        self.owned
+            .get(kind)
+            .map(|names| names.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether nothing is owned.
+    pub fn is_empty(&self) -> bool {
+        self.owned.values().all(BTreeSet::is_empty)
+    }
+}
+
+/// The ledger over an SSM client.
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    client: Client,
+    prefix: String,
+    backoff: Backoff,
+}
+
+impl Ledger {
+    /// A ledger under the prefix from [`LEDGER_PREFIX_ENV`], else [`DEFAULT_PREFIX`].
+    pub fn new(client: Client) -> Self {
+        let prefix = std::env::var(LEDGER_PREFIX_ENV)
+            .ok()
+            .filter(|prefix| !prefix.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_PREFIX.to_owned());
+        Self::with_prefix(client, &prefix)
+    }
+
+    /// A ledger under `prefix` (a path such as `/my/ledger`).
+    pub fn with_prefix(client: Client, prefix: &str) -> Self {
+        let prefix = format!("/{}", prefix.trim_matches('/'));
+        Self {
+            client,
+            prefix,
+            backoff: Backoff::new(Duration::from_millis(200), Duration::from_secs(3)),
+        }
+    }
+
+    /// The parameter holding the record of the resource `context` serves.
+    pub fn parameter_name(&self, context: &RequestContext) -> String {
+        let id = context.physical_id();
+        let safe: String = id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let safe = if safe.len() > 512 || safe != id {
+            format!("h-{:016x}", crate::context::fnv1a(id.as_bytes()))
+        } else {
+            safe
+        };
+        format!("{}/{safe}", self.prefix)
+    }
+
+    /// Reads the record; a resource with none owns nothing.
+    pub async fn read(&self, context: &RequestContext) -> Result<Ownership, Failure> {
+        let name = self.parameter_name(context);
+        let read = retry(
+            context,
+            self.backoff,
+            "reading the ownership record",
+            || async {
+                match self.client.get_parameter().name(&name).send().await {
+                    Ok(output) => Ok(output.parameter.and_then(|p| p.value)),
+                    Err(error) => {
+                        let failure = aws_failure(&error, "ssm", "GetParameter");
+                        if failure.aws_error_code() == Some("ParameterNotFound") {
+                            Ok(None)
+                        } else {
+                            Err(failure)
+                        }
+                    }
+                }
+            },
+        )
+        .await?;
+        let Some(value) = read else {
+            return Ok(Ownership::default());
+        };
+        serde_json::from_str(&value).map_err(|error| {
+            Failure::new(
+                ReasonCode::Internal,
+                format!("the ownership record {name} does not parse ({error}); fix or delete it by hand"),
+            )
+        })
+    }
+
+    /// Records that the resource owns `name` of `kind`, before the action that creates it.
+    /// Nothing is written when the record already says so.
+    pub async fn claim(
+        &self,
+        context: &RequestContext,
+        ownership: &mut Ownership,
+        kind: &str,
+        name: &str,
+    ) -> Result<(), Failure> {
+        if ownership.owns(kind, name) {
+            return Ok(());
+        }
+        let mut updated = ownership.clone();
+        updated
+            .owned
+            .entry(kind.to_owned())
+            .or_default()
+            .insert(name.to_owned());
+        self.write(context, &mut updated).await?;
+        *ownership = updated;
+        Ok(())
+    }
+
+    /// Records that `name` of `kind` is gone (after the action that removed it).
+    pub async fn release(
+        &self,
+        context: &RequestContext,
+        ownership: &mut Ownership,
+        kind: &str,
+        name: &str,
+    ) -> Result<(), Failure> {
+        if !ownership.owns(kind, name) {
+            return Ok(());
+        }
+        let mut updated = ownership.clone();
+        if let Some(names) = updated.owned.get_mut(kind) {
+            names.remove(name);
+            if names.is_empty() {
+                updated.owned.remove(kind);
+            }
+        }
+        self.write(context, &mut updated).await?;
+        *ownership = updated;
+        Ok(())
+    }
+
+    /// Removes the record (the final Delete). A record already gone is fine.
+    pub async fn erase(&self, context: &RequestContext) -> Result<(), Failure> {
+        let name = self.parameter_name(context);
+        retry(
+            context,
+            self.backoff,
+            "erasing the ownership record",
+            || async {
+                match self.client.delete_parameter().name(&name).send().await {
+                    Ok(_) => Ok(()),
+                    Err(error) => {
+                        let failure = aws_failure(&error, "ssm", "DeleteParameter");
+                        if failure.aws_error_code() == Some("ParameterNotFound") {
+                            Ok(())
+                        } else {
+                            Err(failure)
+                        }
+                    }
+                }
+            },
+        )
+        .await
+    }
+
+    async fn write(&self, context: &RequestContext, record: &mut Ownership) -> Result<(), Failure> {
+        record.version = 1;
+        record.stack_id = context.stack_id().to_owned();
+        record.logical_resource_id = context.logical_resource_id().to_owned();
+        record.resource_type = context.resource_type().to_owned();
+        let name = self.parameter_name(context);
+        let value = serde_json::to_string(record).map_err(|error| {
+            Failure::new(ReasonCode::Internal, format!("ownership record: {error}"))
+        })?;
+        if value.len() > MAX_RECORD_BYTES {
+            return Err(Failure::new(
+                ReasonCode::LimitExceeded,
+                format!(
+                    "the ownership record {name} would exceed {MAX_RECORD_BYTES} bytes ({} bytes)",
+                    value.len()
+                ),
+            ));
+        }
+        let description = format!(
+            "What {} in stack {} created (written before each create; do not edit)",
+            context.logical_resource_id(),
+            context.stack_id().split('/').nth(1).unwrap_or("?")
+        );
+        retry(
+            context,
+            self.backoff,
+            "writing the ownership record",
+            || async {
+                self.client
+                    .put_parameter()
+                    .name(&name)
+                    .value(&value)
+                    .description(&description)
+                    .r#type(ParameterType::String)
+                    .tier(ParameterTier::Standard)
+                    .overwrite(true)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|error| aws_failure(&error, "ssm", "PutParameter"))
+            },
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ssm::config::retry::RetryConfig;
+    use aws_sdk_ssm::error::ErrorMetadata;
+    use aws_sdk_ssm::operation::delete_parameter::{DeleteParameterError, DeleteParameterOutput};
+    use aws_sdk_ssm::operation::get_parameter::{GetParameterError, GetParameterOutput};
+    use aws_sdk_ssm::operation::put_parameter::{PutParameterError, PutParameterOutput};
+    use aws_sdk_ssm::types::error::{ParameterNotFound, TooManyUpdates};
+    use aws_sdk_ssm::types::Parameter;
+    use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+    use tokio::time::Instant;
+
+    fn context() -> RequestContext {
+        RequestContext::for_tests(Instant::now() + Duration::from_secs(30))
+    }
+
+    fn record(json: &str) -> GetParameterOutput {
+        GetParameterOutput::builder()
+            .parameter(Parameter::builder().value(json).build())
+            .build()
+    }
+
+    fn meta(code: &str) -> ErrorMetadata {
+        ErrorMetadata::builder().code(code).message(code).build()
+    }
+
+    fn not_found() -> GetParameterError {
+        GetParameterError::ParameterNotFound(
+            ParameterNotFound::builder()
+                .meta(meta("ParameterNotFound"))
+                .build(),
+        )
+    }
+
+    /// A mocked SSM client without the SDK's own retries (the ledger retries).
+    fn ssm(rules: &[&Rule]) -> Client {
+        mock_client!(aws_sdk_ssm, RuleMode::Sequential, rules, |config| config
+            .retry_config(RetryConfig::disabled()))
+    }
+
+    #[tokio::test]
+    async fn a_resource_without_a_record_owns_nothing() {
+        let get = mock!(Client::get_parameter).then_error(not_found);
+        let ledger = Ledger::with_prefix(ssm(&[&get]), "/ledger");
+        let owned = ledger.read(&context()).await.unwrap();
+        assert!(owned.is_empty());
+        assert_eq!(get.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_record_is_keyed_by_the_physical_id_under_the_prefix() {
+        let get = mock!(Client::get_parameter)
+            .match_requests(|input| {
+                input
+                    .name()
+                    .is_some_and(|n| n.starts_with("/ledger/test-TestResource-"))
+            })
+            .then_output(|| {
+                record(r#"{"version":1,"owned":{"recorder":["default"],"rule":["a","b"]}}"#)
+            });
+        let ledger = Ledger::with_prefix(ssm(&[&get]), "ledger/");
+        let owned = ledger.read(&context()).await.unwrap();
+        assert!(owned.owns("recorder", "default"));
+        assert!(!owned.owns("recorder", "other"));
+        assert_eq!(owned.owned("rule"), ["a", "b"]);
+        assert_eq!(get.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_claim_is_written_with_everything_owned_so_far_and_only_once() {
+        let put = mock!(Client::put_parameter)
+            .match_requests(|input| {
+                let value: serde_json::Value =
+                    serde_json::from_str(input.value().unwrap()).unwrap();
+                input.overwrite() == Some(true)
+                    && value["owned"]
+                        == serde_json::json!({"recorder": ["default"], "rule": ["r1"]})
+                    && value["logicalResourceId"] == "TestResource"
+            })
+            .then_output(|| PutParameterOutput::builder().build());
+        let ledger = Ledger::with_prefix(ssm(&[&put]), "/ledger");
+        let context = context();
+        let mut owned: Ownership =
+            serde_json::from_str(r#"{"owned":{"recorder":["default"]}}"#).unwrap();
+        ledger
+            .claim(&context, &mut owned, "rule", "r1")
+            .await
+            .unwrap();
+        ledger
+            .claim(&context, &mut owned, "rule", "r1")
+            .await
+            .unwrap();
+        ledger
+            .claim(&context, &mut owned, "recorder", "default")
+            .await
+            .unwrap();
+        assert_eq!(put.num_calls(), 1);
+        assert!(owned.owns("rule", "r1"));
+    }
+
+    #[tokio::test]
+    async fn a_release_rewrites_the_record_without_the_name() {
+        let put = mock!(Client::put_parameter)
+            .match_requests(|input| {
+                let value: serde_json::Value =
+                    serde_json::from_str(input.value().unwrap()).unwrap();
+                value["owned"] == serde_json::json!({"recorder": ["default"]})
+            })
+            .then_output(|| PutParameterOutput::builder().build());
+        let ledger = Ledger::with_prefix(ssm(&[&put]), "/ledger");
+        let mut owned: Ownership =
+            serde_json::from_str(r#"{"owned":{"recorder":["default"],"rule":["r1"]}}"#).unwrap();
+        ledger
+            .release(&context(), &mut owned, "rule", "r1")
+            .await
+            .unwrap();
+        ledger
+            .release(&context(), &mut owned, "rule", "never-owned")
+            .await
+            .unwrap();
+        assert_eq!(put.num_calls(), 1);
+        assert!(!owned.owns("rule", "r1"));
+    }
+
+    #[tokio::test]
+    async fn throttled_writes_are_retried() {
+        let put = mock!(Client::put_parameter)
+            .sequence()
+            .error(|| {
+                PutParameterError::TooManyUpdates(
+                    TooManyUpdates::builder()
+                        .meta(meta("TooManyUpdates"))
+                        .build(),
+                )
+            })
+            .times(2)
+            .output(|| PutParameterOutput::builder().build())
+            .build();
+        let ledger = Ledger::with_prefix(ssm(&[&put]), "/ledger");
+        let mut owned = Ownership::default();
+        ledger
+            .claim(&context(), &mut owned, "hub", "default")
+            .await
+            .unwrap();
+        assert_eq!(put.num_calls(), 3);
+    }
+
+    #[tokio::test]
+    async fn erasing_a_record_already_gone_is_fine() {
+        let delete = mock!(Client::delete_parameter).then_error(|| {
+            DeleteParameterError::ParameterNotFound(
+                ParameterNotFound::builder()
+                    .meta(meta("ParameterNotFound"))
+                    .build(),
+            )
+        });
+        let ledger = Ledger::with_prefix(ssm(&[&delete]), "/ledger");
+        ledger.erase(&context()).await.unwrap();
+        assert_eq!(delete.num_calls(), 1);
+        let _ = DeleteParameterOutput::builder().build();
+    }
+
+    #[tokio::test]
+    async fn a_record_that_does_not_parse_is_an_internal_failure_naming_it() {
+        let get = mock!(Client::get_parameter).then_output(|| record("not json"));
+        let ledger = Ledger::with_prefix(ssm(&[&get]), "/ledger");
+        let failure = ledger.read(&context()).await.unwrap_err();
+        assert_eq!(failure.code(), ReasonCode::Internal);
+        assert!(failure.message().contains("/ledger/"), "{failure}");
+    }
+}

@@ -1,0 +1,69 @@
+//! The ownership ledger against moto's SSM: written, read back, released, erased.
+
+use std::time::Duration;
+
+use aws_sdk_ssm::Client;
+use cfn_custom_resource_kit::{Ledger, RequestContext, RequestType};
+use harness::Moto;
+use tokio::time::Instant;
+
+fn context(request_type: RequestType, physical_id: Option<&str>) -> RequestContext {
+    RequestContext::for_tests_of(
+        request_type,
+        physical_id,
+        Instant::now() + Duration::from_secs(30),
+    )
+}
+
+#[tokio::test]
+async fn the_ledger_survives_from_create_to_delete_in_ssm() {
+    let ssm = Client::new(&Moto::shared().sdk_config().await);
+    let prefix = format!("/e2e-ledger-{}", std::process::id());
+    let ledger = Ledger::with_prefix(ssm.clone(), &prefix);
+    let create = context(RequestType::Create, None);
+    let mut owned = ledger.read(&create).await.unwrap();
+    assert!(owned.is_empty());
+    ledger
+        .claim(&create, &mut owned, "recorder", "default")
+        .await
+        .unwrap();
+    ledger
+        .claim(&create, &mut owned, "rule", "r1")
+        .await
+        .unwrap();
+
+    let name = ledger.parameter_name(&create);
+    assert!(
+        name.starts_with(&format!("{prefix}/test-TestResource-")),
+        "{name}"
+    );
+    let stored = ssm.get_parameter().name(&name).send().await.unwrap();
+    let value: serde_json::Value =
+        serde_json::from_str(stored.parameter.unwrap().value.as_deref().unwrap()).unwrap();
+    assert_eq!(value["owned"]["recorder"], serde_json::json!(["default"]));
+    assert_eq!(value["logicalResourceId"], "TestResource");
+
+    // A redelivered Create, an Update and a Delete with the id the Create answered all find it.
+    let physical_id = create.physical_id().to_owned();
+    for later in [
+        context(RequestType::Create, None),
+        context(RequestType::Update, Some(&physical_id)),
+        context(RequestType::Delete, Some(&physical_id)),
+    ] {
+        let read = ledger.read(&later).await.unwrap();
+        assert!(read.owns("recorder", "default") && read.owns("rule", "r1"));
+    }
+    let delete = context(RequestType::Delete, Some(&physical_id));
+    ledger
+        .release(&delete, &mut owned, "rule", "r1")
+        .await
+        .unwrap();
+    assert_eq!(
+        ledger.read(&delete).await.unwrap().owned("rule"),
+        Vec::<String>::new()
+    );
+    ledger.erase(&delete).await.unwrap();
+    ledger.erase(&delete).await.unwrap();
+    assert!(ledger.read(&delete).await.unwrap().is_empty());
+    assert!(ssm.get_parameter().name(&name).send().await.is_err());
+}
