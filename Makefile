@@ -5,9 +5,24 @@ SHELL := bash
 .DEFAULT_GOAL := help
 
 VENV      := .venv
-VENV_BIN  := $(CURDIR)/$(VENV)/bin
+VENV_BIN  := $(abspath $(VENV))/bin
 PYTHON    ?= python3
-FUNCTIONS := kms-ready
+# Every package under functions/ (its directory name is its package and binary name).
+FUNCTIONS := $(sort $(patsubst functions/%/Cargo.toml,%,$(wildcard functions/*/Cargo.toml)))
+
+# Build output: cargo's target directory, `CARGO_TARGET_DIR` when set (made absolute, so
+# the harness, scripts and cargo-lambda, which writes `<target>/lambda/<fn>/bootstrap`,
+# all agree whatever their working directory).
+ifneq ($(strip $(CARGO_TARGET_DIR)),)
+override CARGO_TARGET_DIR := $(abspath $(CARGO_TARGET_DIR))
+export CARGO_TARGET_DIR
+TARGET_DIR := $(CARGO_TARGET_DIR)
+else
+TARGET_DIR := $(CURDIR)/target
+endif
+TEST_LOG := $(TARGET_DIR)/test.log
+UNIT_LOG := $(TARGET_DIR)/unit.log
+E2E_LOG  := $(TARGET_DIR)/e2e.log
 
 # The venv's tools (cargo-lambda, zig, moto_server, cfn-lint) come first.
 export PATH := $(VENV_BIN):$(PATH)
@@ -18,21 +33,31 @@ export SAM_CLI_TELEMETRY := 0
 
 BIN_ARGS := $(foreach fn,$(FUNCTIONS),--bin $(fn))
 
-.PHONY: help setup test lint unit e2e debug-bins shipped build bench demo invoke clean
+.PHONY: help setup selftest test unit e2e lint debug-bins shipped build bench demo invoke clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
+	@echo "  functions: $(FUNCTIONS)"
 
-setup: $(VENV)/.installed ## Create .venv with moto[server], cargo-lambda, zig, cfn-lint (idempotent)
+setup: $(VENV)/.installed ## Create .venv with moto[server], cargo-lambda, zig, cfn-lint, crhelper (idempotent)
 
 $(VENV)/.installed: requirements.txt requirements.lock
+	@scripts/check_python_venv.sh '$(PYTHON)'
 	$(PYTHON) -m venv $(VENV)
 	$(VENV_BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c requirements.lock
 	touch $@
 
-test: setup lint debug-bins shipped ## fmt, clippy, unit and end-to-end tests (debug + shipped profile)
-	cargo test --workspace --no-fail-fast 2>&1 | tee target/test.log
-	@awk '/^test result:/ { passed += $$4; failed += $$6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' target/test.log
+selftest: ## Check the Makefile and scripts themselves (no build, a second)
+	@scripts/selftest.sh
+
+test: selftest setup lint debug-bins shipped ## fmt, clippy, unit and end-to-end tests (debug + shipped profile)
+	@scripts/test_log.sh run '$(TEST_LOG)' cargo test --workspace --no-fail-fast
+
+unit: ## Unit tests of the shared crate and every function (no venv, no e2e)
+	@scripts/test_log.sh run '$(UNIT_LOG)' cargo test --workspace --exclude tests --no-fail-fast
+
+e2e: setup debug-bins shipped ## End-to-end tests only: the real binaries against moto
+	@scripts/test_log.sh run '$(E2E_LOG)' cargo test -p tests --test e2e --no-fail-fast
 
 lint:
 	cargo fmt --all -- --check
@@ -41,25 +66,40 @@ lint:
 debug-bins:
 	cargo build --workspace --bins
 
-# The shipped profile for this machine's architecture: what the panic and shipped-profile
-# tests and the benchmark run. Same profile as `make build`, only the target differs.
+# The shipped profile for this machine's architecture: what the shipped-profile tests (with
+# the harness's `probe` function) and the benchmark run. Same profile as `make build`, only
+# the target differs.
 shipped: setup
-	cargo lambda build --release $(BIN_ARGS) --bin panic-probe
+	cargo lambda build --release $(BIN_ARGS) --bin probe
 
 build: setup ## Release build for Lambda (arm64), as SAM packages it
-	cargo lambda build --release --arm64 --lambda-dir target/lambda-arm64 $(BIN_ARGS)
+	cargo lambda build --release --arm64 --lambda-dir '$(TARGET_DIR)/lambda-arm64' $(BIN_ARGS)
 
-bench: setup shipped ## Cold start, warm invoke, peak RSS and binary sizes of kms-ready (medians)
+bench: setup shipped ## kms-ready vs the Python crhelper + boto3 peer: cold start, warm, RSS, sizes
 	@if rustup target list --installed 2>/dev/null | grep -q aarch64-unknown-linux-gnu; then \
 		$(MAKE) --no-print-directory build; \
 	else echo "aarch64 std not installed: arm64 size skipped (rustup target add aarch64-unknown-linux-gnu)"; fi
-	cargo run --quiet -p tests --bin bench -- --runs $${RUNS:-9} --json bench/results/kms-ready.json
+	cargo run --quiet -p tests --bin bench -- --runs $${RUNS:-9} --json-dir bench/results
 
 demo: setup debug-bins ## KmsReady lifecycle against moto, printing what CloudFormation receives
 	cargo run --quiet -p tests --bin demo
 
+# Without a known FN and an existing EVENT: the usage and the sample events, exit 2
+# (before the venv and the build, which would only delay the message).
+ifneq ($(and $(filter $(FUNCTIONS),$(FN)),$(wildcard $(EVENT))),)
 invoke: setup debug-bins ## make invoke FN=kms-ready EVENT=events/kms-ready/create.json
-	$(VENV_BIN)/python scripts/local_invoke.py --function $(FN) --event $(EVENT)
+	$(VENV_BIN)/python scripts/local_invoke.py --function '$(FN)' --event '$(EVENT)'
+else
+invoke:
+	@echo "usage: make invoke FN=<function> EVENT=<event file>" >&2
+	@echo "  e.g. make invoke FN=kms-ready EVENT=events/kms-ready/create.json" >&2
+	@$(if $(FN),$(if $(filter $(FUNCTIONS),$(FN)),,echo "unknown function '$(FN)'" >&2;),)
+	@$(if $(EVENT),$(if $(wildcard $(EVENT)),,echo "no such event file '$(EVENT)'" >&2;),)
+	@echo "functions: $(FUNCTIONS)" >&2
+	@echo "sample events:" >&2
+	@for fn in $(FUNCTIONS); do for e in events/$$fn/*.json; do \
+		[ -e "$$e" ] && echo "  make invoke FN=$$fn EVENT=$$e" >&2; done; done; exit 2
+endif
 
 clean:
 	cargo clean

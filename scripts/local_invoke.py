@@ -11,6 +11,10 @@ Everything stays on 127.0.0.1:
      ResponseURL rewritten to the local stand-in (query string kept).
 
 Set MOTO_ENDPOINT to reuse a running moto server instead of starting one.
+
+Nothing from the caller's AWS settings reaches the function, moto or the seeding client:
+`cargo lambda watch` (and so the function) runs with an environment built from scratch
+(see `child_env`), and this script drops every other AWS_* variable for itself.
 """
 
 import argparse
@@ -27,6 +31,44 @@ import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+# Passed through from the caller: where the toolchain is and where cargo builds.
+PASSED_THROUGH = ("PATH", "HOME", "CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN", "CARGO_TARGET_DIR")
+
+
+def local_aws_env(endpoint, response_hosts):
+    """What the function sees of AWS: the test region, dummy credentials, moto, no IMDS."""
+    return {
+        "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "CR_ALLOWED_RESPONSE_HOSTS": response_hosts,
+        **FAKE_CREDENTIALS,
+    }
+
+
+def child_env(endpoint, response_hosts, parent=None):
+    """The environment of `cargo lambda watch`/`invoke`, built from scratch.
+
+    Only the toolchain's variables come from `parent` (default: this process), with a
+    relative CARGO_TARGET_DIR made absolute against the caller's directory; so no
+    AWS_PROFILE, AWS_ACCESS_KEY_ID, AWS_SESSION_TOKEN, AWS_CONFIG_FILE, ... can reach
+    the function, which inherits the watcher's environment.
+    """
+    parent = os.environ if parent is None else parent
+    env = {name: parent[name] for name in PASSED_THROUGH if parent.get(name)}
+    env.setdefault("PATH", os.defpath)
+    if "CARGO_TARGET_DIR" in env:
+        env["CARGO_TARGET_DIR"] = os.path.abspath(env["CARGO_TARGET_DIR"])
+    env.update(local_aws_env(endpoint, response_hosts))
+    return env
+
+
+def scrub_own_env():
+    """Drop the caller's AWS settings from this process too (moto, the seeding client)."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            del os.environ[name]
+    os.environ.update(AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true", **FAKE_CREDENTIALS)
 
 
 def free_port():
@@ -92,10 +134,12 @@ def main():
     parser.add_argument("--function", required=True, help="e.g. kms-ready")
     parser.add_argument("--event", required=True, help="e.g. events/kms-ready/create.json")
     args = parser.parse_args()
+    moto_endpoint = os.environ.get("MOTO_ENDPOINT")
+    scrub_own_env()
 
     children = []
     try:
-        endpoint = os.environ.get("MOTO_ENDPOINT")
+        endpoint = moto_endpoint
         if not endpoint:
             port = free_port()
             moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -123,17 +167,10 @@ def main():
         data.close()
 
         watch_port = free_port()
-        env = dict(os.environ, AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true", **FAKE_CREDENTIALS)
-        env_vars = {
-            "AWS_REGION": "us-east-1",
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "CR_ALLOWED_RESPONSE_HOSTS": catcher_host,
-            **FAKE_CREDENTIALS,
-        }
-        watch_cmd = ["cargo", "lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port", str(watch_port),
+        env = child_env(endpoint, catcher_host)
+        watch_cmd = ["cargo", "lambda", "watch", "-A", "127.0.0.1", "--invoke-port", str(watch_port),
                      "--bin", args.function]
-        for name, value in env_vars.items():
+        for name, value in local_aws_env(endpoint, catcher_host).items():
             watch_cmd += ["--env-var", f"{name}={value}"]
         watch = subprocess.Popen(watch_cmd, cwd=ROOT, env=env)
         children.append(watch)
