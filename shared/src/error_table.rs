@@ -177,6 +177,7 @@ pub const SSM: &[ErrorRule] = &[
 /// IAM (`iam`): the Config service-linked role.
 pub const IAM: &[ErrorRule] = &[
     rule("InvalidInput", ReasonCode::Conflict).when_message_says("has been taken"),
+    rule("EntityAlreadyExists", ReasonCode::Conflict),
     rule("LimitExceeded", ReasonCode::LimitExceeded),
     rule("ConcurrentModification", ReasonCode::Throttled).retried(Retry::UntilDeadline),
     rule("InvalidInput", ReasonCode::InvalidProperties),

@@ -160,15 +160,28 @@ impl Ledger {
         kind: &str,
         name: &str,
     ) -> Result<(), Failure> {
-        if ownership.owns(kind, name) {
+        self.claim_all(context, ownership, &[(kind, name)]).await
+    }
+
+    /// Records several `(kind, name)` claims in one write (before the actions that
+    /// create them). Nothing is written when the record already says so.
+    pub async fn claim_all(
+        &self,
+        context: &RequestContext,
+        ownership: &mut Ownership,
+        claims: &[(&str, &str)],
+    ) -> Result<(), Failure> {
+        if claims.iter().all(|(kind, name)| ownership.owns(kind, name)) {
             return Ok(());
         }
         let mut updated = ownership.clone();
-        updated
-            .owned
-            .entry(kind.to_owned())
-            .or_default()
-            .insert(name.to_owned());
+        for (kind, name) in claims {
+            updated
+                .owned
+                .entry((*kind).to_owned())
+                .or_default()
+                .insert((*name).to_owned());
+        }
         self.write(context, &mut updated).await?;
         *ownership = updated;
         Ok(())

@@ -177,9 +177,41 @@ fn queue_on(
 pub struct Prepared {
     runtime: RuntimeApi,
     responses: ResponseServer,
-    command: Command,
+    launch: Launch,
+    env: Vec<(String, String)>,
     describe: String,
     invocations: Mutex<u64>,
+}
+
+/// The command for `launch` with exactly `env` (nothing inherited).
+fn command_for(launch: &Launch, env: &[(String, String)]) -> Command {
+    let mut command = launch.command();
+    command
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+fn spawn_collecting(
+    launch: &Launch,
+    env: &[(String, String)],
+    describe: &str,
+    output: &Arc<Mutex<String>>,
+) -> Child {
+    let mut child = command_for(launch, env)
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {describe}: {e}"));
+    if let Some(stdout) = child.stdout.take() {
+        collect(BufReader::new(stdout), Arc::clone(output));
+    }
+    if let Some(stderr) = child.stderr.take() {
+        collect(BufReader::new(stderr), Arc::clone(output));
+    }
+    child
 }
 
 impl Prepared {
@@ -194,19 +226,10 @@ impl Prepared {
     }
 
     /// Starts the process; [`Function::spawned_at`] is taken just before the spawn.
-    pub fn spawn(mut self) -> Function {
-        let spawned_at = Instant::now();
-        let mut child = self
-            .command
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn {}: {e}", self.describe));
+    pub fn spawn(self) -> Function {
         let output = Arc::new(Mutex::new(String::new()));
-        if let Some(stdout) = child.stdout.take() {
-            collect(BufReader::new(stdout), Arc::clone(&output));
-        }
-        if let Some(stderr) = child.stderr.take() {
-            collect(BufReader::new(stderr), Arc::clone(&output));
-        }
+        let spawned_at = Instant::now();
+        let child = spawn_collecting(&self.launch, &self.env, &self.describe, &output);
         Function {
             runtime: self.runtime,
             responses: self.responses,
@@ -214,6 +237,9 @@ impl Prepared {
             output,
             spawned_at,
             invocations: self.invocations,
+            launch: self.launch,
+            env: self.env,
+            describe: self.describe,
         }
     }
 }
@@ -228,6 +254,9 @@ pub struct Function {
     /// When the process was spawned.
     pub spawned_at: Instant,
     invocations: Mutex<u64>,
+    launch: Launch,
+    env: Vec<(String, String)>,
+    describe: String,
 }
 
 impl Function {
@@ -257,36 +286,38 @@ impl Function {
         let launch = launch.into();
         let runtime = RuntimeApi::start().await;
         let responses = ResponseServer::start(vec![]).await;
-        let mut command = launch.command();
-        command
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("AWS_LAMBDA_RUNTIME_API", runtime.address())
-            .env("AWS_LAMBDA_FUNCTION_NAME", "under-test")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ENDPOINT_URL", &moto.endpoint)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("CR_ALLOWED_RESPONSE_HOSTS", responses.addr().to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        for (name, value) in launch.env() {
-            command.env(name, value);
-        }
-        for (name, value) in extra_env {
-            command.env(name, value);
+        let mut env: Vec<(String, String)> = vec![
+            ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+            ("AWS_LAMBDA_RUNTIME_API".into(), runtime.address()),
+            ("AWS_LAMBDA_FUNCTION_NAME".into(), "under-test".into()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), "128".into()),
+            ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
+            ("AWS_LAMBDA_LOG_FORMAT".into(), "JSON".into()),
+            ("AWS_REGION".into(), "us-east-1".into()),
+            ("AWS_ENDPOINT_URL".into(), moto.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+            (
+                "CR_ALLOWED_RESPONSE_HOSTS".into(),
+                responses.addr().to_string(),
+            ),
+        ];
+        let overrides = launch
+            .env()
+            .iter()
+            .cloned()
+            .chain(extra_env.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+        for (name, value) in overrides {
+            env.retain(|(existing, _)| *existing != name);
+            env.push((name, value));
         }
         Prepared {
             runtime,
             responses,
-            command,
             describe: launch.describe(),
+            launch,
+            env,
             invocations: Mutex::new(0),
         }
     }
@@ -334,6 +365,14 @@ impl Function {
     /// Everything the process printed so far (its logs).
     pub fn output(&self) -> String {
         self.output.lock().unwrap().clone()
+    }
+
+    /// Kills the process (as Lambda does at its timeout) and starts a new one against
+    /// the same Runtime API and ResponseURL server: a fresh execution environment.
+    /// Invocations the killed process had taken are lost, as in Lambda.
+    pub async fn restart(&mut self) {
+        let _ = self.child.kill().await;
+        self.child = spawn_collecting(&self.launch, &self.env, &self.describe, &self.output);
     }
 
     /// The process id (for memory measurements).

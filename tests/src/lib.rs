@@ -10,12 +10,21 @@
 //! Nothing here talks to a non-loopback address.
 
 pub mod cloudformation;
+pub mod fault_proxy;
 pub mod function;
 pub mod moto;
 pub mod runtime_api;
 
 pub use cloudformation::{CfnResponse, Stack};
+pub use fault_proxy::FaultProxy;
 pub use function::{Binary, Function};
 pub use moto::key_policy_allowing;
 pub use moto::Moto;
 pub use runtime_api::InvocationResult;
+
+/// Serialises the tests that touch moto's AWS Config (one recorder per region, shared
+/// by every test of the process): hold the guard for the whole test.
+pub async fn config_lock() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}

@@ -9,12 +9,18 @@ use std::time::{Duration, Instant};
 
 /// The Python launcher: serves moto on the given port and exits when its stdin closes,
 /// i.e. when the test process that started it ends, however it ends.
+///
+/// Where moto differs from AWS in a way the functions meet, the launcher makes it
+/// behave like AWS: IAM names Config's service-linked role `AWSServiceRoleForConfig`
+/// (moto derives `AWSServiceRoleForconfig` from the service name).
 const LAUNCHER: &str = r#"
 import os, sys, threading
 def watch_parent():
     sys.stdin.read()
     os._exit(0)
 threading.Thread(target=watch_parent, daemon=True).start()
+from moto.iam import models as iam_models
+iam_models.SERVICE_NAME_CONVERSION.setdefault("config", "Config")
 from moto.server import main
 main(["-H", "127.0.0.1", "-p", sys.argv[1]])
 "#;

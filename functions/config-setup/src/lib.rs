@@ -1,0 +1,562 @@
+//! `Custom::ConfigSetup`: the AWS Config recorder, delivery channel and managed rules.
+//! Answers `SUCCESS` only when the recorder status read back says it records (and its
+//! last status is not `Failure`) and every requested rule exists and is `ACTIVE`.
+//!
+//! What this resource created is kept in the shared ownership ledger (kinds `recorder`,
+//! `channel`, `rule`), claimed before each create call, so Update and Delete never touch
+//! what it adopted, also after a Create that Lambda killed half-way was delivered again.
+
+mod api;
+mod channel;
+mod properties;
+mod recorder;
+mod role;
+mod rules;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use aws_sdk_config::types::{ConfigRuleState, ConfigurationRecorder, RecorderStatus};
+use cfn_custom_resource_kit::{
+    wait_until, Backoff, CustomResource, Failure, Ledger, Outcome, Ownership, Probe, ReasonCode,
+    RequestContext,
+};
+
+pub use api::ConfigApi;
+pub use properties::{
+    ConfigSetupProperties, ExistingRecorder, Frequency, ManagedRule, OnDelete, RecordingFrequency,
+    RecordingStrategy, RESERVED_RECORDER_PREFIX,
+};
+pub use recorder::{CONTROL_TOWER_RECORDER, CONTROL_TOWER_TAG};
+pub use role::SERVICE_LINKED_ROLE;
+pub use rules::OWNER_TAG;
+
+/// Ledger kinds.
+const RECORDER: &str = "recorder";
+const CHANNEL: &str = "channel";
+const RULE: &str = "rule";
+
+/// How long a started recorder may take to report `recording`.
+const RECORDING_WAIT: Duration = Duration::from_secs(60);
+
+/// How long a new rule may take to be `ACTIVE`, and a deleted one to be gone.
+const RULE_WAIT: Duration = Duration::from_secs(120);
+
+/// The `Custom::ConfigSetup` resource.
+#[derive(Clone, Debug)]
+pub struct ConfigSetup {
+    config: ConfigApi,
+    iam: aws_sdk_iam::Client,
+    ledger: Ledger,
+    backoff: Backoff,
+}
+
+/// What a convergence found and did, for `Data`.
+struct Converged {
+    recorder_name: String,
+    channel_name: String,
+    adopted: bool,
+}
+
+impl ConfigSetup {
+    /// The resource over its clients, polling with the default backoff (0.25 s to 5 s).
+    pub fn new(config: aws_sdk_config::Client, iam: aws_sdk_iam::Client, ledger: Ledger) -> Self {
+        Self::with_backoff(config, iam, ledger, Backoff::default())
+    }
+
+    /// The resource with an explicit backoff (tests).
+    pub fn with_backoff(
+        config: aws_sdk_config::Client,
+        iam: aws_sdk_iam::Client,
+        ledger: Ledger,
+        backoff: Backoff,
+    ) -> Self {
+        Self {
+            config: ConfigApi::new(config, backoff),
+            iam,
+            ledger,
+            backoff,
+        }
+    }
+
+    /// Create and Update: bring the account to `properties`, then verify by reading back.
+    async fn converge(
+        &self,
+        ctx: &RequestContext,
+        properties: &ConfigSetupProperties,
+    ) -> Result<Outcome, Failure> {
+        ctx.step("reading the ownership record");
+        let mut owned = self.ledger.read(ctx).await?;
+        if let Some(ours) = owned.owned(RECORDER).first() {
+            if *ours != properties.recorder_name {
+                return Err(Failure::invalid_property(
+                    "RecorderName",
+                    format!(
+                        "is create-only: this resource created recorder {ours:?}; replace the resource (new logical id) after deleting it to rename"
+                    ),
+                ));
+            }
+        }
+        ctx.step("reading the recorder and delivery channel");
+        let existing = self.config.recorder(ctx).await?;
+        if let Some(found) = &existing {
+            if self.is_control_tower(ctx, found).await? {
+                return self.verify_control_tower(ctx, properties, found).await;
+            }
+        }
+        let channel = self.config.channel(ctx).await?;
+        let (recorder_name, recorder_adopted) = decide(
+            "recorder",
+            existing.as_ref().and_then(|r| r.name.as_deref()),
+            properties,
+            &owned,
+            RECORDER,
+        )?;
+        let (channel_name, channel_adopted) = decide(
+            "delivery channel",
+            channel.as_ref().and_then(|c| c.name.as_deref()),
+            properties,
+            &owned,
+            CHANNEL,
+        )?;
+
+        let role_arn = match &properties.role_arn {
+            Some(arn) => arn.clone(),
+            None => role::service_linked_role_arn(&self.iam, ctx, self.backoff).await?,
+        };
+        let wanted_recorder = recorder::desired(properties, &recorder_name, &role_arn)?;
+        let wanted_channel = channel::desired(properties, &channel_name);
+        let recorder_needed = existing
+            .as_ref()
+            .is_none_or(|r| !recorder::matches(r, &wanted_recorder));
+        let channel_needed = channel
+            .as_ref()
+            .is_none_or(|c| !channel::matches(c, &wanted_channel));
+
+        // Claim what is about to be created, in one write, before creating it.
+        let mut claims = Vec::new();
+        if existing.is_none() {
+            claims.push((RECORDER, recorder_name.as_str()));
+        }
+        if channel.is_none() {
+            claims.push((CHANNEL, channel_name.as_str()));
+        }
+        if !claims.is_empty() {
+            ctx.step("recording what this resource creates");
+            self.ledger.claim_all(ctx, &mut owned, &claims).await?;
+        }
+        if recorder_needed {
+            ctx.step(format!("putting recorder {recorder_name}"));
+            self.config.put_recorder(ctx, &wanted_recorder).await?;
+        }
+        if channel_needed {
+            ctx.step(format!("putting delivery channel {channel_name}"));
+            self.config.put_channel(ctx, &wanted_channel).await?;
+        }
+        ctx.step(format!("reading the status of recorder {recorder_name}"));
+        let recording = self
+            .config
+            .status(ctx, &recorder_name)
+            .await?
+            .is_some_and(|status| status.recording);
+        if !recording {
+            ctx.step(format!("starting recorder {recorder_name}"));
+            self.config.start(ctx, &recorder_name).await?;
+        }
+        self.converge_rules(ctx, properties, &mut owned).await?;
+        self.verify_recording(ctx, &recorder_name).await?;
+        let names = rule_names(properties);
+        self.verify_rules(ctx, &names).await?;
+        ctx.step_done();
+        let converged = Converged {
+            recorder_name,
+            channel_name,
+            adopted: recorder_adopted || channel_adopted,
+        };
+        Ok(outcome(&converged, &names))
+    }
+
+    /// Puts missing or changed rules (claiming new ones first) and deletes owned rules
+    /// no longer asked for. Rules another service created (`CreatedBy`) are never touched.
+    async fn converge_rules(
+        &self,
+        ctx: &RequestContext,
+        properties: &ConfigSetupProperties,
+        owned: &mut Ownership,
+    ) -> Result<(), Failure> {
+        let mut to_put = Vec::new();
+        let mut new_names = Vec::new();
+        for chunk in properties.managed_rules.chunks(25) {
+            let names: Vec<&str> = chunk.iter().map(|r| r.name.as_str()).collect();
+            ctx.step(format!("reading rules {}", names.join(", ")));
+            let found = self.config.rules(ctx, &names).await?;
+            for (rule, existing) in chunk.iter().zip(found) {
+                let wanted = rules::desired(rule);
+                match existing {
+                    Some(existing) if existing.created_by.as_deref().is_some_and(|c| !c.is_empty()) => {
+                        return Err(Failure::new(
+                            ReasonCode::Conflict,
+                            format!(
+                                "rule {} belongs to {} and is never changed by this resource; choose another name",
+                                rule.name,
+                                existing.created_by.as_deref().unwrap_or("another service")
+                            ),
+                        ))
+                    }
+                    Some(existing) if rules::matches(&existing, &wanted) => {}
+                    Some(_) => to_put.push((wanted, false)),
+                    None => {
+                        new_names.push(rule.name.as_str());
+                        to_put.push((wanted, true));
+                    }
+                }
+            }
+        }
+        if !new_names.is_empty() {
+            ctx.step("recording the rules this resource creates");
+            let claims: Vec<(&str, &str)> = new_names.iter().map(|n| (RULE, *n)).collect();
+            self.ledger.claim_all(ctx, owned, &claims).await?;
+        }
+        let tag = rules::owner_tag(ctx.stack_id(), ctx.logical_resource_id());
+        for (rule, is_new) in &to_put {
+            let name = rule.config_rule_name.as_deref().unwrap_or_default();
+            ctx.step(format!("putting rule {name}"));
+            self.config
+                .put_rule(ctx, rule, is_new.then_some(&tag))
+                .await?;
+        }
+        let wanted: BTreeSet<&str> = properties
+            .managed_rules
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
+        for name in owned.owned(RULE) {
+            if !wanted.contains(name.as_str()) {
+                self.remove_rule(ctx, owned, &name).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes an owned rule, waits until it is gone, then forgets it.
+    async fn remove_rule(
+        &self,
+        ctx: &RequestContext,
+        owned: &mut Ownership,
+        name: &str,
+    ) -> Result<(), Failure> {
+        ctx.step(format!("deleting rule {name}"));
+        self.config.delete_rule(ctx, name).await?;
+        ctx.step(format!("waiting for rule {name} to be gone"));
+        wait_until(
+            ctx,
+            RULE_WAIT,
+            self.backoff,
+            &format!("waiting for rule {name} to be deleted"),
+            || async {
+                match self.config.rule(ctx, name).await? {
+                    None => Ok(Probe::Ready(())),
+                    Some(rule) => Ok(Probe::NotYet(Failure::new(
+                        ReasonCode::Conflict,
+                        format!(
+                            "rule {name} is still {}",
+                            rule.config_rule_state
+                                .as_ref()
+                                .map_or("there", |s| s.as_str())
+                        ),
+                    ))),
+                }
+            },
+        )
+        .await?;
+        self.ledger.release(ctx, owned, RULE, name).await
+    }
+
+    /// Waits until the recorder records; a last status of `Failure` is `NOT_ACTIVE`.
+    async fn verify_recording(&self, ctx: &RequestContext, name: &str) -> Result<(), Failure> {
+        ctx.step(format!("verifying that recorder {name} records"));
+        wait_until(
+            ctx,
+            RECORDING_WAIT,
+            self.backoff,
+            &format!("waiting for recorder {name} to record"),
+            || async {
+                let status = self.config.status(ctx, name).await?;
+                let Some(status) = status else {
+                    return Err(Failure::new(
+                        ReasonCode::NotActive,
+                        format!("recorder {name} is gone"),
+                    ));
+                };
+                if status.last_status == Some(RecorderStatus::Failure) {
+                    return Err(Failure::new(
+                        ReasonCode::NotActive,
+                        format!(
+                            "recorder {name} reports its last delivery failed: {}: {}",
+                            status.last_error_code.as_deref().unwrap_or("no error code"),
+                            status.last_error_message.as_deref().unwrap_or("no message")
+                        ),
+                    ));
+                }
+                if status.recording {
+                    Ok(Probe::Ready(()))
+                } else {
+                    Ok(Probe::NotYet(Failure::new(
+                        ReasonCode::NotActive,
+                        format!("recorder {name} does not record"),
+                    )))
+                }
+            },
+        )
+        .await
+    }
+
+    /// Waits until every rule exists and is `ACTIVE`.
+    async fn verify_rules(&self, ctx: &RequestContext, names: &[String]) -> Result<(), Failure> {
+        for chunk in names.chunks(25) {
+            let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            ctx.step(format!("verifying rules {}", chunk.join(", ")));
+            wait_until(
+                ctx,
+                RULE_WAIT,
+                self.backoff,
+                "waiting for the rules to be ACTIVE",
+                || async {
+                    let found = self.config.rules(ctx, &chunk).await?;
+                    for (name, rule) in chunk.iter().zip(found) {
+                        let state = rule.as_ref().and_then(|r| r.config_rule_state.clone());
+                        if state != Some(ConfigRuleState::Active) {
+                            let state =
+                                state.map_or("missing".to_owned(), |s| s.as_str().to_owned());
+                            return Ok(Probe::NotYet(Failure::new(
+                                ReasonCode::NotActive,
+                                format!("rule {name} is {state}, not ACTIVE"),
+                            )));
+                        }
+                    }
+                    Ok(Probe::Ready(()))
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn is_control_tower(
+        &self,
+        ctx: &RequestContext,
+        found: &ConfigurationRecorder,
+    ) -> Result<bool, Failure> {
+        if recorder::is_control_tower_by_name(found) {
+            return Ok(true);
+        }
+        let tags = self.config.recorder_tags(ctx, found).await?;
+        Ok(tags.iter().any(|tag| {
+            tag.key.as_deref() == Some(CONTROL_TOWER_TAG.0)
+                && tag.value.as_deref() == Some(CONTROL_TOWER_TAG.1)
+        }))
+    }
+
+    /// Control Tower's recorder is guarded by an SCP: read-only. It records: `SUCCESS`
+    /// (rules are still this resource's to manage); it does not: `ORG_MANAGED`.
+    async fn verify_control_tower(
+        &self,
+        ctx: &RequestContext,
+        properties: &ConfigSetupProperties,
+        found: &ConfigurationRecorder,
+    ) -> Result<Outcome, Failure> {
+        let name = found.name.clone().unwrap_or_default();
+        ctx.step(format!(
+            "checking Control Tower's recorder {name} (read-only)"
+        ));
+        let recording = self
+            .config
+            .status(ctx, &name)
+            .await?
+            .is_some_and(|s| s.recording);
+        if !recording {
+            return Err(Failure::new(
+                ReasonCode::OrgManaged,
+                format!("recorder {name} belongs to AWS Control Tower and does not record; re-register the OU in Control Tower (this resource never changes it)"),
+            ));
+        }
+        let channel_name = self
+            .config
+            .channel(ctx)
+            .await?
+            .and_then(|c| c.name)
+            .unwrap_or_default();
+        let mut owned = self.ledger.read(ctx).await?;
+        self.converge_rules(ctx, properties, &mut owned).await?;
+        let names = rule_names(properties);
+        self.verify_rules(ctx, &names).await?;
+        ctx.step_done();
+        let converged = Converged {
+            recorder_name: name,
+            channel_name,
+            adopted: true,
+        };
+        Ok(outcome(&converged, &names)
+            .with_summary("AWS Control Tower's recorder records (adopted read-only)"))
+    }
+
+    /// Delete: remove what the ledger says this resource created, in the order the
+    /// service requires (rules; stop; channel; recorder), then the record itself.
+    async fn remove(&self, ctx: &RequestContext, on_delete: OnDelete) -> Result<Outcome, Failure> {
+        ctx.step("reading the ownership record");
+        let mut owned = self.ledger.read(ctx).await?;
+        if on_delete == OnDelete::Retain || owned.is_empty() {
+            ctx.step("erasing the ownership record");
+            self.ledger.erase(ctx).await?;
+            ctx.step_done();
+            let summary = if owned.is_empty() {
+                "nothing this resource created remains"
+            } else {
+                "OnDelete is Retain: everything left as it is"
+            };
+            return Ok(Outcome::new().with_summary(summary));
+        }
+        for name in owned.owned(RULE) {
+            self.remove_rule(ctx, &mut owned, &name).await?;
+        }
+        let mut kept = Vec::new();
+        let recorder_name = owned.owned(RECORDER).first().cloned();
+        let channel_name = owned.owned(CHANNEL).first().cloned();
+        if let Some(name) = &recorder_name {
+            ctx.step(format!("stopping recorder {name}"));
+            self.config.stop(ctx, name).await?;
+        }
+        if let Some(name) = &channel_name {
+            let adopted_recorder_records = match recorder_name {
+                Some(_) => false,
+                None => match self.config.recorder(ctx).await? {
+                    Some(found) => {
+                        let found_name = found.name.unwrap_or_default();
+                        self.config
+                            .status(ctx, &found_name)
+                            .await?
+                            .is_some_and(|s| s.recording)
+                    }
+                    None => false,
+                },
+            };
+            if adopted_recorder_records {
+                // Deleting the last channel needs the recorder stopped, and the recorder is not ours.
+                kept.push(format!(
+                    "delivery channel {name} (the adopted recorder records through it)"
+                ));
+            } else {
+                ctx.step(format!("deleting delivery channel {name}"));
+                self.config.delete_channel(ctx, name).await?;
+            }
+        }
+        if let Some(name) = &recorder_name {
+            ctx.step(format!("deleting recorder {name}"));
+            self.config.delete_recorder(ctx, name).await?;
+        }
+        ctx.step("erasing the ownership record");
+        self.ledger.erase(ctx).await?;
+        ctx.step_done();
+        let summary = if kept.is_empty() {
+            "removed what this resource created".to_owned()
+        } else {
+            format!(
+                "removed what this resource created, except {}",
+                kept.join(", ")
+            )
+        };
+        Ok(Outcome::new().with_summary(summary))
+    }
+}
+
+/// Which recorder (or channel) to use and whether it is adopted: ours per the ledger,
+/// an existing one under our name (adopted), another name (adopted, or `CONFLICT`
+/// under `ExistingRecorder: Fail`), or none yet (ours, under `RecorderName`).
+fn decide(
+    what: &str,
+    existing: Option<&str>,
+    properties: &ConfigSetupProperties,
+    owned: &Ownership,
+    kind: &str,
+) -> Result<(String, bool), Failure> {
+    match existing {
+        None => Ok((properties.recorder_name.clone(), false)),
+        Some(name) if owned.owns(kind, name) => Ok((name.to_owned(), false)),
+        Some(name) if name == properties.recorder_name => Ok((name.to_owned(), true)),
+        Some(name) => match properties.existing_recorder {
+            ExistingRecorder::Adopt => Ok((name.to_owned(), true)),
+            ExistingRecorder::Fail => Err(Failure::new(
+                ReasonCode::Conflict,
+                format!(
+                    "a {what} named {name:?} already exists (one per region) and ExistingRecorder is Fail; set ExistingRecorder to Adopt to use it, or remove it"
+                ),
+            )),
+        },
+    }
+}
+
+fn rule_names(properties: &ConfigSetupProperties) -> Vec<String> {
+    properties
+        .managed_rules
+        .iter()
+        .map(|r| r.name.clone())
+        .collect()
+}
+
+fn outcome(converged: &Converged, rule_names: &[String]) -> Outcome {
+    Outcome::new()
+        .with_data("RecorderName", &converged.recorder_name)
+        .with_data("DeliveryChannelName", &converged.channel_name)
+        .with_data("Recording", "true")
+        .with_data("RuleNames", rule_names.join(","))
+        .with_data("Adopted", converged.adopted.to_string())
+        .with_summary(format!(
+            "recorder {} records through channel {}; {} rule(s) ACTIVE",
+            converged.recorder_name,
+            converged.channel_name,
+            rule_names.len()
+        ))
+}
+
+impl CustomResource for ConfigSetup {
+    type Properties = ConfigSetupProperties;
+
+    async fn create(
+        &self,
+        ctx: &RequestContext,
+        properties: ConfigSetupProperties,
+    ) -> Result<Outcome, Failure> {
+        self.converge(ctx, &properties).await
+    }
+
+    async fn update(
+        &self,
+        ctx: &RequestContext,
+        properties: ConfigSetupProperties,
+        old: Option<ConfigSetupProperties>,
+    ) -> Result<Outcome, Failure> {
+        // A changed RecorderName is refused by `converge` when this resource created the
+        // recorder (create-only); checking against the record, not `old`, keeps the
+        // rollback Update (old and new swapped) working.
+        let _ = old;
+        self.converge(ctx, &properties).await
+    }
+
+    async fn delete(
+        &self,
+        ctx: &RequestContext,
+        properties: Option<ConfigSetupProperties>,
+    ) -> Result<Outcome, Failure> {
+        let on_delete = match &properties {
+            Some(properties) => properties.on_delete,
+            None => {
+                tracing::warn!("Delete without parseable properties: removing only what the ownership record lists");
+                OnDelete::Remove
+            }
+        };
+        self.remove(ctx, on_delete).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

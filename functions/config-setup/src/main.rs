@@ -1,0 +1,18 @@
+//! `Custom::ConfigSetup` Lambda entry point.
+
+use cfn_custom_resource_kit::{init_logging, load_aws_config, run, Ledger, RuntimeError};
+use config_setup::ConfigSetup;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), RuntimeError> {
+    init_logging();
+    let config = load_aws_config().await;
+    let ledger = Ledger::new(aws_sdk_ssm::Client::new(&config));
+    let iam = aws_sdk_iam::Client::new(&config);
+    run(ConfigSetup::new(
+        aws_sdk_config::Client::new(&config),
+        iam,
+        ledger,
+    ))
+    .await
+}

@@ -1,0 +1,75 @@
+//! AWS managed Config rules: the rule asked for, and how it compares.
+
+use aws_sdk_config::types::{ConfigRule, MaximumExecutionFrequency, Owner, Scope, Source, Tag};
+use serde_json::Value;
+
+use crate::properties::ManagedRule;
+
+/// The tag key on rules this resource created, naming the stack and resource (for
+/// operators; the ownership ledger is what Delete trusts).
+pub const OWNER_TAG: &str = "cfn-custom-resource-kit:owner";
+
+/// The rule `rule` asks for.
+pub fn desired(rule: &ManagedRule) -> ConfigRule {
+    ConfigRule::builder()
+        .config_rule_name(&rule.name)
+        .source(
+            Source::builder()
+                .owner(Owner::Aws)
+                .source_identifier(&rule.source_identifier)
+                .build()
+                .expect("owner is set"),
+        )
+        .set_input_parameters(
+            rule.input_parameters
+                .as_ref()
+                .map(|p| Value::Object(p.clone()).to_string()),
+        )
+        .set_scope((!rule.resource_types.is_empty()).then(|| {
+            Scope::builder()
+                .set_compliance_resource_types(Some(rule.resource_types.clone()))
+                .build()
+        }))
+        .set_maximum_execution_frequency(
+            rule.maximum_execution_frequency
+                .map(|f| MaximumExecutionFrequency::from(f.as_str())),
+        )
+        .build()
+}
+
+/// The owner tag for a rule this resource creates.
+pub fn owner_tag(stack_id: &str, logical_id: &str) -> Tag {
+    let stack = stack_id.split('/').nth(1).unwrap_or(stack_id);
+    Tag::builder()
+        .key(OWNER_TAG)
+        .value(format!("{stack}/{logical_id}"))
+        .build()
+}
+
+/// Whether `existing` already has every setting of `desired`.
+pub fn matches(existing: &ConfigRule, desired: &ConfigRule) -> bool {
+    let source = |rule: &ConfigRule| {
+        rule.source
+            .as_ref()
+            .map(|s| (s.owner.clone(), s.source_identifier.clone()))
+    };
+    let parameters = |rule: &ConfigRule| {
+        rule.input_parameters
+            .as_deref()
+            .and_then(|p| serde_json::from_str::<Value>(p).ok())
+            .filter(|v| v.as_object().is_none_or(|o| !o.is_empty()))
+    };
+    let types = |rule: &ConfigRule| {
+        let mut types = rule
+            .scope
+            .as_ref()
+            .and_then(|s| s.compliance_resource_types.clone())
+            .unwrap_or_default();
+        types.sort();
+        types
+    };
+    source(existing) == source(desired)
+        && parameters(existing) == parameters(desired)
+        && types(existing) == types(desired)
+        && existing.maximum_execution_frequency == desired.maximum_execution_frequency
+}

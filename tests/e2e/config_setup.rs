@@ -1,0 +1,518 @@
+//! `Custom::ConfigSetup` end to end: the debug binary against moto's Config, IAM and SSM.
+//!
+//! moto keeps one recorder per region for the whole test process: every test here holds
+//! `harness::config_lock()` and starts from an empty Config set-up.
+
+use std::time::Duration;
+
+use aws_sdk_config::types::{
+    ConfigRule, ConfigurationRecorder, DeliveryChannel, Owner, RecordingGroup, Source,
+};
+use aws_sdk_config::Client;
+use harness::{config_lock, Binary, CfnResponse, FaultProxy, Function, Moto, Stack};
+use serde_json::{json, Value};
+use tokio::sync::MutexGuard;
+
+const BINARY: Binary = Binary::Debug("config-setup");
+const BUCKET: &str = "config-delivery-e2e";
+
+/// The six managed rules of the issue.
+pub fn six_rules() -> Value {
+    json!([
+        {"Name": "s3-bucket-sse", "SourceIdentifier": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"},
+        {"Name": "cloudtrail-enabled", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"},
+        {"Name": "restricted-ssh", "SourceIdentifier": "INCOMING_SSH_DISABLED"},
+        {"Name": "rds-storage-encrypted", "SourceIdentifier": "RDS_STORAGE_ENCRYPTED"},
+        {"Name": "vpc-default-sg-closed", "SourceIdentifier": "VPC_DEFAULT_SECURITY_GROUP_CLOSED"},
+        {"Name": "root-mfa", "SourceIdentifier": "ROOT_ACCOUNT_MFA_ENABLED", "MaximumExecutionFrequency": "TwentyFour_Hours"}
+    ])
+}
+
+/// A started config-setup, moto's Config emptied, and the lock held.
+pub struct World {
+    pub function: Function,
+    pub config: Client,
+    pub iam: aws_sdk_iam::Client,
+    _lock: MutexGuard<'static, ()>,
+}
+
+impl World {
+    pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    pub async fn start_with(extra_env: &[(&str, String)]) -> Self {
+        let lock = config_lock().await;
+        let moto = Moto::shared();
+        let sdk = moto.sdk_config().await;
+        let config = Client::new(&sdk);
+        empty_config(&config).await;
+        let function = Function::start(BINARY, moto, extra_env).await;
+        Self {
+            function,
+            config,
+            iam: aws_sdk_iam::Client::new(&sdk),
+            _lock: lock,
+        }
+    }
+
+    pub fn stack(&self, name: &str) -> Stack<'_> {
+        Stack::new(&self.function, name, "Custom::ConfigSetup", "ConfigSetup")
+    }
+
+    pub async fn recorder(&self) -> Option<ConfigurationRecorder> {
+        let out = self
+            .config
+            .describe_configuration_recorders()
+            .send()
+            .await
+            .unwrap();
+        out.configuration_recorders
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+    }
+
+    pub async fn recording(&self, name: &str) -> bool {
+        let out = self
+            .config
+            .describe_configuration_recorder_status()
+            .configuration_recorder_names(name)
+            .send()
+            .await
+            .unwrap();
+        out.configuration_recorders_status
+            .unwrap_or_default()
+            .iter()
+            .any(|s| s.recording)
+    }
+
+    pub async fn channel(&self) -> Option<DeliveryChannel> {
+        let out = self
+            .config
+            .describe_delivery_channels()
+            .send()
+            .await
+            .unwrap();
+        out.delivery_channels.unwrap_or_default().into_iter().next()
+    }
+
+    pub async fn rule_names(&self) -> Vec<String> {
+        let out = self.config.describe_config_rules().send().await.unwrap();
+        let mut names: Vec<String> = out
+            .config_rules
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|r| r.config_rule_name)
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// A recorder, channel and running recording made outside the stack (by hand).
+    pub async fn existing_setup(&self, name: &str) {
+        self.config
+            .put_configuration_recorder()
+            .configuration_recorder(
+                ConfigurationRecorder::builder()
+                    .name(name)
+                    .role_arn("arn:aws:iam::123456789012:role/hand-made")
+                    .recording_group(
+                        RecordingGroup::builder()
+                            .all_supported(true)
+                            .include_global_resource_types(false)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        self.config
+            .put_delivery_channel()
+            .delivery_channel(
+                DeliveryChannel::builder()
+                    .name(name)
+                    .s3_bucket_name("hand-made-bucket")
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        self.config
+            .start_configuration_recorder()
+            .configuration_recorder_name(name)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    pub async fn existing_rule(&self, name: &str, identifier: &str) {
+        self.config
+            .put_config_rule()
+            .config_rule(
+                ConfigRule::builder()
+                    .config_rule_name(name)
+                    .source(
+                        Source::builder()
+                            .owner(Owner::Aws)
+                            .source_identifier(identifier)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// Removes every rule, channel and recorder from moto's Config.
+async fn empty_config(config: &Client) {
+    let rules = config.describe_config_rules().send().await.unwrap();
+    for rule in rules.config_rules.unwrap_or_default() {
+        let name = rule.config_rule_name.unwrap_or_default();
+        config
+            .delete_config_rule()
+            .config_rule_name(name)
+            .send()
+            .await
+            .unwrap();
+    }
+    let recorders = config
+        .describe_configuration_recorders()
+        .send()
+        .await
+        .unwrap();
+    for recorder in recorders.configuration_recorders.unwrap_or_default() {
+        let name = recorder.name.unwrap_or_default();
+        let _ = config
+            .stop_configuration_recorder()
+            .configuration_recorder_name(&name)
+            .send()
+            .await;
+    }
+    let channels = config.describe_delivery_channels().send().await.unwrap();
+    for channel in channels.delivery_channels.unwrap_or_default() {
+        let name = channel.name.unwrap_or_default();
+        config
+            .delete_delivery_channel()
+            .delivery_channel_name(name)
+            .send()
+            .await
+            .unwrap();
+    }
+    let recorders = config
+        .describe_configuration_recorders()
+        .send()
+        .await
+        .unwrap();
+    for recorder in recorders.configuration_recorders.unwrap_or_default() {
+        let name = recorder.name.unwrap_or_default();
+        config
+            .delete_configuration_recorder()
+            .configuration_recorder_name(name)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+fn properties(extra: Value) -> Value {
+    let mut base = json!({"DeliveryBucketName": BUCKET});
+    for (key, value) in extra.as_object().unwrap() {
+        base[key] = value.clone();
+    }
+    base
+}
+
+fn assert_reason_contains(response: &CfnResponse, text: &str) {
+    assert!(
+        response.reason().contains(text),
+        "reason: {}",
+        response.reason()
+    );
+}
+
+#[tokio::test]
+async fn a_fresh_create_with_six_rules_records_and_delete_removes_it_all() {
+    let world = World::start().await;
+    let mut stack = world.stack("fresh");
+    let created = stack
+        .create(properties(json!({"ManagedRules": six_rules()})))
+        .await;
+    created.assert_success();
+    assert_eq!(created.data("RecorderName"), Some("default"));
+    assert_eq!(created.data("DeliveryChannelName"), Some("default"));
+    assert_eq!(created.data("Recording"), Some("true"));
+    assert_eq!(created.data("Adopted"), Some("false"));
+    assert_eq!(
+        created.data("RuleNames"),
+        Some("s3-bucket-sse,cloudtrail-enabled,restricted-ssh,rds-storage-encrypted,vpc-default-sg-closed,root-mfa")
+    );
+    // Read back from the service.
+    let recorder = world.recorder().await.expect("a recorder");
+    assert_eq!(recorder.name.as_deref(), Some("default"));
+    let group = recorder.recording_group.unwrap();
+    assert!(group.all_supported && group.include_global_resource_types);
+    assert_eq!(
+        group
+            .recording_strategy
+            .and_then(|s| s.use_only)
+            .map(|u| u.as_str().to_owned()),
+        Some("ALL_SUPPORTED_RESOURCE_TYPES".to_owned())
+    );
+    assert!(world.recording("default").await);
+    assert_eq!(
+        world.channel().await.unwrap().s3_bucket_name.as_deref(),
+        Some(BUCKET)
+    );
+    assert_eq!(world.rule_names().await.len(), 6);
+
+    let deleted = stack.delete().await;
+    deleted.assert_success();
+    assert_eq!(deleted.physical_id(), created.physical_id());
+    assert!(world.recorder().await.is_none());
+    assert!(world.channel().await.is_none());
+    assert!(world.rule_names().await.is_empty());
+    stack.delete().await.assert_success();
+}
+
+#[tokio::test]
+async fn without_a_role_arn_the_service_linked_role_is_created_and_used() {
+    let world = World::start().await;
+    let _ = world
+        .iam
+        .delete_service_linked_role()
+        .role_name("AWSServiceRoleForConfig")
+        .send()
+        .await;
+    let mut stack = world.stack("slr");
+    stack.create(properties(json!({}))).await.assert_success();
+    let role = world
+        .iam
+        .get_role()
+        .role_name("AWSServiceRoleForConfig")
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap();
+    assert_eq!(
+        world.recorder().await.unwrap().role_arn.as_deref(),
+        Some(role.arn.as_str())
+    );
+    // A second resource finds the role already there.
+    stack.delete().await.assert_success();
+    world
+        .stack("slr-again")
+        .create(properties(json!({})))
+        .await
+        .assert_success();
+}
+
+#[tokio::test]
+async fn an_existing_recorder_and_channel_are_adopted_and_left_recording() {
+    let world = World::start().await;
+    world.existing_setup("hand-made").await;
+    let mut stack = world.stack("adopt");
+    let created = stack
+        .create(properties(json!({"ManagedRules": [{"Name": "cloudtrail-enabled", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"}]})))
+        .await;
+    created.assert_success();
+    assert_eq!(created.data("RecorderName"), Some("hand-made"));
+    assert_eq!(created.data("DeliveryChannelName"), Some("hand-made"));
+    assert_eq!(created.data("Adopted"), Some("true"));
+    // Brought to the requested settings.
+    assert_eq!(
+        world.channel().await.unwrap().s3_bucket_name.as_deref(),
+        Some(BUCKET)
+    );
+    stack.delete().await.assert_success();
+    assert!(
+        world.recording("hand-made").await,
+        "an adopted recorder is left recording"
+    );
+    assert!(world.channel().await.is_some());
+    assert!(
+        world.rule_names().await.is_empty(),
+        "the rule it created is gone"
+    );
+}
+
+#[tokio::test]
+async fn existing_recorder_fail_answers_conflict_naming_it_and_its_delete_touches_nothing() {
+    let world = World::start().await;
+    world.existing_setup("hand-made").await;
+    let mut stack = world.stack("fail-mode");
+    let created = stack
+        .create(properties(json!({"ExistingRecorder": "Fail"})))
+        .await;
+    created.assert_failed("CONFLICT");
+    assert_reason_contains(&created, "\"hand-made\"");
+    assert_reason_contains(&created, "done:");
+    // The rollback Delete after the failed Create.
+    stack.delete().await.assert_success();
+    assert!(world.recording("hand-made").await);
+    assert!(world.channel().await.is_some());
+}
+
+#[tokio::test]
+async fn a_same_named_rule_that_existed_before_is_left_alone_on_delete() {
+    let world = World::start().await;
+    world
+        .existing_rule("cloudtrail-enabled", "CLOUD_TRAIL_ENABLED")
+        .await;
+    let mut stack = world.stack("pre-rule");
+    stack
+        .create(properties(json!({"ManagedRules": six_rules()})))
+        .await
+        .assert_success();
+    stack.delete().await.assert_success();
+    assert_eq!(
+        world.rule_names().await,
+        vec!["cloudtrail-enabled".to_owned()]
+    );
+}
+
+#[tokio::test]
+async fn an_update_adds_and_removes_rules_and_keeps_the_id() {
+    let world = World::start().await;
+    let mut stack = world.stack("update-rules");
+    let first = json!([{"Name": "cloudtrail-enabled", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"},
+                       {"Name": "root-mfa", "SourceIdentifier": "ROOT_ACCOUNT_MFA_ENABLED"}]);
+    let created = stack
+        .create(properties(json!({"ManagedRules": first})))
+        .await;
+    created.assert_success();
+    let second = json!([{"Name": "root-mfa", "SourceIdentifier": "ROOT_ACCOUNT_MFA_ENABLED"},
+                        {"Name": "restricted-ssh", "SourceIdentifier": "INCOMING_SSH_DISABLED"}]);
+    let updated = stack
+        .update(properties(json!({"ManagedRules": second})))
+        .await;
+    updated.assert_success();
+    assert_eq!(updated.physical_id(), created.physical_id());
+    assert_eq!(
+        world.rule_names().await,
+        vec!["restricted-ssh".to_owned(), "root-mfa".to_owned()]
+    );
+    assert_eq!(updated.data("RuleNames"), Some("root-mfa,restricted-ssh"));
+}
+
+#[tokio::test]
+async fn a_rollback_update_restores_the_old_rules() {
+    let world = World::start().await;
+    let mut stack = world.stack("rollback");
+    let before = properties(
+        json!({"ManagedRules": [{"Name": "root-mfa", "SourceIdentifier": "ROOT_ACCOUNT_MFA_ENABLED"}]}),
+    );
+    stack.create(before).await.assert_success();
+    // An Update the function refuses (RecorderName is create-only), then CloudFormation's
+    // rollback Update (old and new swapped).
+    let (failed, rolled_back) = stack
+        .update_then_roll_back(properties(json!({"RecorderName": "renamed",
+            "ManagedRules": [{"Name": "restricted-ssh", "SourceIdentifier": "INCOMING_SSH_DISABLED"}]})))
+        .await;
+    failed.assert_failed("INVALID_PROPERTIES");
+    assert_reason_contains(&failed, "RecorderName");
+    assert_reason_contains(&failed, "create-only");
+    rolled_back.assert_success();
+    assert_eq!(world.rule_names().await, vec!["root-mfa".to_owned()]);
+    assert_eq!(
+        world.recorder().await.unwrap().name.as_deref(),
+        Some("default")
+    );
+}
+
+#[tokio::test]
+async fn a_duplicate_create_gets_the_same_answer_and_delete_twice_succeeds() {
+    let world = World::start().await;
+    let mut stack = world.stack("duplicate");
+    let event = stack.request(
+        "Create",
+        &properties(json!({"ManagedRules": six_rules()})),
+        None,
+    );
+    let first = stack.send(&event).await;
+    first.assert_success();
+    let second = stack.send(&event).await;
+    second.assert_success();
+    assert_eq!(second.physical_id(), first.physical_id());
+    assert_eq!(
+        second.data("Adopted"),
+        Some("false"),
+        "a redelivered Create finds its own recorder"
+    );
+    stack.physical_id = Some(first.physical_id().to_owned());
+    stack.properties = properties(json!({"ManagedRules": six_rules()}));
+    stack.delete().await.assert_success();
+    assert!(world.recorder().await.is_none());
+    stack.delete().await.assert_success();
+}
+
+#[tokio::test]
+async fn bad_properties_fail_naming_the_field_and_delete_after_succeeds() {
+    let world = World::start().await;
+    let mut stack = world.stack("bad");
+    let created = stack
+        .create(json!({"DeliveryBucketName": BUCKET, "RecordingStrategy": "Inclusion"}))
+        .await;
+    created.assert_failed("INVALID_PROPERTIES");
+    assert!(
+        created
+            .reason()
+            .starts_with("[INVALID_PROPERTIES] ResourceTypes: "),
+        "{}",
+        created.reason()
+    );
+    stack.delete().await.assert_success();
+    let missing = world.stack("missing").create(json!({})).await;
+    missing.assert_failed("INVALID_PROPERTIES");
+    assert_reason_contains(&missing, "DeliveryBucketName");
+    assert!(world.recorder().await.is_none());
+}
+
+#[tokio::test]
+async fn a_create_killed_after_the_recorder_exists_and_delivered_again_finishes_as_its_own() {
+    let moto = Moto::shared();
+    let proxy = FaultProxy::start(&moto.endpoint).await;
+    proxy.stall("PutDeliveryChannel");
+    let mut world = World::start_with(&[("AWS_ENDPOINT_URL_CONFIG_SERVICE", proxy.endpoint())]).await;
+    let event = world
+        .stack("killed")
+        .request("Create", &properties(json!({})), None);
+    let _lost = world.function.queue(event.clone(), Duration::from_secs(60));
+    let started = std::time::Instant::now();
+    while !proxy.saw("PutDeliveryChannel") {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the Create never reached PutDeliveryChannel"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        world.recorder().await.is_some(),
+        "the recorder exists when Lambda kills the Create"
+    );
+    // Lambda kills the process at its timeout; the same request (same RequestId) is
+    // delivered again to a fresh execution environment, and the service answers now.
+    proxy.release("PutDeliveryChannel");
+    world.function.restart().await;
+    let mut stack = world.stack("killed");
+    stack.stack_id = event["StackId"].as_str().unwrap().to_owned();
+    let redelivered = stack.send(&event).await;
+    redelivered.assert_success();
+    assert_eq!(
+        redelivered.data("Adopted"),
+        Some("false"),
+        "the recorder is this resource's own"
+    );
+    stack.physical_id = Some(redelivered.physical_id().to_owned());
+    stack.properties = properties(json!({}));
+    stack.delete().await.assert_success();
+    assert!(
+        world.recorder().await.is_none(),
+        "Delete removed the recorder the killed Create made"
+    );
+}

@@ -1,0 +1,155 @@
+//! A loopback HTTP proxy in front of moto that can stall chosen AWS JSON operations
+//! (those named by the `X-Amz-Target` header), as a network partition or a hung
+//! service would. A function pointed at it (`AWS_ENDPOINT_URL_<SERVICE>`) sees moto,
+//! except that a stalled call never answers: the test can then kill the process
+//! mid-request, as Lambda does at its timeout.
+
+use std::collections::BTreeSet;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+#[derive(Default)]
+struct State {
+    stalled: BTreeSet<String>,
+    seen: Vec<String>,
+}
+
+/// The proxy; it serves until the test process ends.
+#[derive(Clone)]
+pub struct FaultProxy {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+}
+
+impl FaultProxy {
+    /// Starts on a free 127.0.0.1 port, forwarding to `upstream` (`http://127.0.0.1:port`).
+    pub async fn start(upstream: &str) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1");
+        let addr = listener.local_addr().expect("local addr");
+        let state = Arc::new(Mutex::new(State::default()));
+        let proxy = Self { addr, state };
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
+        let upstream = upstream.trim_end_matches('/').to_owned();
+        let serving = proxy.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let proxy = serving.clone();
+                let client = client.clone();
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| {
+                        let proxy = proxy.clone();
+                        let client = client.clone();
+                        let upstream = upstream.clone();
+                        async move {
+                            Ok::<_, Infallible>(proxy.forward(request, &client, &upstream).await)
+                        }
+                    });
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        proxy
+    }
+
+    /// `http://127.0.0.1:<port>`
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Calls to `operation` (e.g. `PutDeliveryChannel`) hang from now on.
+    pub fn stall(&self, operation: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .stalled
+            .insert(operation.to_owned());
+    }
+
+    /// Calls to `operation` arriving from now on are forwarded again (those already
+    /// stalled stay stalled).
+    pub fn release(&self, operation: &str) {
+        self.state.lock().unwrap().stalled.remove(operation);
+    }
+
+    /// Whether a call to `operation` arrived.
+    pub fn saw(&self, operation: &str) -> bool {
+        self.state
+            .lock()
+            .unwrap()
+            .seen
+            .iter()
+            .any(|op| op == operation)
+    }
+
+    async fn forward(
+        &self,
+        request: Request<Incoming>,
+        client: &reqwest::Client,
+        upstream: &str,
+    ) -> Response<Full<Bytes>> {
+        let operation = request
+            .headers()
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|target| target.rsplit('.').next())
+            .unwrap_or_default()
+            .to_owned();
+        let stalled = {
+            let mut state = self.state.lock().unwrap();
+            state.seen.push(operation.clone());
+            state.stalled.contains(&operation)
+        };
+        if stalled {
+            std::future::pending::<()>().await;
+        }
+        let (parts, body) = request.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        let url = format!(
+            "{upstream}{}",
+            parts.uri.path_and_query().map_or("/", |p| p.as_str())
+        );
+        let mut outgoing = client.request(parts.method.clone(), url).body(body);
+        for (name, value) in &parts.headers {
+            if name != "host" && name != "content-length" {
+                outgoing = outgoing.header(name, value);
+            }
+        }
+        match outgoing.send().await {
+            Ok(answer) => {
+                let mut response = Response::builder().status(answer.status());
+                for (name, value) in answer.headers() {
+                    if name != "content-length" && name != "transfer-encoding" {
+                        response = response.header(name, value);
+                    }
+                }
+                let bytes = answer.bytes().await.unwrap_or_default();
+                response.body(Full::new(bytes)).expect("response")
+            }
+            Err(error) => Response::builder()
+                .status(502)
+                .body(Full::new(Bytes::from(error.to_string())))
+                .expect("response"),
+        }
+    }
+}
