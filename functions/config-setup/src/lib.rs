@@ -447,7 +447,21 @@ impl ConfigSetup {
                 ));
             } else {
                 ctx.step(format!("deleting delivery channel {name}"));
-                self.config.delete_channel(ctx, name).await?;
+                match self.config.delete_channel(ctx, name).await {
+                    // The recorder records again (or still): stop it first, then retry.
+                    Err(failure)
+                        if failure.aws_error_code()
+                            == Some("LastDeliveryChannelDeleteFailedException")
+                            && recorder_name.is_some() =>
+                    {
+                        let recorder = recorder_name.as_deref().unwrap_or_default();
+                        ctx.step(format!("stopping recorder {recorder} again"));
+                        self.config.stop(ctx, recorder).await?;
+                        ctx.step(format!("deleting delivery channel {name} again"));
+                        self.config.delete_channel(ctx, name).await?;
+                    }
+                    other => other?,
+                }
             }
         }
         if let Some(name) = &recorder_name {

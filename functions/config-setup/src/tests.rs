@@ -1,1 +1,784 @@
+//! ConfigSetup's SDK call sequences, against `aws-smithy-mocks`.
 
+use std::time::Duration;
+
+use aws_sdk_config::operation::delete_config_rule::{
+    DeleteConfigRuleError, DeleteConfigRuleOutput,
+};
+use aws_sdk_config::operation::delete_configuration_recorder::DeleteConfigurationRecorderOutput;
+use aws_sdk_config::operation::delete_delivery_channel::{
+    DeleteDeliveryChannelError, DeleteDeliveryChannelOutput,
+};
+use aws_sdk_config::operation::describe_config_rules::{
+    DescribeConfigRulesError, DescribeConfigRulesOutput,
+};
+use aws_sdk_config::operation::describe_configuration_recorder_status::DescribeConfigurationRecorderStatusOutput;
+use aws_sdk_config::operation::describe_configuration_recorders::{
+    DescribeConfigurationRecordersError, DescribeConfigurationRecordersOutput,
+};
+use aws_sdk_config::operation::describe_delivery_channels::DescribeDeliveryChannelsOutput;
+use aws_sdk_config::operation::put_config_rule::PutConfigRuleOutput;
+use aws_sdk_config::operation::put_configuration_recorder::{
+    PutConfigurationRecorderError, PutConfigurationRecorderOutput,
+};
+use aws_sdk_config::operation::put_delivery_channel::{
+    PutDeliveryChannelError, PutDeliveryChannelOutput,
+};
+use aws_sdk_config::operation::start_configuration_recorder::StartConfigurationRecorderOutput;
+use aws_sdk_config::operation::stop_configuration_recorder::StopConfigurationRecorderOutput;
+use aws_sdk_config::types::{
+    ConfigRule, ConfigRuleState, ConfigurationRecorder, ConfigurationRecorderStatus,
+    DeliveryChannel, Owner, RecorderStatus, Source,
+};
+use aws_sdk_iam::operation::get_role::GetRoleOutput;
+use aws_sdk_iam::types::Role;
+use aws_sdk_ssm::operation::delete_parameter::DeleteParameterOutput;
+use aws_sdk_ssm::operation::get_parameter::{GetParameterError, GetParameterOutput};
+use aws_sdk_ssm::operation::put_parameter::PutParameterOutput;
+use aws_sdk_ssm::types::error::ParameterNotFound;
+use aws_sdk_ssm::types::Parameter;
+use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use cfn_custom_resource_kit::{
+    parse_properties, Backoff, CustomResource, Ledger, ReasonCode, RequestContext, RequestType,
+};
+use serde_json::{json, Value};
+use tokio::time::Instant;
+
+use super::*;
+
+const SLR_ARN: &str =
+    "arn:aws:iam::123456789012:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig";
+
+fn meta(code: &str, message: &str) -> aws_sdk_config::error::ErrorMetadata {
+    aws_sdk_config::error::ErrorMetadata::builder()
+        .code(code)
+        .message(message)
+        .build()
+}
+
+/// Mocks of the three clients; unmatched calls fail the test with HTTP 418.
+struct Mocks {
+    config: Vec<Rule>,
+    iam: Vec<Rule>,
+    ssm: Vec<Rule>,
+}
+
+impl Mocks {
+    fn resource(&self) -> ConfigSetup {
+        self.resource_with(Backoff::new(
+            Duration::from_millis(1),
+            Duration::from_millis(5),
+        ))
+    }
+
+    /// With the production backoff: for tests on paused time that wait minutes.
+    fn patient(&self) -> ConfigSetup {
+        self.resource_with(Backoff::default())
+    }
+
+    fn resource_with(&self, backoff: Backoff) -> ConfigSetup {
+        let config = self.config.iter().collect::<Vec<_>>();
+        let iam = self.iam.iter().collect::<Vec<_>>();
+        let ssm = self.ssm.iter().collect::<Vec<_>>();
+        ConfigSetup::with_backoff(
+            mock_client!(aws_sdk_config, RuleMode::MatchAny, &config, |c| c
+                .retry_config(aws_sdk_config::config::retry::RetryConfig::disabled())),
+            mock_client!(aws_sdk_iam, RuleMode::MatchAny, &iam, |c| c
+                .retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled())),
+            Ledger::with_prefix(
+                mock_client!(aws_sdk_ssm, RuleMode::MatchAny, &ssm, |c| c
+                    .retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())),
+                "/ledger",
+            ),
+            backoff,
+        )
+    }
+}
+
+fn ledger_with(record: Option<&'static str>) -> Vec<Rule> {
+    let get = match record {
+        Some(json) => mock!(aws_sdk_ssm::Client::get_parameter).then_output(move || {
+            GetParameterOutput::builder()
+                .parameter(Parameter::builder().value(json).build())
+                .build()
+        }),
+        None => mock!(aws_sdk_ssm::Client::get_parameter).then_error(|| {
+            GetParameterError::ParameterNotFound(
+                ParameterNotFound::builder()
+                    .meta(
+                        aws_sdk_ssm::error::ErrorMetadata::builder()
+                            .code("ParameterNotFound")
+                            .build(),
+                    )
+                    .build(),
+            )
+        }),
+    };
+    vec![
+        get,
+        mock!(aws_sdk_ssm::Client::put_parameter)
+            .then_output(|| PutParameterOutput::builder().build()),
+        mock!(aws_sdk_ssm::Client::delete_parameter)
+            .then_output(|| DeleteParameterOutput::builder().build()),
+    ]
+}
+
+fn slr() -> Vec<Rule> {
+    vec![mock!(aws_sdk_iam::Client::get_role).then_output(|| {
+        GetRoleOutput::builder()
+            .role(
+                Role::builder()
+                    .path("/aws-service-role/config.amazonaws.com/")
+                    .role_name("AWSServiceRoleForConfig")
+                    .role_id("AROA")
+                    .arn(SLR_ARN)
+                    .create_date(aws_smithy_types_date())
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    })]
+}
+
+fn aws_smithy_types_date() -> aws_sdk_iam::primitives::DateTime {
+    aws_sdk_iam::primitives::DateTime::from_secs(0)
+}
+
+fn recorders(found: Vec<ConfigurationRecorder>) -> Rule {
+    mock!(aws_sdk_config::Client::describe_configuration_recorders).then_output(move || {
+        DescribeConfigurationRecordersOutput::builder()
+            .set_configuration_recorders(Some(found.clone()))
+            .build()
+    })
+}
+
+fn channels(found: Vec<DeliveryChannel>) -> Rule {
+    mock!(aws_sdk_config::Client::describe_delivery_channels).then_output(move || {
+        DescribeDeliveryChannelsOutput::builder()
+            .set_delivery_channels(Some(found.clone()))
+            .build()
+    })
+}
+
+fn status(recording: bool, last: Option<RecorderStatus>) -> ConfigurationRecorderStatus {
+    ConfigurationRecorderStatus::builder()
+        .name("default")
+        .recording(recording)
+        .set_last_status(last)
+        .last_error_code("AccessDenied")
+        .last_error_message("no write to bucket")
+        .build()
+}
+
+/// Not recording at first, recording after the start.
+fn status_sequence() -> Rule {
+    mock!(aws_sdk_config::Client::describe_configuration_recorder_status)
+        .sequence()
+        .output(|| {
+            DescribeConfigurationRecorderStatusOutput::builder()
+                .configuration_recorders_status(status(false, None))
+                .build()
+        })
+        .output(|| {
+            DescribeConfigurationRecorderStatusOutput::builder()
+                .configuration_recorders_status(status(true, Some(RecorderStatus::Success)))
+                .build()
+        })
+        .repeatedly()
+        .build()
+}
+
+fn ok_puts() -> Vec<Rule> {
+    vec![
+        mock!(aws_sdk_config::Client::put_configuration_recorder)
+            .then_output(|| PutConfigurationRecorderOutput::builder().build()),
+        mock!(aws_sdk_config::Client::put_delivery_channel)
+            .then_output(|| PutDeliveryChannelOutput::builder().build()),
+        mock!(aws_sdk_config::Client::start_configuration_recorder)
+            .then_output(|| StartConfigurationRecorderOutput::builder().build()),
+    ]
+}
+
+/// A fresh account: nothing exists; every put succeeds.
+fn fresh() -> Mocks {
+    let mut config = vec![recorders(vec![]), channels(vec![]), status_sequence()];
+    config.extend(ok_puts());
+    Mocks {
+        config,
+        iam: slr(),
+        ssm: ledger_with(None),
+    }
+}
+
+fn properties(extra: Value) -> ConfigSetupProperties {
+    let mut base = json!({"DeliveryBucketName": "config-bucket"});
+    for (key, value) in extra.as_object().unwrap() {
+        base[key] = value.clone();
+    }
+    parse_properties(&base).unwrap()
+}
+
+fn context(seconds: u64) -> RequestContext {
+    RequestContext::for_tests(Instant::now() + Duration::from_secs(seconds))
+}
+
+fn deleting(seconds: u64) -> RequestContext {
+    RequestContext::for_tests_of(
+        RequestType::Delete,
+        Some("test-TestResource-1"),
+        Instant::now() + Duration::from_secs(seconds),
+    )
+}
+
+fn recorder_named(name: &str) -> ConfigurationRecorder {
+    ConfigurationRecorder::builder()
+        .name(name)
+        .role_arn("arn:aws:iam::123456789012:role/other")
+        .build()
+}
+
+#[tokio::test]
+async fn a_fresh_create_claims_then_puts_starts_and_verifies() {
+    let mocks = fresh();
+    let outcome = mocks
+        .resource()
+        .create(&context(60), properties(json!({})))
+        .await
+        .unwrap();
+    assert_eq!(outcome.data["RecorderName"], "default");
+    assert_eq!(outcome.data["Adopted"], "false");
+    assert_eq!(
+        mocks.ssm[1].num_calls(),
+        1,
+        "one ledger write claims recorder and channel"
+    );
+    assert_eq!(mocks.config[3].num_calls(), 1, "PutConfigurationRecorder");
+    assert_eq!(mocks.config[4].num_calls(), 1, "PutDeliveryChannel");
+    assert_eq!(mocks.config[5].num_calls(), 1, "StartConfigurationRecorder");
+}
+
+#[tokio::test]
+async fn the_recording_strategy_is_always_sent_explicitly() {
+    let mut mocks = fresh();
+    mocks.config[3] = mock!(aws_sdk_config::Client::put_configuration_recorder)
+        .match_requests(|input| {
+            let recorder = input.configuration_recorder().unwrap();
+            let group = recorder.recording_group().unwrap();
+            recorder.role_arn() == Some(SLR_ARN)
+                && group
+                    .recording_strategy()
+                    .and_then(|s| s.use_only())
+                    .map(|u| u.as_str())
+                    == Some("EXCLUSION_BY_RESOURCE_TYPES")
+                && recorder
+                    .recording_mode()
+                    .map(|m| m.recording_frequency().as_str())
+                    == Some("DAILY")
+        })
+        .then_output(|| PutConfigurationRecorderOutput::builder().build());
+    let props = properties(
+        json!({"RecordingStrategy": "Exclusion", "ResourceTypes": ["AWS::EC2::NetworkInterface"], "RecordingFrequency": "DAILY"}),
+    );
+    mocks.resource().create(&context(60), props).await.unwrap();
+    assert_eq!(mocks.config[3].num_calls(), 1);
+}
+
+#[tokio::test]
+async fn an_insufficient_delivery_policy_twice_then_success_is_retried() {
+    let mut mocks = fresh();
+    mocks.config[4] = mock!(aws_sdk_config::Client::put_delivery_channel)
+        .sequence()
+        .error(|| {
+            PutDeliveryChannelError::generic(meta(
+                "InsufficientDeliveryPolicyException",
+                "Insufficient delivery policy to s3 bucket",
+            ))
+        })
+        .times(2)
+        .output(|| PutDeliveryChannelOutput::builder().build())
+        .build();
+    mocks
+        .resource()
+        .create(&context(60), properties(json!({})))
+        .await
+        .unwrap();
+    assert_eq!(mocks.config[4].num_calls(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_insufficient_delivery_policy_that_stays_is_access_denied_naming_the_bucket() {
+    let mut mocks = fresh();
+    mocks.config[4] = mock!(aws_sdk_config::Client::put_delivery_channel).then_error(|| {
+        PutDeliveryChannelError::generic(meta(
+            "InsufficientDeliveryPolicyException",
+            "Insufficient delivery policy",
+        ))
+    });
+    let started = Instant::now();
+    let failure = mocks
+        .patient()
+        .create(&context(600), properties(json!({})))
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::AccessDenied);
+    assert!(
+        failure.message().contains("bucket config-bucket"),
+        "{failure}"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(120)
+            && started.elapsed() < Duration::from_secs(130)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn throttling_until_the_deadline_is_timeout() {
+    let mut mocks = fresh();
+    mocks.config[0] =
+        mock!(aws_sdk_config::Client::describe_configuration_recorders).then_error(|| {
+            DescribeConfigurationRecordersError::generic(meta(
+                "ThrottlingException",
+                "Rate exceeded",
+            ))
+        });
+    let failure = mocks
+        .patient()
+        .create(&context(30), properties(json!({})))
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::Timeout);
+    assert!(failure.message().contains("[THROTTLED]"), "{failure}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_order_error_that_outlives_its_retries_is_dependency_not_ready() {
+    let mut mocks = fresh();
+    mocks.config[4] = mock!(aws_sdk_config::Client::put_delivery_channel).then_error(|| {
+        PutDeliveryChannelError::generic(meta(
+            "NoAvailableConfigurationRecorderException",
+            "no recorder",
+        ))
+    });
+    let failure = mocks
+        .patient()
+        .create(&context(600), properties(json!({})))
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::DependencyNotReady);
+    assert!(mocks.config[4].num_calls() > 2);
+}
+
+#[tokio::test]
+async fn an_scp_denial_is_org_managed_and_an_iam_denial_access_denied() {
+    for (message, code) in [
+        ("not authorized to perform: config:PutConfigurationRecorder with an explicit deny in a service control policy", ReasonCode::OrgManaged),
+        ("not authorized to perform: config:PutConfigurationRecorder", ReasonCode::AccessDenied),
+    ] {
+        let mut mocks = fresh();
+        mocks.config[3] = mock!(aws_sdk_config::Client::put_configuration_recorder)
+            .then_error(move || PutConfigurationRecorderError::generic(meta("AccessDeniedException", message)));
+        let failure = mocks.resource().create(&context(60), properties(json!({}))).await.unwrap_err();
+        assert_eq!(failure.code(), code, "{failure}");
+        assert_eq!(mocks.config[3].num_calls(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_missing_bucket_is_not_found() {
+    let mut mocks = fresh();
+    mocks.config[4] = mock!(aws_sdk_config::Client::put_delivery_channel).then_error(|| {
+        PutDeliveryChannelError::generic(meta(
+            "NoSuchBucketException",
+            "Cannot find a S3 bucket with an empty bucket name.",
+        ))
+    });
+    let failure = mocks
+        .resource()
+        .create(&context(60), properties(json!({})))
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::NotFound);
+    assert!(
+        failure.to_string().contains("(config:PutDeliveryChannel"),
+        "{failure}"
+    );
+}
+
+#[tokio::test]
+async fn a_last_status_of_failure_is_not_active_with_the_error() {
+    let mut mocks = fresh();
+    mocks.config[2] = mock!(aws_sdk_config::Client::describe_configuration_recorder_status)
+        .then_output(|| {
+            DescribeConfigurationRecorderStatusOutput::builder()
+                .configuration_recorders_status(status(true, Some(RecorderStatus::Failure)))
+                .build()
+        });
+    let failure = mocks
+        .resource()
+        .create(&context(60), properties(json!({})))
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::NotActive);
+    assert!(
+        failure
+            .message()
+            .contains("AccessDenied: no write to bucket"),
+        "{failure}"
+    );
+}
+
+#[tokio::test]
+async fn a_service_linked_recorder_is_never_adopted() {
+    let mut mocks = fresh();
+    mocks.config[0] = recorders(vec![ConfigurationRecorder::builder()
+        .name("AWSConfigurationRecorderForSecurityHub")
+        .service_principal("securityhub.amazonaws.com")
+        .build()]);
+    mocks.config[3] = mock!(aws_sdk_config::Client::put_configuration_recorder)
+        .match_requests(|input| {
+            input.configuration_recorder().and_then(|r| r.name()) == Some("default")
+        })
+        .then_output(|| PutConfigurationRecorderOutput::builder().build());
+    let outcome = mocks
+        .resource()
+        .create(&context(60), properties(json!({})))
+        .await
+        .unwrap();
+    assert_eq!(outcome.data["RecorderName"], "default");
+    assert_eq!(mocks.config[3].num_calls(), 1);
+}
+
+#[tokio::test]
+async fn control_towers_recorder_is_adopted_read_only_when_it_records() {
+    let mut mocks = fresh();
+    mocks.config[0] = recorders(vec![recorder_named(CONTROL_TOWER_RECORDER)]);
+    mocks.config[2] = mock!(aws_sdk_config::Client::describe_configuration_recorder_status)
+        .then_output(|| {
+            DescribeConfigurationRecorderStatusOutput::builder()
+                .configuration_recorders_status(status(true, None))
+                .build()
+        });
+    let outcome = mocks
+        .resource()
+        .create(&context(60), properties(json!({})))
+        .await
+        .unwrap();
+    assert_eq!(outcome.data["Adopted"], "true");
+    assert_eq!(outcome.data["RecorderName"], CONTROL_TOWER_RECORDER);
+    for put in &mocks.config[3..6] {
+        assert_eq!(
+            put.num_calls(),
+            0,
+            "Control Tower's set-up is never changed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn control_towers_recorder_that_does_not_record_is_org_managed() {
+    let mut mocks = fresh();
+    mocks.config[0] = recorders(vec![recorder_named(CONTROL_TOWER_RECORDER)]);
+    mocks.config[2] = mock!(aws_sdk_config::Client::describe_configuration_recorder_status)
+        .then_output(|| {
+            DescribeConfigurationRecorderStatusOutput::builder()
+                .configuration_recorders_status(status(false, None))
+                .build()
+        });
+    let failure = mocks
+        .resource()
+        .create(&context(60), properties(json!({})))
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::OrgManaged);
+    assert_eq!(
+        mocks.config[5].num_calls(),
+        0,
+        "never started by this resource"
+    );
+}
+
+#[tokio::test]
+async fn another_recorder_under_existing_recorder_fail_is_a_conflict_naming_it() {
+    let mut mocks = fresh();
+    mocks.config[0] = recorders(vec![recorder_named("hand-made")]);
+    let failure = mocks
+        .resource()
+        .create(
+            &context(60),
+            properties(json!({"ExistingRecorder": "Fail"})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::Conflict);
+    assert!(failure.message().contains("\"hand-made\""), "{failure}");
+    assert_eq!(mocks.ssm[1].num_calls(), 0, "nothing claimed");
+}
+
+fn rule(name: &str, identifier: &str, created_by: Option<&str>) -> ConfigRule {
+    ConfigRule::builder()
+        .config_rule_name(name)
+        .source(
+            Source::builder()
+                .owner(Owner::Aws)
+                .source_identifier(identifier)
+                .build()
+                .unwrap(),
+        )
+        .config_rule_state(ConfigRuleState::Active)
+        .set_created_by(created_by.map(str::to_owned))
+        .build()
+}
+
+#[tokio::test]
+async fn a_rule_another_service_created_is_never_changed() {
+    let mut mocks = fresh();
+    mocks.config.push(
+        mock!(aws_sdk_config::Client::describe_config_rules).then_output(|| {
+            DescribeConfigRulesOutput::builder()
+                .config_rules(rule(
+                    "securityhub-cloudtrail",
+                    "CLOUD_TRAIL_ENABLED",
+                    Some("securityhub.amazonaws.com"),
+                ))
+                .build()
+        }),
+    );
+    let put_rule = mock!(aws_sdk_config::Client::put_config_rule)
+        .then_output(|| PutConfigRuleOutput::builder().build());
+    mocks.config.push(put_rule);
+    let props = properties(
+        json!({"ManagedRules": [{"Name": "securityhub-cloudtrail", "SourceIdentifier": "CLOUD_TRAIL_ENABLED", "MaximumExecutionFrequency": "One_Hour"}]}),
+    );
+    let failure = mocks
+        .resource()
+        .create(&context(60), props)
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::Conflict);
+    assert!(
+        failure.message().contains("securityhub.amazonaws.com"),
+        "{failure}"
+    );
+    assert_eq!(mocks.config.last().unwrap().num_calls(), 0);
+}
+
+#[tokio::test]
+async fn an_update_that_changes_nothing_puts_nothing() {
+    let props = properties(
+        json!({"ManagedRules": [{"Name": "trail", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"}]}),
+    );
+    let existing_recorder = recorder::desired(&props, "default", SLR_ARN).unwrap();
+    let existing_channel = channel::desired(&props, "default");
+    let mut config = vec![
+        recorders(vec![existing_recorder]),
+        channels(vec![existing_channel]),
+        mock!(aws_sdk_config::Client::describe_configuration_recorder_status).then_output(|| {
+            DescribeConfigurationRecorderStatusOutput::builder()
+                .configuration_recorders_status(status(true, None))
+                .build()
+        }),
+        mock!(aws_sdk_config::Client::describe_config_rules).then_output(|| {
+            DescribeConfigRulesOutput::builder()
+                .config_rules(rule("trail", "CLOUD_TRAIL_ENABLED", None))
+                .build()
+        }),
+        mock!(aws_sdk_config::Client::put_config_rule)
+            .then_output(|| PutConfigRuleOutput::builder().build()),
+    ];
+    config.extend(ok_puts());
+    let mocks = Mocks {
+        config,
+        iam: slr(),
+        ssm: ledger_with(Some(
+            r#"{"owned":{"recorder":["default"],"channel":["default"],"rule":["trail"]}}"#,
+        )),
+    };
+    let ctx = RequestContext::for_tests_of(
+        RequestType::Update,
+        Some("id"),
+        Instant::now() + Duration::from_secs(60),
+    );
+    mocks
+        .resource()
+        .update(&ctx, props.clone(), Some(props))
+        .await
+        .unwrap();
+    for (index, put) in mocks.config.iter().enumerate().skip(4) {
+        assert_eq!(put.num_calls(), 0, "call {index} should not happen");
+    }
+    assert_eq!(mocks.ssm[1].num_calls(), 0, "no ledger write");
+}
+
+#[tokio::test]
+async fn an_update_renaming_the_recorder_it_created_is_refused_as_create_only() {
+    let mocks = Mocks {
+        config: vec![],
+        iam: vec![],
+        ssm: ledger_with(Some(r#"{"owned":{"recorder":["default"]}}"#)),
+    };
+    let ctx = RequestContext::for_tests_of(
+        RequestType::Update,
+        Some("id"),
+        Instant::now() + Duration::from_secs(60),
+    );
+    let failure = mocks
+        .resource()
+        .update(
+            &ctx,
+            properties(json!({"RecorderName": "renamed"})),
+            Some(properties(json!({}))),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::InvalidProperties);
+    assert!(
+        failure
+            .message()
+            .starts_with("RecorderName: is create-only"),
+        "{failure}"
+    );
+}
+
+#[tokio::test]
+async fn delete_stops_then_retries_the_channel_after_last_delivery_channel_delete_failed() {
+    let mocks = Mocks {
+        config: vec![
+            mock!(aws_sdk_config::Client::stop_configuration_recorder)
+                .then_output(|| StopConfigurationRecorderOutput::builder().build()),
+            mock!(aws_sdk_config::Client::delete_delivery_channel)
+                .sequence()
+                .error(|| {
+                    DeleteDeliveryChannelError::generic(meta(
+                        "LastDeliveryChannelDeleteFailedException",
+                        "recorder is running",
+                    ))
+                })
+                .output(|| DeleteDeliveryChannelOutput::builder().build())
+                .build(),
+            mock!(aws_sdk_config::Client::delete_configuration_recorder)
+                .then_output(|| DeleteConfigurationRecorderOutput::builder().build()),
+        ],
+        iam: vec![],
+        ssm: ledger_with(Some(
+            r#"{"owned":{"recorder":["default"],"channel":["default"]}}"#,
+        )),
+    };
+    mocks
+        .resource()
+        .delete(&deleting(60), Some(properties(json!({}))))
+        .await
+        .unwrap();
+    assert_eq!(mocks.config[0].num_calls(), 2, "stopped, and stopped again");
+    assert_eq!(mocks.config[1].num_calls(), 2);
+    assert_eq!(mocks.config[2].num_calls(), 1);
+    assert_eq!(mocks.ssm[2].num_calls(), 1, "the record is erased");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rule_stuck_deleting_is_a_conflict_after_the_wait() {
+    let mocks = Mocks {
+        config: vec![
+            mock!(aws_sdk_config::Client::delete_config_rule)
+                .then_output(|| DeleteConfigRuleOutput::builder().build()),
+            mock!(aws_sdk_config::Client::describe_config_rules).then_output(|| {
+                let mut stuck = rule("trail", "CLOUD_TRAIL_ENABLED", None);
+                stuck.config_rule_state = Some(ConfigRuleState::Deleting);
+                DescribeConfigRulesOutput::builder()
+                    .config_rules(stuck)
+                    .build()
+            }),
+        ],
+        iam: vec![],
+        ssm: ledger_with(Some(r#"{"owned":{"rule":["trail"]}}"#)),
+    };
+    let failure = mocks
+        .patient()
+        .delete(&deleting(900), Some(properties(json!({}))))
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::Conflict);
+    assert!(
+        failure.message().contains("rule trail is still DELETING"),
+        "{failure}"
+    );
+    assert_eq!(
+        mocks.ssm[2].num_calls(),
+        0,
+        "the record stays while the rule does"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rule_in_use_is_retried_then_a_conflict() {
+    let mocks = Mocks {
+        config: vec![
+            mock!(aws_sdk_config::Client::delete_config_rule).then_error(|| {
+                DeleteConfigRuleError::generic(meta(
+                    "ResourceInUseException",
+                    "remediation attached",
+                ))
+            }),
+        ],
+        iam: vec![],
+        ssm: ledger_with(Some(r#"{"owned":{"rule":["trail"]}}"#)),
+    };
+    let failure = mocks
+        .patient()
+        .delete(&deleting(900), Some(properties(json!({}))))
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::Conflict);
+    assert!(mocks.config[0].num_calls() > 2);
+}
+
+#[tokio::test]
+async fn a_deleted_rule_is_waited_for_until_gone() {
+    let mocks = Mocks {
+        config: vec![
+            mock!(aws_sdk_config::Client::delete_config_rule)
+                .then_output(|| DeleteConfigRuleOutput::builder().build()),
+            mock!(aws_sdk_config::Client::describe_config_rules)
+                .sequence()
+                .output(|| {
+                    let mut going = rule("trail", "CLOUD_TRAIL_ENABLED", None);
+                    going.config_rule_state = Some(ConfigRuleState::Deleting);
+                    DescribeConfigRulesOutput::builder()
+                        .config_rules(going)
+                        .build()
+                })
+                .times(2)
+                .error(|| {
+                    DescribeConfigRulesError::generic(meta("NoSuchConfigRuleException", "gone"))
+                })
+                .build(),
+        ],
+        iam: vec![],
+        ssm: ledger_with(Some(r#"{"owned":{"rule":["trail"]}}"#)),
+    };
+    mocks
+        .resource()
+        .delete(&deleting(60), Some(properties(json!({}))))
+        .await
+        .unwrap();
+    assert_eq!(mocks.config[1].num_calls(), 3);
+}
+
+#[tokio::test]
+async fn retain_and_a_failed_create_leave_everything_untouched() {
+    for (record, props) in [
+        (
+            Some(r#"{"owned":{"recorder":["default"],"channel":["default"]}}"#),
+            Some(properties(json!({"OnDelete": "Retain"}))),
+        ),
+        (None, None),
+    ] {
+        let mocks = Mocks {
+            config: vec![],
+            iam: vec![],
+            ssm: ledger_with(record),
+        };
+        let outcome = mocks.resource().delete(&deleting(60), props).await.unwrap();
+        assert!(outcome.summary.is_some());
+        assert_eq!(mocks.ssm[2].num_calls(), 1, "only the record is erased");
+    }
+}
