@@ -47,6 +47,8 @@ impl World {
         let sdk = moto.sdk_config().await;
         let config = Client::new(&sdk);
         empty_config(&config).await;
+        moto.create_bucket(BUCKET).await;
+        moto.create_bucket("hand-made-bucket").await;
         let function = Function::start(BINARY, moto, extra_env).await;
         Self {
             function,
@@ -471,6 +473,22 @@ async fn bad_properties_fail_naming_the_field_and_delete_after_succeeds() {
     missing.assert_failed("INVALID_PROPERTIES");
     assert_reason_contains(&missing, "DeliveryBucketName");
     assert!(world.recorder().await.is_none());
+}
+
+#[tokio::test]
+async fn a_delivery_bucket_that_does_not_exist_is_not_found_and_the_rollback_removes_the_recorder() {
+    let world = World::start().await;
+    let mut stack = world.stack("no-bucket");
+    let created = stack
+        .create(json!({"DeliveryBucketName": "no-such-bucket-e2e"}))
+        .await;
+    created.assert_failed("NOT_FOUND");
+    assert_reason_contains(&created, "no-such-bucket-e2e");
+    assert_reason_contains(&created, "(config:PutDeliveryChannel");
+    assert_reason_contains(&created, "pending: putting delivery channel default");
+    assert!(world.recorder().await.is_some(), "the recorder was made before the channel failed");
+    stack.delete().await.assert_success();
+    assert!(world.recorder().await.is_none(), "the rollback Delete removed what the Create made");
 }
 
 #[tokio::test]
