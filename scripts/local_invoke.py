@@ -92,9 +92,16 @@ def wait_for_port(port, what, process=None, seconds=600):
 
 def seed(function, endpoint):
     """Create what the sample events of `function` refer to."""
+    import boto3  # installed with moto
+
+    if function == "config-setup":
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+        s3.create_bucket(Bucket="demo-config-bucket")
+        print("seeded moto: bucket demo-config-bucket (create-missing-bucket.json names one that does not exist)")
+        return
     if function != "kms-ready":
         return
-    import boto3  # installed with moto
 
     kms = boto3.client("kms", endpoint_url=endpoint, region_name="us-east-1", **{
         "aws_access_key_id": "testing", "aws_secret_access_key": "testing"})
@@ -142,8 +149,9 @@ def main():
         endpoint = moto_endpoint
         if not endpoint:
             port = free_port()
-            moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            # stdin stays open while this script runs: the launcher exits when it closes.
+            moto = subprocess.Popen([sys.executable, os.path.join(ROOT, "scripts", "moto_server.py"), str(port)],
+                                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             children.append(moto)
             wait_for_port(port, "moto server", moto, 60)
             endpoint = f"http://127.0.0.1:{port}"

@@ -476,7 +476,8 @@ async fn bad_properties_fail_naming_the_field_and_delete_after_succeeds() {
 }
 
 #[tokio::test]
-async fn a_delivery_bucket_that_does_not_exist_is_not_found_and_the_rollback_removes_the_recorder() {
+async fn a_delivery_bucket_that_does_not_exist_is_not_found_and_the_rollback_removes_the_recorder()
+{
     let world = World::start().await;
     let mut stack = world.stack("no-bucket");
     let created = stack
@@ -486,9 +487,15 @@ async fn a_delivery_bucket_that_does_not_exist_is_not_found_and_the_rollback_rem
     assert_reason_contains(&created, "no-such-bucket-e2e");
     assert_reason_contains(&created, "(config:PutDeliveryChannel");
     assert_reason_contains(&created, "pending: putting delivery channel default");
-    assert!(world.recorder().await.is_some(), "the recorder was made before the channel failed");
+    assert!(
+        world.recorder().await.is_some(),
+        "the recorder was made before the channel failed"
+    );
     stack.delete().await.assert_success();
-    assert!(world.recorder().await.is_none(), "the rollback Delete removed what the Create made");
+    assert!(
+        world.recorder().await.is_none(),
+        "the rollback Delete removed what the Create made"
+    );
 }
 
 #[tokio::test]
@@ -496,7 +503,8 @@ async fn a_create_killed_after_the_recorder_exists_and_delivered_again_finishes_
     let moto = Moto::shared();
     let proxy = FaultProxy::start(&moto.endpoint).await;
     proxy.stall("PutDeliveryChannel");
-    let mut world = World::start_with(&[("AWS_ENDPOINT_URL_CONFIG_SERVICE", proxy.endpoint())]).await;
+    let mut world =
+        World::start_with(&[("AWS_ENDPOINT_URL_CONFIG_SERVICE", proxy.endpoint())]).await;
     let event = world
         .stack("killed")
         .request("Create", &properties(json!({})), None);

@@ -6,6 +6,8 @@
 //! - [`function`]: a real function binary started against both, with a clean environment.
 //! - [`cloudformation`]: CloudFormation's side: requests with a loopback ResponseURL
 //!   (served by `cfn_custom_resource_kit::testing::ResponseServer`) and lifecycle sequences.
+//! - [`securityhub`]: a Security Hub CSPM emulator (moto lacks the standards API), one
+//!   per test, with the real REST wire format; its module doc says why and how.
 //!
 //! Nothing here talks to a non-loopback address.
 
@@ -14,6 +16,7 @@ pub mod fault_proxy;
 pub mod function;
 pub mod moto;
 pub mod runtime_api;
+pub mod securityhub;
 
 pub use cloudformation::{CfnResponse, Stack};
 pub use fault_proxy::FaultProxy;
@@ -21,6 +24,7 @@ pub use function::{Binary, Function};
 pub use moto::key_policy_allowing;
 pub use moto::Moto;
 pub use runtime_api::InvocationResult;
+pub use securityhub::SecurityHub;
 
 /// Serialises the tests that touch moto's AWS Config (one recorder per region, shared
 /// by every test of the process): hold the guard for the whole test.

@@ -7,38 +7,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// The Python launcher: serves moto on the given port and exits when its stdin closes,
-/// i.e. when the test process that started it ends, however it ends.
-///
-/// Where moto differs from AWS in a way the functions meet, the launcher makes it
-/// behave like AWS: IAM names Config's service-linked role `AWSServiceRoleForConfig`
-/// (moto derives `AWSServiceRoleForconfig` from the service name); AWS Config's
-/// `PutDeliveryChannel` answers `NoSuchBucketException` for a bucket that does not exist
-/// (moto only checks that a name is given).
-const LAUNCHER: &str = r#"
-import os, sys, threading
-def watch_parent():
-    sys.stdin.read()
-    os._exit(0)
-threading.Thread(target=watch_parent, daemon=True).start()
-from moto.iam import models as iam_models
-iam_models.SERVICE_NAME_CONVERSION.setdefault("config", "Config")
-from moto.config import models as config_models
-from moto.core.exceptions import JsonRESTError
-from moto.s3.models import s3_backends
-_put_delivery_channel = config_models.ConfigBackend.put_delivery_channel
-def put_delivery_channel(self, delivery_channel):
-    bucket = delivery_channel.get("s3BucketName")
-    if bucket and self.recorders:
-        try:
-            s3_backends[self.account_id]["aws"].get_bucket(bucket)
-        except Exception:
-            raise JsonRESTError("NoSuchBucketException", f"Cannot find a S3 bucket with the name {bucket}.")
-    return _put_delivery_channel(self, delivery_channel)
-config_models.ConfigBackend.put_delivery_channel = put_delivery_channel
-from moto.server import main
-main(["-H", "127.0.0.1", "-p", sys.argv[1]])
-"#;
+/// The Python launcher (`scripts/moto_server.py`, also used by `make invoke`): serves
+/// moto on the given port, exits when its stdin closes (when the test process that
+/// started it ends, however it ends), and makes moto behave like AWS where the
+/// functions meet a difference (see the script).
+const LAUNCHER: &str = include_str!("../../scripts/moto_server.py");
 
 /// A running moto server.
 pub struct Moto {
@@ -125,11 +98,18 @@ impl Moto {
     pub async fn create_bucket(&self, name: &str) {
         let response = reqwest::Client::new()
             .put(format!("{}/{name}", self.endpoint))
-            .header("authorization", "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request")
+            .header(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request",
+            )
             .send()
             .await
             .expect("moto S3 CreateBucket");
-        assert!(response.status().is_success(), "CreateBucket {name}: {}", response.status());
+        assert!(
+            response.status().is_success(),
+            "CreateBucket {name}: {}",
+            response.status()
+        );
     }
 
     /// SDK configuration for test set-up calls (create a key, disable it, ...).

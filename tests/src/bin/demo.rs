@@ -1,5 +1,6 @@
-//! `make demo`: the KmsReady lifecycle, played through the real binary against moto on
-//! loopback, printing each response CloudFormation would receive.
+//! `make demo`: the lifecycles of KmsReady and ConfigSetup, played through the real
+//! binaries against moto on loopback, printing each response CloudFormation would
+//! receive and the state read back from the emulator.
 //!
 //! Exits non-zero when an answer differs from the one expected, so the demo is also a
 //! smoke test of a fresh checkout.
@@ -11,11 +12,13 @@ use harness::{key_policy_allowing, Binary, CfnResponse, Function, Moto, Stack};
 use serde_json::{json, Value};
 
 struct Demo {
+    requests: u32,
     mismatches: u32,
 }
 
 impl Demo {
     fn show(&mut self, step: &str, request: &Value, response: &CfnResponse, expected: &str) {
+        self.requests += 1;
         println!("\n── {step}");
         println!("   properties: {}", without_token(request));
         let body = response.body();
@@ -48,7 +51,8 @@ fn without_token(properties: &Value) -> Value {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let binary = if std::env::args().any(|a| a == "--shipped") {
+    let shipped = std::env::args().any(|a| a == "--shipped");
+    let binary = if shipped {
         Binary::Shipped("kms-ready")
     } else {
         Binary::Debug("kms-ready")
@@ -81,7 +85,10 @@ async fn main() -> ExitCode {
         key.arn.as_deref().unwrap_or_default()
     );
 
-    let mut demo = Demo { mismatches: 0 };
+    let mut demo = Demo {
+        requests: 0,
+        mismatches: 0,
+    };
     let mut stack = Stack::new(
         &function,
         "security-baseline",
@@ -147,15 +154,127 @@ async fn main() -> ExitCode {
         "SUCCESS",
     );
 
+    config_setup(&mut demo, moto, shipped).await;
+
     println!();
     if demo.mismatches == 0 {
-        println!("demo: 5 requests, 5 answers as expected");
+        println!(
+            "demo: {} requests, {} answers as expected",
+            demo.requests, demo.requests
+        );
         ExitCode::SUCCESS
     } else {
         println!(
-            "demo: {} answers differ from the expected ones",
-            demo.mismatches
+            "demo: {} of {} answers differ from the expected ones",
+            demo.mismatches, demo.requests
         );
         ExitCode::FAILURE
     }
+}
+
+/// ConfigSetup: an honest failure and its rollback, then six managed rules recording.
+async fn config_setup(demo: &mut Demo, moto: &Moto, shipped: bool) {
+    let binary = if shipped {
+        Binary::Shipped("config-setup")
+    } else {
+        Binary::Debug("config-setup")
+    };
+    println!("\n\nConfigSetup demo: {}", binary.path().display());
+    let function = Function::start(binary, moto, &[]).await;
+    let config = aws_sdk_config::Client::new(&moto.sdk_config().await);
+    moto.create_bucket("security-baseline-config").await;
+    println!("created bucket security-baseline-config in moto");
+
+    let mut failing = Stack::new(
+        &function,
+        "security-baseline",
+        "Custom::ConfigSetup",
+        "ConfigSetup",
+    );
+    let missing = json!({"DeliveryBucketName": "no-such-config-bucket"});
+    let response = failing.create(missing.clone()).await;
+    demo.show(
+        "Create with a delivery bucket that does not exist: an honest failure",
+        &missing,
+        &response,
+        "[NOT_FOUND]",
+    );
+    let response = failing.delete().await;
+    demo.show(
+        "Delete after the failed Create: removes the recorder that Create had made",
+        &missing,
+        &response,
+        "SUCCESS",
+    );
+
+    let mut stack = Stack::new(
+        &function,
+        "security-baseline",
+        "Custom::ConfigSetup",
+        "ConfigSetup",
+    );
+    let create = json!({"DeliveryBucketName": "security-baseline-config", "ManagedRules": [
+        {"Name": "s3-bucket-sse", "SourceIdentifier": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"},
+        {"Name": "cloudtrail-enabled", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"},
+        {"Name": "restricted-ssh", "SourceIdentifier": "INCOMING_SSH_DISABLED"},
+        {"Name": "rds-storage-encrypted", "SourceIdentifier": "RDS_STORAGE_ENCRYPTED"},
+        {"Name": "vpc-default-sg-closed", "SourceIdentifier": "VPC_DEFAULT_SECURITY_GROUP_CLOSED"},
+        {"Name": "root-mfa", "SourceIdentifier": "ROOT_ACCOUNT_MFA_ENABLED", "MaximumExecutionFrequency": "TwentyFour_Hours"}
+    ]});
+    let response = stack.create(create.clone()).await;
+    demo.show(
+        "Create: recorder, channel, six managed rules, verified recording",
+        &create,
+        &response,
+        "SUCCESS",
+    );
+    show_config_state(&config).await;
+
+    let response = stack.delete().await;
+    demo.show(
+        "Delete: rules, channel and recorder it created",
+        &create,
+        &response,
+        "SUCCESS",
+    );
+    show_config_state(&config).await;
+}
+
+async fn show_config_state(config: &aws_sdk_config::Client) {
+    let status = config
+        .describe_configuration_recorder_status()
+        .send()
+        .await
+        .map(|o| o.configuration_recorders_status.unwrap_or_default())
+        .unwrap_or_default();
+    let rules = config
+        .describe_config_rules()
+        .send()
+        .await
+        .map(|o| o.config_rules.unwrap_or_default())
+        .unwrap_or_default();
+    println!("   read back from moto:");
+    if status.is_empty() {
+        println!("     no configuration recorder");
+    }
+    for recorder in status {
+        println!(
+            "     recorder {} recording={}",
+            recorder.name.unwrap_or_default(),
+            recorder.recording
+        );
+    }
+    let names: Vec<String> = rules
+        .into_iter()
+        .map(|r| {
+            format!(
+                "{} ({})",
+                r.config_rule_name.unwrap_or_default(),
+                r.config_rule_state
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    println!("     {} rule(s) {}", names.len(), names.join(", "));
 }

@@ -1,0 +1,33 @@
+"""moto server on 127.0.0.1, made to behave like AWS where our functions meet a difference.
+
+Usage: python moto_server.py PORT  (exits when its stdin closes, so a test process that
+dies takes it along; `make invoke` keeps stdin open).
+
+Differences patched (each is how AWS behaves, checked against the AWS docs):
+- IAM names AWS Config's service-linked role `AWSServiceRoleForConfig` (moto derives
+  `AWSServiceRoleForconfig` from the service name).
+- AWS Config's PutDeliveryChannel answers NoSuchBucketException for a bucket that does not
+  exist (moto only checks that a name is given).
+"""
+import os, sys, threading
+def watch_parent():
+    sys.stdin.read()
+    os._exit(0)
+threading.Thread(target=watch_parent, daemon=True).start()
+from moto.iam import models as iam_models
+iam_models.SERVICE_NAME_CONVERSION.setdefault("config", "Config")
+from moto.config import models as config_models
+from moto.core.exceptions import JsonRESTError
+from moto.s3.models import s3_backends
+_put_delivery_channel = config_models.ConfigBackend.put_delivery_channel
+def put_delivery_channel(self, delivery_channel):
+    bucket = delivery_channel.get("s3BucketName")
+    if bucket and self.recorders:
+        try:
+            s3_backends[self.account_id]["aws"].get_bucket(bucket)
+        except Exception:
+            raise JsonRESTError("NoSuchBucketException", f"Cannot find a S3 bucket with the name {bucket}.")
+    return _put_delivery_channel(self, delivery_channel)
+config_models.ConfigBackend.put_delivery_channel = put_delivery_channel
+from moto.server import main
+main(["-H", "127.0.0.1", "-p", sys.argv[1]])
