@@ -542,3 +542,43 @@ async fn a_create_killed_after_the_recorder_exists_and_delivered_again_finishes_
         "Delete removed the recorder the killed Create made"
     );
 }
+
+/// The calls a fresh Create with six rules and its Delete make, counted at a proxy in
+/// front of moto for every service (the README lists them next to the minimum).
+#[tokio::test]
+async fn a_fresh_create_and_its_delete_make_the_expected_aws_calls() {
+    let moto = Moto::shared();
+    let proxy = FaultProxy::start(&moto.endpoint).await;
+    let world = World::start_with(&[("AWS_ENDPOINT_URL", proxy.endpoint())]).await;
+    let mut stack = world.stack("calls");
+    proxy.reset_calls();
+    stack
+        .create(properties(json!({"ManagedRules": six_rules()})))
+        .await
+        .assert_success();
+    let create = proxy.calls();
+    proxy.reset_calls();
+    stack.delete().await.assert_success();
+    let delete = proxy.calls();
+    let count = |calls: &[String], op: &str| calls.iter().filter(|c| *c == op).count();
+    println!("Create calls ({}): {create:?}", create.len());
+    println!("Delete calls ({}): {delete:?}", delete.len());
+    // Create: one ledger read, two ledger writes (recorder+channel, then the six rules),
+    // one read of each kind, one put of each, one start, six rule puts, and the read-backs.
+    assert_eq!(count(&create, "GetParameter"), 1);
+    assert_eq!(count(&create, "PutParameter"), 2);
+    assert_eq!(count(&create, "PutConfigurationRecorder"), 1);
+    assert_eq!(count(&create, "PutDeliveryChannel"), 1);
+    assert_eq!(count(&create, "StartConfigurationRecorder"), 1);
+    assert_eq!(count(&create, "PutConfigRule"), 6);
+    assert!(count(&create, "DescribeConfigRules") <= 8, "{create:?}");
+    assert!(create.len() <= 20, "{} calls: {create:?}", create.len());
+    // Delete: six rule deletes (each waited for), stop, channel, recorder, the record erased
+    // (no per-rule ledger write: the whole record goes).
+    assert_eq!(count(&delete, "DeleteConfigRule"), 6);
+    assert_eq!(count(&delete, "StopConfigurationRecorder"), 1);
+    assert_eq!(count(&delete, "DeleteDeliveryChannel"), 1);
+    assert_eq!(count(&delete, "DeleteConfigurationRecorder"), 1);
+    assert_eq!(count(&delete, "DeleteParameter"), 1);
+    assert!(delete.len() <= 17, "{} calls: {delete:?}", delete.len());
+}

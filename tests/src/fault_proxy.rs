@@ -88,6 +88,17 @@ impl FaultProxy {
         self.state.lock().unwrap().stalled.remove(operation);
     }
 
+    /// Every operation that arrived, in order (`Service.Operation` targets shortened to
+    /// the operation; query-protocol calls by their `Action`).
+    pub fn calls(&self) -> Vec<String> {
+        self.state.lock().unwrap().seen.clone()
+    }
+
+    /// Forgets the calls seen so far.
+    pub fn reset_calls(&self) {
+        self.state.lock().unwrap().seen.clear();
+    }
+
     /// Whether a call to `operation` arrived.
     pub fn saw(&self, operation: &str) -> bool {
         self.state
@@ -104,13 +115,13 @@ impl FaultProxy {
         client: &reqwest::Client,
         upstream: &str,
     ) -> Response<Full<Bytes>> {
-        let operation = request
-            .headers()
-            .get("x-amz-target")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|target| target.rsplit('.').next())
-            .unwrap_or_default()
-            .to_owned();
+        let (parts, body) = request.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        let operation = operation_of(&parts.headers, &body);
         let stalled = {
             let mut state = self.state.lock().unwrap();
             state.seen.push(operation.clone());
@@ -119,12 +130,6 @@ impl FaultProxy {
         if stalled {
             std::future::pending::<()>().await;
         }
-        let (parts, body) = request.into_parts();
-        let body = body
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
         let url = format!(
             "{upstream}{}",
             parts.uri.path_and_query().map_or("/", |p| p.as_str())
@@ -152,4 +157,24 @@ impl FaultProxy {
                 .expect("response"),
         }
     }
+}
+
+/// The AWS operation a request calls: the `X-Amz-Target` of JSON protocols, or the
+/// `Action` of query protocols (IAM, STS).
+fn operation_of(headers: &hyper::HeaderMap, body: &[u8]) -> String {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|target| target.rsplit('.').next())
+        .filter(|operation| !operation.is_empty());
+    if let Some(operation) = target {
+        return operation.to_owned();
+    }
+    let body = String::from_utf8_lossy(body);
+    body.split('&')
+        .find_map(|pair| pair.strip_prefix("Action="))
+        .map_or_else(
+            || format!("unknown: {}", body.chars().take(60).collect::<String>()),
+            str::to_owned,
+        )
 }

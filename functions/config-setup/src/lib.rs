@@ -232,18 +232,20 @@ impl ConfigSetup {
             .collect();
         for name in owned.owned(RULE) {
             if !wanted.contains(name.as_str()) {
-                self.remove_rule(ctx, owned, &name).await?;
+                self.remove_rule(ctx, owned, &name, true).await?;
             }
         }
         Ok(())
     }
 
-    /// Deletes an owned rule, waits until it is gone, then forgets it.
+    /// Deletes an owned rule, waits until it is gone, then forgets it (unless the whole
+    /// record is about to be erased: a gone rule in the record is harmless).
     async fn remove_rule(
         &self,
         ctx: &RequestContext,
         owned: &mut Ownership,
         name: &str,
+        forget: bool,
     ) -> Result<(), Failure> {
         ctx.step(format!("deleting rule {name}"));
         self.config.delete_rule(ctx, name).await?;
@@ -269,7 +271,10 @@ impl ConfigSetup {
             },
         )
         .await?;
-        self.ledger.release(ctx, owned, RULE, name).await
+        if forget {
+            self.ledger.release(ctx, owned, RULE, name).await?;
+        }
+        Ok(())
     }
 
     /// Waits until the recorder records; a last status of `Failure` is `NOT_ACTIVE`.
@@ -417,7 +422,7 @@ impl ConfigSetup {
             return Ok(Outcome::new().with_summary(summary));
         }
         for name in owned.owned(RULE) {
-            self.remove_rule(ctx, &mut owned, &name).await?;
+            self.remove_rule(ctx, &mut owned, &name, false).await?;
         }
         let mut kept = Vec::new();
         let recorder_name = owned.owned(RECORDER).first().cloned();
