@@ -407,6 +407,18 @@ mod tests {
             "Your account is managed by a central configuration policy",
         );
         assert_eq!(central.code(), ReasonCode::OrgManaged);
+        for wording in [
+            "This account is centrally managed by the delegated administrator",
+            "The request was rejected because a configuration policy manages this account",
+        ] {
+            let refused = map_in(
+                "securityhub",
+                "BatchEnableStandards",
+                "AccessDeniedException",
+                wording,
+            );
+            assert_eq!(refused.code(), ReasonCode::OrgManaged, "{wording}");
+        }
         let bug = map_in("securityhub", "BatchDisableStandards", "AccessDeniedException", "not authorized on resource arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0");
         assert_eq!(bug.code(), ReasonCode::Internal);
         let iam = map_in(

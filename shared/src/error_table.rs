@@ -147,6 +147,9 @@ pub const SECURITYHUB: &[ErrorRule] = &[
     rule("LimitExceededException", ReasonCode::Throttled).retried(Retry::UntilDeadline),
     rule("AccessDeniedException", ReasonCode::OrgManaged)
         .when_message_says("central configuration"),
+    // The same refusal worded by what manages the account: a configuration policy.
+    rule("AccessDeniedException", ReasonCode::OrgManaged).when_message_says("configuration policy"),
+    rule("AccessDeniedException", ReasonCode::OrgManaged).when_message_says("centrally managed"),
     // A standards ARN where a subscription ARN belongs: our bug, not a permission problem.
     rule("AccessDeniedException", ReasonCode::Internal)
         .on("BatchDisableStandards")

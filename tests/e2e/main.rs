@@ -8,4 +8,6 @@ mod config_setup;
 mod kms_ready;
 mod ledger;
 mod protocol;
+mod securityhub_enable;
+mod securityhub_standards;
 mod shipped_profile;

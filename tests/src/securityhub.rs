@@ -136,7 +136,7 @@ pub struct Call {
     pub error: Option<String>,
     /// The JSON body received (`null` when none).
     pub body: Value,
-    /// When it arrived.
+    /// When it arrived (before its body was read).
     pub at: Instant,
 }
 
@@ -435,6 +435,7 @@ impl SecurityHub {
     // ---- serving ----
 
     async fn answer(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
+        let arrived = Instant::now();
         let parsed = parse(request).await;
         let operation = operation_of(&parsed.method, &parsed.path);
         let recording = if operation == "GetEnabledStandards" {
@@ -455,7 +456,7 @@ impl SecurityHub {
             if throttled {
                 Err((429, "LimitExceededException", "Rate exceeded".to_owned()))
             } else {
-                state.handle(operation, &parsed, recording)
+                state.handle(operation, &parsed, recording, arrived)
             }
         };
         let request_id = format!(
@@ -475,7 +476,7 @@ impl SecurityHub {
             status,
             error: error.clone(),
             body: parsed.body.clone(),
-            at: Instant::now(),
+            at: arrived,
         });
         let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
         *response.status_mut() = StatusCode::from_u16(status).expect("status");
@@ -681,7 +682,13 @@ fn invalid_input(message: String) -> ApiError {
 }
 
 impl State {
-    fn handle(&mut self, operation: &str, request: &Parsed, recording: bool) -> Answer {
+    fn handle(
+        &mut self,
+        operation: &str,
+        request: &Parsed,
+        recording: bool,
+        arrived: Instant,
+    ) -> Answer {
         match operation {
             "EnableSecurityHub" => self.enable_security_hub(request),
             "DescribeHub" => self.describe_hub(request),
@@ -689,7 +696,7 @@ impl State {
             "DisableSecurityHub" => self.disable_security_hub(),
             "DescribeStandards" => self.describe_standards(request),
             "GetEnabledStandards" => self.get_enabled_standards(request, recording),
-            "BatchEnableStandards" => self.batch_enable_standards(request),
+            "BatchEnableStandards" => self.batch_enable_standards(request, arrived),
             "BatchDisableStandards" => self.batch_disable_standards(request),
             "TagResource" | "ListTagsForResource" | "UntagResource" => {
                 self.tags(operation, request)
@@ -1003,19 +1010,18 @@ impl State {
         subscription
     }
 
-    fn batch_enable_standards(&mut self, request: &Parsed) -> Answer {
+    fn batch_enable_standards(&mut self, request: &Parsed, arrived: Instant) -> Answer {
         self.hub_mut()?;
         if self.centrally_configured {
             return Err(central_configuration("BatchEnableStandards"));
         }
-        let now = Instant::now();
         if self
             .last_batch_enable
-            .is_some_and(|last| now.duration_since(last) < ENABLE_INTERVAL)
+            .is_some_and(|last| arrived.duration_since(last) < ENABLE_INTERVAL)
         {
             return Err((429, "LimitExceededException", "Rate exceeded".into()));
         }
-        self.last_batch_enable = Some(now);
+        self.last_batch_enable = Some(arrived);
         let requests = request
             .body
             .get("StandardsSubscriptionRequests")

@@ -1,0 +1,394 @@
+//! The hub as the Security Hub API shows it, and the calls that change it.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_securityhub::types::ControlFindingGenerator as ApiGenerator;
+use aws_sdk_securityhub::Client;
+use cfn_custom_resource_kit::{
+    aws_failure, retry, wait_until, Backoff, Failure, Probe, ReasonCode, RequestContext,
+};
+
+use crate::properties::HubProperties;
+
+/// How long Security Hub may take to show a hub enabled moments ago.
+pub const HUB_SETTLING: Duration = Duration::from_secs(10);
+
+/// `DescribeHub` as this resource reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hub {
+    /// `arn:<partition>:securityhub:<region>:<account>:hub/default`
+    pub arn: String,
+    /// When the account subscribed (ISO 8601).
+    pub subscribed_at: String,
+    /// Whether new controls are enabled automatically.
+    pub auto_enable_controls: Option<bool>,
+    /// `SECURITY_CONTROL` or `STANDARD_CONTROL`.
+    pub control_finding_generator: Option<String>,
+}
+
+/// A setting the properties name and the hub does not have.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Difference {
+    /// The property (and API field) name.
+    pub setting: &'static str,
+    /// What the hub has (`unset` when the API did not say).
+    pub found: String,
+    /// What the properties ask for.
+    pub wanted: String,
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} is {}, the properties ask for {}",
+            self.setting, self.found, self.wanted
+        )
+    }
+}
+
+/// The settings of `hub` that differ from what `properties` name (unset properties never differ).
+pub fn differences(hub: &Hub, properties: &HubProperties) -> Vec<Difference> {
+    let mut found = Vec::new();
+    if let Some(wanted) = properties.control_finding_generator {
+        if hub.control_finding_generator.as_deref() != Some(wanted.as_str()) {
+            found.push(Difference {
+                setting: "ControlFindingGenerator",
+                found: hub
+                    .control_finding_generator
+                    .clone()
+                    .unwrap_or_else(|| "unset".into()),
+                wanted: wanted.as_str().into(),
+            });
+        }
+    }
+    if let Some(wanted) = properties.auto_enable_controls {
+        if hub.auto_enable_controls != Some(wanted) {
+            found.push(Difference {
+                setting: "AutoEnableControls",
+                found: hub
+                    .auto_enable_controls
+                    .map_or_else(|| "unset".into(), |v| v.to_string()),
+                wanted: wanted.to_string(),
+            });
+        }
+    }
+    found
+}
+
+/// Whether a failure says the account has no hub (`InvalidAccessException ... not subscribed`).
+pub fn is_not_subscribed(failure: &Failure) -> bool {
+    failure.aws_error_code() == Some("InvalidAccessException")
+        && failure
+            .message()
+            .to_ascii_lowercase()
+            .contains("not subscribed")
+}
+
+/// The Security Hub calls of this resource, each retried as the shared crate decides.
+#[derive(Clone, Debug)]
+pub struct HubApi {
+    client: Client,
+    backoff: Backoff,
+}
+
+impl HubApi {
+    /// Calls through `client`, polling and retrying with `backoff`.
+    pub fn new(client: Client, backoff: Backoff) -> Self {
+        Self { client, backoff }
+    }
+
+    /// `DescribeHub`: `None` when the account is not subscribed.
+    pub async fn describe(&self, context: &RequestContext) -> Result<Option<Hub>, Failure> {
+        retry(context, self.backoff, "reading the hub", || async {
+            match self.client.describe_hub().send().await {
+                Ok(output) => Ok(Some(Hub {
+                    arn: output.hub_arn.unwrap_or_default(),
+                    subscribed_at: output.subscribed_at.unwrap_or_default(),
+                    auto_enable_controls: output.auto_enable_controls,
+                    control_finding_generator: output
+                        .control_finding_generator
+                        .map(|g| g.as_str().to_owned()),
+                })),
+                Err(error) => {
+                    let failure = aws_failure(&error, "securityhub", "DescribeHub");
+                    if is_not_subscribed(&failure) {
+                        Ok(None)
+                    } else {
+                        Err(failure)
+                    }
+                }
+            }
+        })
+        .await
+    }
+
+    /// `EnableSecurityHub` with the requested settings and tags. "Already subscribed"
+    /// (`ResourceConflictException`, e.g. after a lost answer to our own call) is fine:
+    /// whose hub it is was decided by the read before.
+    pub async fn enable(
+        &self,
+        context: &RequestContext,
+        properties: &HubProperties,
+    ) -> Result<(), Failure> {
+        let tags = (!properties.tags.is_empty()).then(|| {
+            properties
+                .tags
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        });
+        let generator = properties
+            .control_finding_generator
+            .map(|g| ApiGenerator::from(g.as_str()));
+        retry(context, self.backoff, "enabling Security Hub", || async {
+            let sent = self
+                .client
+                .enable_security_hub()
+                .enable_default_standards(properties.enable_default_standards)
+                .set_control_finding_generator(generator.clone())
+                .set_tags(tags.clone())
+                .send()
+                .await;
+            match sent {
+                Ok(_) => Ok(()),
+                Err(error) => {
+                    let failure = aws_failure(&error, "securityhub", "EnableSecurityHub");
+                    if failure.aws_error_code() == Some("ResourceConflictException") {
+                        Ok(())
+                    } else {
+                        Err(failure)
+                    }
+                }
+            }
+        })
+        .await
+    }
+
+    /// Polls `DescribeHub` until the hub shows (a fresh hub may take a moment).
+    pub async fn wait_until_enabled(&self, context: &RequestContext) -> Result<Hub, Failure> {
+        wait_until(
+            context,
+            HUB_SETTLING,
+            self.backoff,
+            "waiting for the hub to show as enabled",
+            || async {
+                Ok(match self.describe(context).await? {
+                    Some(hub) => Probe::Ready(hub),
+                    None => Probe::NotYet(Failure::new(
+                        ReasonCode::DependencyNotReady,
+                        "EnableSecurityHub succeeded but DescribeHub still says the account is not subscribed",
+                    )),
+                })
+            },
+        )
+        .await
+    }
+
+    /// `UpdateSecurityHubConfiguration` with only the settings that differ. A refusal
+    /// because the account is a member or centrally configured is `ORG_MANAGED`, naming
+    /// what differs.
+    pub async fn update_settings(
+        &self,
+        context: &RequestContext,
+        properties: &HubProperties,
+        differing: &[Difference],
+    ) -> Result<(), Failure> {
+        let differs = |setting: &str| differing.iter().any(|d| d.setting == setting);
+        let generator = properties
+            .control_finding_generator
+            .filter(|_| differs("ControlFindingGenerator"))
+            .map(|g| ApiGenerator::from(g.as_str()));
+        let auto_enable = properties
+            .auto_enable_controls
+            .filter(|_| differs("AutoEnableControls"));
+        let what = differing
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        retry(
+            context,
+            self.backoff,
+            "updating the hub's settings",
+            || async {
+                self.client
+                    .update_security_hub_configuration()
+                    .set_control_finding_generator(generator.clone())
+                    .set_auto_enable_controls(auto_enable)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|error| {
+                        aws_failure(&error, "securityhub", "UpdateSecurityHubConfiguration")
+                    })
+            },
+        )
+        .await
+        .map_err(|failure| match failure.code() {
+            ReasonCode::OrgManaged => failure.context(format!(
+                "the hub's settings differ from the properties ({what}) and this account may not change them; change them in the Security Hub administrator account or its configuration policy, or leave the properties unset"
+            )),
+            _ => failure.context(format!("changing the hub's settings ({what})")),
+        })
+    }
+
+    /// Polls `DescribeHub` until no setting the properties name differs (the new value
+    /// shows after a delay), within the deadline.
+    pub async fn wait_for_settings(
+        &self,
+        context: &RequestContext,
+        properties: &HubProperties,
+    ) -> Result<Hub, Failure> {
+        wait_until(
+            context,
+            context.remaining(),
+            self.backoff,
+            "waiting for the hub's settings to show",
+            || async {
+                let Some(hub) = self.describe(context).await? else {
+                    return Err(Failure::new(
+                        ReasonCode::NotActive,
+                        "the hub was disabled while its settings were being changed",
+                    ));
+                };
+                let still = differences(&hub, properties);
+                Ok(if still.is_empty() {
+                    Probe::Ready(hub)
+                } else {
+                    let text = still
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    Probe::NotYet(Failure::new(
+                        ReasonCode::NotActive,
+                        format!("DescribeHub does not show the change yet: {text}"),
+                    ))
+                })
+            },
+        )
+        .await
+    }
+
+    /// `ListTagsForResource` of the hub.
+    pub async fn tags(
+        &self,
+        context: &RequestContext,
+        hub_arn: &str,
+    ) -> Result<BTreeMap<String, String>, Failure> {
+        retry(context, self.backoff, "reading the hub's tags", || async {
+            self.client
+                .list_tags_for_resource()
+                .resource_arn(hub_arn)
+                .send()
+                .await
+                .map(|output| output.tags.unwrap_or_default().into_iter().collect())
+                .map_err(|error| aws_failure(&error, "securityhub", "ListTagsForResource"))
+        })
+        .await
+    }
+
+    /// `TagResource` on the hub.
+    pub async fn tag(
+        &self,
+        context: &RequestContext,
+        hub_arn: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), Failure> {
+        let tags: std::collections::HashMap<String, String> =
+            tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        retry(context, self.backoff, "tagging the hub", || async {
+            self.client
+                .tag_resource()
+                .resource_arn(hub_arn)
+                .set_tags(Some(tags.clone()))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|error| aws_failure(&error, "securityhub", "TagResource"))
+        })
+        .await
+    }
+
+    /// `UntagResource` on the hub.
+    pub async fn untag(
+        &self,
+        context: &RequestContext,
+        hub_arn: &str,
+        keys: &[String],
+    ) -> Result<(), Failure> {
+        retry(context, self.backoff, "untagging the hub", || async {
+            self.client
+                .untag_resource()
+                .resource_arn(hub_arn)
+                .set_tag_keys(Some(keys.to_vec()))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|error| aws_failure(&error, "securityhub", "UntagResource"))
+        })
+        .await
+    }
+
+    /// `DisableSecurityHub`. Not subscribed is fine. A refusal because the account is an
+    /// administrator with members, or a member, is `CONFLICT` with the service's words
+    /// and what to do.
+    pub async fn disable(&self, context: &RequestContext) -> Result<(), Failure> {
+        retry(context, self.backoff, "disabling Security Hub", || async {
+            match self.client.disable_security_hub().send().await {
+                Ok(_) => Ok(()),
+                Err(error) => {
+                    let failure = aws_failure(&error, "securityhub", "DisableSecurityHub");
+                    if is_not_subscribed(&failure) {
+                        Ok(())
+                    } else if is_membership_refusal(&failure) {
+                        Err(failure.with_code(ReasonCode::Conflict).permanent().context(
+                            "Security Hub refused to be disabled because of this account's administrator or member role; disassociate the member accounts (or this account from its administrator) first, or set OnDelete: Retain",
+                        ))
+                    } else {
+                        Err(failure)
+                    }
+                }
+            }
+        })
+        .await
+    }
+
+    /// Polls `DescribeHub` until the account is no longer subscribed, within the deadline.
+    pub async fn wait_until_disabled(&self, context: &RequestContext) -> Result<(), Failure> {
+        wait_until(
+            context,
+            context.remaining(),
+            self.backoff,
+            "waiting for the hub to show as disabled",
+            || async {
+                Ok(match self.describe(context).await? {
+                    None => Probe::Ready(()),
+                    Some(hub) => Probe::NotYet(Failure::new(
+                        ReasonCode::DependencyNotReady,
+                        format!(
+                            "DisableSecurityHub succeeded but DescribeHub still shows {}",
+                            hub.arn
+                        ),
+                    )),
+                })
+            },
+        )
+        .await
+    }
+}
+
+/// Whether a `DisableSecurityHub` refusal is about the account's place in an
+/// administrator/member relationship (not IAM, not "not subscribed").
+fn is_membership_refusal(failure: &Failure) -> bool {
+    let code = failure.aws_error_code().unwrap_or_default();
+    if !matches!(code, "InvalidAccessException" | "InvalidInputException") {
+        return false;
+    }
+    let message = failure.message().to_ascii_lowercase();
+    ["member", "administrator", "master account"]
+        .iter()
+        .any(|word| message.contains(word))
+}

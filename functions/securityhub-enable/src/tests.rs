@@ -1,0 +1,704 @@
+//! SecurityHubEnable's SDK call sequences, against `aws-smithy-mocks`: Security Hub in
+//! strict order, SSM as a small in-memory parameter store holding the ownership ledger.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_securityhub::config::retry::RetryConfig;
+use aws_sdk_securityhub::error::ErrorMetadata;
+use aws_sdk_securityhub::operation::describe_hub::{DescribeHubError, DescribeHubOutput};
+use aws_sdk_securityhub::operation::disable_security_hub::{
+    DisableSecurityHubError, DisableSecurityHubOutput,
+};
+use aws_sdk_securityhub::operation::enable_security_hub::{
+    EnableSecurityHubError, EnableSecurityHubOutput,
+};
+use aws_sdk_securityhub::operation::list_tags_for_resource::ListTagsForResourceOutput;
+use aws_sdk_securityhub::operation::tag_resource::TagResourceOutput;
+use aws_sdk_securityhub::operation::untag_resource::UntagResourceOutput;
+use aws_sdk_securityhub::operation::update_security_hub_configuration::{
+    UpdateSecurityHubConfigurationError, UpdateSecurityHubConfigurationOutput,
+};
+use aws_sdk_securityhub::types::ControlFindingGenerator as ApiGenerator;
+use aws_sdk_securityhub::Client;
+use aws_sdk_ssm::operation::delete_parameter::DeleteParameterOutput;
+use aws_sdk_ssm::operation::get_parameter::{GetParameterError, GetParameterOutput};
+use aws_sdk_ssm::operation::put_parameter::PutParameterOutput;
+use aws_sdk_ssm::types::error::ParameterNotFound;
+use aws_sdk_ssm::types::Parameter;
+use aws_smithy_mocks::{mock, mock_client, MockResponse, Rule, RuleMode};
+use cfn_custom_resource_kit::{
+    parse_properties, Backoff, CustomResource, Failure, Ledger, Outcome, ReasonCode,
+    RequestContext, RequestType,
+};
+use serde_json::json;
+use tokio::time::Instant;
+
+use super::*;
+
+const HUB_ARN: &str = "arn:aws:securityhub:us-east-1:123456789012:hub/default";
+const SUBSCRIBED_AT: &str = "2026-01-15T09:30:00.000Z";
+const NOT_SUBSCRIBED: &str = "Account 123456789012 is not subscribed to AWS Security Hub";
+
+fn meta(code: &str, message: &str) -> ErrorMetadata {
+    ErrorMetadata::builder().code(code).message(message).build()
+}
+
+fn hub(generator: &str, auto_enable: bool) -> DescribeHubOutput {
+    DescribeHubOutput::builder()
+        .hub_arn(HUB_ARN)
+        .subscribed_at(SUBSCRIBED_AT)
+        .auto_enable_controls(auto_enable)
+        .control_finding_generator(ApiGenerator::from(generator))
+        .build()
+}
+
+fn describe_hub(generator: &'static str, auto_enable: bool) -> Rule {
+    mock!(Client::describe_hub).then_output(move || hub(generator, auto_enable))
+}
+
+fn describe_not_subscribed() -> Rule {
+    mock!(Client::describe_hub)
+        .then_error(|| DescribeHubError::generic(meta("InvalidAccessException", NOT_SUBSCRIBED)))
+}
+
+fn tags_are(tags: &'static [(&'static str, &'static str)]) -> Rule {
+    mock!(Client::list_tags_for_resource)
+        .match_requests(|input| input.resource_arn() == Some(HUB_ARN))
+        .then_output(move || {
+            ListTagsForResourceOutput::builder()
+                .set_tags(Some(
+                    tags.iter()
+                        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                        .collect(),
+                ))
+                .build()
+        })
+}
+
+/// SSM Parameter Store in memory: the ledger's record survives between requests.
+struct Ssm {
+    record: Arc<Mutex<Option<String>>>,
+    get: Rule,
+    put: Rule,
+    delete: Rule,
+}
+
+impl Ssm {
+    fn new() -> Self {
+        let record: Arc<Mutex<Option<String>>> = Arc::default();
+        let read = Arc::clone(&record);
+        let get = mock!(aws_sdk_ssm::Client::get_parameter).then_compute_response(move |_| {
+            match read.lock().unwrap().clone() {
+                Some(value) => MockResponse::Output(
+                    GetParameterOutput::builder()
+                        .parameter(Parameter::builder().value(value).build())
+                        .build(),
+                ),
+                None => MockResponse::Error(GetParameterError::ParameterNotFound(
+                    ParameterNotFound::builder()
+                        .meta(
+                            aws_sdk_ssm::error::ErrorMetadata::builder()
+                                .code("ParameterNotFound")
+                                .build(),
+                        )
+                        .build(),
+                )),
+            }
+        });
+        let written = Arc::clone(&record);
+        let put = mock!(aws_sdk_ssm::Client::put_parameter).then_compute_output(move |input| {
+            *written.lock().unwrap() = input.value().map(str::to_owned);
+            PutParameterOutput::builder().build()
+        });
+        let erased = Arc::clone(&record);
+        let delete = mock!(aws_sdk_ssm::Client::delete_parameter).then_compute_output(move |_| {
+            *erased.lock().unwrap() = None;
+            DeleteParameterOutput::builder().build()
+        });
+        Self {
+            record,
+            get,
+            put,
+            delete,
+        }
+    }
+
+    /// A store whose record already says this resource enabled the hub.
+    fn owning_the_hub() -> Self {
+        let ssm = Self::new();
+        *ssm.record.lock().unwrap() = Some(r#"{"version":1,"owned":{"hub":["default"]}}"#.into());
+        ssm
+    }
+
+    fn client(&self) -> aws_sdk_ssm::Client {
+        mock_client!(
+            aws_sdk_ssm,
+            RuleMode::MatchAny,
+            [&self.get, &self.put, &self.delete],
+            |config| config.retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
+        )
+    }
+
+    fn owns_the_hub(&self) -> bool {
+        let record = self.record.lock().unwrap().clone();
+        record.is_some_and(|value| {
+            let parsed: serde_json::Value = serde_json::from_str(&value).unwrap();
+            parsed["owned"]["hub"] == json!(["default"])
+        })
+    }
+
+    fn erased(&self) -> bool {
+        self.record.lock().unwrap().is_none() && self.delete.num_calls() > 0
+    }
+}
+
+fn resource(rules: &[&Rule], ssm: &Ssm) -> SecurityHubEnable {
+    let client = mock_client!(aws_sdk_securityhub, RuleMode::Sequential, rules, |config| {
+        config.retry_config(RetryConfig::disabled())
+    });
+    SecurityHubEnable::with_parts(
+        client,
+        Ledger::with_prefix(ssm.client(), "/test-ledger"),
+        Backoff::new(Duration::from_millis(2), Duration::from_millis(10)),
+    )
+}
+
+fn context(request_type: RequestType, deadline_in: Duration) -> RequestContext {
+    let physical_id = (request_type != RequestType::Create).then_some("test-Hub-0123456789ab");
+    RequestContext::for_tests_of(request_type, physical_id, Instant::now() + deadline_in)
+}
+
+fn properties(value: serde_json::Value) -> HubProperties {
+    parse_properties(&value).unwrap()
+}
+
+async fn create(
+    resource: &SecurityHubEnable,
+    value: serde_json::Value,
+) -> Result<Outcome, Failure> {
+    resource
+        .create(
+            &context(RequestType::Create, Duration::from_secs(30)),
+            properties(value),
+        )
+        .await
+}
+
+fn assert_all_called(rules: &[&Rule]) {
+    for (index, rule) in rules.iter().enumerate() {
+        assert!(rule.num_calls() > 0, "rule {index} was never used");
+    }
+}
+
+#[tokio::test]
+async fn a_hub_not_subscribed_is_enabled_without_default_standards_and_owned() {
+    let ssm = Ssm::new();
+    let read = describe_not_subscribed();
+    let enable = mock!(Client::enable_security_hub)
+        .match_requests(|input| {
+            input.enable_default_standards() == Some(false)
+                && input.control_finding_generator().is_none()
+                && input.tags().is_some_and(|tags| {
+                    tags.len() == 1 && tags.get("Team").map(String::as_str) == Some("security")
+                })
+        })
+        .then_output(|| EnableSecurityHubOutput::builder().build());
+    let shows = describe_hub("SECURITY_CONTROL", true);
+    let tags = tags_are(&[("Team", "security")]);
+    let rules = [&read, &enable, &shows, &tags];
+    let outcome = create(
+        &resource(&rules, &ssm),
+        json!({"Tags": {"Team": "security"}}),
+    )
+    .await
+    .unwrap();
+    assert_all_called(&rules);
+    assert_eq!(outcome.data["HubArn"], HUB_ARN);
+    assert_eq!(outcome.data["SubscribedAt"], SUBSCRIBED_AT);
+    assert_eq!(outcome.data["Adopted"], "false");
+    assert!(ssm.owns_the_hub(), "the claim is in the ledger");
+}
+
+#[tokio::test]
+async fn the_ownership_claim_is_written_before_the_enable_call() {
+    let ssm = Ssm::new();
+    let record = Arc::clone(&ssm.record);
+    let read = describe_not_subscribed();
+    let enable = mock!(Client::enable_security_hub).then_compute_response(move |_| {
+        let claimed = record
+            .lock()
+            .unwrap()
+            .as_deref()
+            .is_some_and(|r| r.contains(r#""hub":["default"]"#));
+        if claimed {
+            MockResponse::Output(EnableSecurityHubOutput::builder().build())
+        } else {
+            MockResponse::Error(EnableSecurityHubError::generic(meta(
+                "ValidationException",
+                "the test saw EnableSecurityHub before the claim",
+            )))
+        }
+    });
+    let shows = describe_hub("SECURITY_CONTROL", true);
+    let rules = [&read, &enable, &shows];
+    create(&resource(&rules, &ssm), json!({})).await.unwrap();
+    assert_all_called(&rules);
+}
+
+#[tokio::test]
+async fn enable_default_standards_is_sent_when_asked() {
+    let ssm = Ssm::new();
+    let read = describe_not_subscribed();
+    let enable = mock!(Client::enable_security_hub)
+        .match_requests(|input| {
+            input.enable_default_standards() == Some(true)
+                && input.control_finding_generator() == Some(&ApiGenerator::StandardControl)
+                && input.tags().is_none()
+        })
+        .then_output(|| EnableSecurityHubOutput::builder().build());
+    let shows = describe_hub("STANDARD_CONTROL", true);
+    let rules = [&read, &enable, &shows];
+    create(
+        &resource(&rules, &ssm),
+        json!({"EnableDefaultStandards": "true", "ControlFindingGenerator": "STANDARD_CONTROL"}),
+    )
+    .await
+    .unwrap();
+    assert_all_called(&rules);
+}
+
+#[tokio::test]
+async fn a_subscribed_hub_is_adopted_and_not_recorded_as_owned() {
+    let ssm = Ssm::new();
+    let read = describe_hub("SECURITY_CONTROL", true);
+    let rules = [&read];
+    let outcome = create(&resource(&rules, &ssm), json!({})).await.unwrap();
+    assert_eq!(outcome.data["Adopted"], "true");
+    assert_eq!(
+        ssm.put.num_calls(),
+        0,
+        "nothing is claimed for an adopted hub"
+    );
+    assert_eq!(read.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn adoption_is_decided_by_the_first_read_when_the_enable_call_says_already_subscribed() {
+    let ssm = Ssm::new();
+    let read = describe_not_subscribed();
+    let enable = mock!(Client::enable_security_hub).then_error(|| {
+        EnableSecurityHubError::generic(meta(
+            "ResourceConflictException",
+            "Account 123456789012 is already subscribed to Security Hub",
+        ))
+    });
+    let shows = describe_hub("SECURITY_CONTROL", true);
+    let rules = [&read, &enable, &shows];
+    let outcome = create(&resource(&rules, &ssm), json!({})).await.unwrap();
+    assert_all_called(&rules);
+    assert_eq!(
+        outcome.data["Adopted"], "false",
+        "the read before the enable said not subscribed: ours"
+    );
+    assert!(ssm.owns_the_hub());
+}
+
+#[tokio::test]
+async fn a_redelivered_create_finds_its_claim_and_does_not_call_the_hub_adopted() {
+    let ssm = Ssm::owning_the_hub();
+    let read = describe_hub("SECURITY_CONTROL", true);
+    let rules = [&read];
+    let outcome = create(&resource(&rules, &ssm), json!({})).await.unwrap();
+    assert_eq!(outcome.data["Adopted"], "false");
+    assert_eq!(read.num_calls(), 1, "no second EnableSecurityHub");
+}
+
+#[tokio::test]
+async fn a_differing_setting_is_updated_alone_and_read_back_after_its_delay() {
+    let ssm = Ssm::new();
+    let read = describe_hub("STANDARD_CONTROL", true);
+    let update = mock!(Client::update_security_hub_configuration)
+        .match_requests(|input| {
+            input.control_finding_generator() == Some(&ApiGenerator::SecurityControl)
+                && input.auto_enable_controls().is_none()
+        })
+        .then_output(|| UpdateSecurityHubConfigurationOutput::builder().build());
+    let still_old = mock!(Client::describe_hub)
+        .sequence()
+        .output(|| hub("STANDARD_CONTROL", true))
+        .times(2)
+        .output(|| hub("SECURITY_CONTROL", true))
+        .build();
+    let rules = [&read, &update, &still_old];
+    let outcome = create(
+        &resource(&rules, &ssm),
+        json!({"ControlFindingGenerator": "SECURITY_CONTROL", "AutoEnableControls": "true"}),
+    )
+    .await
+    .unwrap();
+    assert_all_called(&rules);
+    assert_eq!(
+        still_old.num_calls(),
+        3,
+        "polled until the new value showed"
+    );
+    assert_eq!(outcome.data["Adopted"], "true");
+}
+
+#[tokio::test]
+async fn an_unset_property_leaves_the_hubs_value_alone() {
+    let ssm = Ssm::new();
+    let read = describe_hub("STANDARD_CONTROL", false);
+    let rules = [&read];
+    create(&resource(&rules, &ssm), json!({"Tags": {}}))
+        .await
+        .unwrap();
+    assert_eq!(
+        read.num_calls(),
+        1,
+        "no UpdateSecurityHubConfiguration, no tag calls"
+    );
+}
+
+#[tokio::test]
+async fn a_centrally_configured_account_refusing_the_change_is_org_managed_naming_what_differs() {
+    let ssm = Ssm::new();
+    let read = describe_hub("STANDARD_CONTROL", true);
+    let refused = mock!(Client::update_security_hub_configuration).then_error(|| {
+        UpdateSecurityHubConfigurationError::generic(meta(
+            "AccessDeniedException",
+            "Your account is managed by a central configuration policy; change the policy instead",
+        ))
+    });
+    let rules = [&read, &refused];
+    let failure = create(
+        &resource(&rules, &ssm),
+        json!({"ControlFindingGenerator": "SECURITY_CONTROL"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::OrgManaged, "{failure}");
+    assert!(
+        failure.message().contains(
+            "ControlFindingGenerator is STANDARD_CONTROL, the properties ask for SECURITY_CONTROL"
+        ),
+        "{failure}"
+    );
+    assert!(
+        failure.message().contains("central configuration"),
+        "{failure}"
+    );
+    assert_eq!(refused.num_calls(), 1, "not retried");
+}
+
+#[tokio::test]
+async fn a_member_account_refusing_the_change_is_org_managed() {
+    let ssm = Ssm::new();
+    let read = describe_hub("SECURITY_CONTROL", true);
+    let refused = mock!(Client::update_security_hub_configuration).then_error(|| {
+        UpdateSecurityHubConfigurationError::generic(meta(
+            "InvalidAccessException",
+            "Account 123456789012 is a member account; this setting can only be changed in the administrator account",
+        ))
+    });
+    let rules = [&read, &refused];
+    let failure = create(
+        &resource(&rules, &ssm),
+        json!({"AutoEnableControls": "false"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::OrgManaged, "{failure}");
+    assert!(
+        failure
+            .message()
+            .contains("AutoEnableControls is true, the properties ask for false"),
+        "{failure}"
+    );
+}
+
+#[tokio::test]
+async fn an_iam_denial_of_the_change_is_access_denied_not_org_managed() {
+    let ssm = Ssm::new();
+    let read = describe_hub("SECURITY_CONTROL", true);
+    let refused = mock!(Client::update_security_hub_configuration).then_error(|| {
+        UpdateSecurityHubConfigurationError::generic(meta(
+            "AccessDeniedException",
+            "User: arn:aws:sts::123456789012:assumed-role/fn/x is not authorized to perform: securityhub:UpdateSecurityHubConfiguration",
+        ))
+    });
+    let rules = [&read, &refused];
+    let failure = create(
+        &resource(&rules, &ssm),
+        json!({"AutoEnableControls": "false"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::AccessDenied, "{failure}");
+    assert!(
+        failure
+            .message()
+            .contains("securityhub:UpdateSecurityHubConfiguration"),
+        "{failure}"
+    );
+}
+
+#[tokio::test]
+async fn throttling_then_success_is_retried() {
+    let ssm = Ssm::new();
+    let read = mock!(Client::describe_hub)
+        .sequence()
+        .error(|| DescribeHubError::generic(meta("LimitExceededException", "Rate exceeded")))
+        .times(3)
+        .output(|| hub("SECURITY_CONTROL", true))
+        .build();
+    let rules = [&read];
+    create(&resource(&rules, &ssm), json!({})).await.unwrap();
+    assert_eq!(read.num_calls(), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn throttling_until_the_deadline_ends_in_timeout_quoting_the_throttling() {
+    let ssm = Ssm::new();
+    let read = mock!(Client::describe_hub)
+        .sequence()
+        .error(|| DescribeHubError::generic(meta("LimitExceededException", "Rate exceeded")))
+        .repeatedly()
+        .build();
+    let rules = [&read];
+    let started = Instant::now();
+    let failure = resource(&rules, &ssm)
+        .create(
+            &context(RequestType::Create, Duration::from_secs(3)),
+            properties(json!({})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::Timeout, "{failure}");
+    assert!(failure.message().contains("[THROTTLED]"), "{failure}");
+    assert!(started.elapsed() <= Duration::from_secs(3));
+    assert!(read.num_calls() > 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_setting_that_never_shows_ends_in_timeout_at_the_deadline() {
+    let ssm = Ssm::new();
+    let read = describe_hub("SECURITY_CONTROL", true);
+    let update = mock!(Client::update_security_hub_configuration)
+        .then_output(|| UpdateSecurityHubConfigurationOutput::builder().build());
+    let never = mock!(Client::describe_hub)
+        .sequence()
+        .output(|| hub("SECURITY_CONTROL", true))
+        .repeatedly()
+        .build();
+    let rules = [&read, &update, &never];
+    let failure = resource(&rules, &ssm)
+        .create(
+            &context(RequestType::Create, Duration::from_secs(20)),
+            properties(json!({"AutoEnableControls": false})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::Timeout, "{failure}");
+    assert!(
+        failure
+            .message()
+            .contains("AutoEnableControls is true, the properties ask for false"),
+        "{failure}"
+    );
+}
+
+#[tokio::test]
+async fn an_update_enables_again_a_hub_disabled_out_of_band_and_owns_it() {
+    let ssm = Ssm::new();
+    let read = describe_not_subscribed();
+    let enable = mock!(Client::enable_security_hub)
+        .then_output(|| EnableSecurityHubOutput::builder().build());
+    let shows = describe_hub("SECURITY_CONTROL", true);
+    let rules = [&read, &enable, &shows];
+    let outcome = resource(&rules, &ssm)
+        .update(
+            &context(RequestType::Update, Duration::from_secs(30)),
+            properties(json!({})),
+            Some(properties(json!({}))),
+        )
+        .await
+        .unwrap();
+    assert_all_called(&rules);
+    assert_eq!(outcome.data["Adopted"], "false");
+    assert!(ssm.owns_the_hub());
+}
+
+#[tokio::test]
+async fn an_update_sets_new_tags_and_removes_only_the_keys_it_set_before() {
+    let ssm = Ssm::owning_the_hub();
+    let read = describe_hub("SECURITY_CONTROL", true);
+    let tags = tags_are(&[("Team", "security"), ("Old", "x"), ("Foreign", "y")]);
+    let tag = mock!(Client::tag_resource)
+        .match_requests(|input| {
+            input.resource_arn() == Some(HUB_ARN)
+                && input.tags()
+                    == Some(&HashMap::from([("Team".to_owned(), "platform".to_owned())]))
+        })
+        .then_output(|| TagResourceOutput::builder().build());
+    let untag = mock!(Client::untag_resource)
+        .match_requests(|input| input.tag_keys() == ["Old".to_owned()])
+        .then_output(|| UntagResourceOutput::builder().build());
+    let rules = [&read, &tags, &tag, &untag];
+    resource(&rules, &ssm)
+        .update(
+            &context(RequestType::Update, Duration::from_secs(30)),
+            properties(json!({"Tags": {"Team": "platform"}})),
+            Some(properties(
+                json!({"Tags": {"Team": "security", "Old": "x", "Gone": "z"}}),
+            )),
+        )
+        .await
+        .unwrap();
+    assert_all_called(&rules);
+}
+
+async fn delete(
+    resource: &SecurityHubEnable,
+    value: Option<serde_json::Value>,
+) -> Result<Outcome, Failure> {
+    resource
+        .delete(
+            &context(RequestType::Delete, Duration::from_secs(30)),
+            value.map(properties),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn delete_disables_a_hub_this_resource_enabled_and_reads_it_back() {
+    let ssm = Ssm::owning_the_hub();
+    let disable = mock!(Client::disable_security_hub)
+        .then_output(|| DisableSecurityHubOutput::builder().build());
+    let gone = describe_not_subscribed();
+    let rules = [&disable, &gone];
+    delete(&resource(&rules, &ssm), Some(json!({})))
+        .await
+        .unwrap();
+    assert_all_called(&rules);
+    assert!(ssm.erased(), "the ownership record is erased");
+}
+
+#[tokio::test]
+async fn delete_never_disables_an_adopted_hub() {
+    let ssm = Ssm::new();
+    let outcome = delete(&resource(&[], &ssm), Some(json!({}))).await.unwrap();
+    assert!(
+        outcome.summary.unwrap().contains("did not enable"),
+        "no Security Hub call at all"
+    );
+}
+
+#[tokio::test]
+async fn delete_with_retain_leaves_an_owned_hub_enabled() {
+    let ssm = Ssm::owning_the_hub();
+    delete(&resource(&[], &ssm), Some(json!({"OnDelete": "Retain"})))
+        .await
+        .unwrap();
+    assert!(ssm.erased());
+}
+
+#[tokio::test]
+async fn delete_of_a_hub_already_disabled_succeeds() {
+    let ssm = Ssm::owning_the_hub();
+    let disable = mock!(Client::disable_security_hub).then_error(|| {
+        DisableSecurityHubError::generic(meta("InvalidAccessException", NOT_SUBSCRIBED))
+    });
+    let gone = describe_not_subscribed();
+    let rules = [&disable, &gone];
+    delete(&resource(&rules, &ssm), Some(json!({})))
+        .await
+        .unwrap();
+    assert_all_called(&rules);
+}
+
+#[tokio::test]
+async fn delete_with_properties_that_do_not_parse_follows_the_ledger() {
+    let ssm = Ssm::owning_the_hub();
+    let disable = mock!(Client::disable_security_hub)
+        .then_output(|| DisableSecurityHubOutput::builder().build());
+    let gone = describe_not_subscribed();
+    let rules = [&disable, &gone];
+    delete(&resource(&rules, &ssm), None).await.unwrap();
+    assert_all_called(&rules);
+}
+
+#[tokio::test]
+async fn an_administrator_with_members_refusing_delete_is_a_conflict_saying_what_to_do() {
+    let ssm = Ssm::owning_the_hub();
+    let words =
+        "Account 123456789012 is the Security Hub administrator account for 2 member accounts";
+    let disable = mock!(Client::disable_security_hub)
+        .then_error(move || DisableSecurityHubError::generic(meta("InvalidInputException", words)));
+    let rules = [&disable];
+    let failure = delete(&resource(&rules, &ssm), Some(json!({})))
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::Conflict, "{failure}");
+    assert!(
+        failure.message().contains(words),
+        "the service's words: {failure}"
+    );
+    assert!(
+        failure.message().contains("OnDelete: Retain")
+            && failure.message().contains("disassociate"),
+        "what to do: {failure}"
+    );
+    assert_eq!(disable.num_calls(), 1);
+    assert!(ssm.owns_the_hub(), "the record stays for the next attempt");
+}
+
+#[tokio::test]
+async fn a_member_account_refusing_delete_is_a_conflict() {
+    let ssm = Ssm::owning_the_hub();
+    let disable = mock!(Client::disable_security_hub).then_error(|| {
+        DisableSecurityHubError::generic(meta(
+            "InvalidAccessException",
+            "Account 123456789012 is a member account of administrator 210987654321",
+        ))
+    });
+    let rules = [&disable];
+    let failure = delete(&resource(&rules, &ssm), Some(json!({})))
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::Conflict, "{failure}");
+    assert!(failure
+        .message()
+        .contains("member account of administrator"));
+    assert_eq!(disable.num_calls(), 1, "not retried");
+}
+
+#[test]
+fn differences_name_only_the_settings_the_properties_name() {
+    let found = Hub {
+        arn: HUB_ARN.into(),
+        subscribed_at: SUBSCRIBED_AT.into(),
+        auto_enable_controls: Some(true),
+        control_finding_generator: Some("STANDARD_CONTROL".into()),
+    };
+    assert!(differences(&found, &properties(json!({}))).is_empty());
+    let both = differences(
+        &found,
+        &properties(
+            json!({"ControlFindingGenerator": "SECURITY_CONTROL", "AutoEnableControls": false}),
+        ),
+    );
+    assert_eq!(
+        both.iter().map(|d| d.setting).collect::<Vec<_>>(),
+        ["ControlFindingGenerator", "AutoEnableControls"]
+    );
+    assert!(differences(
+        &found,
+        &properties(
+            json!({"ControlFindingGenerator": "STANDARD_CONTROL", "AutoEnableControls": true})
+        )
+    )
+    .is_empty());
+}

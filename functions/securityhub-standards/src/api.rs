@@ -1,0 +1,286 @@
+//! The Security Hub standards calls, each retried as the shared crate decides, and the
+//! pacing `BatchEnableStandards` asks for (one call per second).
+
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use aws_sdk_securityhub::types::{StandardsSubscription, StandardsSubscriptionRequest};
+use aws_sdk_securityhub::Client;
+use cfn_custom_resource_kit::{aws_failure, retry, Backoff, Failure, ReasonCode, RequestContext};
+use tokio::time::Instant;
+
+/// The most standards one `BatchEnableStandards` or `BatchDisableStandards` call takes.
+pub const MAX_PER_CALL: usize = 25;
+
+/// `BatchEnableStandards` allows one call per second.
+pub const ENABLE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// One standards subscription as `GetEnabledStandards` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subscription {
+    /// The standard (`...::standards/...` or `...:::ruleset/...`).
+    pub standards_arn: String,
+    /// The subscription (`arn:...:<account>:subscription/...`).
+    pub subscription_arn: String,
+    /// `PENDING`, `READY`, `FAILED`, `DELETING` or `INCOMPLETE`.
+    pub status: String,
+    /// `StandardsStatusReason.StatusReasonCode`, when there is one.
+    pub reason: Option<String>,
+}
+
+impl From<StandardsSubscription> for Subscription {
+    fn from(subscription: StandardsSubscription) -> Self {
+        Self {
+            standards_arn: subscription.standards_arn.unwrap_or_default(),
+            subscription_arn: subscription.standards_subscription_arn.unwrap_or_default(),
+            status: subscription
+                .standards_status
+                .map(|status| status.as_str().to_owned())
+                .unwrap_or_default(),
+            reason: subscription
+                .standards_status_reason
+                .and_then(|reason| reason.status_reason_code)
+                .map(|code| code.as_str().to_owned()),
+        }
+    }
+}
+
+/// Whether a failure says the account has no hub (`InvalidAccessException ... not subscribed`).
+pub fn is_not_subscribed(failure: &Failure) -> bool {
+    failure.aws_error_code() == Some("InvalidAccessException")
+        && failure
+            .message()
+            .to_ascii_lowercase()
+            .contains("not subscribed")
+}
+
+/// Adds what to do to a failure that says Security Hub is not enabled.
+fn explain_missing_hub(failure: Failure) -> Failure {
+    if is_not_subscribed(&failure) {
+        failure.with_code(ReasonCode::DependencyNotReady).context(
+            "Security Hub is not enabled in this account and region: enable it first (Custom::SecurityHubEnable, and DependsOn on it)",
+        )
+    } else {
+        failure
+    }
+}
+
+/// Spaces calls at least an interval apart within one request: from the end of one call
+/// to the start of the next (so the service, measuring arrivals, never sees them closer),
+/// never sleeping past the deadline.
+#[derive(Debug)]
+pub struct Pacer {
+    interval: Duration,
+    last_end: Mutex<Option<Instant>>,
+}
+
+impl Pacer {
+    /// A pacer allowing one call per `interval`.
+    pub fn new(interval: Duration) -> Self {
+        Self {
+            interval,
+            last_end: Mutex::new(None),
+        }
+    }
+
+    /// Runs `call` once the interval since the previous call's end has passed.
+    pub async fn paced<T>(
+        &self,
+        context: &RequestContext,
+        call: impl Future<Output = T>,
+    ) -> Result<T, Failure> {
+        let last_end = *self.last_end.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(at) = last_end.map(|end| end + self.interval) {
+            if at >= context.deadline() {
+                return Err(Failure::new(
+                    ReasonCode::Timeout,
+                    "the deadline arrives before BatchEnableStandards may be called again (one call per second)",
+                ));
+            }
+            tokio::time::sleep_until(at).await;
+        }
+        let answer = call.await;
+        *self.last_end.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        Ok(answer)
+    }
+}
+
+/// The standards calls of this resource.
+#[derive(Clone, Debug)]
+pub struct StandardsApi {
+    client: Client,
+    backoff: Backoff,
+}
+
+impl StandardsApi {
+    /// Calls through `client`, retrying with `backoff`.
+    pub fn new(client: Client, backoff: Backoff) -> Self {
+        Self { client, backoff }
+    }
+
+    /// Every standards ARN `DescribeStandards` lists here (all pages).
+    pub async fn describe_standards(
+        &self,
+        context: &RequestContext,
+    ) -> Result<Vec<String>, Failure> {
+        let mut arns = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = retry(
+                context,
+                self.backoff,
+                "listing the standards (DescribeStandards)",
+                || async {
+                    self.client
+                        .describe_standards()
+                        .set_next_token(token.clone())
+                        .send()
+                        .await
+                        .map_err(|error| aws_failure(&error, "securityhub", "DescribeStandards"))
+                },
+            )
+            .await
+            .map_err(explain_missing_hub)?;
+            arns.extend(
+                page.standards
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|standard| standard.standards_arn),
+            );
+            token = page.next_token.filter(|t| !t.is_empty());
+            if token.is_none() {
+                return Ok(arns);
+            }
+        }
+    }
+
+    /// Every subscription `GetEnabledStandards` shows (all pages). `None` when the account
+    /// is not subscribed and `missing_hub_is_fine`; otherwise that is retried briefly (a
+    /// hub enabled moments ago) and then `DEPENDENCY_NOT_READY`.
+    pub async fn enabled(
+        &self,
+        context: &RequestContext,
+        missing_hub_is_fine: bool,
+    ) -> Result<Option<Vec<Subscription>>, Failure> {
+        let mut subscriptions = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = retry(
+                context,
+                self.backoff,
+                "reading the enabled standards (GetEnabledStandards)",
+                || async {
+                    match self
+                        .client
+                        .get_enabled_standards()
+                        .set_next_token(token.clone())
+                        .send()
+                        .await
+                    {
+                        Ok(page) => Ok(Some(page)),
+                        Err(error) => {
+                            let failure = aws_failure(&error, "securityhub", "GetEnabledStandards");
+                            if missing_hub_is_fine && is_not_subscribed(&failure) {
+                                Ok(None)
+                            } else {
+                                Err(failure)
+                            }
+                        }
+                    }
+                },
+            )
+            .await
+            .map_err(explain_missing_hub)?;
+            let Some(page) = page else {
+                return Ok(None);
+            };
+            subscriptions.extend(
+                page.standards_subscriptions
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Subscription::from),
+            );
+            token = page.next_token.filter(|t| !t.is_empty());
+            if token.is_none() {
+                return Ok(Some(subscriptions));
+            }
+        }
+    }
+
+    /// One `BatchEnableStandards` call (at most [`MAX_PER_CALL`] ARNs), paced by `pacer`.
+    /// "Already subscribed/enabled" (`ResourceConflictException`) is fine: whose standard it
+    /// is was decided by the read before.
+    pub async fn enable(
+        &self,
+        context: &RequestContext,
+        pacer: &Pacer,
+        standards_arns: &[String],
+    ) -> Result<Vec<Subscription>, Failure> {
+        debug_assert!(standards_arns.len() <= MAX_PER_CALL);
+        let requests: Vec<StandardsSubscriptionRequest> = standards_arns
+            .iter()
+            .map(|arn| {
+                StandardsSubscriptionRequest::builder()
+                    .standards_arn(arn)
+                    .build()
+            })
+            .collect();
+        retry(
+            context,
+            self.backoff,
+            "enabling standards (BatchEnableStandards)",
+            || async {
+                let sent = self
+                    .client
+                    .batch_enable_standards()
+                    .set_standards_subscription_requests(Some(requests.clone()))
+                    .send();
+                match pacer.paced(context, sent).await? {
+                    Ok(output) => Ok(output
+                        .standards_subscriptions
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(Subscription::from)
+                        .collect()),
+                    Err(error) => {
+                        let failure = aws_failure(&error, "securityhub", "BatchEnableStandards");
+                        if failure.aws_error_code() == Some("ResourceConflictException") {
+                            Ok(Vec::new())
+                        } else {
+                            Err(failure)
+                        }
+                    }
+                }
+            },
+        )
+        .await
+        .map_err(explain_missing_hub)
+    }
+
+    /// One `BatchDisableStandards` call (at most [`MAX_PER_CALL`] subscription ARNs). A
+    /// subscription still `PENDING` is refused by the service and retried until the deadline.
+    pub async fn disable(
+        &self,
+        context: &RequestContext,
+        subscription_arns: &[String],
+    ) -> Result<(), Failure> {
+        debug_assert!(subscription_arns.len() <= MAX_PER_CALL);
+        retry(
+            context,
+            self.backoff,
+            "disabling standards (BatchDisableStandards)",
+            || async {
+                self.client
+                    .batch_disable_standards()
+                    .set_standards_subscription_arns(Some(subscription_arns.to_vec()))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|error| aws_failure(&error, "securityhub", "BatchDisableStandards"))
+            },
+        )
+        .await
+        .map_err(explain_missing_hub)
+    }
+}

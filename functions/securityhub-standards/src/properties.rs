@@ -1,0 +1,204 @@
+//! `Custom::SecurityHubStandards` properties.
+
+use cfn_custom_resource_kit::{de, Failure, ResourceProperties};
+use serde::Deserialize;
+
+use crate::catalog::{parse_arn, parse_short_id};
+
+/// What `Custom::SecurityHubStandards` accepts.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct StandardsProperties {
+    /// Full standards ARNs, or short ids such as `cis-aws-foundations-benchmark/v/1.4.0`.
+    pub standards: Vec<String>,
+    /// Whether Create and Update wait until every standard is `READY`.
+    #[serde(default = "yes", deserialize_with = "de::bool")]
+    pub wait_for_ready: bool,
+    /// What Delete does to the standards this resource enabled.
+    #[serde(default)]
+    pub on_delete: OnDelete,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// What Delete does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+pub enum OnDelete {
+    /// Disable the standards this resource enabled.
+    #[default]
+    Disable,
+    /// Leave every standard enabled.
+    Retain,
+}
+
+impl ResourceProperties for StandardsProperties {
+    fn validate(&self) -> Result<(), Failure> {
+        if self.standards.is_empty() {
+            return Err(Failure::invalid_property(
+                "Standards",
+                "must name at least one standard",
+            ));
+        }
+        for (index, standard) in self.standards.iter().enumerate() {
+            let field = format!("Standards[{index}]");
+            let well_formed = if standard.starts_with("arn:") {
+                parse_arn(standard).is_some()
+            } else {
+                parse_short_id(standard).is_some()
+            };
+            if !well_formed {
+                return Err(Failure::invalid_property(
+                    &field,
+                    format!(
+                        "{standard:?} is neither a standards ARN (arn:<partition>:securityhub:<region>::standards/<name>/v/<version>, or arn:<partition>:securityhub:::ruleset/<name>/v/<version>) nor a short id such as cis-aws-foundations-benchmark/v/1.4.0"
+                    ),
+                ));
+            }
+            if let Some(first) = self.standards[..index].iter().position(|s| s == standard) {
+                return Err(Failure::invalid_property(
+                    &field,
+                    format!("{standard} is already Standards[{first}]"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cfn_custom_resource_kit::{parse_properties, ReasonCode};
+    use serde_json::json;
+
+    fn parse(value: serde_json::Value) -> Result<StandardsProperties, Failure> {
+        parse_properties(&value)
+    }
+
+    fn reason(value: serde_json::Value) -> String {
+        let failure = parse(value).unwrap_err();
+        assert_eq!(failure.code(), ReasonCode::InvalidProperties);
+        failure.to_string()
+    }
+
+    #[test]
+    fn short_ids_and_arns_are_accepted_with_defaults() {
+        let parsed = parse(json!({"Standards": [
+            "aws-foundational-security-best-practices/v/1.0.0",
+            "arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0",
+            "arn:aws-us-gov:securityhub:us-gov-west-1::standards/nist-800-53/v/5.0.0"
+        ]}))
+        .unwrap();
+        assert_eq!(parsed.standards.len(), 3);
+        assert!(parsed.wait_for_ready);
+        assert_eq!(parsed.on_delete, OnDelete::Disable);
+        let strings = parse(json!({"Standards": ["pci-dss/v/4.0.1"], "WaitForReady": "false", "OnDelete": "Retain"}))
+            .unwrap();
+        assert!(!strings.wait_for_ready);
+        assert_eq!(strings.on_delete, OnDelete::Retain);
+    }
+
+    #[test]
+    fn standards_are_required_and_not_empty() {
+        assert!(reason(json!({})).contains("missing field `Standards`"));
+        assert_eq!(
+            reason(json!({"Standards": []})),
+            "[INVALID_PROPERTIES] Standards: must name at least one standard"
+        );
+        assert!(reason(json!({"Standards": "pci-dss/v/3.2.1"}))
+            .starts_with("[INVALID_PROPERTIES] Standards: "));
+    }
+
+    #[test]
+    fn a_malformed_standard_is_named_by_index() {
+        for bad in [
+            "",
+            "pci-dss",
+            "PCI-DSS/v/3.2.1",
+            "pci dss/v/3.2.1",
+            "arn:aws:securityhub:us-east-1::pci-dss/v/3.2.1",
+            "arn:aws:config:us-east-1::standards/pci-dss/v/3.2.1",
+            "arn:aws:securityhub:us-east-1:123456789012:subscription/pci-dss/v/3.2.1",
+            "arn:aws:securityhub:us-east-1::standards/",
+        ] {
+            let text = reason(json!({"Standards": ["pci-dss/v/3.2.1", bad]}));
+            assert!(
+                text.starts_with("[INVALID_PROPERTIES] Standards[1]: "),
+                "{bad}: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_standard_named_twice_is_refused() {
+        assert_eq!(
+            reason(
+                json!({"Standards": ["pci-dss/v/3.2.1", "nist-800-53/v/5.0.0", "pci-dss/v/3.2.1"]})
+            ),
+            "[INVALID_PROPERTIES] Standards[2]: pci-dss/v/3.2.1 is already Standards[0]"
+        );
+    }
+
+    #[test]
+    fn other_fields_name_themselves() {
+        assert!(
+            reason(json!({"Standards": ["pci-dss/v/3.2.1"], "WaitForReady": "soon"}))
+                .starts_with("[INVALID_PROPERTIES] WaitForReady: ")
+        );
+        assert!(
+            reason(json!({"Standards": ["pci-dss/v/3.2.1"], "OnDelete": "Keep"}))
+                .starts_with("[INVALID_PROPERTIES] OnDelete: unknown variant `Keep`")
+        );
+        assert!(
+            reason(json!({"Standards": ["pci-dss/v/3.2.1"], "Tags": {}}))
+                .contains("unknown field `Tags`")
+        );
+    }
+
+    #[test]
+    fn every_sample_event_is_a_request_of_this_resource_whose_properties_parse_unless_named_bad() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../events/securityhub-standards"
+        );
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+            let event: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let request_type = name.split('-').next().unwrap();
+            assert_eq!(
+                event["RequestType"].as_str().unwrap().to_lowercase(),
+                request_type,
+                "{name}"
+            );
+            assert_eq!(
+                event["ResourceType"], "Custom::SecurityHubStandards",
+                "{name}"
+            );
+            let parsed = parse_properties::<StandardsProperties>(&event["ResourceProperties"]);
+            if name.ends_with("bad-properties") {
+                assert_eq!(
+                    parsed.unwrap_err().code(),
+                    ReasonCode::InvalidProperties,
+                    "{name}"
+                );
+            } else {
+                parsed.unwrap_or_else(|failure| panic!("{name}: {failure}"));
+            }
+            if let Some(old) = event.get("OldResourceProperties") {
+                parse_properties::<StandardsProperties>(old).unwrap();
+            }
+            names.push(name);
+        }
+        for needed in ["create", "update", "delete"] {
+            assert!(
+                names.iter().any(|n| n == needed),
+                "{needed}.json is missing"
+            );
+        }
+    }
+}
