@@ -1,5 +1,6 @@
 //! The response PUT to the pre-signed ResponseURL: bounded retries, never past the deadline.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -33,23 +34,33 @@ impl Default for DeliveryPolicy {
     }
 }
 
-/// Sends responses: one HTTP client for the life of the process.
+/// Sends responses: one HTTP client for the life of the process, built on the first
+/// PUT (building it loads the TLS roots, which a cold start should not wait for before
+/// its first Runtime API poll).
 #[derive(Clone, Debug)]
 pub struct Delivery {
-    client: reqwest::Client,
+    client: Arc<OnceLock<reqwest::Client>>,
     policy: DeliveryPolicy,
 }
 
 impl Delivery {
     /// A sender with its own HTTP client (no redirects, no proxies from the environment).
     pub fn new(policy: DeliveryPolicy) -> Self {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .expect("the response HTTP client builds (TLS roots available)");
-        Self { client, policy }
+        Self {
+            client: Arc::default(),
+            policy,
+        }
+    }
+
+    fn client(&self) -> &reqwest::Client {
+        self.client.get_or_init(|| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .connect_timeout(Duration::from_secs(5))
+                .build()
+                .expect("the response HTTP client builds (TLS roots available)")
+        })
     }
 
     /// PUTs `body` to `url` with an empty `Content-Type` and an explicit `Content-Length`,
@@ -76,7 +87,7 @@ impl Delivery {
                 .min(hard_deadline.saturating_duration_since(now))
                 .max(MIN_ATTEMPT_TIMEOUT);
             let sent = self
-                .client
+                .client()
                 .put(url.as_url().clone())
                 .header(CONTENT_TYPE, "")
                 .header(CONTENT_LENGTH, body.len())

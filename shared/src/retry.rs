@@ -54,8 +54,10 @@ pub enum Probe<T> {
 /// ([`Retry::UntilDeadline`]) until the request's deadline, settling ones
 /// ([`Retry::Within`]) for their own limit. Final failures return at once.
 ///
-/// The retry never sleeps past the deadline: when the next sleep would cross it, the
-/// result is `TIMEOUT` naming `what` and the last failure.
+/// The retry never sleeps past the deadline: when the next sleep would cross it,
+/// throttling and server errors are returned with their own code (they outlived their
+/// retries: `THROTTLED`, `SERVICE_ERROR`), anything else as `TIMEOUT` naming `what` and
+/// the last failure.
 pub async fn retry<T, F, Fut>(
     context: &RequestContext,
     backoff: Backoff,
@@ -140,11 +142,23 @@ where
             .map_or(now + delay, |at| (now + delay).min(at));
         tracing::debug!(step = what, attempt = attempts, reason_code = %failure.code(), "retrying");
         if wake >= deadline {
+            let waited = (now - started).as_secs_f64();
+            // Throttling and server errors outlived their retries: they keep their code
+            // (THROTTLED, SERVICE_ERROR); anything else waiting for the deadline is TIMEOUT.
+            if give_up_at.is_none()
+                && matches!(
+                    failure.code(),
+                    ReasonCode::Throttled | ReasonCode::ServiceError
+                )
+            {
+                return Err(failure.permanent().context(format!(
+                    "still failing at the deadline after {attempts} attempts over {waited:.1} s {what}"
+                )));
+            }
             return Err(Failure::new(
                 ReasonCode::Timeout,
                 format!(
-                    "the deadline arrived while {what} ({attempts} attempts over {:.1} s); last error: {failure}",
-                    (now - started).as_secs_f64(),
+                    "the deadline arrived while {what} ({attempts} attempts over {waited:.1} s); last error: {failure}"
                 ),
             ));
         }
@@ -261,14 +275,47 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn the_deadline_turns_into_timeout_without_sleeping_past_it() {
+    async fn throttling_until_the_deadline_is_throttled_without_sleeping_past_it() {
+        let started = Instant::now();
+        let deadline = Duration::from_secs(3);
+        let result: Result<(), _> = retry(
+            &context(deadline),
+            Backoff::default(),
+            "reading the key",
+            || async { Err(transient()) },
+        )
+        .await;
+        let failure = result.unwrap_err();
+        assert_eq!(failure.code(), ReasonCode::Throttled);
+        assert!(!failure.is_retryable());
+        assert!(
+            failure
+                .message()
+                .starts_with("still failing at the deadline after"),
+            "{failure}"
+        );
+        assert!(
+            failure.message().ends_with("reading the key: slow down"),
+            "{failure}"
+        );
+        assert!(started.elapsed() <= deadline);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn other_retryable_failures_at_the_deadline_are_timeout() {
         let started = Instant::now();
         let deadline = Duration::from_secs(3);
         let result: Result<(), _> = retry(
             &context(deadline),
             Backoff::default(),
             "waiting for the key",
-            || async { Err(transient()) },
+            || async {
+                Err(Failure::new(
+                    ReasonCode::DependencyNotReady,
+                    "state PENDING, please try later",
+                )
+                .retryable())
+            },
         )
         .await;
         let failure = result.unwrap_err();
@@ -278,7 +325,9 @@ mod tests {
             "{failure}"
         );
         assert!(
-            failure.message().contains("[THROTTLED] slow down"),
+            failure
+                .message()
+                .contains("[DEPENDENCY_NOT_READY] state PENDING"),
             "{failure}"
         );
         assert!(started.elapsed() <= deadline);

@@ -115,8 +115,9 @@ fn watch(receiver: Receiver<Arc<Guard>>, policy: DeliveryPolicy) {
             return;
         }
     };
-    // Its own client: a pooled connection of the runner's would live on the runner's thread.
-    let delivery = runtime.block_on(async { Delivery::new(policy) });
+    // Its own client (built when it first fires): a pooled connection of the runner's
+    // would live on the runner's thread.
+    let delivery = Delivery::new(policy);
     let mut armed: Vec<Arc<Guard>> = Vec::new();
     loop {
         armed.retain(|guard| !guard.is_claimed());

@@ -332,7 +332,7 @@ async fn an_insufficient_delivery_policy_that_stays_is_access_denied_naming_the_
 }
 
 #[tokio::test(start_paused = true)]
-async fn throttling_until_the_deadline_is_timeout() {
+async fn throttling_until_the_deadline_is_throttled() {
     let mut mocks = fresh();
     mocks.config[0] =
         mock!(aws_sdk_config::Client::describe_configuration_recorders).then_error(|| {
@@ -346,8 +346,11 @@ async fn throttling_until_the_deadline_is_timeout() {
         .create(&context(30), properties(json!({})))
         .await
         .unwrap_err();
-    assert_eq!(failure.code(), ReasonCode::Timeout);
-    assert!(failure.message().contains("[THROTTLED]"), "{failure}");
+    assert_eq!(failure.code(), ReasonCode::Throttled);
+    assert!(
+        failure.message().contains("still failing at the deadline"),
+        "{failure}"
+    );
 }
 
 #[tokio::test(start_paused = true)]

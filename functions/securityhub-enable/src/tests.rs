@@ -460,7 +460,7 @@ async fn throttling_then_success_is_retried() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn throttling_until_the_deadline_ends_in_timeout_quoting_the_throttling() {
+async fn throttling_until_the_deadline_ends_in_throttled() {
     let ssm = Ssm::new();
     let read = mock!(Client::describe_hub)
         .sequence()
@@ -476,8 +476,11 @@ async fn throttling_until_the_deadline_ends_in_timeout_quoting_the_throttling() 
         )
         .await
         .unwrap_err();
-    assert_eq!(failure.code(), ReasonCode::Timeout, "{failure}");
-    assert!(failure.message().contains("[THROTTLED]"), "{failure}");
+    assert_eq!(failure.code(), ReasonCode::Throttled, "{failure}");
+    assert!(
+        failure.message().contains("still failing at the deadline"),
+        "{failure}"
+    );
     assert!(started.elapsed() <= Duration::from_secs(3));
     assert!(read.num_calls() > 3);
 }
