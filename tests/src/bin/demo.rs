@@ -1,4 +1,4 @@
-//! `make demo`: the lifecycles of KmsReady and ConfigSetup, played through the real
+//! `make demo`: the lifecycles of KmsReady, ConfigSetup and the Security Hub pair, played through the real
 //! binaries against moto on loopback, printing each response CloudFormation would
 //! receive and the state read back from the emulator.
 //!
@@ -8,7 +8,7 @@
 use std::process::ExitCode;
 
 use aws_sdk_kms::Client;
-use harness::{key_policy_allowing, Binary, CfnResponse, Function, Moto, Stack};
+use harness::{key_policy_allowing, Binary, CfnResponse, Function, Moto, SecurityHub, Stack};
 use serde_json::{json, Value};
 
 struct Demo {
@@ -155,6 +155,7 @@ async fn main() -> ExitCode {
     );
 
     config_setup(&mut demo, moto, shipped).await;
+    security_hub(&mut demo, moto, shipped).await;
 
     println!();
     if demo.mismatches == 0 {
@@ -277,4 +278,114 @@ async fn show_config_state(config: &aws_sdk_config::Client) {
         })
         .collect();
     println!("     {} rule(s) {}", names.len(), names.join(", "));
+}
+
+fn build(name: &'static str, shipped: bool) -> Binary {
+    if shipped {
+        Binary::Shipped(name)
+    } else {
+        Binary::Debug(name)
+    }
+}
+
+/// Security Hub: the hub, standards before AWS Config records (an honest `NOT_ACTIVE`),
+/// the repair once ConfigSetup makes Config record, and Delete. Security Hub is served
+/// by the harness's emulator (moto lacks the standards calls); Config is moto's.
+async fn security_hub(demo: &mut Demo, moto: &Moto, shipped: bool) {
+    let hub = SecurityHub::start().await;
+    hub.recording_from_moto(moto).await;
+    println!(
+        "\n\nSecurity Hub demo: the harness's Security Hub emulator at {}",
+        hub.endpoint()
+    );
+    let env = [hub.env()];
+    let enable_fn = Function::start(build("securityhub-enable", shipped), moto, &env).await;
+    let standards_fn = Function::start(build("securityhub-standards", shipped), moto, &env).await;
+    let config_fn = Function::start(build("config-setup", shipped), moto, &[]).await;
+
+    let mut enable = Stack::new(
+        &enable_fn,
+        "security-baseline",
+        "Custom::SecurityHubEnable",
+        "SecurityHub",
+    );
+    let hub_properties =
+        json!({"ControlFindingGenerator": "SECURITY_CONTROL", "Tags": {"Team": "security"}});
+    let response = enable.create(hub_properties.clone()).await;
+    demo.show(
+        "Create: enable Security Hub CSPM",
+        &hub_properties,
+        &response,
+        "SUCCESS",
+    );
+
+    let mut standards = Stack::new(
+        &standards_fn,
+        "security-baseline",
+        "Custom::SecurityHubStandards",
+        "Standards",
+    );
+    let wanted = json!({"Standards": ["aws-foundational-security-best-practices/v/1.0.0", "cis-aws-foundations-benchmark/v/1.2.0"]});
+    let response = standards.create(wanted.clone()).await;
+    demo.show(
+        "Create standards before AWS Config records: an honest failure",
+        &wanted,
+        &response,
+        "[NOT_ACTIVE]",
+    );
+
+    let mut config = Stack::new(
+        &config_fn,
+        "security-baseline",
+        "Custom::ConfigSetup",
+        "ConfigSetup",
+    );
+    let recording = json!({"DeliveryBucketName": "security-baseline-config"});
+    let response = config.create(recording.clone()).await;
+    demo.show(
+        "ConfigSetup makes AWS Config record",
+        &recording,
+        &response,
+        "SUCCESS",
+    );
+
+    let response = standards.update(wanted.clone()).await;
+    demo.show(
+        "Update the standards: the INCOMPLETE ones are repaired and READY",
+        &wanted,
+        &response,
+        "SUCCESS",
+    );
+    for subscription in hub.subscriptions() {
+        println!(
+            "   read back: {} {}",
+            subscription.short_id(),
+            subscription.status
+        );
+    }
+
+    let response = standards.delete().await;
+    demo.show(
+        "Delete the standards it enabled",
+        &wanted,
+        &response,
+        "SUCCESS",
+    );
+    let response = config.delete().await;
+    demo.show("Delete ConfigSetup", &recording, &response, "SUCCESS");
+    let response = enable.delete().await;
+    demo.show(
+        "Delete: disable the hub it enabled",
+        &hub_properties,
+        &response,
+        "SUCCESS",
+    );
+    println!(
+        "   read back: hub {}",
+        if hub.hub().is_some() {
+            "still enabled"
+        } else {
+            "disabled"
+        }
+    );
 }
