@@ -33,10 +33,25 @@ export SAM_CLI_TELEMETRY := 0
 
 BIN_ARGS := $(foreach fn,$(FUNCTIONS),--bin $(fn))
 
-.PHONY: help setup selftest test unit e2e lint debug-bins shipped build bench demo invoke clean
+# The template's tools, each in its own venv (their pins conflict with .venv's and each
+# other's): AWS SAM CLI (sam validate --lint, sam build) and checkov.
+SAM_VENV     := .venv-sam
+CHECKOV_VENV := .venv-checkov
+SAM          := $(abspath $(SAM_VENV))/bin/sam
+CHECKOV      := $(abspath $(CHECKOV_VENV))/bin/checkov
+# `make package`: SAM's build directory and the stack set artifacts.
+SAM_BUILD_DIR := $(CURDIR)/.aws-sam/build
+DIST          := $(CURDIR)/dist
+# The shipped bootstraps' size budget (bytes, per function).
+BOOTSTRAP_BUDGET ?= 6291456
+# cfn-lint checks the template against every region's resource specs (China, GovCloud and
+# the ISO regions included): a stack set may deploy it anywhere.
+LINT_REGIONS ?= ALL_REGIONS
+
+.PHONY: help setup lint-tools selftest test unit e2e lint lint-template debug-bins shipped build package bench demo invoke clean
 
 help: ## List the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-13s %s\n", $$1, $$2}'
 	@echo "  functions: $(FUNCTIONS)"
 
 setup: $(VENV)/.installed ## Create .venv with moto[server], cargo-lambda, zig, cfn-lint, crhelper (idempotent)
@@ -45,6 +60,14 @@ $(VENV)/.installed: requirements.txt requirements.lock
 	@scripts/check_python_venv.sh '$(PYTHON)'
 	$(PYTHON) -m venv $(VENV)
 	$(VENV_BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c requirements.lock
+	touch $@
+
+lint-tools: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## Create .venv-sam (AWS SAM CLI) and .venv-checkov (idempotent)
+
+$(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed: .venv-%/.installed: requirements-%.txt requirements-%.lock
+	@scripts/check_python_venv.sh '$(PYTHON)'
+	$(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-$*.txt -c requirements-$*.lock
 	touch $@
 
 selftest: ## Check the Makefile and scripts themselves (no build, a second)
@@ -59,9 +82,19 @@ unit: ## Unit tests of the shared crate and every function (no venv, no e2e)
 e2e: setup debug-bins shipped ## End-to-end tests only: the real binaries against moto
 	@scripts/test_log.sh run '$(E2E_LOG)' cargo test -p tests --test e2e --no-fail-fast
 
-lint:
+lint: lint-template ## fmt, clippy -D warnings, and the template checks
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# Offline: the region only picks cfn-lint's resource specs (no credentials, no calls);
+# checkov never downloads (--skip-download). The unit tests under scripts/ check what no
+# linter does (ServiceTokens, IAM actions = README's lists, DependsOn order) and the
+# bootstrap checker `make package` uses.
+lint-template: setup lint-tools ## template.yml: cfn-lint, sam validate --lint, checkov, template tests
+	$(VENV_BIN)/cfn-lint --regions $(LINT_REGIONS) -- template.yml
+	$(SAM) validate --lint --region us-east-1 --template template.yml
+	$(CHECKOV) --file template.yml --framework cloudformation --skip-download --quiet --compact
+	$(VENV_BIN)/python -m unittest discover --start-directory scripts --pattern 'test_*.py'
 
 debug-bins:
 	cargo build --workspace --bins
@@ -74,6 +107,19 @@ shipped: setup
 
 build: setup ## Release build for Lambda (arm64), as SAM packages it
 	cargo lambda build --release --arm64 --lambda-dir '$(TARGET_DIR)/lambda-arm64' $(BIN_ARGS)
+
+# sam build runs `cargo lambda build --release --arm64 --bin <fn>` per function (cargo-lambda
+# and zig from .venv, first on PATH); then every bootstrap is checked (arm64 ELF, size
+# budget, unwinding panic runtime) and the stack set artifacts are written to dist/.
+package: setup lint-tools ## sam build (arm64), check the bootstraps, stack set template + zips in dist/
+	@rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+	$(SAM) build --template template.yml --build-dir '$(SAM_BUILD_DIR)'
+	$(VENV_BIN)/python scripts/check_bootstraps.py --template template.yml --build-dir '$(SAM_BUILD_DIR)' \
+		--max-bytes $(BOOTSTRAP_BUDGET) $(FUNCTIONS)
+	rm -rf '$(DIST)'
+	$(SAM_VENV)/bin/python scripts/stackset_package.py --build-dir '$(SAM_BUILD_DIR)' --out '$(DIST)'
+	$(VENV_BIN)/cfn-lint --regions $(LINT_REGIONS) -- '$(DIST)/stackset-template.json'
+	$(CHECKOV) --file '$(DIST)/stackset-template.json' --framework cloudformation --skip-download --quiet --compact
 
 bench: setup shipped ## kms-ready vs the Python crhelper + boto3 peer: cold start, warm, RSS, sizes
 	@if rustup target list --installed 2>/dev/null | grep -q aarch64-unknown-linux-gnu; then \
@@ -103,4 +149,4 @@ endif
 
 clean:
 	cargo clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam dist
