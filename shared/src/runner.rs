@@ -23,6 +23,9 @@ use crate::watchdog::{Guard, Watchdog};
 /// Time kept after the last response PUT for reporting to Lambda.
 const PUT_RESERVE: Duration = Duration::from_millis(100);
 
+/// The least time the watchdog leaves the runner's own timer before it answers instead.
+const WATCHDOG_GRACE: Duration = Duration::from_millis(100);
+
 /// The most time kept back from the handler for sending the response.
 const MAX_SAFETY_MARGIN: Duration = Duration::from_secs(5);
 
@@ -135,6 +138,9 @@ impl<R: CustomResource> Runner<R> {
                 )
                 .await;
             if let Some(guard) = guard.as_ref().filter(|guard| !guard.claim()) {
+                // Its PUT makes one attempt even past the deadline: wait for that too.
+                let wait = hard_deadline.max(Instant::now() + WATCHDOG_GRACE * 10);
+                guard.watchdog_done(wait).await;
                 tracing::warn!("the watchdog already answered this request; nothing more is sent");
                 return Ok(guard.timeout_answer().summary(&routing));
             }
@@ -228,7 +234,7 @@ impl<R: CustomResource> Runner<R> {
             context.clone(),
             routing.clone(),
             url.clone(),
-            work_deadline + margin / 4,
+            work_deadline + (margin / 4).max(WATCHDOG_GRACE),
             put_deadline,
         ));
         self.watchdog.arm(Arc::clone(&guard));

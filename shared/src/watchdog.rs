@@ -22,6 +22,8 @@ use crate::response_url::ResponseUrl;
 /// One request's claim on its single answer.
 pub(crate) struct Guard {
     claimed: AtomicBool,
+    /// Set once the watchdog's PUT is over (delivered or not).
+    delivered: tokio::sync::watch::Sender<bool>,
     fire_at: Instant,
     put_deadline: Instant,
     url: ResponseUrl,
@@ -40,6 +42,7 @@ impl Guard {
     ) -> Self {
         Self {
             claimed: AtomicBool::new(false),
+            delivered: tokio::sync::watch::Sender::new(false),
             fire_at: fire_at.into_std(),
             put_deadline: put_deadline.into_std(),
             url,
@@ -51,6 +54,13 @@ impl Guard {
     /// Takes the right to answer; `false` when the other side already has it.
     pub(crate) fn claim(&self) -> bool {
         !self.claimed.swap(true, Ordering::SeqCst)
+    }
+
+    /// Waits (at most until `deadline`) until the watchdog's PUT is over, so the runner
+    /// reports to Lambda only after CloudFormation has its answer.
+    pub(crate) async fn watchdog_done(&self, deadline: tokio::time::Instant) {
+        let mut done = self.delivered.subscribe();
+        let _ = tokio::time::timeout_at(deadline, done.wait_for(|over| *over)).await;
     }
 
     fn is_claimed(&self) -> bool {
@@ -138,6 +148,7 @@ fn watch(receiver: Receiver<Arc<Guard>>, policy: DeliveryPolicy) {
         for guard in armed.iter().filter(|guard| guard.fire_at <= now) {
             if guard.claim() {
                 runtime.block_on(fire(&delivery, guard));
+                guard.delivered.send_replace(true);
             }
         }
     }
