@@ -3,7 +3,10 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use aws_smithy_http_client::Connector;
+use aws_smithy_runtime_api::client::http::HttpConnector;
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_types::body::SdkBody;
 use tokio::time::Instant;
 
 use crate::error::Error;
@@ -12,6 +15,9 @@ use crate::retry::Backoff;
 
 /// The shortest time one PUT is given, even right at the deadline.
 const MIN_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// Longest wait for one TCP (and TLS) connection to the ResponseURL's host.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How hard to try delivering a response.
 #[derive(Clone, Debug)]
@@ -34,33 +40,36 @@ impl Default for DeliveryPolicy {
     }
 }
 
-/// Sends responses: one HTTP client for the life of the process, built on the first
-/// PUT (building it loads the TLS roots, which a cold start should not wait for before
-/// its first Runtime API poll).
+/// Sends responses: one connector (the SDK's HTTP stack, [`crate::http`]) for the life of
+/// the process, built on the first PUT: a cold start does not wait for the TLS set-up
+/// before its first Runtime API poll.
 #[derive(Clone, Debug)]
 pub struct Delivery {
-    client: Arc<OnceLock<reqwest::Client>>,
+    connector: Arc<OnceLock<Connector>>,
     policy: DeliveryPolicy,
 }
 
+/// How one PUT attempt ended.
+enum Attempt {
+    Delivered,
+    /// Worth another attempt (network error, timeout, 5xx).
+    Transient(String),
+    /// Never retried (4xx: the URL expired or was refused).
+    Refused(u16),
+}
+
 impl Delivery {
-    /// A sender with its own HTTP client (no redirects, no proxies from the environment).
+    /// A sender with its own connector (no redirects, no proxy).
     pub fn new(policy: DeliveryPolicy) -> Self {
         Self {
-            client: Arc::default(),
+            connector: Arc::default(),
             policy,
         }
     }
 
-    fn client(&self) -> &reqwest::Client {
-        self.client.get_or_init(|| {
-            reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .no_proxy()
-                .connect_timeout(Duration::from_secs(5))
-                .build()
-                .expect("the response HTTP client builds (TLS roots available)")
-        })
+    fn connector(&self) -> &Connector {
+        self.connector
+            .get_or_init(|| crate::http::response_connector(CONNECT_TIMEOUT))
     }
 
     /// PUTs `body` to `url` with an empty `Content-Type` and an explicit `Content-Length`,
@@ -86,28 +95,15 @@ impl Delivery {
                 .attempt_timeout
                 .min(hard_deadline.saturating_duration_since(now))
                 .max(MIN_ATTEMPT_TIMEOUT);
-            let sent = self
-                .client()
-                .put(url.as_url().clone())
-                .header(CONTENT_TYPE, "")
-                .header(CONTENT_LENGTH, body.len())
-                .body(body.to_vec())
-                .timeout(timeout)
-                .send()
-                .await;
-            match sent {
-                Ok(response) if response.status().is_success() => return Ok(attempts),
-                Ok(response) if response.status().is_server_error() => {
-                    last_error = format!("HTTP {}", response.status().as_u16());
-                }
-                Ok(response) => {
+            match self.attempt(url, body, timeout).await {
+                Attempt::Delivered => return Ok(attempts),
+                Attempt::Refused(status) => {
                     return Err(Error::ResponseRefused {
                         url: url.redacted(),
-                        status: response.status().as_u16(),
+                        status,
                     })
                 }
-                // reqwest errors name the URL; strip it so the query string stays out of logs.
-                Err(error) => last_error = error.without_url().to_string(),
+                Attempt::Transient(error) => last_error = error,
             }
             tracing::warn!(attempt = attempts, error = %last_error, url = %url, "response PUT failed; retrying");
             let delay = self.policy.backoff.delay(attempts - 1);
@@ -125,6 +121,50 @@ impl Delivery {
             last_error,
         })
     }
+
+    /// One PUT, given at most `timeout`. Errors never name the URL (its query is a credential).
+    async fn attempt(&self, url: &ResponseUrl, body: &[u8], timeout: Duration) -> Attempt {
+        let mut request = HttpRequest::new(SdkBody::from(body.to_vec()));
+        if let Err(error) = request.set_method("PUT") {
+            return Attempt::Transient(error.to_string());
+        }
+        if request.set_uri(url.as_str()).is_err() {
+            return Attempt::Transient("the ResponseURL is not a valid request URI".into());
+        }
+        request.headers_mut().insert("content-type", "");
+        request
+            .headers_mut()
+            .insert("content-length", body.len().to_string());
+        match tokio::time::timeout(timeout, self.connector().call(request)).await {
+            Err(_) => Attempt::Transient(format!("no answer within {} ms", timeout.as_millis())),
+            Ok(Err(error)) => Attempt::Transient(describe(&error)),
+            Ok(Ok(response)) => {
+                let status = response.status();
+                if status.is_success() {
+                    Attempt::Delivered
+                } else if status.is_server_error() {
+                    Attempt::Transient(format!("HTTP {}", status.as_u16()))
+                } else {
+                    Attempt::Refused(status.as_u16())
+                }
+            }
+        }
+    }
+}
+
+/// The error and its sources on one line (`connection refused`, not just `io error`).
+fn describe(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 #[cfg(test)]
@@ -245,6 +285,34 @@ mod tests {
             "{error}"
         );
         assert!(!error.to_string().contains("secret"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn https_urls_go_through_tls_and_a_failed_handshake_is_retried() {
+        // A loopback server that answers plain HTTP: the TLS handshake must fail, not
+        // fall back to plain text, and the failure counts as a network error.
+        let server = ResponseServer::start(vec![]).await;
+        let addr = server.addr().to_string();
+        let raw = format!("https://{addr}/p?X-Amz-Signature=secret");
+        let url = ResponseUrl::parse(&raw, &AllowList::with_extra_hosts(&addr)).unwrap();
+        let error = Delivery::new(fast_policy())
+            .put(&url, b"{}", in_a_minute())
+            .await
+            .unwrap_err();
+        let Error::DeliveryFailed {
+            attempts,
+            last_error,
+            ..
+        } = &error
+        else {
+            panic!("{error}");
+        };
+        assert_eq!(*attempts, 4, "{error}");
+        assert!(!last_error.contains("secret"), "{error}");
+        assert!(
+            server.requests().is_empty(),
+            "a request went out in plain text"
+        );
     }
 
     #[tokio::test]

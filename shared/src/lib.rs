@@ -17,6 +17,7 @@ mod context;
 mod delivery;
 mod error;
 mod error_table;
+mod http;
 #[cfg(feature = "ledger")]
 mod ledger;
 mod logging;
@@ -37,6 +38,7 @@ pub use aws_error::aws_failure;
 pub use context::{Progress, RequestContext};
 pub use error::Error;
 pub use error_table::ErrorRule;
+pub use http::sdk_http_client;
 /// The error `run` returns when the Lambda runtime itself fails.
 pub use lambda_runtime::Error as RuntimeError;
 #[cfg(feature = "ledger")]

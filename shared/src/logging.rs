@@ -11,7 +11,7 @@ use tracing::{Level, Metadata};
 const CAPPED_TARGETS: [(&str, Level); 6] = [
     ("lambda_runtime", Level::DEBUG),
     ("lambda_runtime_api_client", Level::DEBUG),
-    ("reqwest", Level::DEBUG),
+    ("aws_smithy_http_client", Level::DEBUG),
     ("hyper", Level::INFO),
     ("hyper_util", Level::INFO),
     ("h2", Level::INFO),

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use reqwest::Url;
+use http::Uri;
 
 use crate::error::Error;
 
@@ -88,32 +88,48 @@ fn is_aws_host(host: &str) -> bool {
 /// `Display` and `Debug` show only scheme, host, port and path.
 #[derive(Clone)]
 pub struct ResponseUrl {
-    url: Url,
+    raw: String,
+    shown: String,
 }
 
 impl ResponseUrl {
     /// Parses and checks `raw` against `allow`.
     pub fn parse(raw: &str, allow: &AllowList) -> Result<Self, Error> {
-        let url = Url::parse(raw)
+        let uri: Uri = raw
+            .parse()
             .map_err(|error| Error::UnusableResponseUrl(format!("not a URL ({error})")))?;
-        let host = url
-            .host_str()
-            .map(normalize_host)
-            .ok_or_else(|| Error::UnusableResponseUrl("the URL has no host".into()))?;
-        let port = url.port_or_known_default();
-        let shown = redact(&url);
-        let allowed = match url.scheme() {
-            "https" => is_aws_host(&host) || allow.lists(&host, port),
-            "http" => is_loopback(&host) && allow.lists(&host, port),
-            _ => false,
+        let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+            return Err(Error::UnusableResponseUrl(
+                "not an absolute URL with a host".into(),
+            ));
         };
-        if !url.username().is_empty() || url.password().is_some() {
+        let host = normalize_host(authority.host());
+        if host.is_empty() {
+            return Err(Error::UnusableResponseUrl("the URL has no host".into()));
+        }
+        let port = authority.port_u16().or(match scheme {
+            "https" => Some(443),
+            "http" => Some(80),
+            _ => None,
+        });
+        // The authority without any user info; the path without query or fragment.
+        let host_port = authority.as_str().rsplit('@').next().unwrap_or_default();
+        let shown = format!("{scheme}://{host_port}{}", uri.path());
+        if authority.as_str().contains('@') {
             return Err(Error::UnusableResponseUrl(format!(
                 "{shown} carries credentials"
             )));
         }
+        let allowed = match scheme {
+            "https" => is_aws_host(&host) || allow.lists(&host, port),
+            "http" => is_loopback(&host) && allow.lists(&host, port),
+            _ => false,
+        };
         if allowed {
-            Ok(Self { url })
+            Ok(Self {
+                raw: raw.to_owned(),
+                shown,
+            })
         } else {
             Err(Error::UnusableResponseUrl(format!(
                 "{shown} is not allowed (https under amazonaws.com, or a host listed in {ALLOWED_HOSTS_ENV})"
@@ -123,27 +139,18 @@ impl ResponseUrl {
 
     /// The URL without its query string or fragment, safe to log.
     pub fn redacted(&self) -> String {
-        redact(&self.url)
+        self.shown.clone()
     }
 
     /// The full URL, for the PUT only.
-    pub(crate) fn as_url(&self) -> &Url {
-        &self.url
+    pub(crate) fn as_str(&self) -> &str {
+        &self.raw
     }
-}
-
-fn redact(url: &Url) -> String {
-    let mut shown = url.clone();
-    let _ = shown.set_username("");
-    let _ = shown.set_password(None);
-    shown.set_query(None);
-    shown.set_fragment(None);
-    shown.to_string()
 }
 
 impl fmt::Display for ResponseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.redacted())
+        f.write_str(&self.shown)
     }
 }
 
@@ -204,6 +211,21 @@ mod tests {
             "https://responses.example.internal:8443/p",
             " other , responses.example.internal:8443"
         ));
+    }
+
+    #[test]
+    fn ports_default_by_scheme() {
+        assert!(ok("http://localhost/p", "localhost:80"));
+        assert!(!ok("http://localhost:8080/p", "localhost:80"));
+        assert!(ok("https://responses.internal/p", "responses.internal:443"));
+        assert!(ok("https://bucket.s3.amazonaws.com:443/p?x=1", ""));
+    }
+
+    #[test]
+    fn relative_or_hostless_urls_are_refused() {
+        assert!(!ok("/bucket/key?X-Amz-Signature=secret", ""));
+        assert!(!ok("https:///p", ""));
+        assert!(!ok("", ""));
     }
 
     #[test]

@@ -115,6 +115,7 @@ impl Moto {
     /// SDK configuration for test set-up calls (create a key, disable it, ...).
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(cfn_custom_resource_kit::sdk_http_client())
             .region(aws_config::Region::new("us-east-1"))
             .endpoint_url(&self.endpoint)
             .credentials_provider(aws_sdk_kms::config::Credentials::new(
