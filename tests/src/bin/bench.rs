@@ -225,6 +225,20 @@ fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
+/// The CA store as Lambda lays it out: one bundle file (`provided.al2023`:
+/// `/etc/pki/tls/certs/ca-bundle.crt`), not a Debian-style hashed directory whose every
+/// file the native loader would also read. Given to both implementations.
+fn lambda_ca_store() -> Vec<(&'static str, String)> {
+    [
+        "/etc/pki/tls/certs/ca-bundle.crt",
+        "/etc/ssl/certs/ca-certificates.crt",
+    ]
+    .into_iter()
+    .find(|path| Path::new(path).is_file())
+    .map(|path| vec![("SSL_CERT_FILE", path.to_owned())])
+    .unwrap_or_default()
+}
+
 /// A CloudFormation request for `subject`, answered at `response_url`.
 fn request(subject: &Subject, response_url: String, request_id: &str, properties: &Value) -> Value {
     let mut resource_properties = properties.clone();
@@ -271,7 +285,8 @@ async fn run_once(
     samples: &mut Samples,
 ) {
     let what = format!("{} {:?} run {}", subject.name, implementation, run + 1);
-    let prepared = Function::prepare(implementation.launch(subject), moto, &[]).await;
+    let prepared =
+        Function::prepare(implementation.launch(subject), moto, &lambda_ca_store()).await;
     let request_id = format!("bench-{}-{run}-cold", implementation.key());
     let url = prepared
         .responses()
