@@ -9,7 +9,8 @@
 //! implementation with the ratios, and writes JSON (`bench/results/<function>.json`).
 //!
 //! Another function joins by adding a [`Subject`] to [`SUBJECTS`] (and its peer to
-//! `bench/peer/`).
+//! `bench/peer/`). Benched: kms-ready, securityhub-enable (each run against a fresh
+//! Security Hub emulator, so every cold Create enables the hub).
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -17,7 +18,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use harness::function::{target_dir, Launch};
-use harness::{Binary, Function, Moto};
+use harness::{Binary, Function, Moto, SecurityHub};
 use serde_json::{json, Value};
 
 /// The performance targets: the cold Create at most 1/40 of the Python peer's time, peak
@@ -44,15 +45,38 @@ struct Subject {
     peer_handler: &'static str,
     /// Creates in moto what the Create refers to; returns the Create's properties.
     seed: fn(&'static Moto) -> Pin<Box<dyn Future<Output = Value>>>,
+    /// Whether it talks to Security Hub: each run then gets a fresh emulator (no hub yet).
+    security_hub: bool,
 }
 
-const SUBJECTS: &[Subject] = &[Subject {
-    name: "kms-ready",
-    resource_type: "Custom::KmsReady",
-    logical_id: "KeyReady",
-    peer_handler: "kms_ready.handler",
-    seed: seed_kms_ready,
-}];
+const SUBJECTS: &[Subject] = &[
+    Subject {
+        name: "kms-ready",
+        resource_type: "Custom::KmsReady",
+        logical_id: "KeyReady",
+        peer_handler: "kms_ready.handler",
+        seed: seed_kms_ready,
+        security_hub: false,
+    },
+    Subject {
+        name: "securityhub-enable",
+        resource_type: "Custom::SecurityHubEnable",
+        logical_id: "Hub",
+        peer_handler: "securityhub_enable.handler",
+        seed: seed_ssm,
+        security_hub: true,
+    },
+];
+
+/// A Create with default properties. moto loads its SSM backend (seconds) on the first
+/// SSM call: make that call here, so no measured run pays for it.
+fn seed_ssm(moto: &'static Moto) -> Pin<Box<dyn Future<Output = Value>>> {
+    Box::pin(async move {
+        let ssm = aws_sdk_ssm::Client::new(&moto.sdk_config().await);
+        let _ = ssm.get_parameter().name("/bench/warm-up").send().await;
+        json!({})
+    })
+}
 
 /// An Enabled key: the Create waits for nothing, so the figures are start-up + one call.
 fn seed_kms_ready(moto: &'static Moto) -> Pin<Box<dyn Future<Output = Value>>> {
@@ -285,8 +309,14 @@ async fn run_once(
     samples: &mut Samples,
 ) {
     let what = format!("{} {:?} run {}", subject.name, implementation, run + 1);
-    let prepared =
-        Function::prepare(implementation.launch(subject), moto, &lambda_ca_store()).await;
+    // Kept until the run ends: the process talks to it.
+    let hub = match subject.security_hub {
+        true => Some(SecurityHub::start().await),
+        false => None,
+    };
+    let mut env = lambda_ca_store();
+    env.extend(hub.as_ref().map(SecurityHub::env));
+    let prepared = Function::prepare(implementation.launch(subject), moto, &env).await;
     let request_id = format!("bench-{}-{run}-cold", implementation.key());
     let url = prepared
         .responses()

@@ -1,0 +1,98 @@
+"""Custom::SecurityHubEnable in Python with crhelper and boto3: the benchmark's peer of
+functions/securityhub-enable, for the Create the benchmark times.
+
+The same job as the Rust function's Create of a hub with default settings: DescribeHub
+(not subscribed: InvalidAccessException "... not subscribed ..."); read the ownership
+record (SSM GetParameter under /cfn-custom-resource-kit/ownership/); when there is no hub,
+record the intent to own it (PutParameter) before EnableSecurityHub
+(EnableDefaultStandards false), then DescribeHub until it shows; `Data` carries `HubArn`,
+`SubscribedAt`, `Adopted`. An existing hub is adopted. Delete disables only an owned hub.
+
+Region and endpoints come from the environment as with the Rust SDK: `AWS_REGION` and
+`AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_SECURITYHUB` (boto3 >= 1.28).
+
+Handler: `securityhub_enable.handler` (run by bootstrap.py).
+"""
+
+import json
+import os
+import re
+import time
+
+import boto3
+import crhelper.utils
+from crhelper import CfnResource
+
+from loopback import loopback_aware_connection
+
+LEDGER_PREFIX = "/cfn-custom-resource-kit/ownership"
+
+helper = CfnResource(json_logging=False, log_level="INFO", boto_level="CRITICAL")
+region = os.environ.get("AWS_REGION")
+securityhub = boto3.client("securityhub", region_name=region)
+ssm = boto3.client("ssm", region_name=region)
+
+crhelper.utils.HTTPSConnection = loopback_aware_connection
+
+
+def _hub():
+    try:
+        return securityhub.describe_hub()
+    except securityhub.exceptions.InvalidAccessException as error:
+        if "not subscribed" in str(error).lower():
+            return None
+        raise
+
+
+def _ledger_name(physical_id):
+    return "{}/{}".format(LEDGER_PREFIX, re.sub(r"[^A-Za-z0-9_.-]", "_", physical_id))
+
+
+def _owned(name):
+    try:
+        record = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    except ssm.exceptions.ParameterNotFound:
+        return False
+    return "hub" in record.get("owned", {})
+
+
+@helper.create
+@helper.update
+def create_or_update(event, context):
+    physical_id = event.get("PhysicalResourceId") or "{}-{}".format(
+        event["LogicalResourceId"], event["RequestId"]
+    )
+    name = _ledger_name(physical_id)
+    hub = _hub()
+    owned = _owned(name)
+    if hub is None:
+        ssm.put_parameter(
+            Name=name,
+            Value=json.dumps({"owned": {"hub": ["default"]}}),
+            Type="String",
+            Overwrite=True,
+        )
+        owned = True
+        securityhub.enable_security_hub(EnableDefaultStandards=False)
+        hub, delay = _hub(), 0.2
+        while hub is None:
+            time.sleep(delay)
+            delay = min(delay * 2, 3)
+            hub = _hub()
+    helper.Data.update(HubArn=hub["HubArn"], SubscribedAt=hub["SubscribedAt"], Adopted=str(not owned).lower())
+    return physical_id
+
+
+@helper.delete
+def delete(event, context):
+    name = _ledger_name(event["PhysicalResourceId"])
+    if _owned(name) and _hub() is not None:
+        securityhub.disable_security_hub()
+    try:
+        ssm.delete_parameter(Name=name)
+    except ssm.exceptions.ParameterNotFound:
+        pass
+
+
+def handler(event, context):
+    helper(event, context)
