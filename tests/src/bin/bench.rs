@@ -9,7 +9,8 @@
 //! implementation with the ratios, and writes JSON (`bench/results/<function>.json`).
 //!
 //! Another function joins by adding a [`Subject`] to [`SUBJECTS`] (and its peer to
-//! `bench/peer/`). Benched: kms-ready, securityhub-enable (each run against a fresh
+//! `bench/peer/`). Benched: kms-ready, config-setup (each cold Create in an account
+//! without recorder, channel or rules), securityhub-enable (each run against a fresh
 //! Security Hub emulator, so every cold Create enables the hub).
 
 use std::future::Future;
@@ -47,6 +48,8 @@ struct Subject {
     seed: fn(&'static Moto) -> Pin<Box<dyn Future<Output = Value>>>,
     /// Whether it talks to Security Hub: each run then gets a fresh emulator (no hub yet).
     security_hub: bool,
+    /// Undoes in moto what the previous run's Creates did, before each cold start.
+    reset: Option<fn(&'static Moto) -> Pin<Box<dyn Future<Output = ()>>>>,
 }
 
 const SUBJECTS: &[Subject] = &[
@@ -57,6 +60,16 @@ const SUBJECTS: &[Subject] = &[
         peer_handler: "kms_ready.handler",
         seed: seed_kms_ready,
         security_hub: false,
+        reset: None,
+    },
+    Subject {
+        name: "config-setup",
+        resource_type: "Custom::ConfigSetup",
+        logical_id: "ConfigSetup",
+        peer_handler: "config_setup.handler",
+        seed: seed_config_setup,
+        security_hub: false,
+        reset: Some(reset_config),
     },
     Subject {
         name: "securityhub-enable",
@@ -65,8 +78,85 @@ const SUBJECTS: &[Subject] = &[
         peer_handler: "securityhub_enable.handler",
         seed: seed_ssm,
         security_hub: true,
+        reset: None,
     },
 ];
+
+/// The delivery bucket and the Config service-linked role (so neither implementation
+/// creates it in a measured run); SSM warmed. The Create: recorder, channel, two rules.
+fn seed_config_setup(moto: &'static Moto) -> Pin<Box<dyn Future<Output = Value>>> {
+    Box::pin(async move {
+        moto.create_bucket("bench-config-delivery").await;
+        let sdk = moto.sdk_config().await;
+        let _ = aws_sdk_iam::Client::new(&sdk)
+            .create_service_linked_role()
+            .aws_service_name("config.amazonaws.com")
+            .send()
+            .await;
+        seed_ssm(moto).await;
+        json!({
+            "DeliveryBucketName": "bench-config-delivery",
+            "ManagedRules": [
+                {"Name": "cloudtrail-enabled", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"},
+                {"Name": "root-mfa", "SourceIdentifier": "ROOT_ACCOUNT_MFA_ENABLED"},
+            ],
+        })
+    })
+}
+
+/// No rules, channel or recorder: every cold Create starts from an account without them.
+fn reset_config(moto: &'static Moto) -> Pin<Box<dyn Future<Output = ()>>> {
+    Box::pin(async move {
+        let config = aws_sdk_config::Client::new(&moto.sdk_config().await);
+        let rules = config.describe_config_rules().send().await.expect("rules");
+        for rule in rules.config_rules() {
+            if let Some(name) = rule.config_rule_name() {
+                let _ = config
+                    .delete_config_rule()
+                    .config_rule_name(name)
+                    .send()
+                    .await;
+            }
+        }
+        let recorders = config
+            .describe_configuration_recorders()
+            .send()
+            .await
+            .expect("recorders");
+        for recorder in recorders.configuration_recorders() {
+            if let Some(name) = recorder.name() {
+                let _ = config
+                    .stop_configuration_recorder()
+                    .configuration_recorder_name(name)
+                    .send()
+                    .await;
+            }
+        }
+        let channels = config
+            .describe_delivery_channels()
+            .send()
+            .await
+            .expect("channels");
+        for channel in channels.delivery_channels() {
+            if let Some(name) = channel.name() {
+                let _ = config
+                    .delete_delivery_channel()
+                    .delivery_channel_name(name)
+                    .send()
+                    .await;
+            }
+        }
+        for recorder in recorders.configuration_recorders() {
+            if let Some(name) = recorder.name() {
+                let _ = config
+                    .delete_configuration_recorder()
+                    .configuration_recorder_name(name)
+                    .send()
+                    .await;
+            }
+        }
+    })
+}
 
 /// A Create with default properties. moto loads its SSM backend (seconds) on the first
 /// SSM call: make that call here, so no measured run pays for it.
@@ -309,6 +399,9 @@ async fn run_once(
     samples: &mut Samples,
 ) {
     let what = format!("{} {:?} run {}", subject.name, implementation, run + 1);
+    if let Some(reset) = subject.reset {
+        reset(moto).await;
+    }
     // Kept until the run ends: the process talks to it.
     let hub = match subject.security_hub {
         true => Some(SecurityHub::start().await),

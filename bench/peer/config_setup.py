@@ -1,0 +1,155 @@
+"""Custom::ConfigSetup in Python with crhelper and boto3: the benchmark's peer of
+functions/config-setup, for the Create the benchmark times.
+
+The same job as the Rust function's Create in an account without a recorder: read the
+ownership record (SSM GetParameter under /cfn-custom-resource-kit/ownership/), the
+recorders and delivery channels; with no `RoleArn`, look up the Config service-linked role
+(IAM GetRole, CreateServiceLinkedRole when missing); record the intent to own the recorder
+and channel (PutParameter) before PutConfigurationRecorder (all supported types, global
+types, `recordingStrategy` explicit, continuous recording) and PutDeliveryChannel; start the
+recorder; read the requested rules, record and put the missing ones (tagged); then verify
+by reading back: the recorder status records and every rule is ACTIVE. `Data`:
+`RecorderName`, `DeliveryChannelName`, `Recording`, `RuleNames`, `Adopted`. An existing
+recorder is adopted (brought to these settings under its own name).
+
+Region and endpoints come from the environment as with the Rust SDK: `AWS_REGION` and
+`AWS_ENDPOINT_URL` (boto3 >= 1.28).
+
+Handler: `config_setup.handler` (run by bootstrap.py).
+"""
+
+import json
+import os
+import re
+import time
+
+import boto3
+import crhelper.utils
+from crhelper import CfnResource
+
+from loopback import loopback_aware_connection
+
+LEDGER_PREFIX = "/cfn-custom-resource-kit/ownership"
+SLR_NAME = "AWSServiceRoleForConfig"
+
+helper = CfnResource(json_logging=False, log_level="INFO", boto_level="CRITICAL")
+region = os.environ.get("AWS_REGION")
+config = boto3.client("config", region_name=region)
+iam = boto3.client("iam", region_name=region)
+ssm = boto3.client("ssm", region_name=region)
+
+crhelper.utils.HTTPSConnection = loopback_aware_connection
+
+
+def _ledger_name(physical_id):
+    return "{}/{}".format(LEDGER_PREFIX, re.sub(r"[^A-Za-z0-9_.-]", "_", physical_id))
+
+
+def _record(name):
+    try:
+        return json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    except ssm.exceptions.ParameterNotFound:
+        return {"owned": {}}
+
+
+def _claim(name, record, kind, items):
+    record["owned"].setdefault(kind, [])
+    record["owned"][kind] += [i for i in items if i not in record["owned"][kind]]
+    ssm.put_parameter(Name=name, Value=json.dumps(record), Type="String", Overwrite=True)
+
+
+def _service_linked_role():
+    try:
+        return iam.get_role(RoleName=SLR_NAME)["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        try:
+            return iam.create_service_linked_role(AWSServiceName="config.amazonaws.com")["Role"]["Arn"]
+        except iam.exceptions.InvalidInputException:
+            return iam.get_role(RoleName=SLR_NAME)["Role"]["Arn"]
+
+
+@helper.create
+@helper.update
+def create_or_update(event, context):
+    properties = event["ResourceProperties"]
+    physical_id = event.get("PhysicalResourceId") or "{}-{}".format(
+        event["LogicalResourceId"], event["RequestId"]
+    )
+    ledger = _ledger_name(physical_id)
+    record = _record(ledger)
+    recorders = [
+        r for r in config.describe_configuration_recorders()["ConfigurationRecorders"]
+        if not r.get("servicePrincipal")
+    ]
+    channels = config.describe_delivery_channels()["DeliveryChannels"]
+    adopted = bool(recorders or channels)
+    name = recorders[0]["name"] if recorders else properties.get("RecorderName", "default")
+    channel_name = channels[0]["name"] if channels else name
+    role_arn = properties.get("RoleArn") or _service_linked_role()
+    recorder = {
+        "name": name,
+        "roleARN": role_arn,
+        "recordingGroup": {
+            "allSupported": True,
+            "includeGlobalResourceTypes": True,
+            "recordingStrategy": {"useOnly": "ALL_SUPPORTED_RESOURCE_TYPES"},
+        },
+        "recordingMode": {"recordingFrequency": properties.get("RecordingFrequency", "CONTINUOUS")},
+    }
+    channel = {"name": channel_name, "s3BucketName": properties["DeliveryBucketName"]}
+    if not adopted:
+        _claim(ledger, record, "recorder", [name])
+    config.put_configuration_recorder(ConfigurationRecorder=recorder)
+    config.put_delivery_channel(DeliveryChannel=channel)
+    status = config.describe_configuration_recorder_status(ConfigurationRecorderNames=[name])
+    if not status["ConfigurationRecordersStatus"][0].get("recording"):
+        config.start_configuration_recorder(ConfigurationRecorderName=name)
+
+    rules = properties.get("ManagedRules", [])
+    names = [r["Name"] for r in rules]
+    existing = set()
+    if names:
+        try:
+            existing = {r["ConfigRuleName"] for r in config.describe_config_rules(ConfigRuleNames=names)["ConfigRules"]}
+        except config.exceptions.NoSuchConfigRuleException:
+            existing = set()
+    missing = [r for r in rules if r["Name"] not in existing]
+    if missing:
+        _claim(ledger, record, "rule", [r["Name"] for r in missing])
+    for rule in missing:
+        config.put_config_rule(
+            ConfigRule={
+                "ConfigRuleName": rule["Name"],
+                "Source": {"Owner": "AWS", "SourceIdentifier": rule["SourceIdentifier"]},
+            },
+            Tags=[{"Key": "cfn-custom-resource-kit:owner", "Value": physical_id}],
+        )
+
+    status = config.describe_configuration_recorder_status(ConfigurationRecorderNames=[name])
+    state = status["ConfigurationRecordersStatus"][0]
+    if not state.get("recording") or state.get("lastStatus") == "Failure":
+        raise RuntimeError("[NOT_ACTIVE] recorder {} does not record".format(name))
+    delay = 0.2
+    while names:
+        found = config.describe_config_rules(ConfigRuleNames=names)["ConfigRules"]
+        if all(r.get("ConfigRuleState") == "ACTIVE" for r in found) and len(found) == len(names):
+            break
+        time.sleep(delay)
+        delay = min(delay * 2, 3)
+    helper.Data.update(
+        RecorderName=name,
+        DeliveryChannelName=channel_name,
+        Recording="true",
+        RuleNames=",".join(names),
+        Adopted=str(adopted).lower(),
+    )
+    return physical_id
+
+
+@helper.delete
+def delete(event, context):
+    """Not timed by the benchmark: the Create is what it compares."""
+
+
+def handler(event, context):
+    helper(event, context)
