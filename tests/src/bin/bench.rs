@@ -34,6 +34,9 @@ const WARM_INVOCATIONS_PER_RUN: usize = 5;
 const TIMEOUT: Duration = Duration::from_secs(30);
 const SERVICE_TOKEN: &str = "arn:aws:lambda:us-east-1:123456789012:function:under-test";
 
+/// Set-up work done in moto before a run.
+type Setup<T> = Pin<Box<dyn Future<Output = T>>>;
+
 /// One function under benchmark and how to exercise it.
 struct Subject {
     /// Package and binary name (`functions/<name>/`).
@@ -45,11 +48,11 @@ struct Subject {
     /// The Python crhelper + boto3 peer: `module.function` in `bench/peer/`.
     peer_handler: &'static str,
     /// Creates in moto what the Create refers to; returns the Create's properties.
-    seed: fn(&'static Moto) -> Pin<Box<dyn Future<Output = Value>>>,
+    seed: fn(&'static Moto) -> Setup<Value>,
     /// Whether it talks to Security Hub: each run then gets a fresh emulator (no hub yet).
     security_hub: bool,
     /// Undoes in moto what the previous run's Creates did, before each cold start.
-    reset: Option<fn(&'static Moto) -> Pin<Box<dyn Future<Output = ()>>>>,
+    reset: Option<fn(&'static Moto) -> Setup<()>>,
 }
 
 const SUBJECTS: &[Subject] = &[
@@ -84,7 +87,7 @@ const SUBJECTS: &[Subject] = &[
 
 /// The delivery bucket and the Config service-linked role (so neither implementation
 /// creates it in a measured run); SSM warmed. The Create: recorder, channel, two rules.
-fn seed_config_setup(moto: &'static Moto) -> Pin<Box<dyn Future<Output = Value>>> {
+fn seed_config_setup(moto: &'static Moto) -> Setup<Value> {
     Box::pin(async move {
         moto.create_bucket("bench-config-delivery").await;
         let sdk = moto.sdk_config().await;
@@ -105,7 +108,7 @@ fn seed_config_setup(moto: &'static Moto) -> Pin<Box<dyn Future<Output = Value>>
 }
 
 /// No rules, channel or recorder: every cold Create starts from an account without them.
-fn reset_config(moto: &'static Moto) -> Pin<Box<dyn Future<Output = ()>>> {
+fn reset_config(moto: &'static Moto) -> Setup<()> {
     Box::pin(async move {
         let config = aws_sdk_config::Client::new(&moto.sdk_config().await);
         let rules = config.describe_config_rules().send().await.expect("rules");
@@ -160,7 +163,7 @@ fn reset_config(moto: &'static Moto) -> Pin<Box<dyn Future<Output = ()>>> {
 
 /// A Create with default properties. moto loads its SSM backend (seconds) on the first
 /// SSM call: make that call here, so no measured run pays for it.
-fn seed_ssm(moto: &'static Moto) -> Pin<Box<dyn Future<Output = Value>>> {
+fn seed_ssm(moto: &'static Moto) -> Setup<Value> {
     Box::pin(async move {
         let ssm = aws_sdk_ssm::Client::new(&moto.sdk_config().await);
         let _ = ssm.get_parameter().name("/bench/warm-up").send().await;
@@ -169,7 +172,7 @@ fn seed_ssm(moto: &'static Moto) -> Pin<Box<dyn Future<Output = Value>>> {
 }
 
 /// An Enabled key: the Create waits for nothing, so the figures are start-up + one call.
-fn seed_kms_ready(moto: &'static Moto) -> Pin<Box<dyn Future<Output = Value>>> {
+fn seed_kms_ready(moto: &'static Moto) -> Setup<Value> {
     Box::pin(async move {
         let kms = aws_sdk_kms::Client::new(&moto.sdk_config().await);
         let key = kms
