@@ -122,7 +122,7 @@ package: setup lint-tools ## sam build (arm64), check the bootstraps, stack set 
 	$(CHECKOV) --file '$(DIST)/stackset-template.json' --framework cloudformation --skip-download --quiet --compact
 
 # ARM64=skip: no arm64 build (CI's short run; the arm64 size is then reported as not built).
-bench: setup shipped ## kms-ready vs the Python crhelper + boto3 peer: cold start, warm, RSS, sizes
+bench: setup shipped ## each benched function vs its Python crhelper + boto3 peer: cold start, warm, RSS, sizes
 	@if [ "$(ARM64)" != skip ] && rustup target list --installed 2>/dev/null | grep -q aarch64-unknown-linux-gnu; then \
 		$(MAKE) --no-print-directory build; \
 	else echo "arm64 size skipped (ARM64=skip, or no aarch64 std: rustup target add aarch64-unknown-linux-gnu)"; fi

@@ -18,18 +18,16 @@ Region and endpoints come from the environment as with the Rust SDK: `AWS_REGION
 Handler: `config_setup.handler` (run by bootstrap.py).
 """
 
-import json
 import os
-import re
 import time
 
 import boto3
 import crhelper.utils
 from crhelper import CfnResource
 
+from ledger import claim, ledger_name, read_record
 from loopback import loopback_aware_connection
 
-LEDGER_PREFIX = "/cfn-custom-resource-kit/ownership"
 SLR_NAME = "AWSServiceRoleForConfig"
 
 helper = CfnResource(json_logging=False, log_level="INFO", boto_level="CRITICAL")
@@ -39,23 +37,6 @@ iam = boto3.client("iam", region_name=region)
 ssm = boto3.client("ssm", region_name=region)
 
 crhelper.utils.HTTPSConnection = loopback_aware_connection
-
-
-def _ledger_name(physical_id):
-    return "{}/{}".format(LEDGER_PREFIX, re.sub(r"[^A-Za-z0-9_.-]", "_", physical_id))
-
-
-def _record(name):
-    try:
-        return json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
-    except ssm.exceptions.ParameterNotFound:
-        return {"owned": {}}
-
-
-def _claim(name, record, kind, items):
-    record["owned"].setdefault(kind, [])
-    record["owned"][kind] += [i for i in items if i not in record["owned"][kind]]
-    ssm.put_parameter(Name=name, Value=json.dumps(record), Type="String", Overwrite=True)
 
 
 def _service_linked_role():
@@ -75,8 +56,8 @@ def create_or_update(event, context):
     physical_id = event.get("PhysicalResourceId") or "{}-{}".format(
         event["LogicalResourceId"], event["RequestId"]
     )
-    ledger = _ledger_name(physical_id)
-    record = _record(ledger)
+    ledger = ledger_name(physical_id)
+    record = read_record(ssm, ledger)
     recorders = [
         r for r in config.describe_configuration_recorders()["ConfigurationRecorders"]
         if not r.get("servicePrincipal")
@@ -98,7 +79,7 @@ def create_or_update(event, context):
     }
     channel = {"name": channel_name, "s3BucketName": properties["DeliveryBucketName"]}
     if not adopted:
-        _claim(ledger, record, "recorder", [name])
+        claim(ssm, ledger, record, "recorder", [name])
     config.put_configuration_recorder(ConfigurationRecorder=recorder)
     config.put_delivery_channel(DeliveryChannel=channel)
     status = config.describe_configuration_recorder_status(ConfigurationRecorderNames=[name])
@@ -115,7 +96,7 @@ def create_or_update(event, context):
             existing = set()
     missing = [r for r in rules if r["Name"] not in existing]
     if missing:
-        _claim(ledger, record, "rule", [r["Name"] for r in missing])
+        claim(ssm, ledger, record, "rule", [r["Name"] for r in missing])
     for rule in missing:
         config.put_config_rule(
             ConfigRule={

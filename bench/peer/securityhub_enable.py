@@ -14,18 +14,16 @@ Region and endpoints come from the environment as with the Rust SDK: `AWS_REGION
 Handler: `securityhub_enable.handler` (run by bootstrap.py).
 """
 
-import json
 import os
-import re
 import time
 
 import boto3
 import crhelper.utils
 from crhelper import CfnResource
 
+from ledger import claim, ledger_name, read_record
 from loopback import loopback_aware_connection
 
-LEDGER_PREFIX = "/cfn-custom-resource-kit/ownership"
 
 helper = CfnResource(json_logging=False, log_level="INFO", boto_level="CRITICAL")
 region = os.environ.get("AWS_REGION")
@@ -44,34 +42,18 @@ def _hub():
         raise
 
 
-def _ledger_name(physical_id):
-    return "{}/{}".format(LEDGER_PREFIX, re.sub(r"[^A-Za-z0-9_.-]", "_", physical_id))
-
-
-def _owned(name):
-    try:
-        record = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
-    except ssm.exceptions.ParameterNotFound:
-        return False
-    return "hub" in record.get("owned", {})
-
-
 @helper.create
 @helper.update
 def create_or_update(event, context):
     physical_id = event.get("PhysicalResourceId") or "{}-{}".format(
         event["LogicalResourceId"], event["RequestId"]
     )
-    name = _ledger_name(physical_id)
+    name = ledger_name(physical_id)
     hub = _hub()
-    owned = _owned(name)
+    record = read_record(ssm, name)
+    owned = "hub" in record["owned"]
     if hub is None:
-        ssm.put_parameter(
-            Name=name,
-            Value=json.dumps({"owned": {"hub": ["default"]}}),
-            Type="String",
-            Overwrite=True,
-        )
+        claim(ssm, name, record, "hub", ["default"])
         owned = True
         securityhub.enable_security_hub(EnableDefaultStandards=False)
         hub, delay = _hub(), 0.2
@@ -85,8 +67,8 @@ def create_or_update(event, context):
 
 @helper.delete
 def delete(event, context):
-    name = _ledger_name(event["PhysicalResourceId"])
-    if _owned(name) and _hub() is not None:
+    name = ledger_name(event["PhysicalResourceId"])
+    if "hub" in read_record(ssm, name)["owned"] and _hub() is not None:
         securityhub.disable_security_hub()
     try:
         ssm.delete_parameter(Name=name)

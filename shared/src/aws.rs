@@ -33,7 +33,6 @@ pub async fn load_aws_config() -> SdkConfig {
 }
 
 fn sdk_config(env: EnvServiceConfig) -> SdkConfig {
-    let flag = |name: &str| env.get(name).map(|v| v.eq_ignore_ascii_case("true"));
     let mut builder = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .http_client(crate::sdk_http_client())
@@ -49,8 +48,8 @@ fn sdk_config(env: EnvServiceConfig) -> SdkConfig {
             .or_else(|| env.get("AWS_DEFAULT_REGION"))
             .map(Region::new),
     );
-    builder.set_use_fips(flag("AWS_USE_FIPS_ENDPOINT"));
-    builder.set_use_dual_stack(flag("AWS_USE_DUALSTACK_ENDPOINT"));
+    builder.set_use_fips(env.flag("AWS_USE_FIPS_ENDPOINT"));
+    builder.set_use_dual_stack(env.flag("AWS_USE_DUALSTACK_ENDPOINT"));
     if let (Some(key), Some(secret)) = (
         env.get("AWS_ACCESS_KEY_ID"),
         env.get("AWS_SECRET_ACCESS_KEY"),
@@ -73,18 +72,11 @@ fn sdk_config(env: EnvServiceConfig) -> SdkConfig {
 struct EnvServiceConfig {
     /// `(name, value)` of every non-empty `AWS_*` variable.
     vars: Vec<(String, String)>,
-    ignore_endpoint_urls: bool,
 }
 
 impl EnvServiceConfig {
     fn from_vars(vars: Vec<(String, String)>) -> Self {
-        let ignore_endpoint_urls = vars.iter().any(|(name, value)| {
-            name == "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS" && value.eq_ignore_ascii_case("true")
-        });
-        Self {
-            vars,
-            ignore_endpoint_urls,
-        }
+        Self { vars }
     }
 
     fn get(&self, name: &str) -> Option<String> {
@@ -93,11 +85,18 @@ impl EnvServiceConfig {
             .find(|(var, _)| var == name)
             .map(|(_, value)| value.clone())
     }
+
+    /// `true` / `false` (any case) of a flag variable.
+    fn flag(&self, name: &str) -> Option<bool> {
+        self.get(name).map(|v| v.eq_ignore_ascii_case("true"))
+    }
 }
 
 impl LoadServiceConfig for EnvServiceConfig {
     fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
-        if self.ignore_endpoint_urls && key.env() == "AWS_ENDPOINT_URL" {
+        if key.env() == "AWS_ENDPOINT_URL"
+            && self.flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") == Some(true)
+        {
             return None;
         }
         // As the SDKs name it: the service id upper-cased, spaces as underscores.

@@ -7,6 +7,7 @@ use aws_smithy_http_client::Connector;
 use aws_smithy_runtime_api::client::http::HttpConnector;
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::error::display::DisplayErrorContext;
 use tokio::time::Instant;
 
 use crate::error::Error;
@@ -128,16 +129,14 @@ impl Delivery {
         if let Err(error) = request.set_method("PUT") {
             return Attempt::Transient(error.to_string());
         }
-        if request.set_uri(url.as_str()).is_err() {
-            return Attempt::Transient("the ResponseURL is not a valid request URI".into());
-        }
+        *request.uri_mut() = url.uri().clone().into();
         request.headers_mut().insert("content-type", "");
         request
             .headers_mut()
             .insert("content-length", body.len().to_string());
         match tokio::time::timeout(timeout, self.connector().call(request)).await {
             Err(_) => Attempt::Transient(format!("no answer within {} ms", timeout.as_millis())),
-            Ok(Err(error)) => Attempt::Transient(describe(&error)),
+            Ok(Err(error)) => Attempt::Transient(DisplayErrorContext(&error).to_string()),
             Ok(Ok(response)) => {
                 let status = response.status();
                 if status.is_success() {
@@ -150,21 +149,6 @@ impl Delivery {
             }
         }
     }
-}
-
-/// The error and its sources on one line (`connection refused`, not just `io error`).
-fn describe(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -88,7 +88,7 @@ fn is_aws_host(host: &str) -> bool {
 /// `Display` and `Debug` show only scheme, host, port and path.
 #[derive(Clone)]
 pub struct ResponseUrl {
-    raw: String,
+    uri: Uri,
     shown: String,
 }
 
@@ -126,10 +126,7 @@ impl ResponseUrl {
             _ => false,
         };
         if allowed {
-            Ok(Self {
-                raw: raw.to_owned(),
-                shown,
-            })
+            Ok(Self { uri, shown })
         } else {
             Err(Error::UnusableResponseUrl(format!(
                 "{shown} is not allowed (https under amazonaws.com, or a host listed in {ALLOWED_HOSTS_ENV})"
@@ -143,8 +140,8 @@ impl ResponseUrl {
     }
 
     /// The full URL, for the PUT only.
-    pub(crate) fn as_str(&self) -> &str {
-        &self.raw
+    pub(crate) fn uri(&self) -> &Uri {
+        &self.uri
     }
 }
 

@@ -46,7 +46,7 @@ impl World {
         let moto = Moto::shared();
         let sdk = moto.sdk_config().await;
         let config = Client::new(&sdk);
-        empty_config(&config).await;
+        moto.empty_config().await;
         moto.create_bucket(BUCKET).await;
         moto.create_bucket("hand-made-bucket").await;
         let function = Function::start(BINARY, moto, extra_env).await;
@@ -164,57 +164,6 @@ impl World {
                     )
                     .build(),
             )
-            .send()
-            .await
-            .unwrap();
-    }
-}
-
-/// Removes every rule, channel and recorder from moto's Config.
-async fn empty_config(config: &Client) {
-    let rules = config.describe_config_rules().send().await.unwrap();
-    for rule in rules.config_rules.unwrap_or_default() {
-        let name = rule.config_rule_name.unwrap_or_default();
-        config
-            .delete_config_rule()
-            .config_rule_name(name)
-            .send()
-            .await
-            .unwrap();
-    }
-    let recorders = config
-        .describe_configuration_recorders()
-        .send()
-        .await
-        .unwrap();
-    for recorder in recorders.configuration_recorders.unwrap_or_default() {
-        let name = recorder.name.unwrap_or_default();
-        let _ = config
-            .stop_configuration_recorder()
-            .configuration_recorder_name(&name)
-            .send()
-            .await;
-    }
-    let channels = config.describe_delivery_channels().send().await.unwrap();
-    for channel in channels.delivery_channels.unwrap_or_default() {
-        let name = channel.name.unwrap_or_default();
-        config
-            .delete_delivery_channel()
-            .delivery_channel_name(name)
-            .send()
-            .await
-            .unwrap();
-    }
-    let recorders = config
-        .describe_configuration_recorders()
-        .send()
-        .await
-        .unwrap();
-    for recorder in recorders.configuration_recorders.unwrap_or_default() {
-        let name = recorder.name.unwrap_or_default();
-        config
-            .delete_configuration_recorder()
-            .configuration_recorder_name(name)
             .send()
             .await
             .unwrap();

@@ -272,50 +272,6 @@ async fn bad_properties_are_invalid_properties_naming_the_field() {
     stack.delete().await.assert_success();
 }
 
-/// Stops and removes every recorder and delivery channel in moto's AWS Config.
-async fn empty_config(config: &aws_sdk_config::Client) {
-    let recorders: Vec<String> = config
-        .describe_configuration_recorders()
-        .send()
-        .await
-        .expect("moto DescribeConfigurationRecorders")
-        .configuration_recorders
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|r| r.name)
-        .collect();
-    for name in &recorders {
-        let _ = config
-            .stop_configuration_recorder()
-            .configuration_recorder_name(name)
-            .send()
-            .await;
-    }
-    let channels = config
-        .describe_delivery_channels()
-        .send()
-        .await
-        .expect("moto DescribeDeliveryChannels")
-        .delivery_channels
-        .unwrap_or_default();
-    for channel in channels.into_iter().filter_map(|c| c.name) {
-        config
-            .delete_delivery_channel()
-            .delivery_channel_name(channel)
-            .send()
-            .await
-            .expect("moto DeleteDeliveryChannel");
-    }
-    for name in recorders {
-        config
-            .delete_configuration_recorder()
-            .configuration_recorder_name(name)
-            .send()
-            .await
-            .expect("moto DeleteConfigurationRecorder");
-    }
-}
-
 /// Makes moto's AWS Config record: a recorder, a delivery channel (moto checks that its
 /// bucket exists, as AWS does), started.
 async fn start_recording(config: &aws_sdk_config::Client) {
@@ -361,8 +317,7 @@ async fn standards_before_config_records_are_not_active_naming_no_available_conf
 {
     let _lock = config_lock().await;
     let moto = Moto::shared();
-    let config = aws_sdk_config::Client::new(&moto.sdk_config().await);
-    empty_config(&config).await;
+    moto.empty_config().await;
     let world = World::start().await;
     world.hub.recording_from_moto(moto).await;
     let mut stack = world.stack("std-no-recorder");
@@ -389,7 +344,7 @@ async fn an_update_after_config_records_repairs_the_incomplete_standard() {
     let _lock = config_lock().await;
     let moto = Moto::shared();
     let config = aws_sdk_config::Client::new(&moto.sdk_config().await);
-    empty_config(&config).await;
+    moto.empty_config().await;
     let world = World::start().await;
     world.hub.recording_from_moto(moto).await;
     let mut stack = world.stack("std-repair");
@@ -416,5 +371,5 @@ async fn an_update_after_config_records_repairs_the_incomplete_standard() {
     assert_eq!(world.count("BatchEnableStandards"), 2);
 
     stack.delete().await.assert_success();
-    empty_config(&config).await;
+    moto.empty_config().await;
 }

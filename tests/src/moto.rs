@@ -124,6 +124,68 @@ impl Moto {
             .load()
             .await
     }
+
+    /// Removes every rule, delivery channel and recorder from AWS Config (recorders
+    /// stopped first, channels before recorders, as the service requires).
+    pub async fn empty_config(&self) {
+        let config = aws_sdk_config::Client::new(&self.sdk_config().await);
+        let rules = config
+            .describe_config_rules()
+            .send()
+            .await
+            .expect("moto DescribeConfigRules");
+        for name in rules
+            .config_rules()
+            .iter()
+            .filter_map(|r| r.config_rule_name())
+        {
+            config
+                .delete_config_rule()
+                .config_rule_name(name)
+                .send()
+                .await
+                .expect("moto DeleteConfigRule");
+        }
+        let recorders = config
+            .describe_configuration_recorders()
+            .send()
+            .await
+            .expect("moto DescribeConfigurationRecorders");
+        let recorders: Vec<&str> = recorders
+            .configuration_recorders()
+            .iter()
+            .filter_map(|r| r.name())
+            .collect();
+        for name in &recorders {
+            // Already stopped is fine.
+            let _ = config
+                .stop_configuration_recorder()
+                .configuration_recorder_name(*name)
+                .send()
+                .await;
+        }
+        let channels = config
+            .describe_delivery_channels()
+            .send()
+            .await
+            .expect("moto DescribeDeliveryChannels");
+        for name in channels.delivery_channels().iter().filter_map(|c| c.name()) {
+            config
+                .delete_delivery_channel()
+                .delivery_channel_name(name)
+                .send()
+                .await
+                .expect("moto DeleteDeliveryChannel");
+        }
+        for name in recorders {
+            config
+                .delete_configuration_recorder()
+                .configuration_recorder_name(name)
+                .send()
+                .await
+                .expect("moto DeleteConfigurationRecorder");
+        }
+    }
 }
 
 /// A key policy: the account root may do everything, and `service` may use the key

@@ -109,56 +109,7 @@ fn seed_config_setup(moto: &'static Moto) -> Setup<Value> {
 
 /// No rules, channel or recorder: every cold Create starts from an account without them.
 fn reset_config(moto: &'static Moto) -> Setup<()> {
-    Box::pin(async move {
-        let config = aws_sdk_config::Client::new(&moto.sdk_config().await);
-        let rules = config.describe_config_rules().send().await.expect("rules");
-        for rule in rules.config_rules() {
-            if let Some(name) = rule.config_rule_name() {
-                let _ = config
-                    .delete_config_rule()
-                    .config_rule_name(name)
-                    .send()
-                    .await;
-            }
-        }
-        let recorders = config
-            .describe_configuration_recorders()
-            .send()
-            .await
-            .expect("recorders");
-        for recorder in recorders.configuration_recorders() {
-            if let Some(name) = recorder.name() {
-                let _ = config
-                    .stop_configuration_recorder()
-                    .configuration_recorder_name(name)
-                    .send()
-                    .await;
-            }
-        }
-        let channels = config
-            .describe_delivery_channels()
-            .send()
-            .await
-            .expect("channels");
-        for channel in channels.delivery_channels() {
-            if let Some(name) = channel.name() {
-                let _ = config
-                    .delete_delivery_channel()
-                    .delivery_channel_name(name)
-                    .send()
-                    .await;
-            }
-        }
-        for recorder in recorders.configuration_recorders() {
-            if let Some(name) = recorder.name() {
-                let _ = config
-                    .delete_configuration_recorder()
-                    .configuration_recorder_name(name)
-                    .send()
-                    .await;
-            }
-        }
-    })
+    Box::pin(moto.empty_config())
 }
 
 /// A Create with default properties. moto loads its SSM backend (seconds) on the first
