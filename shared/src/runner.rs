@@ -1,7 +1,7 @@
 //! The lifecycle runner: one request in, exactly one response out.
 
 use std::any::Any;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -35,12 +35,22 @@ pub(crate) fn safety_margin(time_left: Duration) -> Duration {
     (time_left / 5).min(MAX_SAFETY_MARGIN)
 }
 
-/// Serves Lambda invocations for `resource` until the runtime stops.
-pub async fn run<R: CustomResource>(resource: R) -> Result<(), lambda_runtime::Error> {
-    let runner = Arc::new(Runner::new(resource));
+/// Serves Lambda invocations until the runtime stops, for the resource `make` builds.
+///
+/// `make` runs when the first invocation arrives, not before the first Runtime API poll:
+/// building an SDK client builds its endpoint resolver, and each SDK crate parses its
+/// partition table then (JSON and a dozen regexes, about 0.4 ms per crate here), as the
+/// watchdog thread starts. None of it is needed to ask Lambda for the first event, so
+/// Lambda's init phase ends that much sooner; the first request pays it once.
+pub async fn run<R, F>(make: F) -> Result<(), lambda_runtime::Error>
+where
+    R: CustomResource,
+    F: FnOnce() -> R + Send + 'static,
+{
+    let runner = Arc::new(LazyLock::new(move || Runner::new(make())));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let runner = Arc::clone(&runner);
-        async move { runner.handle(event).await }
+        async move { LazyLock::force(&runner).handle(event).await }
     }))
     .await
 }

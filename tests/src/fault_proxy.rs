@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -21,6 +22,8 @@ use tokio::net::TcpListener;
 struct State {
     stalled: BTreeSet<String>,
     seen: Vec<String>,
+    /// Time spent waiting for the upstream's answers (request sent → body read).
+    upstream: Duration,
 }
 
 /// The proxy; it serves until the test process ends.
@@ -94,9 +97,17 @@ impl FaultProxy {
         self.state.lock().unwrap().seen.clone()
     }
 
-    /// Forgets the calls seen so far.
+    /// Forgets the calls seen so far (and the upstream time).
     pub fn reset_calls(&self) {
-        self.state.lock().unwrap().seen.clear();
+        let mut state = self.state.lock().unwrap();
+        state.seen.clear();
+        state.upstream = Duration::ZERO;
+    }
+
+    /// How long the upstream took to answer the calls seen so far, summed: a lower
+    /// bound of any client's time for them when it calls one at a time.
+    pub fn upstream_time(&self) -> Duration {
+        self.state.lock().unwrap().upstream
     }
 
     /// Whether a call to `operation` arrived.
@@ -140,6 +151,7 @@ impl FaultProxy {
                 outgoing = outgoing.header(name, value);
             }
         }
+        let sent = Instant::now();
         match outgoing.send().await {
             Ok(answer) => {
                 let mut response = Response::builder().status(answer.status());
@@ -149,6 +161,7 @@ impl FaultProxy {
                     }
                 }
                 let bytes = answer.bytes().await.unwrap_or_default();
+                self.state.lock().unwrap().upstream += sent.elapsed();
                 response.body(Full::new(bytes)).expect("response")
             }
             Err(error) => Response::builder()

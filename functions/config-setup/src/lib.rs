@@ -16,7 +16,7 @@ mod rules;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use aws_sdk_config::types::{ConfigRuleState, ConfigurationRecorder, RecorderStatus};
+use aws_sdk_config::types::{ConfigRule, ConfigRuleState, ConfigurationRecorder, RecorderStatus};
 use cfn_custom_resource_kit::{
     wait_until, Backoff, CustomResource, Failure, Ledger, Outcome, Ownership, Probe, ReasonCode,
     RequestContext,
@@ -52,6 +52,14 @@ pub struct ConfigSetup {
 }
 
 /// What a convergence found and did, for `Data`.
+/// What the requested rules need: each rule to put (and whether it is new), and the
+/// names of the new ones (claimed before anything is created).
+#[derive(Default)]
+struct RulePlan {
+    to_put: Vec<(ConfigRule, bool)>,
+    new_names: Vec<String>,
+}
+
 struct Converged {
     recorder_name: String,
     channel_name: String,
@@ -133,7 +141,9 @@ impl ConfigSetup {
             .as_ref()
             .is_none_or(|c| !channel::matches(c, &wanted_channel));
 
-        // Claim what is about to be created, in one write, before creating it.
+        let rules = self.plan_rules(ctx, properties).await?;
+
+        // Claim everything about to be created, in one write, before creating any of it.
         let mut claims = Vec::new();
         if existing.is_none() {
             claims.push((RECORDER, recorder_name.as_str()));
@@ -141,6 +151,7 @@ impl ConfigSetup {
         if channel.is_none() {
             claims.push((CHANNEL, channel_name.as_str()));
         }
+        claims.extend(rules.new_names.iter().map(|name| (RULE, name.as_str())));
         if !claims.is_empty() {
             ctx.step("recording what this resource creates");
             self.ledger.claim_all(ctx, &mut owned, &claims).await?;
@@ -153,17 +164,23 @@ impl ConfigSetup {
             ctx.step(format!("putting delivery channel {channel_name}"));
             self.config.put_channel(ctx, &wanted_channel).await?;
         }
-        ctx.step(format!("reading the status of recorder {recorder_name}"));
-        let recording = self
-            .config
-            .status(ctx, &recorder_name)
-            .await?
-            .is_some_and(|status| status.recording);
+        // A recorder this request created does not record yet: no need to ask.
+        let recording = match existing {
+            None => false,
+            Some(_) => {
+                ctx.step(format!("reading the status of recorder {recorder_name}"));
+                self.config
+                    .status(ctx, &recorder_name)
+                    .await?
+                    .is_some_and(|status| status.recording)
+            }
+        };
         if !recording {
             ctx.step(format!("starting recorder {recorder_name}"));
             self.config.start(ctx, &recorder_name).await?;
         }
-        self.converge_rules(ctx, properties, &mut owned).await?;
+        self.apply_rules(ctx, properties, &rules, &mut owned)
+            .await?;
         self.verify_recording(ctx, &recorder_name).await?;
         let names = rule_names(properties);
         self.verify_rules(ctx, &names).await?;
@@ -176,16 +193,14 @@ impl ConfigSetup {
         Ok(outcome(&converged, &names))
     }
 
-    /// Puts missing or changed rules (claiming new ones first) and deletes owned rules
-    /// no longer asked for. Rules another service created (`CreatedBy`) are never touched.
-    async fn converge_rules(
+    /// Reads the requested rules: which to put (new or changed) and which are new. A rule
+    /// another service created (`CreatedBy`) is a conflict, found before anything changes.
+    async fn plan_rules(
         &self,
         ctx: &RequestContext,
         properties: &ConfigSetupProperties,
-        owned: &mut Ownership,
-    ) -> Result<(), Failure> {
-        let mut to_put = Vec::new();
-        let mut new_names = Vec::new();
+    ) -> Result<RulePlan, Failure> {
+        let mut plan = RulePlan::default();
         for chunk in properties.managed_rules.chunks(25) {
             let names: Vec<&str> = chunk.iter().map(|r| r.name.as_str()).collect();
             ctx.step(format!("reading rules {}", names.join(", ")));
@@ -204,21 +219,28 @@ impl ConfigSetup {
                         ))
                     }
                     Some(existing) if rules::matches(&existing, &wanted) => {}
-                    Some(_) => to_put.push((wanted, false)),
+                    Some(_) => plan.to_put.push((wanted, false)),
                     None => {
-                        new_names.push(rule.name.as_str());
-                        to_put.push((wanted, true));
+                        plan.new_names.push(rule.name.clone());
+                        plan.to_put.push((wanted, true));
                     }
                 }
             }
         }
-        if !new_names.is_empty() {
-            ctx.step("recording the rules this resource creates");
-            let claims: Vec<(&str, &str)> = new_names.iter().map(|n| (RULE, *n)).collect();
-            self.ledger.claim_all(ctx, owned, &claims).await?;
-        }
+        Ok(plan)
+    }
+
+    /// Puts the planned rules (new ones tagged; already claimed) and deletes owned rules
+    /// no longer asked for.
+    async fn apply_rules(
+        &self,
+        ctx: &RequestContext,
+        properties: &ConfigSetupProperties,
+        plan: &RulePlan,
+        owned: &mut Ownership,
+    ) -> Result<(), Failure> {
         let tag = rules::owner_tag(ctx.stack_id(), ctx.logical_resource_id());
-        for (rule, is_new) in &to_put {
+        for (rule, is_new) in &plan.to_put {
             let name = rule.config_rule_name.as_deref().unwrap_or_default();
             ctx.step(format!("putting rule {name}"));
             self.config
@@ -392,7 +414,15 @@ impl ConfigSetup {
             .and_then(|c| c.name)
             .unwrap_or_default();
         let mut owned = self.ledger.read(ctx).await?;
-        self.converge_rules(ctx, properties, &mut owned).await?;
+        let rules = self.plan_rules(ctx, properties).await?;
+        if !rules.new_names.is_empty() {
+            ctx.step("recording the rules this resource creates");
+            let claims: Vec<(&str, &str)> =
+                rules.new_names.iter().map(|n| (RULE, n.as_str())).collect();
+            self.ledger.claim_all(ctx, &mut owned, &claims).await?;
+        }
+        self.apply_rules(ctx, properties, &rules, &mut owned)
+            .await?;
         let names = rule_names(properties);
         self.verify_rules(ctx, &names).await?;
         ctx.step_done();

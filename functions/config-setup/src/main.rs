@@ -6,13 +6,13 @@ use config_setup::ConfigSetup;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), RuntimeError> {
     init_logging();
-    let config = load_aws_config().await;
-    let ledger = Ledger::new(aws_sdk_ssm::Client::new(&config));
-    let iam = aws_sdk_iam::Client::new(&config);
-    run(ConfigSetup::new(
-        aws_sdk_config::Client::new(&config),
-        iam,
-        ledger,
-    ))
+    run(|| {
+        let config = load_aws_config();
+        ConfigSetup::new(
+            aws_sdk_config::Client::new(&config),
+            aws_sdk_iam::Client::new(&config),
+            Ledger::new(aws_sdk_ssm::Client::new(&config)),
+        )
+    })
     .await
 }

@@ -257,6 +257,57 @@ async fn a_fresh_create_claims_then_puts_starts_and_verifies() {
     assert_eq!(mocks.config[5].num_calls(), 1, "StartConfigurationRecorder");
 }
 
+/// The fewest calls: one ledger write claims the recorder, the channel and the new rule
+/// before any of them is created, and a recorder this request created is started
+/// without first reading its status (the one status read is the verification).
+#[tokio::test]
+async fn a_fresh_create_with_rules_writes_the_ledger_once_and_reads_the_status_once() {
+    let mut mocks = fresh();
+    mocks.config[2] = mock!(aws_sdk_config::Client::describe_configuration_recorder_status)
+        .then_output(|| {
+            DescribeConfigurationRecorderStatusOutput::builder()
+                .configuration_recorders_status(status(true, Some(RecorderStatus::Success)))
+                .build()
+        });
+    mocks.config.push(
+        mock!(aws_sdk_config::Client::describe_config_rules)
+            .sequence()
+            .error(|| {
+                DescribeConfigRulesError::generic(meta("NoSuchConfigRuleException", "no trail"))
+            })
+            .output(|| {
+                DescribeConfigRulesOutput::builder()
+                    .config_rules(rule("trail", "CLOUD_TRAIL_ENABLED", None))
+                    .build()
+            })
+            .build(),
+    );
+    mocks.config.push(
+        mock!(aws_sdk_config::Client::put_config_rule)
+            .then_output(|| PutConfigRuleOutput::builder().build()),
+    );
+    mocks
+        .resource()
+        .create(
+            &context(60),
+            properties(json!({"ManagedRules": [{"Name": "trail", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"}]})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        mocks.ssm[1].num_calls(),
+        1,
+        "one ledger write claims recorder, channel and rule"
+    );
+    assert_eq!(
+        mocks.config[2].num_calls(),
+        1,
+        "status read once, to verify"
+    );
+    assert_eq!(mocks.config[5].num_calls(), 1, "StartConfigurationRecorder");
+    assert_eq!(mocks.config[7].num_calls(), 1, "PutConfigRule");
+}
+
 #[tokio::test]
 async fn the_recording_strategy_is_always_sent_explicitly() {
     let mut mocks = fresh();

@@ -6,6 +6,5 @@ use kms_ready::KmsReady;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), RuntimeError> {
     init_logging();
-    let config = load_aws_config().await;
-    run(KmsReady::new(aws_sdk_kms::Client::new(&config))).await
+    run(|| KmsReady::new(aws_sdk_kms::Client::new(&load_aws_config()))).await
 }

@@ -16,6 +16,10 @@ pub const MAX_PER_CALL: usize = 25;
 /// `BatchEnableStandards` allows one call per second.
 pub const ENABLE_INTERVAL: Duration = Duration::from_secs(1);
 
+/// The most standards `DescribeStandards` and `GetEnabledStandards` return per page (the
+/// API's maximum): one call reads a region's whole catalogue or every subscription.
+pub const PAGE_SIZE: i32 = 100;
+
 /// One standards subscription as `GetEnabledStandards` shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Subscription {
@@ -134,6 +138,7 @@ impl StandardsApi {
                 || async {
                     self.client
                         .describe_standards()
+                        .max_results(PAGE_SIZE)
                         .set_next_token(token.clone())
                         .send()
                         .await
@@ -174,6 +179,7 @@ impl StandardsApi {
                     match self
                         .client
                         .get_enabled_standards()
+                        .max_results(PAGE_SIZE)
                         .set_next_token(token.clone())
                         .send()
                         .await

@@ -22,7 +22,7 @@ use cfn_custom_resource_kit::{
 };
 
 pub use api::{
-    is_not_subscribed, Pacer, StandardsApi, Subscription, ENABLE_INTERVAL, MAX_PER_CALL,
+    is_not_subscribed, Pacer, StandardsApi, Subscription, ENABLE_INTERVAL, MAX_PER_CALL, PAGE_SIZE,
 };
 pub use catalog::{
     parse_arn, parse_short_id, partition_of, resolve, short_id_of, Location, StandardsArn, Wanted,
@@ -112,11 +112,13 @@ impl SecurityHubStandards {
         for chunk in missing.chunks(MAX_PER_CALL) {
             let names = short_ids(chunk.iter().copied());
             context.step(format!("recording ownership of {names}"));
-            for standard in chunk {
-                self.ledger
-                    .claim(context, &mut ownership, STANDARD_KIND, &standard.arn)
-                    .await?;
-            }
+            let claims: Vec<(&str, &str)> = chunk
+                .iter()
+                .map(|standard| (STANDARD_KIND, standard.arn.as_str()))
+                .collect();
+            self.ledger
+                .claim_all(context, &mut ownership, &claims)
+                .await?;
             context.step(format!("enabling {names} (BatchEnableStandards)"));
             let arns: Vec<String> = chunk.iter().map(|w| w.arn.clone()).collect();
             for subscription in self.api.enable(context, &pacer, &arns).await? {

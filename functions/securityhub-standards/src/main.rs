@@ -6,8 +6,12 @@ use securityhub_standards::SecurityHubStandards;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), RuntimeError> {
     init_logging();
-    let config = load_aws_config().await;
-    let securityhub = aws_sdk_securityhub::Client::new(&config);
-    let ssm = aws_sdk_ssm::Client::new(&config);
-    run(SecurityHubStandards::new(securityhub, ssm)).await
+    run(|| {
+        let config = load_aws_config();
+        SecurityHubStandards::new(
+            aws_sdk_securityhub::Client::new(&config),
+            aws_sdk_ssm::Client::new(&config),
+        )
+    })
+    .await
 }

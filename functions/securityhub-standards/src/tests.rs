@@ -77,11 +77,14 @@ fn listing(arns: &[String], next: Option<&str>) -> DescribeStandardsOutput {
         .build()
 }
 
-/// `DescribeStandards` in us-east-1: five standards over two pages.
+/// `DescribeStandards` in us-east-1: five standards over two pages (each asked for the
+/// largest page the API allows).
 fn describe_standards() -> Vec<Rule> {
     vec![
         mock!(Client::describe_standards)
-            .match_requests(|input| input.next_token().is_none())
+            .match_requests(|input| {
+                input.next_token().is_none() && input.max_results() == Some(PAGE_SIZE)
+            })
             .then_output(|| listing(&[arn(AFSBP), arn(CIS12), arn(CIS14)], Some("page-2"))),
         mock!(Client::describe_standards)
             .match_requests(|input| input.next_token() == Some("page-2"))
@@ -104,16 +107,18 @@ fn sub(short_id: &str, status: &str, reason: Option<&str>) -> StandardsSubscript
 
 fn enabled_are(subscriptions: &[(&'static str, &'static str, Option<&'static str>)]) -> Rule {
     let subscriptions = subscriptions.to_vec();
-    mock!(Client::get_enabled_standards).then_output(move || {
-        GetEnabledStandardsOutput::builder()
-            .set_standards_subscriptions(Some(
-                subscriptions
-                    .iter()
-                    .map(|(id, status, reason)| sub(id, status, *reason))
-                    .collect(),
-            ))
-            .build()
-    })
+    mock!(Client::get_enabled_standards)
+        .match_requests(|input| input.max_results() == Some(PAGE_SIZE))
+        .then_output(move || {
+            GetEnabledStandardsOutput::builder()
+                .set_standards_subscriptions(Some(
+                    subscriptions
+                        .iter()
+                        .map(|(id, status, reason)| sub(id, status, *reason))
+                        .collect(),
+                ))
+                .build()
+        })
 }
 
 fn none_enabled() -> Rule {
@@ -362,6 +367,11 @@ async fn standards_are_enabled_and_waited_for_from_pending_to_ready() {
     );
     assert_eq!(outcome.data["Adopted"], "");
     assert_eq!(ssm.owned(), [AFSBP, CIS12]);
+    assert_eq!(
+        ssm.put.num_calls(),
+        1,
+        "one ownership write claims both standards"
+    );
 }
 
 #[tokio::test]

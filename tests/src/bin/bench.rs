@@ -8,10 +8,16 @@
 //! the binary sizes (x86-64, arm64). Prints median, min and max per metric and
 //! implementation with the ratios, and writes JSON (`bench/results/<function>.json`).
 //!
+//! Then the AWS calls of one Create, one Update and one Delete of the Rust function,
+//! counted at a proxy in front of moto and at the Security Hub emulator, next to the
+//! fewest calls the function's contract allows (the README's "AWS calls" lists both).
+//!
 //! Another function joins by adding a [`Subject`] to [`SUBJECTS`] (and its peer to
 //! `bench/peer/`). Benched: kms-ready, config-setup (each cold Create in an account
 //! without recorder, channel or rules), securityhub-enable (each run against a fresh
-//! Security Hub emulator, so every cold Create enables the hub).
+//! Security Hub emulator, so every cold Create enables the hub), securityhub-standards
+//! (each run against a fresh emulator with the hub enabled and no standards; a standard
+//! is `READY` at the first read, so neither implementation sleeps between polls).
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -19,7 +25,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use harness::function::{target_dir, Launch};
-use harness::{Binary, Function, Moto, SecurityHub};
+use harness::{Binary, FaultProxy, Function, Moto, SecurityHub, Stack};
 use serde_json::{json, Value};
 
 /// The performance targets: the cold Create at most 1/40 of the Python peer's time, peak
@@ -49,10 +55,15 @@ struct Subject {
     peer_handler: &'static str,
     /// Creates in moto what the Create refers to; returns the Create's properties.
     seed: fn(&'static Moto) -> Setup<Value>,
-    /// Whether it talks to Security Hub: each run then gets a fresh emulator (no hub yet).
-    security_hub: bool,
+    /// The counted Update's properties, from the Create's: a change the function acts on.
+    update: fn(&Value) -> Value,
+    /// Talks to Security Hub: each run gets a fresh emulator, set up by this.
+    security_hub: Option<fn(&SecurityHub)>,
     /// Undoes in moto what the previous run's Creates did, before each cold start.
     reset: Option<fn(&'static Moto) -> Setup<()>>,
+    /// The fewest AWS calls the contract allows for the counted Create, Update and Delete
+    /// (why: README, "AWS calls").
+    minimum_calls: [&'static [&'static str]; 3],
 }
 
 const SUBJECTS: &[Subject] = &[
@@ -62,8 +73,10 @@ const SUBJECTS: &[Subject] = &[
         logical_id: "KeyReady",
         peer_handler: "kms_ready.handler",
         seed: seed_kms_ready,
-        security_hub: false,
+        update: |create| with(create, json!({"MaxWaitSeconds": 60})),
+        security_hub: None,
         reset: None,
+        minimum_calls: [&["DescribeKey"], &["DescribeKey"], &[]],
     },
     Subject {
         name: "config-setup",
@@ -71,8 +84,54 @@ const SUBJECTS: &[Subject] = &[
         logical_id: "ConfigSetup",
         peer_handler: "config_setup.handler",
         seed: seed_config_setup,
-        security_hub: false,
+        update: |create| {
+            let mut rules = create["ManagedRules"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            rules.push(json!({"Name": "s3-public-read", "SourceIdentifier": "S3_BUCKET_PUBLIC_READ_PROHIBITED"}));
+            with(create, json!({"ManagedRules": rules}))
+        },
+        security_hub: None,
         reset: Some(reset_config),
+        minimum_calls: [
+            &[
+                "GetParameter",
+                "DescribeConfigurationRecorders",
+                "DescribeDeliveryChannels",
+                "GetRole",
+                "PutParameter",
+                "PutConfigurationRecorder",
+                "PutDeliveryChannel",
+                "StartConfigurationRecorder",
+                "DescribeConfigRules",
+                "PutConfigRule",
+                "PutConfigRule",
+                "DescribeConfigurationRecorderStatus",
+                "DescribeConfigRules",
+            ],
+            &[
+                "GetParameter",
+                "DescribeConfigurationRecorders",
+                "DescribeDeliveryChannels",
+                "DescribeConfigurationRecorderStatus",
+                "DescribeConfigRules",
+                "PutParameter",
+                "PutConfigRule",
+                "DescribeConfigRules",
+            ],
+            &[
+                "GetParameter",
+                "DeleteConfigRule",
+                "DeleteConfigRule",
+                "DeleteConfigRule",
+                "DescribeConfigRules",
+                "StopConfigurationRecorder",
+                "DeleteDeliveryChannel",
+                "DeleteConfigurationRecorder",
+                "DeleteParameter",
+            ],
+        ],
     },
     Subject {
         name: "securityhub-enable",
@@ -80,10 +139,102 @@ const SUBJECTS: &[Subject] = &[
         logical_id: "Hub",
         peer_handler: "securityhub_enable.handler",
         seed: seed_ssm,
-        security_hub: true,
+        update: |create| {
+            with(
+                create,
+                json!({"ControlFindingGenerator": "STANDARD_CONTROL"}),
+            )
+        },
+        security_hub: Some(|hub| {
+            hub.setting_delay(0);
+        }),
         reset: None,
+        minimum_calls: [
+            &[
+                "DescribeHub",
+                "GetParameter",
+                "PutParameter",
+                "EnableSecurityHub",
+                "DescribeHub",
+            ],
+            &[
+                "DescribeHub",
+                "GetParameter",
+                "UpdateSecurityHubConfiguration",
+                "DescribeHub",
+            ],
+            &[
+                "GetParameter",
+                "DisableSecurityHub",
+                "DescribeHub",
+                "DeleteParameter",
+            ],
+        ],
+    },
+    Subject {
+        name: "securityhub-standards",
+        resource_type: "Custom::SecurityHubStandards",
+        logical_id: "Standards",
+        peer_handler: "securityhub_standards.handler",
+        seed: seed_standards,
+        update: |create| {
+            let mut standards = create["Standards"].as_array().cloned().unwrap_or_default();
+            standards.push(json!("nist-800-53/v/5.0.0"));
+            with(create, json!({"Standards": standards}))
+        },
+        security_hub: Some(|hub| {
+            hub.hub_enabled_before("us-east-1", "SECURITY_CONTROL", true)
+                .pending_polls(0)
+                .deleting_polls(0);
+        }),
+        reset: None,
+        minimum_calls: [
+            &[
+                "DescribeStandards",
+                "GetParameter",
+                "GetEnabledStandards",
+                "PutParameter",
+                "BatchEnableStandards",
+                "GetEnabledStandards",
+            ],
+            &[
+                "DescribeStandards",
+                "GetParameter",
+                "GetEnabledStandards",
+                "PutParameter",
+                "BatchEnableStandards",
+                "GetEnabledStandards",
+            ],
+            &[
+                "GetParameter",
+                "GetEnabledStandards",
+                "BatchDisableStandards",
+                "GetEnabledStandards",
+                "DeleteParameter",
+            ],
+        ],
     },
 ];
+
+/// `base` with the fields of `changes` replaced.
+fn with(base: &Value, changes: Value) -> Value {
+    let mut merged = base.clone();
+    if let (Some(merged), Value::Object(changes)) = (merged.as_object_mut(), changes) {
+        merged.extend(changes);
+    }
+    merged
+}
+
+/// Two standards enabled by default in a new hub; SSM warmed (see [`seed_ssm`]).
+fn seed_standards(moto: &'static Moto) -> Setup<Value> {
+    Box::pin(async move {
+        seed_ssm(moto).await;
+        json!({"Standards": [
+            "aws-foundational-security-best-practices/v/1.0.0",
+            "cis-aws-foundations-benchmark/v/1.2.0",
+        ]})
+    })
+}
 
 /// The delivery bucket and the Config service-linked role (so neither implementation
 /// creates it in a measured run); SSM warmed. The Create: recorder, channel, two rules.
@@ -245,10 +396,12 @@ struct Samples {
     to_put_ms: Vec<f64>,
     warm_ms: Vec<f64>,
     peak_rss_mb: Vec<f64>,
+    anon_rss_mb: Vec<f64>,
+    file_rss_mb: Vec<f64>,
 }
 
 /// The metrics, in table order: (JSON key, label, unit, samples).
-fn metrics(s: &Samples) -> [(&'static str, &'static str, &'static str, &[f64]); 4] {
+fn metrics(s: &Samples) -> [(&'static str, &'static str, &'static str, &[f64]); 6] {
     [
         (
             "start_to_first_poll_ms",
@@ -274,13 +427,30 @@ fn metrics(s: &Samples) -> [(&'static str, &'static str, &'static str, &[f64]); 
             "MiB",
             s.peak_rss_mb.as_slice(),
         ),
+        (
+            "anon_rss_mb",
+            "  at the end: anonymous (heap, stacks)",
+            "MiB",
+            s.anon_rss_mb.as_slice(),
+        ),
+        (
+            "file_rss_mb",
+            "  at the end: file-backed (code, libc)",
+            "MiB",
+            s.file_rss_mb.as_slice(),
+        ),
     ]
 }
 
-fn peak_rss_kb(pid: u32) -> Option<f64> {
+/// A `/proc/<pid>/status` figure in MiB: `VmHWM` (peak RSS), `RssAnon`, `RssFile`.
+fn memory_mb(pid: u32, field: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    let line = status.lines().find(|l| {
+        l.strip_prefix(field)
+            .is_some_and(|rest| rest.starts_with(':'))
+    })?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
 
 fn size_mb(path: PathBuf) -> Option<f64> {
@@ -357,10 +527,7 @@ async fn run_once(
         reset(moto).await;
     }
     // Kept until the run ends: the process talks to it.
-    let hub = match subject.security_hub {
-        true => Some(SecurityHub::start().await),
-        false => None,
-    };
+    let hub = fresh_hub(subject).await;
     let mut env = lambda_ca_store();
     env.extend(hub.as_ref().map(SecurityHub::env));
     let prepared = Function::prepare(implementation.launch(subject), moto, &env).await;
@@ -388,12 +555,116 @@ async fn run_once(
         samples.warm_ms.push(ms(started.elapsed()));
         answer(&function, &request_id, &what);
     }
-    let peak = function.pid().and_then(peak_rss_kb).expect("VmHWM") / 1024.0;
+    let pid = function.pid().expect("running");
+    let peak = memory_mb(pid, "VmHWM").expect("VmHWM");
     samples.peak_rss_mb.push(peak);
+    samples
+        .anon_rss_mb
+        .push(memory_mb(pid, "RssAnon").expect("RssAnon"));
+    samples
+        .file_rss_mb
+        .push(memory_mb(pid, "RssFile").expect("RssFile"));
     eprintln!(
         "{what}: start→poll {:.1} ms, start→PUT {:.1} ms, peak RSS {:.1} MiB",
         samples.to_poll_ms[run], samples.to_put_ms[run], peak
     );
+}
+
+/// A fresh Security Hub emulator set up for `subject`, if it talks to Security Hub.
+async fn fresh_hub(subject: &Subject) -> Option<SecurityHub> {
+    let set_up = subject.security_hub?;
+    let hub = SecurityHub::start().await;
+    set_up(&hub);
+    Some(hub)
+}
+
+/// The request types counted, in order.
+const COUNTED: [&str; 3] = ["Create", "Update", "Delete"];
+
+/// What one Create, Update and Delete of the Rust function asked of AWS.
+struct Counted {
+    /// The operations of each request type ([`COUNTED`]), in call order.
+    calls: [Vec<String>; 3],
+    /// moto's own time answering the Create's calls, summed (ms).
+    create_moto_ms: f64,
+}
+
+/// The AWS operations the Rust function calls for one Create, one Update and one Delete
+/// (in that order, on one warm process), counted at a proxy in front of moto (every JSON
+/// and query protocol service) and at the Security Hub emulator.
+async fn count_calls(subject: &Subject, moto: &'static Moto, properties: &Value) -> Counted {
+    if let Some(reset) = subject.reset {
+        reset(moto).await;
+    }
+    let hub = fresh_hub(subject).await;
+    let proxy = FaultProxy::start(&moto.endpoint).await;
+    let mut env = lambda_ca_store();
+    env.push(("AWS_ENDPOINT_URL", proxy.endpoint()));
+    env.extend(hub.as_ref().map(SecurityHub::env));
+    let function = Function::launch(Binary::Shipped(subject.name), moto, &env).await;
+    let mut stack = Stack::new(
+        &function,
+        "bench-calls",
+        subject.resource_type,
+        subject.logical_id,
+    );
+    let mut counted = Counted {
+        calls: Default::default(),
+        create_moto_ms: 0.0,
+    };
+    for (index, request_type) in COUNTED.into_iter().enumerate() {
+        if index > 0 {
+            // Security Hub takes one BatchEnableStandards per second and account: an Update
+            // sent within that second would count the service's refusal and the retry.
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+        }
+        proxy.reset_calls();
+        let hub_before = hub.as_ref().map_or(0, |hub| hub.calls().len());
+        let response = match request_type {
+            "Create" => stack.create(properties.clone()).await,
+            "Update" => stack.update((subject.update)(properties)).await,
+            _ => stack.delete().await,
+        };
+        assert_eq!(
+            response.status(),
+            "SUCCESS",
+            "{} {request_type}: {}\noutput:\n{}",
+            subject.name,
+            response.body(),
+            function.output()
+        );
+        let mut calls = proxy.calls();
+        calls.extend(
+            hub.iter()
+                .flat_map(|hub| hub.operations().split_off(hub_before)),
+        );
+        counted.calls[index] = calls;
+        if request_type == "Create" {
+            counted.create_moto_ms = ms(proxy.upstream_time());
+        }
+    }
+    counted
+}
+
+/// `A, B ×2, C`: each operation once, in first-call order, with its count.
+fn summarize(calls: &[String]) -> String {
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for call in calls {
+        match seen.iter_mut().find(|(name, _)| name == call) {
+            Some((_, count)) => *count += 1,
+            None => seen.push((call, 1)),
+        }
+    }
+    if seen.is_empty() {
+        return "none".into();
+    }
+    seen.iter()
+        .map(|(name, count)| match count {
+            1 => (*name).to_owned(),
+            n => format!("{name} ×{n}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `python 3.x.y, crhelper a.b.c, boto3 d.e.f` of the venv the peer runs in.
@@ -442,6 +713,9 @@ async fn bench(subject: &Subject, args: &Args, moto: &'static Moto) -> Value {
             run_once(subject, implementation, run, moto, &properties, samples).await;
         }
     }
+
+    let counted = count_calls(subject, moto, &properties).await;
+    let calls = &counted.calls;
 
     let target = target_dir();
     let size_x86 = size_mb(target.join("lambda").join(subject.name).join("bootstrap"));
@@ -495,6 +769,49 @@ async fn bench(subject: &Subject, args: &Args, moto: &'static Moto) -> Value {
     row("binary size x86-64", &size(size_x86), "", "");
     row("binary size arm64", &size(size_arm), "", "");
 
+    println!(
+        "\nAWS calls of {} (one Create, Update, Delete; counted at a proxy in front of moto{}):",
+        subject.name,
+        if subject.security_hub.is_some() {
+            " and at the Security Hub emulator"
+        } else {
+            ""
+        }
+    );
+    let mut calls_json = serde_json::Map::new();
+    for ((request_type, made), minimum) in COUNTED.iter().zip(calls).zip(subject.minimum_calls) {
+        let minimum: Vec<String> = minimum.iter().map(|op| (*op).to_owned()).collect();
+        println!(
+            "  {request_type:<6} {:>2} calls (minimum {:>2}): {}",
+            made.len(),
+            minimum.len(),
+            summarize(made)
+        );
+        calls_json.insert(
+            request_type.to_lowercase(),
+            json!({"count": made.len(), "calls": made, "minimum": minimum.len(), "minimum_calls": minimum}),
+        );
+    }
+    println!(
+        "  moto's own time answering the Create's calls: {:.1} ms (summed; a floor for any \
+         implementation making them one at a time)",
+        counted.create_moto_ms
+    );
+    calls_json.insert("create_moto_ms".into(), json!(counted.create_moto_ms));
+    let at_minimum = calls
+        .iter()
+        .zip(subject.minimum_calls)
+        .all(|(made, minimum)| made.len() <= minimum.len());
+    let calls_line = COUNTED
+        .iter()
+        .zip(calls)
+        .zip(subject.minimum_calls)
+        .map(|((request_type, made), minimum)| {
+            format!("{request_type} {}/{}", made.len(), minimum.len())
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+
     let median = |samples: &[f64]| Stats::of(samples).median;
     let speedup = median(&python_samples.to_put_ms) / median(&rust_samples.to_put_ms);
     let rss_ratio = median(&python_samples.peak_rss_mb) / median(&rust_samples.peak_rss_mb);
@@ -524,6 +841,10 @@ async fn bench(subject: &Subject, args: &Args, moto: &'static Moto) -> Value {
             ),
             // Not measured (no arm64 build) is neither met nor missed.
             size_arm.map(|s| s <= TARGET_ARM64_MB),
+        ),
+        (
+            format!("AWS calls at the contract's minimum, made/minimum ({calls_line})"),
+            Some(at_minimum),
         ),
     ];
     println!();
@@ -560,6 +881,7 @@ async fn bench(subject: &Subject, args: &Args, moto: &'static Moto) -> Value {
             "peak_rss_mb": median(&rust_samples.peak_rss_mb),
         },
         "binary_size_mb": {"x86_64": size_x86, "arm64": size_arm},
+        "aws_calls": calls_json,
         "ratios_python_over_rust": ratios,
         "ratios": {"cold_create_speedup": speedup, "peak_rss_ratio": rss_ratio},
         "targets": {
@@ -568,6 +890,7 @@ async fn bench(subject: &Subject, args: &Args, moto: &'static Moto) -> Value {
             "peak_rss_mb": TARGET_RSS_MB,
             "peak_rss_ratio": TARGET_RSS_RATIO,
             "arm64_bootstrap_mib": TARGET_ARM64_MB,
+            "aws_calls": "at most the contract's minimum per request type",
         },
         "targets_met": targets_met,
     })
