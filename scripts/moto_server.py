@@ -8,6 +8,9 @@ Differences patched (each is how AWS behaves, checked against the AWS docs):
   `AWSServiceRoleForconfig` from the service name).
 - AWS Config's PutDeliveryChannel answers NoSuchBucketException for a bucket that does not
   exist (moto only checks that a name is given).
+- AWS Config's DescribeConfigRules naming a rule that does not exist answers
+  NoSuchConfigRuleException, also in an account without any rule (moto then answers an
+  empty list).
 """
 import os, sys, threading
 def watch_parent():
@@ -29,5 +32,12 @@ def put_delivery_channel(self, delivery_channel):
             raise JsonRESTError("NoSuchBucketException", f"Cannot find a S3 bucket with the name {bucket}.")
     return _put_delivery_channel(self, delivery_channel)
 config_models.ConfigBackend.put_delivery_channel = put_delivery_channel
+_describe_config_rules = config_models.ConfigBackend.describe_config_rules
+def describe_config_rules(self, config_rule_names, next_token):
+    for name in config_rule_names or []:
+        if name not in self.config_rules:
+            raise config_models.NoSuchConfigRuleException(name)
+    return _describe_config_rules(self, config_rule_names, next_token)
+config_models.ConfigBackend.describe_config_rules = describe_config_rules
 from moto.server import main
 main(["-H", "127.0.0.1", "-p", sys.argv[1]])

@@ -13,7 +13,7 @@ mod recorder;
 mod role;
 mod rules;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use aws_sdk_config::types::{ConfigRule, ConfigRuleState, ConfigurationRecorder, RecorderStatus};
@@ -141,7 +141,7 @@ impl ConfigSetup {
             .as_ref()
             .is_none_or(|c| !channel::matches(c, &wanted_channel));
 
-        let rules = self.plan_rules(ctx, properties).await?;
+        let rules = self.plan_rules(ctx, properties, &owned).await?;
 
         // Claim everything about to be created, in one write, before creating any of it.
         let mut claims = Vec::new();
@@ -164,15 +164,18 @@ impl ConfigSetup {
             ctx.step(format!("putting delivery channel {channel_name}"));
             self.config.put_channel(ctx, &wanted_channel).await?;
         }
-        // A recorder this request created does not record yet: no need to ask.
-        let recording = match existing {
-            None => false,
+        // A recorder this request created does not record yet: no need to ask. For one
+        // that existed, the status read is also the verification when it records well.
+        let (recording, verified) = match existing {
+            None => (false, false),
             Some(_) => {
                 ctx.step(format!("reading the status of recorder {recorder_name}"));
-                self.config
-                    .status(ctx, &recorder_name)
-                    .await?
-                    .is_some_and(|status| status.recording)
+                let status = self.config.status(ctx, &recorder_name).await?;
+                let recording = status.as_ref().is_some_and(|s| s.recording);
+                let failed = status
+                    .as_ref()
+                    .is_some_and(|s| s.last_status == Some(RecorderStatus::Failure));
+                (recording, recording && !failed)
             }
         };
         if !recording {
@@ -181,7 +184,9 @@ impl ConfigSetup {
         }
         self.apply_rules(ctx, properties, &rules, &mut owned)
             .await?;
-        self.verify_recording(ctx, &recorder_name).await?;
+        if !verified {
+            self.verify_recording(ctx, &recorder_name).await?;
+        }
         let names = rule_names(properties);
         self.verify_rules(ctx, &names).await?;
         ctx.step_done();
@@ -195,35 +200,55 @@ impl ConfigSetup {
 
     /// Reads the requested rules: which to put (new or changed) and which are new. A rule
     /// another service created (`CreatedBy`) is a conflict, found before anything changes.
+    ///
+    /// The rules this resource owns are read together (one call per 25), the others one
+    /// by one: `DescribeConfigRules` naming any rule that does not exist answers
+    /// `NoSuchConfigRuleException` without saying which, so a new rule in a batch would
+    /// cost the batch and then a read of each.
     async fn plan_rules(
         &self,
         ctx: &RequestContext,
         properties: &ConfigSetupProperties,
+        owned: &Ownership,
     ) -> Result<RulePlan, Failure> {
+        let (expected, others): (Vec<&str>, Vec<&str>) = properties
+            .managed_rules
+            .iter()
+            .map(|r| r.name.as_str())
+            .partition(|name| owned.owns(RULE, name));
+        let mut found: BTreeMap<&str, Option<ConfigRule>> = BTreeMap::new();
+        for chunk in expected.chunks(25) {
+            ctx.step(format!("reading rules {}", chunk.join(", ")));
+            found.extend(
+                chunk
+                    .iter()
+                    .copied()
+                    .zip(self.config.rules(ctx, chunk).await?),
+            );
+        }
+        for name in others {
+            ctx.step(format!("reading rule {name}"));
+            found.insert(name, self.config.rule(ctx, name).await?);
+        }
         let mut plan = RulePlan::default();
-        for chunk in properties.managed_rules.chunks(25) {
-            let names: Vec<&str> = chunk.iter().map(|r| r.name.as_str()).collect();
-            ctx.step(format!("reading rules {}", names.join(", ")));
-            let found = self.config.rules(ctx, &names).await?;
-            for (rule, existing) in chunk.iter().zip(found) {
-                let wanted = rules::desired(rule);
-                match existing {
-                    Some(existing) if existing.created_by.as_deref().is_some_and(|c| !c.is_empty()) => {
-                        return Err(Failure::new(
-                            ReasonCode::Conflict,
-                            format!(
-                                "rule {} belongs to {} and is never changed by this resource; choose another name",
-                                rule.name,
-                                existing.created_by.as_deref().unwrap_or("another service")
-                            ),
-                        ))
-                    }
-                    Some(existing) if rules::matches(&existing, &wanted) => {}
-                    Some(_) => plan.to_put.push((wanted, false)),
-                    None => {
-                        plan.new_names.push(rule.name.clone());
-                        plan.to_put.push((wanted, true));
-                    }
+        for rule in &properties.managed_rules {
+            let wanted = rules::desired(rule);
+            match found.remove(rule.name.as_str()).flatten() {
+                Some(existing) if existing.created_by.as_deref().is_some_and(|c| !c.is_empty()) => {
+                    return Err(Failure::new(
+                        ReasonCode::Conflict,
+                        format!(
+                            "rule {} belongs to {} and is never changed by this resource; choose another name",
+                            rule.name,
+                            existing.created_by.as_deref().unwrap_or("another service")
+                        ),
+                    ))
+                }
+                Some(existing) if rules::matches(&existing, &wanted) => {}
+                Some(_) => plan.to_put.push((wanted, false)),
+                None => {
+                    plan.new_names.push(rule.name.clone());
+                    plan.to_put.push((wanted, true));
                 }
             }
         }
@@ -414,7 +439,7 @@ impl ConfigSetup {
             .and_then(|c| c.name)
             .unwrap_or_default();
         let mut owned = self.ledger.read(ctx).await?;
-        let rules = self.plan_rules(ctx, properties).await?;
+        let rules = self.plan_rules(ctx, properties, &owned).await?;
         if !rules.new_names.is_empty() {
             ctx.step("recording the rules this resource creates");
             let claims: Vec<(&str, &str)> =

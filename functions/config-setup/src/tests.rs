@@ -661,6 +661,16 @@ async fn an_update_that_changes_nothing_puts_nothing() {
         assert_eq!(put.num_calls(), 0, "call {index} should not happen");
     }
     assert_eq!(mocks.ssm[1].num_calls(), 0, "no ledger write");
+    assert_eq!(
+        mocks.config[2].num_calls(),
+        1,
+        "one status read: it records, so it is also the verification"
+    );
+    assert_eq!(
+        mocks.config[3].num_calls(),
+        2,
+        "the owned rules read once, then once to verify"
+    );
 }
 
 #[tokio::test]
