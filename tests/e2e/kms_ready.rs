@@ -339,3 +339,39 @@ async fn an_sns_wrapped_request_is_answered_like_a_direct_one() {
     created.assert_success();
     assert_eq!(created.data("KeyArn"), Some(arn.as_str()));
 }
+
+/// The SDK client is built when the first invocation arrives, not before the first poll
+/// (Lambda's init phase): building it parses the SDK crate's partition table, which the
+/// SDK logs at DEBUG as "loading default partitions".
+#[tokio::test]
+async fn the_sdk_client_is_built_after_the_first_poll() {
+    const BUILT: &str = "loading default partitions";
+    let world = World::start(BINARY, &[("RUST_LOG", "debug".into())]).await;
+    let waiting = Instant::now();
+    while world.function.first_poll().is_none() {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(10),
+            "no poll\n{}",
+            world.function.output()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Time for anything the process still did before waiting on the poll to be logged.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = world.function.output();
+    assert!(
+        !before.contains(BUILT),
+        "an SDK client was built before the first poll:\n{before}"
+    );
+
+    let (key_id, _) = world.key(None).await;
+    world
+        .stack("lazy")
+        .create(json!({"KeyId": key_id}))
+        .await
+        .assert_success();
+    assert!(
+        world.function.output().contains(BUILT),
+        "the first invocation builds the client (else this test proves nothing)"
+    );
+}
