@@ -4,7 +4,7 @@ functions/securityhub-standards, for the Create the benchmark times.
 The same job as the Rust function's Create: resolve the requested short ids through
 DescribeStandards (every page) for this region; read the ownership record (SSM
 GetParameter under /cfn-custom-resource-kit/ownership/) and the enabled standards
-(GetEnabledStandards, every page); record the intent to own the missing ones
+(GetEnabledStandards, every page; pages of 100 as the Rust function asks); record the intent to own the missing ones
 (PutParameter) before one BatchEnableStandards for them; then GetEnabledStandards until
 every requested standard is READY (INCOMPLETE or FAILED fail the request). `Data`:
 `StandardsSubscriptionArns`, `Adopted`. Standards enabled before are adopted. Delete
@@ -42,7 +42,7 @@ def _short_id(standards_arn):
 
 def _resolve(standards):
     listed = {}
-    for page in securityhub.get_paginator("describe_standards").paginate():
+    for page in securityhub.get_paginator("describe_standards").paginate(PaginationConfig={"PageSize": 100}):
         for standard in page["Standards"]:
             listed[_short_id(standard["StandardsArn"])] = standard["StandardsArn"]
     resolved = []
@@ -58,7 +58,7 @@ def _resolve(standards):
 
 def _enabled():
     subscriptions = {}
-    for page in securityhub.get_paginator("get_enabled_standards").paginate():
+    for page in securityhub.get_paginator("get_enabled_standards").paginate(PaginationConfig={"PageSize": 100}):
         for subscription in page["StandardsSubscriptions"]:
             subscriptions[subscription["StandardsArn"]] = subscription
     return subscriptions

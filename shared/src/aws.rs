@@ -67,7 +67,8 @@ fn sdk_config(env: EnvServiceConfig) -> SdkConfig {
 }
 
 /// `AWS_ENDPOINT_URL[_<SERVICE_ID>]` and every other per-service setting an SDK client
-/// asks for, from a snapshot of the environment taken at start-up.
+/// asks for, from a snapshot of the environment taken when the configuration is loaded
+/// (the first invocation).
 #[derive(Debug)]
 struct EnvServiceConfig {
     /// `(name, value)` of every non-empty `AWS_*` variable.

@@ -195,14 +195,30 @@ impl Ledger {
         kind: &str,
         name: &str,
     ) -> Result<(), Failure> {
-        if !ownership.owns(kind, name) {
+        self.release_all(context, ownership, &[(kind, name)]).await
+    }
+
+    /// Records that several `(kind, name)` are gone, in one write (after the actions that
+    /// removed them). Nothing is written when the record owns none of them.
+    pub async fn release_all(
+        &self,
+        context: &RequestContext,
+        ownership: &mut Ownership,
+        releases: &[(&str, &str)],
+    ) -> Result<(), Failure> {
+        if !releases
+            .iter()
+            .any(|(kind, name)| ownership.owns(kind, name))
+        {
             return Ok(());
         }
         let mut updated = ownership.clone();
-        if let Some(names) = updated.owned.get_mut(kind) {
-            names.remove(name);
-            if names.is_empty() {
-                updated.owned.remove(kind);
+        for (kind, name) in releases {
+            if let Some(names) = updated.owned.get_mut(*kind) {
+                names.remove(*name);
+                if names.is_empty() {
+                    updated.owned.remove(*kind);
+                }
             }
         }
         self.write(context, &mut updated).await?;
@@ -403,6 +419,40 @@ mod tests {
             .unwrap();
         assert_eq!(put.num_calls(), 1);
         assert!(!owned.owns("rule", "r1"));
+    }
+
+    #[tokio::test]
+    async fn releasing_several_names_is_one_write() {
+        let put = mock!(Client::put_parameter)
+            .match_requests(|input| {
+                let value: serde_json::Value =
+                    serde_json::from_str(input.value().unwrap()).unwrap();
+                value["owned"] == serde_json::json!({"rule": ["r3"]})
+            })
+            .then_output(|| PutParameterOutput::builder().build());
+        let ledger = Ledger::with_prefix(ssm(&[&put]), "/ledger");
+        let mut owned: Ownership =
+            serde_json::from_str(r#"{"owned":{"recorder":["default"],"rule":["r1","r2","r3"]}}"#)
+                .unwrap();
+        ledger
+            .release_all(
+                &context(),
+                &mut owned,
+                &[
+                    ("rule", "r1"),
+                    ("rule", "r2"),
+                    ("recorder", "default"),
+                    ("rule", "never-owned"),
+                ],
+            )
+            .await
+            .unwrap();
+        ledger
+            .release_all(&context(), &mut owned, &[("rule", "never-owned")])
+            .await
+            .unwrap();
+        assert_eq!(put.num_calls(), 1);
+        assert_eq!(owned.owned("rule"), ["r3"]);
     }
 
     #[tokio::test]

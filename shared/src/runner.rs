@@ -41,7 +41,9 @@ pub(crate) fn safety_margin(time_left: Duration) -> Duration {
 /// building an SDK client builds its endpoint resolver, and each SDK crate parses its
 /// partition table then (JSON and a dozen regexes, about 0.4 ms per crate here), as the
 /// watchdog thread starts. None of it is needed to ask Lambda for the first event, so
-/// Lambda's init phase ends that much sooner; the first request pays it once.
+/// Lambda's init phase ends that much sooner; the first request pays it once. `make`
+/// must not panic: it runs before any request can be answered (the functions only build
+/// SDK clients from [`crate::load_aws_config`] there).
 pub async fn run<R, F>(make: F) -> Result<(), lambda_runtime::Error>
 where
     R: CustomResource,

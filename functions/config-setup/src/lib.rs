@@ -51,7 +51,6 @@ pub struct ConfigSetup {
     backoff: Backoff,
 }
 
-/// What a convergence found and did, for `Data`.
 /// What the requested rules need: each rule to put (and whether it is new), and the
 /// names of the new ones (claimed before anything is created).
 #[derive(Default)]
@@ -60,6 +59,7 @@ struct RulePlan {
     new_names: Vec<String>,
 }
 
+/// What a convergence found and did, for `Data`.
 struct Converged {
     recorder_name: String,
     channel_name: String,
@@ -108,8 +108,15 @@ impl ConfigSetup {
         ctx.step("reading the recorder and delivery channel");
         let existing = self.config.recorder(ctx).await?;
         if let Some(found) = &existing {
-            if self.is_control_tower(ctx, found).await? {
-                return self.verify_control_tower(ctx, properties, found).await;
+            // A recorder this resource created is not Control Tower's: no need to ask.
+            let ours = found
+                .name
+                .as_deref()
+                .is_some_and(|n| owned.owns(RECORDER, n));
+            if !ours && self.is_control_tower(ctx, found).await? {
+                return self
+                    .verify_control_tower(ctx, properties, found, owned)
+                    .await;
             }
         }
         let channel = self.config.channel(ctx).await?;
@@ -416,6 +423,7 @@ impl ConfigSetup {
         ctx: &RequestContext,
         properties: &ConfigSetupProperties,
         found: &ConfigurationRecorder,
+        mut owned: Ownership,
     ) -> Result<Outcome, Failure> {
         let name = found.name.clone().unwrap_or_default();
         ctx.step(format!(
@@ -438,7 +446,6 @@ impl ConfigSetup {
             .await?
             .and_then(|c| c.name)
             .unwrap_or_default();
-        let mut owned = self.ledger.read(ctx).await?;
         let rules = self.plan_rules(ctx, properties, &owned).await?;
         if !rules.new_names.is_empty() {
             ctx.step("recording the rules this resource creates");

@@ -17,6 +17,7 @@ use aws_sdk_config::operation::describe_configuration_recorders::{
     DescribeConfigurationRecordersError, DescribeConfigurationRecordersOutput,
 };
 use aws_sdk_config::operation::describe_delivery_channels::DescribeDeliveryChannelsOutput;
+use aws_sdk_config::operation::list_tags_for_resource::ListTagsForResourceOutput;
 use aws_sdk_config::operation::put_config_rule::PutConfigRuleOutput;
 use aws_sdk_config::operation::put_configuration_recorder::{
     PutConfigurationRecorderError, PutConfigurationRecorderOutput,
@@ -28,7 +29,7 @@ use aws_sdk_config::operation::start_configuration_recorder::StartConfigurationR
 use aws_sdk_config::operation::stop_configuration_recorder::StopConfigurationRecorderOutput;
 use aws_sdk_config::types::{
     ConfigRule, ConfigRuleState, ConfigurationRecorder, ConfigurationRecorderStatus,
-    DeliveryChannel, Owner, RecorderStatus, Source,
+    DeliveryChannel, Owner, RecorderStatus, Source, Tag,
 };
 use aws_sdk_iam::operation::get_role::GetRoleOutput;
 use aws_sdk_iam::types::Role;
@@ -526,6 +527,92 @@ async fn control_towers_recorder_is_adopted_read_only_when_it_records() {
             "Control Tower's set-up is never changed"
         );
     }
+}
+
+const RECORDER_ARN: &str =
+    "arn:aws:config:us-east-1:123456789012:configuration-recorder/default/abc";
+
+/// `ListTagsForResource` of the recorder: Control Tower's tag, or none.
+fn recorder_tags(control_tower: bool) -> Rule {
+    mock!(aws_sdk_config::Client::list_tags_for_resource)
+        .match_requests(|input| input.resource_arn() == Some(RECORDER_ARN))
+        .then_output(move || {
+            let tags = control_tower.then(|| {
+                vec![Tag::builder()
+                    .key(CONTROL_TOWER_TAG.0)
+                    .value(CONTROL_TOWER_TAG.1)
+                    .build()]
+            });
+            ListTagsForResourceOutput::builder().set_tags(tags).build()
+        })
+}
+
+#[tokio::test]
+async fn a_recorder_tagged_by_control_tower_is_adopted_read_only() {
+    let mut mocks = fresh();
+    mocks.config[0] = recorders(vec![ConfigurationRecorder::builder()
+        .name("default")
+        .arn(RECORDER_ARN)
+        .build()]);
+    mocks.config[2] = mock!(aws_sdk_config::Client::describe_configuration_recorder_status)
+        .then_output(|| {
+            DescribeConfigurationRecorderStatusOutput::builder()
+                .configuration_recorders_status(status(true, None))
+                .build()
+        });
+    mocks.config.push(recorder_tags(true));
+    let outcome = mocks
+        .resource()
+        .create(&context(60), properties(json!({})))
+        .await
+        .unwrap();
+    assert_eq!(outcome.data["Adopted"], "true");
+    for put in &mocks.config[3..6] {
+        assert_eq!(
+            put.num_calls(),
+            0,
+            "Control Tower's set-up is never changed"
+        );
+    }
+}
+
+/// The ledger says this resource created the recorder: it is not Control Tower's, and
+/// its tags are not read (one call fewer on every Update).
+#[tokio::test]
+async fn a_recorder_this_resource_owns_is_not_asked_for_its_tags() {
+    let props = properties(json!({}));
+    let mut existing_recorder = recorder::desired(&props, "default", SLR_ARN).unwrap();
+    existing_recorder.arn = Some(RECORDER_ARN.to_owned());
+    let mut config = vec![
+        recorders(vec![existing_recorder]),
+        channels(vec![channel::desired(&props, "default")]),
+        mock!(aws_sdk_config::Client::describe_configuration_recorder_status).then_output(|| {
+            DescribeConfigurationRecorderStatusOutput::builder()
+                .configuration_recorders_status(status(true, None))
+                .build()
+        }),
+        recorder_tags(true),
+    ];
+    config.extend(ok_puts());
+    let mocks = Mocks {
+        config,
+        iam: slr(),
+        ssm: ledger_with(Some(
+            r#"{"owned":{"recorder":["default"],"channel":["default"]}}"#,
+        )),
+    };
+    let ctx = RequestContext::for_tests_of(
+        RequestType::Update,
+        Some("id"),
+        Instant::now() + Duration::from_secs(60),
+    );
+    let outcome = mocks
+        .resource()
+        .update(&ctx, props.clone(), Some(props))
+        .await
+        .unwrap();
+    assert_eq!(outcome.data["Adopted"], "false");
+    assert_eq!(mocks.config[3].num_calls(), 0, "no ListTagsForResource");
 }
 
 #[tokio::test]

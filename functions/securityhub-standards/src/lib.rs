@@ -251,12 +251,11 @@ impl SecurityHubStandards {
             self.api.disable(context, &arns).await?;
         }
         context.step("recording that the removed standards are no longer owned");
-        for arn in &removed {
-            self.ledger
-                .release(context, ownership, STANDARD_KIND, arn)
-                .await?;
-        }
-        Ok(())
+        let releases: Vec<(&str, &str)> = removed
+            .iter()
+            .map(|arn| (STANDARD_KIND, arn.as_str()))
+            .collect();
+        self.ledger.release_all(context, ownership, &releases).await
     }
 
     /// Polls `GetEnabledStandards` until every wanted standard is `READY`, within the
