@@ -22,21 +22,17 @@ import os
 import time
 
 import boto3
-import crhelper.utils
-from crhelper import CfnResource
 
-from ledger import claim, ledger_name, read_record
-from loopback import loopback_aware_connection
+from ledger import claim, ledger_name, physical_id, read_record
+from loopback import cfn_resource
 
 SLR_NAME = "AWSServiceRoleForConfig"
 
-helper = CfnResource(json_logging=False, log_level="INFO", boto_level="CRITICAL")
+helper = cfn_resource()
 region = os.environ.get("AWS_REGION")
 config = boto3.client("config", region_name=region)
 iam = boto3.client("iam", region_name=region)
 ssm = boto3.client("ssm", region_name=region)
-
-crhelper.utils.HTTPSConnection = loopback_aware_connection
 
 
 def _service_linked_role():
@@ -53,10 +49,8 @@ def _service_linked_role():
 @helper.update
 def create_or_update(event, context):
     properties = event["ResourceProperties"]
-    physical_id = event.get("PhysicalResourceId") or "{}-{}".format(
-        event["LogicalResourceId"], event["RequestId"]
-    )
-    ledger = ledger_name(physical_id)
+    resource_id = physical_id(event)
+    ledger = ledger_name(resource_id)
     record = read_record(ssm, ledger)
     recorders = [
         r for r in config.describe_configuration_recorders()["ConfigurationRecorders"]
@@ -103,7 +97,7 @@ def create_or_update(event, context):
                 "ConfigRuleName": rule["Name"],
                 "Source": {"Owner": "AWS", "SourceIdentifier": rule["SourceIdentifier"]},
             },
-            Tags=[{"Key": "cfn-custom-resource-kit:owner", "Value": physical_id}],
+            Tags=[{"Key": "cfn-custom-resource-kit:owner", "Value": resource_id}],
         )
 
     status = config.describe_configuration_recorder_status(ConfigurationRecorderNames=[name])
@@ -124,7 +118,7 @@ def create_or_update(event, context):
         RuleNames=",".join(names),
         Adopted=str(adopted).lower(),
     )
-    return physical_id
+    return resource_id
 
 
 @helper.delete

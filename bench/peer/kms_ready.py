@@ -20,19 +20,15 @@ import os
 import time
 
 import boto3
-import crhelper.utils
-from crhelper import CfnResource
 
-from loopback import loopback_aware_connection
+from loopback import cfn_resource
 
 WAITING_STATES = ("Creating", "Updating")
 USE_ACTIONS = ("kms:decrypt", "kms:generatedatakey")
 
-helper = CfnResource(json_logging=False, log_level="INFO", boto_level="CRITICAL")
+helper = cfn_resource()
 kms = boto3.client("kms", region_name=os.environ.get("AWS_REGION"))
 
-
-crhelper.utils.HTTPSConnection = loopback_aware_connection
 
 
 def _describe(key_id):

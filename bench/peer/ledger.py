@@ -7,6 +7,14 @@ import re
 LEDGER_PREFIX = "/cfn-custom-resource-kit/ownership"
 
 
+def physical_id(event):
+    """The event's PhysicalResourceId, or on Create a new one from the logical id and the
+    request id."""
+    return event.get("PhysicalResourceId") or "{}-{}".format(
+        event["LogicalResourceId"], event["RequestId"]
+    )
+
+
 def ledger_name(physical_id):
     return "{}/{}".format(LEDGER_PREFIX, re.sub(r"[^A-Za-z0-9_.-]", "_", physical_id))
 

@@ -18,19 +18,15 @@ import os
 import time
 
 import boto3
-import crhelper.utils
-from crhelper import CfnResource
 
-from ledger import claim, ledger_name, read_record
-from loopback import loopback_aware_connection
+from ledger import claim, ledger_name, physical_id, read_record
+from loopback import cfn_resource
 
 
-helper = CfnResource(json_logging=False, log_level="INFO", boto_level="CRITICAL")
+helper = cfn_resource()
 region = os.environ.get("AWS_REGION")
 securityhub = boto3.client("securityhub", region_name=region)
 ssm = boto3.client("ssm", region_name=region)
-
-crhelper.utils.HTTPSConnection = loopback_aware_connection
 
 
 def _hub():
@@ -45,10 +41,8 @@ def _hub():
 @helper.create
 @helper.update
 def create_or_update(event, context):
-    physical_id = event.get("PhysicalResourceId") or "{}-{}".format(
-        event["LogicalResourceId"], event["RequestId"]
-    )
-    name = ledger_name(physical_id)
+    resource_id = physical_id(event)
+    name = ledger_name(resource_id)
     hub = _hub()
     record = read_record(ssm, name)
     owned = "hub" in record["owned"]
@@ -62,7 +56,7 @@ def create_or_update(event, context):
             delay = min(delay * 2, 3)
             hub = _hub()
     helper.Data.update(HubArn=hub["HubArn"], SubscribedAt=hub["SubscribedAt"], Adopted=str(not owned).lower())
-    return physical_id
+    return resource_id
 
 
 @helper.delete

@@ -21,18 +21,14 @@ import os
 import time
 
 import boto3
-import crhelper.utils
-from crhelper import CfnResource
 
-from ledger import claim, ledger_name, read_record
-from loopback import loopback_aware_connection
+from ledger import claim, ledger_name, physical_id, read_record
+from loopback import cfn_resource
 
-helper = CfnResource(json_logging=False, log_level="INFO", boto_level="CRITICAL")
+helper = cfn_resource()
 region = os.environ.get("AWS_REGION")
 securityhub = boto3.client("securityhub", region_name=region)
 ssm = boto3.client("ssm", region_name=region)
-
-crhelper.utils.HTTPSConnection = loopback_aware_connection
 
 
 def _short_id(standards_arn):
@@ -68,10 +64,8 @@ def _enabled():
 @helper.update
 def create_or_update(event, context):
     properties = event["ResourceProperties"]
-    physical_id = event.get("PhysicalResourceId") or "{}-{}".format(
-        event["LogicalResourceId"], event["RequestId"]
-    )
-    name = ledger_name(physical_id)
+    resource_id = physical_id(event)
+    name = ledger_name(resource_id)
     wanted = _resolve(properties["Standards"])
     record = read_record(ssm, name)
     enabled = _enabled()
@@ -97,7 +91,7 @@ def create_or_update(event, context):
         StandardsSubscriptionArns=",".join(enabled[arn]["StandardsSubscriptionArn"] for arn in wanted),
         Adopted=",".join(_short_id(arn) for arn in wanted if arn not in owned),
     )
-    return physical_id
+    return resource_id
 
 
 @helper.delete

@@ -174,17 +174,15 @@ impl Ledger {
         if claims.iter().all(|(kind, name)| ownership.owns(kind, name)) {
             return Ok(());
         }
-        let mut updated = ownership.clone();
-        for (kind, name) in claims {
-            updated
-                .owned
-                .entry((*kind).to_owned())
-                .or_default()
-                .insert((*name).to_owned());
-        }
-        self.write(context, &mut updated).await?;
-        *ownership = updated;
-        Ok(())
+        self.rewrite(context, ownership, |owned| {
+            for (kind, name) in claims {
+                owned
+                    .entry((*kind).to_owned())
+                    .or_default()
+                    .insert((*name).to_owned());
+            }
+        })
+        .await
     }
 
     /// Records that `name` of `kind` is gone (after the action that removed it).
@@ -212,15 +210,29 @@ impl Ledger {
         {
             return Ok(());
         }
-        let mut updated = ownership.clone();
-        for (kind, name) in releases {
-            if let Some(names) = updated.owned.get_mut(*kind) {
-                names.remove(*name);
-                if names.is_empty() {
-                    updated.owned.remove(*kind);
+        self.rewrite(context, ownership, |owned| {
+            for (kind, name) in releases {
+                if let Some(names) = owned.get_mut(*kind) {
+                    names.remove(*name);
+                    if names.is_empty() {
+                        owned.remove(*kind);
+                    }
                 }
             }
-        }
+        })
+        .await
+    }
+
+    /// Writes the record as `change` leaves it; `ownership` takes the new record only
+    /// once the write succeeded.
+    async fn rewrite(
+        &self,
+        context: &RequestContext,
+        ownership: &mut Ownership,
+        change: impl FnOnce(&mut BTreeMap<String, BTreeSet<String>>),
+    ) -> Result<(), Failure> {
+        let mut updated = ownership.clone();
+        change(&mut updated.owned);
         self.write(context, &mut updated).await?;
         *ownership = updated;
         Ok(())

@@ -59,6 +59,13 @@ struct RulePlan {
     new_names: Vec<String>,
 }
 
+impl RulePlan {
+    /// The ledger claims for the new rules.
+    fn claims(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.new_names.iter().map(|name| (RULE, name.as_str()))
+    }
+}
+
 /// What a convergence found and did, for `Data`.
 struct Converged {
     recorder_name: String,
@@ -158,7 +165,7 @@ impl ConfigSetup {
         if channel.is_none() {
             claims.push((CHANNEL, channel_name.as_str()));
         }
-        claims.extend(rules.new_names.iter().map(|name| (RULE, name.as_str())));
+        claims.extend(rules.claims());
         if !claims.is_empty() {
             ctx.step("recording what this resource creates");
             self.ledger.claim_all(ctx, &mut owned, &claims).await?;
@@ -449,8 +456,7 @@ impl ConfigSetup {
         let rules = self.plan_rules(ctx, properties, &owned).await?;
         if !rules.new_names.is_empty() {
             ctx.step("recording the rules this resource creates");
-            let claims: Vec<(&str, &str)> =
-                rules.new_names.iter().map(|n| (RULE, n.as_str())).collect();
+            let claims: Vec<(&str, &str)> = rules.claims().collect();
             self.ledger.claim_all(ctx, &mut owned, &claims).await?;
         }
         self.apply_rules(ctx, properties, &rules, &mut owned)

@@ -171,6 +171,15 @@ fn status(recording: bool, last: Option<RecorderStatus>) -> ConfigurationRecorde
         .build()
 }
 
+/// `DescribeConfigurationRecorderStatus` always answering this status.
+fn status_is(recording: bool, last: Option<RecorderStatus>) -> Rule {
+    mock!(aws_sdk_config::Client::describe_configuration_recorder_status).then_output(move || {
+        DescribeConfigurationRecorderStatusOutput::builder()
+            .configuration_recorders_status(status(recording, last.clone()))
+            .build()
+    })
+}
+
 /// Not recording at first, recording after the start.
 fn status_sequence() -> Rule {
     mock!(aws_sdk_config::Client::describe_configuration_recorder_status)
@@ -223,6 +232,14 @@ fn context(seconds: u64) -> RequestContext {
     RequestContext::for_tests(Instant::now() + Duration::from_secs(seconds))
 }
 
+fn updating(seconds: u64) -> RequestContext {
+    RequestContext::for_tests_of(
+        RequestType::Update,
+        Some("id"),
+        Instant::now() + Duration::from_secs(seconds),
+    )
+}
+
 fn deleting(seconds: u64) -> RequestContext {
     RequestContext::for_tests_of(
         RequestType::Delete,
@@ -264,12 +281,7 @@ async fn a_fresh_create_claims_then_puts_starts_and_verifies() {
 #[tokio::test]
 async fn a_fresh_create_with_rules_writes_the_ledger_once_and_reads_the_status_once() {
     let mut mocks = fresh();
-    mocks.config[2] = mock!(aws_sdk_config::Client::describe_configuration_recorder_status)
-        .then_output(|| {
-            DescribeConfigurationRecorderStatusOutput::builder()
-                .configuration_recorders_status(status(true, Some(RecorderStatus::Success)))
-                .build()
-        });
+    mocks.config[2] = status_is(true, Some(RecorderStatus::Success));
     mocks.config.push(
         mock!(aws_sdk_config::Client::describe_config_rules)
             .sequence()
@@ -462,12 +474,7 @@ async fn a_missing_bucket_is_not_found() {
 #[tokio::test]
 async fn a_last_status_of_failure_is_not_active_with_the_error() {
     let mut mocks = fresh();
-    mocks.config[2] = mock!(aws_sdk_config::Client::describe_configuration_recorder_status)
-        .then_output(|| {
-            DescribeConfigurationRecorderStatusOutput::builder()
-                .configuration_recorders_status(status(true, Some(RecorderStatus::Failure)))
-                .build()
-        });
+    mocks.config[2] = status_is(true, Some(RecorderStatus::Failure));
     let failure = mocks
         .resource()
         .create(&context(60), properties(json!({})))
@@ -507,12 +514,7 @@ async fn a_service_linked_recorder_is_never_adopted() {
 async fn control_towers_recorder_is_adopted_read_only_when_it_records() {
     let mut mocks = fresh();
     mocks.config[0] = recorders(vec![recorder_named(CONTROL_TOWER_RECORDER)]);
-    mocks.config[2] = mock!(aws_sdk_config::Client::describe_configuration_recorder_status)
-        .then_output(|| {
-            DescribeConfigurationRecorderStatusOutput::builder()
-                .configuration_recorders_status(status(true, None))
-                .build()
-        });
+    mocks.config[2] = status_is(true, None);
     let outcome = mocks
         .resource()
         .create(&context(60), properties(json!({})))
@@ -554,12 +556,7 @@ async fn a_recorder_tagged_by_control_tower_is_adopted_read_only() {
         .name("default")
         .arn(RECORDER_ARN)
         .build()]);
-    mocks.config[2] = mock!(aws_sdk_config::Client::describe_configuration_recorder_status)
-        .then_output(|| {
-            DescribeConfigurationRecorderStatusOutput::builder()
-                .configuration_recorders_status(status(true, None))
-                .build()
-        });
+    mocks.config[2] = status_is(true, None);
     mocks.config.push(recorder_tags(true));
     let outcome = mocks
         .resource()
@@ -586,11 +583,7 @@ async fn a_recorder_this_resource_owns_is_not_asked_for_its_tags() {
     let mut config = vec![
         recorders(vec![existing_recorder]),
         channels(vec![channel::desired(&props, "default")]),
-        mock!(aws_sdk_config::Client::describe_configuration_recorder_status).then_output(|| {
-            DescribeConfigurationRecorderStatusOutput::builder()
-                .configuration_recorders_status(status(true, None))
-                .build()
-        }),
+        status_is(true, None),
         recorder_tags(true),
     ];
     config.extend(ok_puts());
@@ -601,11 +594,7 @@ async fn a_recorder_this_resource_owns_is_not_asked_for_its_tags() {
             r#"{"owned":{"recorder":["default"],"channel":["default"]}}"#,
         )),
     };
-    let ctx = RequestContext::for_tests_of(
-        RequestType::Update,
-        Some("id"),
-        Instant::now() + Duration::from_secs(60),
-    );
+    let ctx = updating(60);
     let outcome = mocks
         .resource()
         .update(&ctx, props.clone(), Some(props))
@@ -619,12 +608,7 @@ async fn a_recorder_this_resource_owns_is_not_asked_for_its_tags() {
 async fn control_towers_recorder_that_does_not_record_is_org_managed() {
     let mut mocks = fresh();
     mocks.config[0] = recorders(vec![recorder_named(CONTROL_TOWER_RECORDER)]);
-    mocks.config[2] = mock!(aws_sdk_config::Client::describe_configuration_recorder_status)
-        .then_output(|| {
-            DescribeConfigurationRecorderStatusOutput::builder()
-                .configuration_recorders_status(status(false, None))
-                .build()
-        });
+    mocks.config[2] = status_is(false, None);
     let failure = mocks
         .resource()
         .create(&context(60), properties(json!({})))
@@ -713,11 +697,7 @@ async fn an_update_that_changes_nothing_puts_nothing() {
     let mut config = vec![
         recorders(vec![existing_recorder]),
         channels(vec![existing_channel]),
-        mock!(aws_sdk_config::Client::describe_configuration_recorder_status).then_output(|| {
-            DescribeConfigurationRecorderStatusOutput::builder()
-                .configuration_recorders_status(status(true, None))
-                .build()
-        }),
+        status_is(true, None),
         mock!(aws_sdk_config::Client::describe_config_rules).then_output(|| {
             DescribeConfigRulesOutput::builder()
                 .config_rules(rule("trail", "CLOUD_TRAIL_ENABLED", None))
@@ -734,11 +714,7 @@ async fn an_update_that_changes_nothing_puts_nothing() {
             r#"{"owned":{"recorder":["default"],"channel":["default"],"rule":["trail"]}}"#,
         )),
     };
-    let ctx = RequestContext::for_tests_of(
-        RequestType::Update,
-        Some("id"),
-        Instant::now() + Duration::from_secs(60),
-    );
+    let ctx = updating(60);
     mocks
         .resource()
         .update(&ctx, props.clone(), Some(props))
@@ -767,11 +743,7 @@ async fn an_update_renaming_the_recorder_it_created_is_refused_as_create_only() 
         iam: vec![],
         ssm: ledger_with(Some(r#"{"owned":{"recorder":["default"]}}"#)),
     };
-    let ctx = RequestContext::for_tests_of(
-        RequestType::Update,
-        Some("id"),
-        Instant::now() + Duration::from_secs(60),
-    );
+    let ctx = updating(60);
     let failure = mocks
         .resource()
         .update(

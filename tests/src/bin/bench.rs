@@ -447,15 +447,23 @@ fn metrics(s: &Samples) -> [(&'static str, &'static str, &'static str, &[f64]); 
     ]
 }
 
-/// A `/proc/<pid>/status` figure in MiB: `VmHWM` (peak RSS), `RssAnon`, `RssFile`.
-fn memory_mb(pid: u32, field: &str) -> Option<f64> {
+/// `/proc/<pid>/status` figures in MiB, in the order of `fields` (e.g. `VmHWM`, the peak
+/// RSS; `RssAnon`; `RssFile`), from one read of the file.
+fn memory_mb<const N: usize>(pid: u32, fields: [&str; N]) -> Option<[f64; N]> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| {
-        l.strip_prefix(field)
-            .is_some_and(|rest| rest.starts_with(':'))
-    })?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
+    let figure = |field: &str| -> Option<f64> {
+        let line = status.lines().find(|l| {
+            l.strip_prefix(field)
+                .is_some_and(|rest| rest.starts_with(':'))
+        })?;
+        let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb / 1024.0)
+    };
+    let mut figures = [0.0; N];
+    for (slot, field) in figures.iter_mut().zip(fields) {
+        *slot = figure(field)?;
+    }
+    Some(figures)
 }
 
 fn size_mb(path: PathBuf) -> Option<f64> {
@@ -561,14 +569,11 @@ async fn run_once(
         answer(&function, &request_id, &what);
     }
     let pid = function.pid().expect("running");
-    let peak = memory_mb(pid, "VmHWM").expect("VmHWM");
+    let [peak, anon, file] =
+        memory_mb(pid, ["VmHWM", "RssAnon", "RssFile"]).expect("VmHWM, RssAnon, RssFile");
     samples.peak_rss_mb.push(peak);
-    samples
-        .anon_rss_mb
-        .push(memory_mb(pid, "RssAnon").expect("RssAnon"));
-    samples
-        .file_rss_mb
-        .push(memory_mb(pid, "RssFile").expect("RssFile"));
+    samples.anon_rss_mb.push(anon);
+    samples.file_rss_mb.push(file);
     eprintln!(
         "{what}: start→poll {:.1} ms, start→PUT {:.1} ms, peak RSS {:.1} MiB",
         samples.to_poll_ms[run], samples.to_put_ms[run], peak
