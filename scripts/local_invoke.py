@@ -42,6 +42,10 @@ def local_aws_env(endpoint, response_hosts):
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_EC2_METADATA_DISABLED": "true",
         "CR_ALLOWED_RESPONSE_HOSTS": response_hosts,
+        # `cargo lambda watch` passes the placeholder "function-arn" as the invoked function
+        # ARN; the functions admit only stacks of their own region and account (the sample
+        # events' StackIds are in this one), so local runs name the ARN Lambda would pass.
+        "CR_LOCAL_FUNCTION_ARN": "arn:aws:lambda:us-east-1:123456789012:function:local",
         **FAKE_CREDENTIALS,
     }
 

@@ -27,6 +27,10 @@ pub enum Error {
         /// What the last attempt saw.
         last_error: String,
     },
+    /// Not even a minimal answer fits CloudFormation's 4096 bytes (the ids are too large,
+    /// and ids are never rewritten).
+    #[error("no response can be sent: {0}")]
+    ResponseTooLarge(String),
     /// The response could not be serialized.
     #[error("could not serialize the response: {0}")]
     Serialize(#[from] serde_json::Error),
@@ -40,6 +44,7 @@ impl Error {
             Self::UnusableResponseUrl(_) => "UnusableResponseUrl",
             Self::ResponseRefused { .. } => "ResponseRefused",
             Self::DeliveryFailed { .. } => "DeliveryFailed",
+            Self::ResponseTooLarge(_) => "ResponseTooLarge",
             Self::Serialize(_) => "Serialize",
         }
     }

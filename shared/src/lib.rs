@@ -21,6 +21,7 @@ mod http;
 #[cfg(feature = "ledger")]
 mod ledger;
 mod logging;
+mod origin;
 mod properties;
 mod reason;
 mod request;
@@ -44,6 +45,7 @@ pub use lambda_runtime::Error as RuntimeError;
 #[cfg(feature = "ledger")]
 pub use ledger::{Ledger, Ownership, LEDGER_PREFIX_ENV};
 pub use logging::init_logging;
+pub use origin::{ALLOWED_STACK_ACCOUNTS_ENV, LOCAL_FUNCTION_ARN_ENV};
 pub use properties::{de, parse_properties, ResourceProperties};
 pub use reason::{Failure, ReasonCode, Retry};
 pub use request::RequestType;

@@ -38,15 +38,68 @@ pub fn parse_properties<P: ResourceProperties>(raw: &Value) -> Result<P, Failure
     }
     let properties: P = serde_path_to_error::deserialize(Value::Object(map)).map_err(|error| {
         let path = error.path().to_string();
-        let problem = error.into_inner();
+        let problem = without_values(&error.into_inner().to_string());
         if path == "." {
-            Failure::new(ReasonCode::InvalidProperties, problem.to_string())
+            Failure::new(ReasonCode::InvalidProperties, problem)
         } else {
             Failure::invalid_property(&path, problem)
         }
     })?;
     properties.validate()?;
     Ok(properties)
+}
+
+/// serde's messages quote the value they refused (`invalid type: string "s3cr3t",
+/// expected a boolean`); a `NoEcho` parameter passed to a mistyped property would then
+/// show in the stack events and the logs. Keeps the kind and the expectation, drops the
+/// value. Field names (`unknown field `Colour``) are the template's words and stay.
+pub(crate) fn without_values(message: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            // The value comes first and may itself contain ", expected ": split at the last.
+            let (unexpected, expected) = match rest.rsplit_once(", expected ") {
+                Some((unexpected, expected)) => (unexpected, Some(expected)),
+                None => (rest, None),
+            };
+            let kind = value_kind(unexpected);
+            return match expected {
+                Some(expected) => format!("{prefix}{kind}, expected {expected}"),
+                None => format!("{prefix}{kind}"),
+            };
+        }
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        return match rest.rsplit_once("`, expected ") {
+            Some((_, expected)) => format!("unknown value, expected {expected}"),
+            None => "unknown value".to_owned(),
+        };
+    }
+    message.to_owned()
+}
+
+/// The kind of value serde's `Unexpected` describes, without the value itself.
+fn value_kind(unexpected: &str) -> &str {
+    const KINDS: [(&str, &str); 6] = [
+        ("string ", "a string"),
+        ("integer `", "an integer"),
+        ("floating point `", "a number"),
+        ("boolean `", "a boolean"),
+        ("character `", "a character"),
+        ("byte array", "a byte array"),
+    ];
+    KINDS
+        .iter()
+        .find(|(shown, _)| unexpected.starts_with(shown))
+        .map_or(
+            // The other kinds (`map`, `sequence`, `unit value`, ...) carry no value; a
+            // message we do not know is replaced whole rather than risk a value.
+            if unexpected.contains(['`', '"']) {
+                "another value"
+            } else {
+                unexpected
+            },
+            |(_, kind)| kind,
+        )
 }
 
 fn json_kind(value: &Value) -> &'static str {
@@ -88,7 +141,10 @@ pub mod de {
             match v.trim() {
                 t if t.eq_ignore_ascii_case("true") => Ok(true),
                 f if f.eq_ignore_ascii_case("false") => Ok(false),
-                _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                _ => Err(E::invalid_value(
+                    de::Unexpected::Other("a string that is neither true nor false"),
+                    &self,
+                )),
             }
         }
     }
@@ -119,9 +175,12 @@ pub mod de {
         }
 
         fn visit_str<E: de::Error>(self, v: &str) -> Result<u64, E> {
-            v.trim()
-                .parse()
-                .map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))
+            v.trim().parse().map_err(|_| {
+                E::invalid_value(
+                    de::Unexpected::Other("a string that is not a number"),
+                    &self,
+                )
+            })
         }
     }
 
@@ -302,6 +361,93 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("missing field `Name`"));
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    enum Choice {
+        Keep,
+        Drop,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields, rename_all = "PascalCase")]
+    struct Secretive {
+        #[serde(default, deserialize_with = "de::opt_bool")]
+        flag: Option<bool>,
+        #[serde(default, deserialize_with = "de::opt_u64")]
+        count: Option<u64>,
+        #[serde(default)]
+        choice: Option<Choice>,
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        names: Vec<String>,
+    }
+
+    impl ResourceProperties for Secretive {}
+
+    #[test]
+    fn refused_values_never_reach_the_reason() {
+        // What a NoEcho parameter passed to a mistyped property would look like.
+        let secret = "s3cr3t-\"`, expected hunter2";
+        let values = [
+            json!({"Flag": secret}),
+            json!({"Count": secret}),
+            json!({"Choice": secret}),
+            json!({"Name": 4242}),
+            json!({"Name": 42.5}),
+            json!({"Name": true}),
+            json!({"Names": secret}),
+            json!({"Names": [secret, 4242]}),
+            json!({"Count": -4242}),
+            json!({"Count": 4242.5}),
+        ];
+        for value in values {
+            let reason = parse_properties::<Secretive>(&value)
+                .unwrap_err()
+                .to_string();
+            assert!(reason.starts_with("[INVALID_PROPERTIES] "), "{reason}");
+            for leak in ["s3cr3t", "hunter2", "4242"] {
+                assert!(!reason.contains(leak), "{value}: {reason}");
+            }
+        }
+        let reason = parse_properties::<Secretive>(&json!({"Choice": secret}))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            reason,
+            "[INVALID_PROPERTIES] Choice: unknown value, expected `Keep` or `Drop`"
+        );
+        let reason = parse_properties::<Secretive>(&json!({"Flag": secret}))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            reason,
+            "[INVALID_PROPERTIES] Flag: invalid value: a string that is neither true nor false, expected a boolean (true or false)"
+        );
+        let reason = parse_properties::<Secretive>(&json!({"Name": 4242}))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            reason,
+            "[INVALID_PROPERTIES] Name: invalid type: an integer, expected a string"
+        );
+    }
+
+    #[test]
+    fn messages_without_values_are_kept() {
+        for kept in [
+            "unknown field `Colour`, expected `Name`",
+            "missing field `Name`",
+            "invalid type: map, expected a string",
+            "invalid length 3, expected 2 elements",
+        ] {
+            assert_eq!(without_values(kept), kept);
+        }
+        assert_eq!(
+            without_values("invalid value: something `odd`, expected x"),
+            "invalid value: another value, expected x"
+        );
     }
 
     #[derive(Debug, Deserialize, PartialEq)]

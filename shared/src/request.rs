@@ -109,7 +109,7 @@ pub fn parse_envelope(event: &Value) -> Result<Envelope, Failure> {
                 format!(
                     "malformed CloudFormation request: {}: {}",
                     error.path(),
-                    error.inner()
+                    crate::properties::without_values(&error.inner().to_string())
                 ),
             )
         })?;
@@ -138,12 +138,72 @@ pub fn parse_envelope(event: &Value) -> Result<Envelope, Failure> {
     })
 }
 
+/// One CloudFormation request read from a Lambda payload.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Incoming {
+    /// The request (on an unreadable one, only the top-level fields that could be read).
+    pub request: Value,
+    /// Why the request could not be read whole, if it could not.
+    pub unreadable: Option<Failure>,
+}
+
+impl Incoming {
+    /// A request read whole.
+    pub fn new(request: Value) -> Self {
+        Self {
+            request,
+            unreadable: None,
+        }
+    }
+}
+
+/// Top-level fields, each kept as raw text. serde_json skips a raw value without
+/// recursion, so this reads an object whose values are nested past its recursion limit.
+type RawFields = std::collections::BTreeMap<String, Box<serde_json::value::RawValue>>;
+
+/// Reads the CloudFormation requests in a Lambda payload given as JSON text.
+///
+/// serde_json refuses input nested deeper than 128 levels. Before this read, the Lambda
+/// runtime itself refused such a payload and no handler ran: CloudFormation waited an
+/// hour. Here the routing fields are read from the top level whenever the whole does not
+/// parse, so the request is still answered.
+pub fn read_payload(text: &str) -> Vec<Result<Incoming, Error>> {
+    if let Ok(payload) = serde_json::from_str::<Value>(text) {
+        return unwrap_payload(payload);
+    }
+    let Ok(fields) = serde_json::from_str::<RawFields>(text) else {
+        return vec![Err(Error::InvalidEvent(
+            "the payload is not a JSON object".into(),
+        ))];
+    };
+    let Some(records) = fields.get("Records") else {
+        return vec![Ok(read_fields(fields))];
+    };
+    let Ok(records) = serde_json::from_str::<Vec<RawFields>>(records.get()) else {
+        return vec![Err(Error::InvalidEvent("Records is not a list".into()))];
+    };
+    records
+        .iter()
+        .map(|record| {
+            let message = record
+                .get("Sns")
+                .and_then(|sns| serde_json::from_str::<RawFields>(sns.get()).ok())
+                .and_then(|sns| {
+                    let message = sns.get("Message")?;
+                    serde_json::from_str::<String>(message.get()).ok()
+                })
+                .ok_or_else(|| Error::InvalidEvent("a record without Sns.Message".into()))?;
+            read_request(&message)
+        })
+        .collect()
+}
+
 /// Returns the CloudFormation requests in a Lambda payload: the payload itself for a
 /// direct invocation, or each record's message for an SNS-backed custom resource
 /// (one result per record, so one bad record does not silence the others).
-pub fn unwrap_payload(payload: Value) -> Vec<Result<Value, Error>> {
+pub fn unwrap_payload(payload: Value) -> Vec<Result<Incoming, Error>> {
     let Some(records) = payload.get("Records").and_then(Value::as_array) else {
-        return vec![Ok(payload)];
+        return vec![Ok(Incoming::new(payload))];
     };
     records
         .iter()
@@ -153,10 +213,43 @@ pub fn unwrap_payload(payload: Value) -> Vec<Result<Value, Error>> {
                 .and_then(|sns| sns.get("Message"))
                 .and_then(Value::as_str)
                 .ok_or_else(|| Error::InvalidEvent("a record without Sns.Message".into()))?;
-            serde_json::from_str(message)
-                .map_err(|error| Error::InvalidEvent(format!("Sns.Message is not JSON: {error}")))
+            read_request(message)
         })
         .collect()
+}
+
+/// One request from JSON text: whole, or its readable top-level fields.
+fn read_request(text: &str) -> Result<Incoming, Error> {
+    if let Ok(request) = serde_json::from_str(text) {
+        return Ok(Incoming::new(request));
+    }
+    serde_json::from_str::<RawFields>(text)
+        .map(read_fields)
+        .map_err(|error| Error::InvalidEvent(format!("Sns.Message is not JSON: {error}")))
+}
+
+/// The fields that parse, and a failure naming those that do not (nested too deeply).
+fn read_fields(fields: RawFields) -> Incoming {
+    let mut request = serde_json::Map::new();
+    let mut unreadable = Vec::new();
+    for (name, raw) in fields {
+        match serde_json::from_str::<Value>(raw.get()) {
+            Ok(value) => {
+                request.insert(name, value);
+            }
+            Err(_) => unreadable.push(name),
+        }
+    }
+    let unreadable = (!unreadable.is_empty()).then(|| {
+        Failure::invalid_property(
+            &unreadable.join(", "),
+            "nested deeper than the 128 levels a JSON parser here reads",
+        )
+    });
+    Incoming {
+        request: Value::Object(request),
+        unreadable,
+    }
 }
 
 #[cfg(test)]
@@ -208,7 +301,8 @@ mod tests {
         bad["RequestType"] = json!("Explode");
         let failure = parse_envelope(&bad).unwrap_err();
         assert_eq!(failure.code(), ReasonCode::InvalidProperties);
-        assert!(failure.message().contains("Explode"), "{failure}");
+        assert!(failure.message().contains("unknown value"), "{failure}");
+        assert!(!failure.message().contains("Explode"), "{failure}");
     }
 
     #[test]
@@ -221,22 +315,25 @@ mod tests {
 
     #[test]
     fn direct_payload_is_returned_as_is() {
-        let requests: Vec<Value> = unwrap_payload(event(CREATE))
+        let requests: Vec<Incoming> = unwrap_payload(event(CREATE))
             .into_iter()
             .map(Result::unwrap)
             .collect();
-        assert_eq!(requests, vec![event(CREATE)]);
+        assert_eq!(requests, vec![Incoming::new(event(CREATE))]);
     }
 
     #[test]
     fn sns_record_message_is_unwrapped() {
-        let requests: Vec<Value> = unwrap_payload(event(SNS))
+        let requests: Vec<Incoming> = unwrap_payload(event(SNS))
             .into_iter()
             .map(Result::unwrap)
             .collect();
         assert_eq!(requests.len(), 1);
-        assert_eq!(requests[0]["RequestType"], "Create");
-        assert_eq!(requests[0]["ResourceProperties"]["KeyId"], "alias/demo");
+        assert_eq!(requests[0].request["RequestType"], "Create");
+        assert_eq!(
+            requests[0].request["ResourceProperties"]["KeyId"],
+            "alias/demo"
+        );
     }
 
     #[test]
@@ -250,5 +347,81 @@ mod tests {
             results[1].is_ok(),
             "a bad record does not hide the next one"
         );
+    }
+
+    /// `depth` nested lists around a string: past serde_json's recursion limit at 200.
+    fn nested(depth: usize) -> String {
+        format!("{}\"x\"{}", "[".repeat(depth), "]".repeat(depth))
+    }
+
+    fn deep_create() -> String {
+        let mut event = event(CREATE);
+        event["ResourceProperties"] = json!("PLACEHOLDER");
+        event.to_string().replace(
+            "\"PLACEHOLDER\"",
+            &format!("{{\"KeyId\": {}}}", nested(200)),
+        )
+    }
+
+    #[test]
+    fn a_request_nested_too_deeply_keeps_its_routing_fields() {
+        let text = deep_create();
+        assert!(
+            serde_json::from_str::<Value>(&text).is_err(),
+            "the limit holds"
+        );
+        let requests = read_payload(&text);
+        assert_eq!(requests.len(), 1);
+        let incoming = requests.into_iter().next().unwrap().unwrap();
+        let routing = Routing::from_event(&incoming.request);
+        assert_eq!(routing.request_type, "Create");
+        assert!(routing.response_url.unwrap().starts_with("https://"));
+        assert_eq!(routing.logical_resource_id, "KeyReady");
+        let failure = incoming.unreadable.unwrap();
+        assert_eq!(failure.code(), ReasonCode::InvalidProperties);
+        assert!(
+            failure
+                .message()
+                .starts_with("ResourceProperties: nested deeper"),
+            "{failure}"
+        );
+    }
+
+    #[test]
+    fn an_sns_message_nested_too_deeply_keeps_its_routing_fields() {
+        let payload = json!({"Records": [{"Sns": {"Message": deep_create()}}]}).to_string();
+        let incoming = read_payload(&payload).into_iter().next().unwrap().unwrap();
+        assert_eq!(incoming.request["RequestType"], "Create");
+        assert!(incoming.unreadable.is_some());
+        // The same SNS envelope nested too deeply itself.
+        let payload = format!(
+            "{{\"Records\": [{{\"Sns\": {{\"Message\": {}, \"Deep\": {}}}}}]}}",
+            serde_json::to_string(&deep_create()).unwrap(),
+            nested(200)
+        );
+        let incoming = read_payload(&payload).into_iter().next().unwrap().unwrap();
+        assert_eq!(incoming.request["RequestType"], "Create");
+    }
+
+    #[test]
+    fn a_payload_read_whole_has_nothing_unreadable() {
+        let incoming = read_payload(CREATE).into_iter().next().unwrap().unwrap();
+        assert_eq!(incoming, Incoming::new(event(CREATE)));
+        assert!(matches!(
+            read_payload("not json").remove(0),
+            Err(Error::InvalidEvent(_))
+        ));
+    }
+
+    /// The Lambda runtime reads the payload as `serde_path_to_error` over
+    /// `serde_json::Deserializer::from_slice` (lambda_runtime's `deserializer.rs`): a raw
+    /// value must come through that, however deep the payload.
+    #[test]
+    fn the_runtime_hands_over_a_deep_payload_as_raw_text() {
+        let text = deep_create();
+        let mut deserializer = serde_json::Deserializer::from_slice(text.as_bytes());
+        let raw: Box<serde_json::value::RawValue> =
+            serde_path_to_error::deserialize(&mut deserializer).unwrap();
+        assert_eq!(raw.get(), text);
     }
 }

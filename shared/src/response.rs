@@ -105,41 +105,72 @@ impl Answer {
     }
 }
 
-/// Serializes the response for `routing`, shortening the reason (keeping the code and
-/// the start of the message) so the body fits in [`MAX_RESPONSE_BYTES`].
+/// Serializes the response for `routing` within [`MAX_RESPONSE_BYTES`].
+///
+/// The ids are CloudFormation's and are never changed: a shortened PhysicalResourceId
+/// would make the rollback Delete look for a resource that does not exist, orphaning
+/// what the Create made. What gives way, in order: the reason (shortened, keeping the
+/// code and the start of the message), then `Data` (the answer becomes an honest
+/// `FAILED [INTERNAL]` saying so). When not even that fits, the ids alone are too large:
+/// no body at all, an error for Lambda and the log.
 pub(crate) fn response_body(routing: &Routing, answer: &Answer) -> Result<Vec<u8>, Error> {
     let mut response = CloudFormationCustomResourceResponse::default();
     response.stack_id = routing.stack_id.clone();
     response.request_id = routing.request_id.clone();
     response.logical_resource_id = routing.logical_resource_id.clone();
+    response.physical_resource_id = answer.physical_id.clone();
     let reason = match &answer.result {
         Ok(outcome) => {
             response.status = CloudFormationCustomResourceResponseStatus::Success;
-            response.physical_resource_id = answer.physical_id.clone();
             response.no_echo = outcome.no_echo;
             response.data = outcome.data.clone().into_iter().collect::<HashMap<_, _>>();
             outcome.summary.clone().unwrap_or_else(|| "OK".to_owned())
         }
         Err(failure) => {
             response.status = CloudFormationCustomResourceResponseStatus::Failed;
-            response.physical_resource_id = answer.physical_id.clone();
             failure.to_string()
         }
     };
-    let reason = sanitize_reason(&reason);
-    response.reason = Some(reason.clone());
-    let body = serde_json::to_vec(&response)?;
-    if body.len() <= MAX_RESPONSE_BYTES {
+    if let Some(body) = fit_reason(&mut response, &sanitize_reason(&reason))? {
         return Ok(body);
     }
-    // JSON escaping can make the reason longer on the wire than in memory:
-    // binary-search the longest prefix that fits.
-    let (mut fits, mut too_long) = (None, reason.len());
-    let mut low = 0;
+    // Even an empty reason does not fit: Data is too large. Say so, without Data.
+    response.status = CloudFormationCustomResourceResponseStatus::Failed;
+    response.no_echo = false;
+    response.data = HashMap::new();
+    let too_large = Failure::new(
+        ReasonCode::Internal,
+        "the response Data exceeds CloudFormation's 4096-byte limit",
+    );
+    if let Some(body) = fit_reason(&mut response, &too_large.to_string())? {
+        return Ok(body);
+    }
+    Err(Error::ResponseTooLarge(format!(
+        "the ids alone (PhysicalResourceId {} bytes, StackId {} bytes, LogicalResourceId {} bytes, RequestId {} bytes) exceed CloudFormation's {MAX_RESPONSE_BYTES}-byte response limit",
+        answer.physical_id.len(),
+        routing.stack_id.len(),
+        routing.logical_resource_id.len(),
+        routing.request_id.len()
+    )))
+}
+
+/// The body with the longest prefix of `reason` that fits, or `None` when not even an
+/// empty reason does. JSON escaping can make the reason longer on the wire than in
+/// memory (a control character takes six bytes), hence the binary search.
+fn fit_reason(
+    response: &mut CloudFormationCustomResourceResponse,
+    reason: &str,
+) -> Result<Option<Vec<u8>>, Error> {
+    response.reason = Some(reason.to_owned());
+    let body = serde_json::to_vec(response)?;
+    if body.len() <= MAX_RESPONSE_BYTES {
+        return Ok(Some(body));
+    }
+    let (mut fits, mut low, mut too_long) = (None, 0, reason.len());
     while low < too_long {
         let mid = (low + too_long) / 2;
-        response.reason = Some(shorten(&reason, mid));
-        let body = serde_json::to_vec(&response)?;
+        response.reason = Some(shorten(reason, mid));
+        let body = serde_json::to_vec(response)?;
         if body.len() <= MAX_RESPONSE_BYTES {
             fits = Some(body);
             low = mid + 1;
@@ -147,22 +178,14 @@ pub(crate) fn response_body(routing: &Routing, answer: &Answer) -> Result<Vec<u8
             too_long = mid;
         }
     }
-    if let Some(body) = fits {
-        return Ok(body);
+    if fits.is_none() {
+        response.reason = Some(String::new());
+        let body = serde_json::to_vec(response)?;
+        if body.len() <= MAX_RESPONSE_BYTES {
+            fits = Some(body);
+        }
     }
-    // Even an empty reason does not fit: Data or the ids are too large. Say so honestly.
-    let too_large = Answer {
-        result: Err(Failure::new(
-            ReasonCode::Internal,
-            "the response (Data or ids) exceeds CloudFormation's 4096-byte limit",
-        )),
-        physical_id: shorten(&answer.physical_id, 256),
-    };
-    let mut slim = routing.clone();
-    slim.stack_id = shorten(&slim.stack_id, 512);
-    slim.logical_resource_id = shorten(&slim.logical_resource_id, 256);
-    slim.request_id = shorten(&slim.request_id, 256);
-    response_body(&slim, &too_large)
+    Ok(fits)
 }
 
 #[cfg(test)]
@@ -263,6 +286,50 @@ mod tests {
         assert_eq!(body["Status"], "FAILED");
         assert!(body["Reason"].as_str().unwrap().starts_with("[INTERNAL] "));
         assert_eq!(body["PhysicalResourceId"], "fallback");
+        assert_eq!(body["Data"], serde_json::json!({}));
+    }
+
+    #[test]
+    fn a_long_physical_id_is_never_shortened() {
+        // CloudFormation allows 1 KB; the rollback Delete must find the same id.
+        let id = format!("stack-Resource-{}", "i".repeat(1000));
+        for result in [
+            Ok(Outcome::new().with_data("Big", "y".repeat(5000))),
+            Err(Failure::new(ReasonCode::NotActive, "z".repeat(5000))),
+        ] {
+            let answer = Answer {
+                result,
+                physical_id: id.clone(),
+            };
+            let bytes = response_body(&routing(), &answer).unwrap();
+            assert!(bytes.len() <= MAX_RESPONSE_BYTES);
+            let body = parse(&bytes);
+            assert_eq!(body["PhysicalResourceId"], id.as_str());
+            assert_eq!(body["StackId"], routing().stack_id.as_str());
+        }
+    }
+
+    #[test]
+    fn ids_too_large_to_answer_are_an_error_not_a_rewrite() {
+        // Control characters escape to six bytes each: 1000 of them take 6000 on the wire.
+        for id in ["\u{1}".repeat(1000), "x".repeat(5000)] {
+            let answer = Answer {
+                result: Err(Failure::new(ReasonCode::Internal, "boom")),
+                physical_id: id,
+            };
+            let error = response_body(&routing(), &answer).unwrap_err();
+            assert!(matches!(error, Error::ResponseTooLarge(_)), "{error}");
+        }
+        let mut huge = routing();
+        huge.stack_id = "\u{2}".repeat(800);
+        let answer = Answer {
+            result: Ok(Outcome::new().with_data("Big", "y".repeat(5000))),
+            physical_id: "id".into(),
+        };
+        assert!(matches!(
+            response_body(&huge, &answer),
+            Err(Error::ResponseTooLarge(_))
+        ));
     }
 
     #[test]

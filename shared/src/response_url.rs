@@ -10,11 +10,17 @@ use crate::error::Error;
 /// Environment variable adding hosts (`host` or `host:port`, comma-separated) to the allow-list.
 pub const ALLOWED_HOSTS_ENV: &str = "CR_ALLOWED_RESPONSE_HOSTS";
 
-const AWS_DOMAINS: [&str; 2] = ["amazonaws.com", "amazonaws.com.cn"];
+/// The DNS suffixes of S3 in the partitions the template supports: `aws` and
+/// `aws-us-gov` (`amazonaws.com`), `aws-cn` (`amazonaws.com.cn`).
+const S3_DOMAINS: [&str; 2] = [".amazonaws.com.cn", ".amazonaws.com"];
 
 /// Which ResponseURLs may receive a response.
 ///
-/// By default only `https` URLs under `amazonaws.com` or `amazonaws.com.cn`.
+/// CloudFormation's ResponseURL is a pre-signed S3 URL (bucket
+/// `cloudformation-custom-resource-response-<region>`, virtual-hosted on the global,
+/// the dot-regional or the legacy dash-regional endpoint). By default only `https` on
+/// port 443 to an S3 endpoint host is accepted: any other `*.amazonaws.com` host (an API
+/// Gateway, a Lambda function URL) could be someone's collector.
 /// Extra hosts come from [`ALLOWED_HOSTS_ENV`]; plain `http` only for loopback hosts listed there.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AllowList {
@@ -78,10 +84,51 @@ fn is_loopback(host: &str) -> bool {
     host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-fn is_aws_host(host: &str) -> bool {
-    AWS_DOMAINS
+/// Whether `host` is an S3 endpoint, virtual-hosted (`<bucket>.s3…`) or path-style
+/// (`s3…`): `s3`, `s3.<region>`, `s3-<region>` (the legacy dash form), `s3-external-1`,
+/// `s3.dualstack.<region>`, `s3-fips.<region>` or `s3-fips.dualstack.<region>`, under
+/// [`S3_DOMAINS`]. (S3 User Guide, "Virtual hosting of buckets": "some older Amazon S3
+/// Regions also support S3 dash Region endpoints s3-Region".)
+fn is_s3_host(host: &str) -> bool {
+    let Some(name) = S3_DOMAINS
         .iter()
-        .any(|domain| host == *domain || host.ends_with(&format!(".{domain}")))
+        .find_map(|domain| host.strip_suffix(domain))
+    else {
+        return false;
+    };
+    let labels: Vec<&str> = name.split('.').collect();
+    let endpoint_len = match labels.as_slice() {
+        [.., "s3" | "s3-fips", "dualstack", region] if is_region(region) => 3,
+        [.., "s3" | "s3-fips", region] if is_region(region) => 2,
+        [.., "s3" | "s3-external-1"] => 1,
+        [.., label] if label.strip_prefix("s3-").is_some_and(is_region) => 1,
+        _ => return false,
+    };
+    let bucket = &labels[..labels.len() - endpoint_len];
+    bucket.iter().all(|label| {
+        !label.is_empty()
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    })
+}
+
+/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-northwest-1`, `ap-southeast-5`…
+fn is_region(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    match parts.as_slice() {
+        [country, middle @ .., number] => {
+            country.len() == 2
+                && country.bytes().all(|b| b.is_ascii_lowercase())
+                && !middle.is_empty()
+                && middle
+                    .iter()
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+                && !number.is_empty()
+                && number.bytes().all(|b| b.is_ascii_digit())
+        }
+        _ => false,
+    }
 }
 
 /// A ResponseURL that passed the allow-list. Its query string is a credential:
@@ -121,7 +168,7 @@ impl ResponseUrl {
             )));
         }
         let allowed = match scheme {
-            "https" => is_aws_host(&host) || allow.lists(&host, port),
+            "https" => (is_s3_host(&host) && port == Some(443)) || allow.lists(&host, port),
             "http" => is_loopback(&host) && allow.lists(&host, port),
             _ => false,
         };
@@ -129,7 +176,7 @@ impl ResponseUrl {
             Ok(Self { uri, shown })
         } else {
             Err(Error::UnusableResponseUrl(format!(
-                "{shown} is not allowed (https under amazonaws.com, or a host listed in {ALLOWED_HOSTS_ENV})"
+                "{shown} is not allowed (https on port 443 to an S3 endpoint, or a host listed in {ALLOWED_HOSTS_ENV})"
             )))
         }
     }
@@ -168,12 +215,43 @@ mod tests {
     }
 
     #[test]
-    fn https_under_amazonaws_is_allowed_by_default() {
-        assert!(ok(S3, ""));
-        assert!(ok(
-            "https://bucket.s3.cn-north-1.amazonaws.com.cn/p?x=1",
-            ""
-        ));
+    fn https_to_s3_in_every_supported_partition_is_allowed_by_default() {
+        for url in [
+            S3,
+            "https://cloudformation-custom-resource-response-uswest2.s3-us-west-2.amazonaws.com/p?x=1",
+            "https://cloudformation-custom-resource-response-useast2.s3.us-east-2.amazonaws.com/p",
+            "https://cloudformation-custom-resource-response-cnnorth1.s3.cn-north-1.amazonaws.com.cn/p",
+            "https://cloudformation-custom-resource-response-usgovwest1.s3-us-gov-west-1.amazonaws.com/p",
+            "https://cloudformation-custom-resource-response-usgoveast1.s3.us-gov-east-1.amazonaws.com/p",
+            "https://bucket.s3-fips.us-gov-west-1.amazonaws.com/p",
+            "https://bucket.s3.dualstack.eu-central-1.amazonaws.com/p",
+            "https://s3.us-east-1.amazonaws.com/bucket/p",
+            "https://s3.amazonaws.com/bucket/p",
+            "https://bucket.s3.amazonaws.com:443/p",
+        ] {
+            assert!(ok(url, ""), "{url}");
+        }
+    }
+
+    #[test]
+    fn other_amazonaws_hosts_and_other_ports_are_refused_by_default() {
+        for url in [
+            // Anyone can own one of these: an API Gateway, a function URL, a website.
+            "https://abc123.execute-api.us-east-1.amazonaws.com/p",
+            "https://abc123.lambda-url.us-east-1.on.aws/p",
+            "https://x.lambda-url.us-east-1.amazonaws.com/p",
+            "https://bucket.s3-website-us-east-1.amazonaws.com/p",
+            "https://bucket.s3-website.us-east-1.amazonaws.com/p",
+            "https://sqs.us-east-1.amazonaws.com/p",
+            "https://amazonaws.com/p",
+            "https://s3.amazonaws.com.evil.example/p",
+            "https://bucket.s3.amazonaws.com:8443/p",
+            "https://bucket.s3.us-east-1.amazonaws.com:80/p",
+            "https://bucket.s3.not-a-region.amazonaws.com/p",
+            "https://bucket.s3-accesspoint.us-east-1.amazonaws.com/p",
+        ] {
+            assert!(!ok(url, ""), "{url}");
+        }
     }
 
     #[test]
@@ -216,6 +294,7 @@ mod tests {
         assert!(!ok("http://localhost:8080/p", "localhost:80"));
         assert!(ok("https://responses.internal/p", "responses.internal:443"));
         assert!(ok("https://bucket.s3.amazonaws.com:443/p?x=1", ""));
+        assert!(!ok("https://bucket.s3.amazonaws.com:444/p?x=1", ""));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::sync::{Arc, LazyLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::value::RawValue;
 use serde_json::Value;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -12,9 +13,12 @@ use tracing::Instrument;
 use crate::context::{answered_physical_id, Progress, RequestContext};
 use crate::delivery::{Delivery, DeliveryPolicy};
 use crate::error::Error;
+use crate::origin::Origin;
 use crate::properties::parse_properties;
 use crate::reason::{Failure, ReasonCode};
-use crate::request::{parse_envelope, unwrap_payload, Envelope, RequestType, Routing};
+use crate::request::{
+    parse_envelope, read_payload, unwrap_payload, Envelope, Incoming, RequestType, Routing,
+};
 use crate::resource::CustomResource;
 use crate::response::{response_body, Answer, Outcome, MAX_PHYSICAL_ID_BYTES};
 use crate::response_url::{AllowList, ResponseUrl};
@@ -50,9 +54,11 @@ where
     F: FnOnce() -> R + Send + 'static,
 {
     let runner = Arc::new(LazyLock::new(move || Runner::new(make())));
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+    // The payload arrives as raw text: a typed read in the runtime would refuse one nested
+    // past serde_json's recursion limit before any handler ran, and nothing would answer.
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
         let runner = Arc::clone(&runner);
-        async move { LazyLock::force(&runner).handle(event).await }
+        async move { LazyLock::force(&runner).handle_text(event).await }
     }))
     .await
 }
@@ -92,12 +98,29 @@ impl<R: CustomResource> Runner<R> {
     /// An `Err` goes back to Lambda: only when the event cannot be answered or the
     /// response could not be delivered.
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
-        let hard_deadline = instant_from_epoch_ms(event.context.deadline);
+        self.handle_requests(unwrap_payload(event.payload), &event.context)
+            .await
+    }
+
+    /// [`Self::handle`] for a payload given as JSON text, read leniently
+    /// ([`read_payload`]).
+    pub async fn handle_text(&self, event: LambdaEvent<Box<RawValue>>) -> Result<Value, Error> {
+        self.handle_requests(read_payload(event.payload.get()), &event.context)
+            .await
+    }
+
+    async fn handle_requests(
+        &self,
+        requests: Vec<Result<Incoming, Error>>,
+        context: &lambda_runtime::Context,
+    ) -> Result<Value, Error> {
+        let hard_deadline = instant_from_epoch_ms(context.deadline);
+        let origin = Origin::of_function(&context.invoked_function_arn);
         let mut sent = Vec::new();
         let mut first_error = None;
-        for request in unwrap_payload(event.payload) {
+        for request in requests {
             let answered = match request {
-                Ok(request) => self.answer(request, hard_deadline).await,
+                Ok(request) => self.answer(request, &origin, hard_deadline).await,
                 Err(error) => {
                     tracing::error!(error = %error, "the event is not a CloudFormation request; no response can be sent");
                     Err(error)
@@ -120,10 +143,16 @@ impl<R: CustomResource> Runner<R> {
         })
     }
 
-    /// Answers one CloudFormation request before `hard_deadline` (the Lambda deadline).
-    async fn answer(&self, request: Value, hard_deadline: Instant) -> Result<Value, Error> {
+    /// Answers one CloudFormation request from `origin` before `hard_deadline` (the
+    /// Lambda deadline).
+    async fn answer(
+        &self,
+        incoming: Incoming,
+        origin: &Result<Origin, Failure>,
+        hard_deadline: Instant,
+    ) -> Result<Value, Error> {
         let started = Instant::now();
-        let routing = Routing::from_event(&request);
+        let routing = Routing::from_event(&incoming.request);
         let span = tracing::info_span!(
             "request",
             request_id = %routing.request_id,
@@ -141,7 +170,8 @@ impl<R: CustomResource> Runner<R> {
             let put_deadline = hard_deadline.checked_sub(reserve).unwrap_or(hard_deadline);
             let (answer, guard) = self
                 .execute(
-                    &request,
+                    incoming,
+                    origin,
                     &routing,
                     &url,
                     work_deadline,
@@ -157,12 +187,10 @@ impl<R: CustomResource> Runner<R> {
                 return Ok(guard.timeout_answer().summary(&routing));
             }
             let summary = answer.summary(&routing);
-            let body = response_body(&routing, &answer)?;
-            let status = if answer.result.is_ok() {
-                "SUCCESS"
-            } else {
-                "FAILED"
-            };
+            let body = response_body(&routing, &answer).inspect_err(|error| {
+                tracing::error!(outcome = status_of(&answer), error = %error, "no response can be sent");
+            })?;
+            let status = status_of(&answer);
             let reason_code = answer.reason_code().map(ReasonCode::as_str).unwrap_or("");
             let reason = summary["Reason"].as_str().unwrap_or_default();
             match self.delivery.put(&url, &body, put_deadline).await {
@@ -207,16 +235,35 @@ impl<R: CustomResource> Runner<R> {
 
     /// Runs the handler under `work_deadline`, the panic guard and the watchdog; returns
     /// the answer and the guard the watchdog holds (none when no handler ran).
+    #[allow(clippy::too_many_arguments)]
     async fn execute(
         &self,
-        request: &Value,
+        incoming: Incoming,
+        origin: &Result<Origin, Failure>,
         routing: &Routing,
         url: &ResponseUrl,
         work_deadline: Instant,
         margin: Duration,
         put_deadline: Instant,
     ) -> (Answer, Option<Arc<Guard>>) {
-        let envelope = match parse_envelope(request) {
+        // A request not from this function's own stacks is never CloudFormation's: refused
+        // before any AWS call, whatever its type (no real stack waits on its answer).
+        if let Err(failure) = origin
+            .clone()
+            .and_then(|origin| origin.admit(&routing.stack_id))
+        {
+            tracing::warn!(reason = %failure, "request refused: not from this function's own stacks");
+            let answer = Answer {
+                physical_id: answered_physical_id(known_or_update(routing), routing),
+                result: Err(failure),
+            };
+            return (answer, None);
+        }
+        let parsed = match incoming.unreadable {
+            Some(failure) => Err(failure),
+            None => parse_envelope(&incoming.request),
+        };
+        let envelope = match parsed {
             Ok(envelope) => envelope,
             // A Delete must not wedge a rollback on a malformed envelope: run it without properties.
             Err(failure) if routing.request_type == RequestType::Delete.as_str() => {
@@ -228,14 +275,9 @@ impl<R: CustomResource> Runner<R> {
                 }
             }
             Err(failure) => {
-                // An unknown RequestType: keep the id CloudFormation sent, if it sent one.
-                let request_type = match routing.request_type.as_str() {
-                    "Create" => RequestType::Create,
-                    _ => RequestType::Update,
-                };
                 let answer = Answer {
                     result: Err(failure.with_progress(Progress::default().describe())),
-                    physical_id: answered_physical_id(request_type, routing),
+                    physical_id: answered_physical_id(known_or_update(routing), routing),
                 };
                 return (answer, None);
             }
@@ -358,6 +400,24 @@ fn settle_physical_id(context: &RequestContext, outcome: Outcome) -> Result<Outc
         "replacement: CloudFormation will send a Delete for the old PhysicalResourceId"
     );
     Ok(outcome)
+}
+
+/// The request type for choosing the answered id: Create's generated one, or (for an
+/// unknown type) the id CloudFormation sent, if it sent one.
+fn known_or_update(routing: &Routing) -> RequestType {
+    match routing.request_type.as_str() {
+        "Create" => RequestType::Create,
+        "Delete" => RequestType::Delete,
+        _ => RequestType::Update,
+    }
+}
+
+fn status_of(answer: &Answer) -> &'static str {
+    if answer.result.is_ok() {
+        "SUCCESS"
+    } else {
+        "FAILED"
+    }
 }
 
 fn panic_message(payload: Box<dyn Any + Send>) -> String {

@@ -116,6 +116,18 @@ impl CustomResource for Fake {
     }
 }
 
+/// The function ARN Lambda passes with each invocation in these tests.
+const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:fake";
+
+impl<R: CustomResource> Runner<R> {
+    /// Answers `event` as a direct invocation of [`FUNCTION_ARN`] would be.
+    async fn answer_event(&self, event: Value, hard_deadline: Instant) -> Result<Value, Error> {
+        let origin = Origin::with_accounts(FUNCTION_ARN, "");
+        self.answer(Incoming::new(event), &origin, hard_deadline)
+            .await
+    }
+}
+
 struct Setup {
     server: ResponseServer,
     runner: Runner<Fake>,
@@ -163,7 +175,7 @@ impl Setup {
 
     async fn answer(&self, event: Value) -> Result<Value, Error> {
         self.runner
-            .answer(event, Instant::now() + Duration::from_secs(30))
+            .answer_event(event, Instant::now() + Duration::from_secs(30))
             .await
     }
 
@@ -206,6 +218,7 @@ impl Setup {
 /// A Lambda context whose deadline is `timeout` from now.
 fn lambda_context(timeout: Duration) -> Context {
     let mut context = Context::default();
+    context.invoked_function_arn = FUNCTION_ARN.to_owned();
     let deadline = SystemTime::now() + timeout;
     context.deadline = deadline.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
     context
@@ -451,7 +464,7 @@ fn a_handler_that_blocks_its_thread_still_gets_a_timeout_answer_before_the_deadl
     let hard_deadline = Duration::from_millis(1500);
     let returned = runtime.block_on(async {
         runner
-            .answer(event, Instant::now() + hard_deadline)
+            .answer_event(event, Instant::now() + hard_deadline)
             .await
             .unwrap()
     });
@@ -480,7 +493,7 @@ async fn the_deadline_sends_timeout_naming_done_and_pending_steps_in_time() {
     let started = Instant::now();
     let hard_deadline = started + Duration::from_millis(1500);
     s.runner
-        .answer(s.event("Create", json!({"Mode": "hang"})), hard_deadline)
+        .answer_event(s.event("Create", json!({"Mode": "hang"})), hard_deadline)
         .await
         .unwrap();
     assert!(
@@ -569,7 +582,7 @@ async fn a_delete_with_a_malformed_envelope_still_succeeds() {
 async fn a_deadline_already_passed_still_gets_one_timeout_answer() {
     let s = setup().await;
     s.runner
-        .answer(s.event("Create", json!({"Mode": "hang"})), Instant::now())
+        .answer_event(s.event("Create", json!({"Mode": "hang"})), Instant::now())
         .await
         .unwrap();
     let body = s.only_put();
@@ -660,4 +673,96 @@ fn safety_margin_is_a_fifth_of_short_deadlines_and_at_most_five_seconds() {
         Duration::from_secs(5)
     );
     assert_eq!(safety_margin(Duration::ZERO), Duration::ZERO);
+}
+
+#[tokio::test]
+async fn a_stack_of_another_account_or_region_is_refused_before_the_handler() {
+    let s = setup().await;
+    for (stack_id, named) in [
+        (
+            "arn:aws:cloudformation:us-east-1:210987654321:stack/demo/guid",
+            "account 210987654321",
+        ),
+        (
+            "arn:aws:cloudformation:eu-west-1:123456789012:stack/demo/guid",
+            "region eu-west-1",
+        ),
+        ("not-a-stack", "not a CloudFormation stack ARN"),
+    ] {
+        for request_type in ["Create", "Update", "Delete"] {
+            let mut event = s.event(request_type, json!({"Mode": "ok"}));
+            event["StackId"] = json!(stack_id);
+            s.answer(event).await.unwrap();
+        }
+        let puts = s.puts();
+        for body in &puts[puts.len() - 3..] {
+            assert_eq!(body["Status"], "FAILED");
+            let text = reason(body);
+            assert!(text.starts_with("[ACCESS_DENIED] "), "{text}");
+            assert!(text.contains(named), "{text}");
+        }
+        // Update and Delete keep the id CloudFormation sent.
+        assert_eq!(puts[puts.len() - 1]["PhysicalResourceId"], "phys-existing");
+    }
+    assert_eq!(s.calls(), 0, "the handler never ran");
+    assert_eq!(s.deletes_without_properties(), 0);
+}
+
+#[tokio::test]
+async fn without_a_function_arn_every_request_is_refused() {
+    let s = setup().await;
+    let mut context = lambda_context(Duration::from_secs(30));
+    context.invoked_function_arn = String::new();
+    s.runner
+        .handle(LambdaEvent::new(
+            s.event("Create", json!({"Mode": "ok"})),
+            context,
+        ))
+        .await
+        .unwrap();
+    assert!(reason(&s.only_put()).starts_with("[ACCESS_DENIED] "));
+    assert_eq!(s.calls(), 0);
+}
+
+#[tokio::test]
+async fn a_payload_nested_past_the_parsers_limit_is_answered() {
+    let s = setup().await;
+    let deep = format!("{}1{}", "[".repeat(300), "]".repeat(300));
+    for request_type in ["Create", "Delete"] {
+        let event = s.event(request_type, json!("PLACEHOLDER"));
+        let text = event
+            .to_string()
+            .replace("\"PLACEHOLDER\"", &format!("{{\"Mode\": {deep}}}"));
+        let raw = serde_json::value::RawValue::from_string(text).unwrap();
+        s.runner
+            .handle_text(LambdaEvent::new(
+                raw,
+                lambda_context(Duration::from_secs(30)),
+            ))
+            .await
+            .unwrap();
+    }
+    let puts = s.puts();
+    assert_eq!(puts.len(), 2);
+    assert_eq!(puts[0]["Status"], "FAILED");
+    assert!(
+        reason(&puts[0]).starts_with("[INVALID_PROPERTIES] ResourceProperties: nested deeper"),
+        "{}",
+        puts[0]
+    );
+    // A Delete never fails on its properties: it runs without them.
+    assert_eq!(puts[1]["Status"], "SUCCESS", "{}", puts[1]);
+    assert_eq!(puts[1]["PhysicalResourceId"], "phys-existing");
+    assert_eq!(s.calls(), 0);
+    assert_eq!(s.deletes_without_properties(), 1);
+}
+
+#[tokio::test]
+async fn ids_too_large_for_any_answer_get_no_put_and_an_error_for_lambda() {
+    let s = setup().await;
+    let mut event = s.event("Delete", json!({"Mode": "ok"}));
+    event["PhysicalResourceId"] = json!("\u{1}".repeat(1000));
+    let error = s.answer(event).await.unwrap_err();
+    assert!(matches!(error, Error::ResponseTooLarge(_)), "{error}");
+    assert!(s.server.requests().is_empty());
 }
