@@ -45,6 +45,11 @@ pub struct Ownership {
     /// Names owned, by kind.
     #[serde(default)]
     owned: BTreeMap<String, BTreeSet<String>>,
+    /// The resource's `OnDelete` choice at its last Create or Update: `true` keeps
+    /// everything. A Delete reads it here first, so a Delete whose properties no longer
+    /// parse still honours `Retain`. Absent in records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retain_on_delete: Option<bool>,
 }
 
 impl Ownership {
@@ -67,6 +72,28 @@ impl Ownership {
     pub fn is_empty(&self) -> bool {
         self.owned.values().all(BTreeSet::is_empty)
     }
+
+    /// The `OnDelete` choice recorded at the last Create or Update (`true`: keep).
+    pub fn retain_on_delete(&self) -> Option<bool> {
+        self.retain_on_delete
+    }
+
+    /// Whether the record names a stack or logical id other than the request's.
+    fn belongs_elsewhere(&self, context: &RequestContext) -> bool {
+        let named = !self.stack_id.is_empty() || !self.logical_resource_id.is_empty();
+        named
+            && (self.stack_id != context.stack_id()
+                || self.logical_resource_id != context.logical_resource_id())
+    }
+}
+
+/// What a Delete may do, decided from the ownership record before anything is touched.
+#[derive(Debug)]
+pub enum DeletePlan {
+    /// Remove what the record lists (which may be nothing).
+    Remove(Ownership),
+    /// Touch nothing; answer `SUCCESS` with this outcome (the record is already dealt with).
+    Keep(crate::Outcome),
 }
 
 /// The ledger over an SSM client.
@@ -143,12 +170,87 @@ impl Ledger {
         let Some(value) = read else {
             return Ok(Ownership::default());
         };
-        serde_json::from_str(&value).map_err(|error| {
+        let ownership: Ownership = serde_json::from_str(&value).map_err(|error| {
             Failure::new(
                 ReasonCode::Internal,
                 format!("the ownership record {name} does not parse ({error}); fix or delete it by hand"),
             )
-        })
+        })?;
+        if ownership.belongs_elsewhere(context) {
+            // A PhysicalResourceId names one resource of one stack: a request from another
+            // stack or logical id carrying it is not that resource's, whoever sent it.
+            return Err(Failure::new(
+                ReasonCode::AccessDenied,
+                format!("the ownership record {name} belongs to another stack's resource: this request's StackId and LogicalResourceId do not match it, so nothing it owns is changed"),
+            ));
+        }
+        Ok(ownership)
+    }
+
+    /// Reads the record for a Delete and decides what it may do. The `OnDelete` choice
+    /// comes from the record and from `retain_per_properties` (the Delete's own
+    /// properties, when they parse): Retain in either keeps, and when neither says,
+    /// everything is kept (on doubt, keep). A record of another stack's resource is left as it is: the Delete touches
+    /// nothing and succeeds, so a real stack never sticks in DELETE_FAILED over it. Keep
+    /// erases this resource's own record (what it listed is no longer managed).
+    pub async fn plan_delete(
+        &self,
+        context: &RequestContext,
+        retain_per_properties: Option<bool>,
+    ) -> Result<DeletePlan, Failure> {
+        let ownership = match self.read(context).await {
+            Ok(ownership) => ownership,
+            Err(failure) if failure.code() == ReasonCode::AccessDenied => {
+                tracing::warn!(reason = %failure, "Delete of a resource whose record names another stack: nothing touched");
+                return Ok(DeletePlan::Keep(crate::Outcome::new().with_summary(
+                    "the ownership record under this PhysicalResourceId belongs to another stack's resource: nothing was touched",
+                )));
+            }
+            Err(failure) => return Err(failure),
+        };
+        if ownership.is_empty() {
+            return Ok(DeletePlan::Remove(ownership));
+        }
+        // Either source saying Retain keeps: a Delete's properties cannot override a
+        // recorded Retain, and a Retain in them is honoured even over an older record.
+        let recorded = ownership.retain_on_delete;
+        let summary = match (recorded, retain_per_properties) {
+            (Some(true), _) | (_, Some(true)) => {
+                "OnDelete is Retain: everything this resource created is left as it is"
+            }
+            (Some(false), _) | (_, Some(false)) => return Ok(DeletePlan::Remove(ownership)),
+            (None, None) => {
+                tracing::warn!("Delete cannot tell the OnDelete choice (properties do not parse, the record holds none): keeping everything");
+                "OnDelete is unknown (the properties do not parse and the ownership record holds no choice): everything this resource created is kept"
+            }
+        };
+        self.erase(context).await?;
+        Ok(DeletePlan::Keep(
+            crate::Outcome::new().with_summary(summary),
+        ))
+    }
+
+    /// Records the resource's `OnDelete` choice (`true`: keep) before a Create or Update
+    /// acts. A record that owns nothing is not written (nothing to protect yet): the
+    /// choice goes along with the first claim.
+    pub async fn record_on_delete(
+        &self,
+        context: &RequestContext,
+        ownership: &mut Ownership,
+        retain: bool,
+    ) -> Result<(), Failure> {
+        if ownership.retain_on_delete == Some(retain) {
+            return Ok(());
+        }
+        if ownership.is_empty() {
+            ownership.retain_on_delete = Some(retain);
+            return Ok(());
+        }
+        let mut updated = ownership.clone();
+        updated.retain_on_delete = Some(retain);
+        self.write(context, &mut updated).await?;
+        *ownership = updated;
+        Ok(())
     }
 
     /// Records that the resource owns `name` of `kind`, before the action that creates it.
@@ -512,5 +614,137 @@ mod tests {
         let failure = ledger.read(&context()).await.unwrap_err();
         assert_eq!(failure.code(), ReasonCode::Internal);
         assert!(failure.message().contains("/ledger/"), "{failure}");
+    }
+
+    fn record_of(stack: &str, logical: &str, extra: &str) -> GetParameterOutput {
+        record(&format!(
+            r#"{{"version":1,"stackId":"{stack}","logicalResourceId":"{logical}","owned":{{"hub":["default"]}}{extra}}}"#
+        ))
+    }
+
+    const OWN_STACK: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/test/1";
+
+    #[tokio::test]
+    async fn a_record_of_another_stack_or_logical_id_refuses_an_update() {
+        for (stack, logical) in [
+            (
+                "arn:aws:cloudformation:us-east-1:123456789012:stack/other/2",
+                "TestResource",
+            ),
+            (OWN_STACK, "OtherResource"),
+        ] {
+            let get =
+                mock!(Client::get_parameter).then_output(move || record_of(stack, logical, ""));
+            let ledger = Ledger::with_prefix(ssm(&[&get]), "/ledger");
+            let failure = ledger.read(&context()).await.unwrap_err();
+            assert_eq!(failure.code(), ReasonCode::AccessDenied, "{failure}");
+            assert!(failure.message().contains("another stack"), "{failure}");
+        }
+        let get =
+            mock!(Client::get_parameter).then_output(|| record_of(OWN_STACK, "TestResource", ""));
+        let ledger = Ledger::with_prefix(ssm(&[&get]), "/ledger");
+        assert!(ledger
+            .read(&context())
+            .await
+            .unwrap()
+            .owns("hub", "default"));
+    }
+
+    #[tokio::test]
+    async fn a_delete_of_another_stacks_record_keeps_it_and_succeeds() {
+        let get = mock!(Client::get_parameter).then_output(|| {
+            record_of(
+                "arn:aws:cloudformation:us-east-1:123456789012:stack/other/2",
+                "TestResource",
+                r#","retainOnDelete":false"#,
+            )
+        });
+        let delete = mock!(Client::delete_parameter)
+            .then_output(|| DeleteParameterOutput::builder().build());
+        let ledger = Ledger::with_prefix(ssm(&[&get, &delete]), "/ledger");
+        let plan = ledger.plan_delete(&context(), Some(false)).await.unwrap();
+        let DeletePlan::Keep(outcome) = plan else {
+            panic!("{plan:?}")
+        };
+        assert!(outcome.summary.unwrap().contains("another stack"));
+        assert_eq!(delete.num_calls(), 0, "the other stack's record stays");
+    }
+
+    #[tokio::test]
+    async fn the_delete_choice_keeps_when_any_source_says_retain_or_none_says() {
+        let cases = [
+            ("", None, true),
+            ("", Some(false), false),
+            ("", Some(true), true),
+            (r#","retainOnDelete":false"#, None, false),
+            (r#","retainOnDelete":false"#, Some(true), true),
+            (r#","retainOnDelete":true"#, Some(false), true),
+            (r#","retainOnDelete":true"#, None, true),
+        ];
+        for (extra, per_properties, keeps) in cases {
+            let get = mock!(Client::get_parameter)
+                .then_output(move || record_of(OWN_STACK, "TestResource", extra));
+            let delete = mock!(Client::delete_parameter)
+                .then_output(|| DeleteParameterOutput::builder().build());
+            let ledger = Ledger::with_prefix(ssm(&[&get, &delete]), "/ledger");
+            let plan = ledger
+                .plan_delete(&context(), per_properties)
+                .await
+                .unwrap();
+            match plan {
+                DeletePlan::Keep(_) => {
+                    assert!(keeps, "{extra} {per_properties:?}");
+                    assert_eq!(delete.num_calls(), 1, "a kept resource's record is erased");
+                }
+                DeletePlan::Remove(owned) => {
+                    assert!(!keeps, "{extra} {per_properties:?}");
+                    assert!(owned.owns("hub", "default"));
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_choice_is_written_with_the_first_claim_or_alone_when_it_changes() {
+        let put = mock!(Client::put_parameter)
+            .match_requests(|input| {
+                let value: serde_json::Value =
+                    serde_json::from_str(input.value().unwrap()).unwrap();
+                value["retainOnDelete"] == true
+            })
+            .sequence()
+            .output(|| PutParameterOutput::builder().build())
+            .times(2)
+            .build();
+        let ledger = Ledger::with_prefix(ssm(&[&put]), "/ledger");
+        let context = context();
+        let mut owned = Ownership::default();
+        ledger
+            .record_on_delete(&context, &mut owned, true)
+            .await
+            .unwrap();
+        assert_eq!(put.num_calls(), 0, "nothing owned yet: nothing to write");
+        ledger
+            .claim(&context, &mut owned, "hub", "default")
+            .await
+            .unwrap();
+        assert_eq!(put.num_calls(), 1, "the claim carries the choice");
+        ledger
+            .record_on_delete(&context, &mut owned, true)
+            .await
+            .unwrap();
+        assert_eq!(put.num_calls(), 1, "unchanged: no write");
+        let mut legacy: Ownership =
+            serde_json::from_str(r#"{"owned":{"hub":["default"]}}"#).unwrap();
+        ledger
+            .record_on_delete(&context, &mut legacy, true)
+            .await
+            .unwrap();
+        assert_eq!(
+            put.num_calls(),
+            2,
+            "a record that owns something gets the choice at once"
+        );
+        assert_eq!(legacy.retain_on_delete(), Some(true));
     }
 }

@@ -43,7 +43,7 @@ pub use http::sdk_http_client;
 /// The error `run` returns when the Lambda runtime itself fails.
 pub use lambda_runtime::Error as RuntimeError;
 #[cfg(feature = "ledger")]
-pub use ledger::{Ledger, Ownership, LEDGER_PREFIX_ENV};
+pub use ledger::{DeletePlan, Ledger, Ownership, LEDGER_PREFIX_ENV};
 pub use logging::init_logging;
 pub use origin::{ALLOWED_STACK_ACCOUNTS_ENV, LOCAL_FUNCTION_ARN_ENV};
 pub use properties::{de, parse_properties, ResourceProperties};

@@ -16,9 +16,7 @@ use crate::error::Error;
 use crate::origin::Origin;
 use crate::properties::parse_properties;
 use crate::reason::{Failure, ReasonCode};
-use crate::request::{
-    parse_envelope, read_payload, unwrap_payload, Envelope, Incoming, RequestType, Routing,
-};
+use crate::request::{parse_envelope, read_payload, Envelope, Incoming, RequestType, Routing};
 use crate::resource::CustomResource;
 use crate::response::{response_body, Answer, Outcome, MAX_PHYSICAL_ID_BYTES};
 use crate::response_url::{AllowList, ResponseUrl};
@@ -97,9 +95,10 @@ impl<R: CustomResource> Runner<R> {
     ///
     /// An `Err` goes back to Lambda: only when the event cannot be answered or the
     /// response could not be delivered.
+    #[cfg(test)]
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
-        self.handle_requests(unwrap_payload(event.payload), &event.context)
-            .await
+        let requests = crate::request::unwrap_payload(event.payload);
+        self.handle_requests(requests, &event.context).await
     }
 
     /// [`Self::handle`] for a payload given as JSON text, read leniently

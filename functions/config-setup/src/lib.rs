@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use aws_sdk_config::types::{ConfigRule, ConfigRuleState, ConfigurationRecorder, RecorderStatus};
 use cfn_custom_resource_kit::{
-    wait_until, Backoff, CustomResource, Failure, Ledger, Outcome, Ownership, Probe, ReasonCode,
-    RequestContext,
+    wait_until, Backoff, CustomResource, DeletePlan, Failure, Ledger, Outcome, Ownership, Probe,
+    ReasonCode, RequestContext,
 };
 
 pub use api::ConfigApi;
@@ -102,6 +102,10 @@ impl ConfigSetup {
     ) -> Result<Outcome, Failure> {
         ctx.step("reading the ownership record");
         let mut owned = self.ledger.read(ctx).await?;
+        let retain = properties.on_delete == OnDelete::Retain;
+        self.ledger
+            .record_on_delete(ctx, &mut owned, retain)
+            .await?;
         if let Some(ours) = owned.owned(RECORDER).first() {
             if *ours != properties.recorder_name {
                 return Err(Failure::invalid_property(
@@ -475,19 +479,19 @@ impl ConfigSetup {
 
     /// Delete: remove what the ledger says this resource created, in the order the
     /// service requires (rules; stop; channel; recorder), then the record itself.
-    async fn remove(&self, ctx: &RequestContext, on_delete: OnDelete) -> Result<Outcome, Failure> {
+    /// `retain` is the properties' `OnDelete` (`None` when they do not parse); the
+    /// choice in the ownership record comes first.
+    async fn remove(&self, ctx: &RequestContext, retain: Option<bool>) -> Result<Outcome, Failure> {
         ctx.step("reading the ownership record");
-        let mut owned = self.ledger.read(ctx).await?;
-        if on_delete == OnDelete::Retain || owned.is_empty() {
+        let mut owned = match self.ledger.plan_delete(ctx, retain).await? {
+            DeletePlan::Remove(owned) => owned,
+            DeletePlan::Keep(outcome) => return Ok(outcome),
+        };
+        if owned.is_empty() {
             ctx.step("erasing the ownership record");
             self.ledger.erase(ctx).await?;
             ctx.step_done();
-            let summary = if owned.is_empty() {
-                "nothing this resource created remains"
-            } else {
-                "OnDelete is Retain: everything left as it is"
-            };
-            return Ok(Outcome::new().with_summary(summary));
+            return Ok(Outcome::new().with_summary("nothing this resource created remains"));
         }
         for name in owned.owned(RULE) {
             self.remove_rule(ctx, &mut owned, &name, false).await?;
@@ -634,14 +638,8 @@ impl CustomResource for ConfigSetup {
         ctx: &RequestContext,
         properties: Option<ConfigSetupProperties>,
     ) -> Result<Outcome, Failure> {
-        let on_delete = match &properties {
-            Some(properties) => properties.on_delete,
-            None => {
-                tracing::warn!("Delete without parseable properties: removing only what the ownership record lists");
-                OnDelete::Remove
-            }
-        };
-        self.remove(ctx, on_delete).await
+        let retain = properties.map(|p| p.on_delete == OnDelete::Retain);
+        self.remove(ctx, retain).await
     }
 }
 

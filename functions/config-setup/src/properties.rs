@@ -242,13 +242,13 @@ impl ResourceProperties for ConfigSetupProperties {
                 !resource.is_empty() && !resource.contains('/')
             })?;
         }
-        let mut names = std::collections::BTreeSet::new();
         for (index, rule) in self.managed_rules.iter().enumerate() {
             validate_rule(index, rule)?;
-            if !names.insert(rule.name.as_str()) {
+            let earlier = &self.managed_rules[..index];
+            if let Some(first) = earlier.iter().position(|r| r.name == rule.name) {
                 return Err(Failure::invalid_property(
                     &format!("ManagedRules[{index}].Name"),
-                    format!("{:?} appears twice; rule names must be unique", rule.name),
+                    format!("is also the name of ManagedRules[{first}]; rule names must be unique"),
                 ));
             }
         }
@@ -289,7 +289,7 @@ fn validate_rule(index: usize, rule: &ManagedRule) -> Result<(), Failure> {
     if !name_ok {
         return Err(Failure::invalid_property(
             &field("Name"),
-            format!("{:?} must be 1 to 128 letters, digits, - or _", rule.name),
+            "must be 1 to 128 letters, digits, - or _",
         ));
     }
     let identifier_ok = !rule.source_identifier.is_empty()
@@ -301,10 +301,7 @@ fn validate_rule(index: usize, rule: &ManagedRule) -> Result<(), Failure> {
     if !identifier_ok {
         return Err(Failure::invalid_property(
             &field("SourceIdentifier"),
-            format!(
-                "{:?} is not an AWS managed rule identifier such as CLOUD_TRAIL_ENABLED",
-                rule.source_identifier
-            ),
+            "is not an AWS managed rule identifier such as CLOUD_TRAIL_ENABLED",
         ));
     }
     check_resource_types(&field("ResourceTypes"), &rule.resource_types)?;
@@ -331,7 +328,7 @@ fn check_resource_types(field: &str, types: &[String]) -> Result<(), Failure> {
         if !ok {
             return Err(Failure::invalid_property(
                 &format!("{field}[{index}]"),
-                format!("{resource_type:?} is not a resource type such as AWS::S3::Bucket"),
+                "is not a resource type such as AWS::S3::Bucket",
             ));
         }
     }
@@ -350,7 +347,7 @@ fn validate_bucket(bucket: &str) -> Result<(), Failure> {
     } else {
         Err(Failure::invalid_property(
             "DeliveryBucketName",
-            format!("{bucket:?} is not an S3 bucket name (3 to 63 lowercase letters, digits, dots, hyphens)"),
+            "is not an S3 bucket name (3 to 63 lowercase letters, digits, dots, hyphens)",
         ))
     }
 }
@@ -377,7 +374,7 @@ fn check_arn(
     } else {
         Err(Failure::invalid_property(
             field,
-            format!("{arn:?} is not an {service} ARN of the expected shape"),
+            format!("is not an {service} ARN of the expected shape"),
         ))
     }
 }
@@ -459,7 +456,7 @@ mod tests {
     #[test]
     fn enum_values_are_checked_by_name() {
         assert!(reason(with(json!({"RecordingStrategy": "Everything"})))
-            .starts_with("[INVALID_PROPERTIES] RecordingStrategy: unknown variant `Everything`"));
+            .starts_with("[INVALID_PROPERTIES] RecordingStrategy: unknown value, expected one of"));
         assert!(reason(with(json!({"ExistingRecorder": "Replace"})))
             .starts_with("[INVALID_PROPERTIES] ExistingRecorder: "));
         assert!(reason(with(json!({"RecordingFrequency": "HOURLY"})))
@@ -502,8 +499,11 @@ mod tests {
     #[test]
     fn rule_names_are_unique_and_well_formed() {
         let rule = json!({"Name": "r", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"});
-        assert!(reason(with(json!({"ManagedRules": [rule, rule]})))
-            .starts_with("[INVALID_PROPERTIES] ManagedRules[1].Name: \"r\" appears twice"));
+        assert!(
+            reason(with(json!({"ManagedRules": [rule, rule]}))).starts_with(
+                "[INVALID_PROPERTIES] ManagedRules[1].Name: is also the name of ManagedRules[0]"
+            )
+        );
         assert!(reason(with(
             json!({"ManagedRules": [{"Name": "r", "SourceIdentifier": "cloud-trail"}]})
         ))

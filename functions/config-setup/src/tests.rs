@@ -711,7 +711,7 @@ async fn an_update_that_changes_nothing_puts_nothing() {
         config,
         iam: slr(),
         ssm: ledger_with(Some(
-            r#"{"owned":{"recorder":["default"],"channel":["default"],"rule":["trail"]}}"#,
+            r#"{"owned":{"recorder":["default"],"channel":["default"],"rule":["trail"]},"retainOnDelete":false}"#,
         )),
     };
     let ctx = updating(60);

@@ -39,17 +39,14 @@ impl ResourceProperties for KmsReadyProperties {
         if self.max_wait_seconds > MAX_WAIT_LIMIT_SECONDS {
             return Err(Failure::invalid_property(
                 "MaxWaitSeconds",
-                format!(
-                    "must be at most {MAX_WAIT_LIMIT_SECONDS}, got {}",
-                    self.max_wait_seconds
-                ),
+                format!("must be at most {MAX_WAIT_LIMIT_SECONDS}"),
             ));
         }
         for (index, principal) in self.required_service_principals.iter().enumerate() {
             if !is_service_principal(principal) {
                 return Err(Failure::invalid_property(
                     &format!("RequiredServicePrincipals[{index}]"),
-                    format!("{principal:?} is not a service principal such as logs.us-east-1.amazonaws.com"),
+                    "is not a service principal such as logs.us-east-1.amazonaws.com",
                 ));
             }
         }

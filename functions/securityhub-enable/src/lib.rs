@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_securityhub::Client;
-use cfn_custom_resource_kit::{Backoff, CustomResource, Failure, Ledger, Outcome, RequestContext};
+use cfn_custom_resource_kit::{
+    Backoff, CustomResource, DeletePlan, Failure, Ledger, Outcome, RequestContext,
+};
 
 pub use hub::{differences, is_not_subscribed, Difference, Hub, HubApi, HUB_SETTLING};
 pub use properties::{ControlFindingGenerator, HubProperties, OnDelete, MAX_TAGS};
@@ -57,10 +59,15 @@ impl SecurityHubEnable {
         properties: &HubProperties,
         old: Option<&HubProperties>,
     ) -> Result<Outcome, Failure> {
-        context.step("reading the hub (DescribeHub)");
-        let found = self.hub.describe(context).await?;
+        // The record first: one of another stack's resource refuses before any other call.
         context.step("reading the ownership record");
         let mut ownership = self.ledger.read(context).await?;
+        let retain = properties.on_delete == OnDelete::Retain;
+        self.ledger
+            .record_on_delete(context, &mut ownership, retain)
+            .await?;
+        context.step("reading the hub (DescribeHub)");
+        let found = self.hub.describe(context).await?;
         let hub = match found {
             Some(hub) => hub,
             None => {
@@ -176,13 +183,14 @@ impl CustomResource for SecurityHubEnable {
         context: &RequestContext,
         properties: Option<HubProperties>,
     ) -> Result<Outcome, Failure> {
-        let on_delete = properties.map(|p| p.on_delete).unwrap_or_default();
+        let retain = properties.map(|p| p.on_delete == OnDelete::Retain);
         context.step("reading the ownership record");
-        let ownership = self.ledger.read(context).await?;
+        let ownership = match self.ledger.plan_delete(context, retain).await? {
+            DeletePlan::Remove(ownership) => ownership,
+            DeletePlan::Keep(outcome) => return Ok(outcome),
+        };
         let summary = if !ownership.owns(HUB_KIND, HUB_NAME) {
             "this resource did not enable the hub: left as it is"
-        } else if on_delete == OnDelete::Retain {
-            "OnDelete is Retain: the hub stays enabled"
         } else {
             context.step("disabling Security Hub (DisableSecurityHub)");
             self.hub.disable(context).await?;

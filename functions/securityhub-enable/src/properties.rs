@@ -145,15 +145,12 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_field() {
-        assert!(
-            reason(json!({"ControlFindingGenerator": "CONSOLIDATED"})).starts_with(
-                "[INVALID_PROPERTIES] ControlFindingGenerator: unknown variant `CONSOLIDATED`"
-            )
-        );
+        assert!(reason(json!({"ControlFindingGenerator": "CONSOLIDATED"}))
+            .starts_with("[INVALID_PROPERTIES] ControlFindingGenerator: unknown value, expected"));
         assert!(reason(json!({"AutoEnableControls": "yes"}))
             .starts_with("[INVALID_PROPERTIES] AutoEnableControls: "));
         assert!(reason(json!({"OnDelete": "Delete"}))
-            .starts_with("[INVALID_PROPERTIES] OnDelete: unknown variant `Delete`"));
+            .starts_with("[INVALID_PROPERTIES] OnDelete: unknown value, expected"));
         assert!(reason(json!({"EnableDefaultStandards": "maybe"}))
             .starts_with("[INVALID_PROPERTIES] EnableDefaultStandards: "));
         assert!(reason(json!({"Standards": ["x"]})).contains("unknown field `Standards`"));

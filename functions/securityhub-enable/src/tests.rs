@@ -127,8 +127,13 @@ impl Ssm {
 
     /// A store whose record already says this resource enabled the hub.
     fn owning_the_hub() -> Self {
+        Self::with_record(r#"{"version":1,"owned":{"hub":["default"]}}"#)
+    }
+
+    /// A store holding `record`.
+    fn with_record(record: &str) -> Self {
         let ssm = Self::new();
-        *ssm.record.lock().unwrap() = Some(r#"{"version":1,"owned":{"hub":["default"]}}"#.into());
+        *ssm.record.lock().unwrap() = Some(record.into());
         ssm
     }
 
@@ -623,14 +628,63 @@ async fn delete_of_a_hub_already_disabled_succeeds() {
 }
 
 #[tokio::test]
-async fn delete_with_properties_that_do_not_parse_follows_the_ledger() {
-    let ssm = Ssm::owning_the_hub();
+async fn delete_with_properties_that_do_not_parse_follows_the_recorded_choice() {
+    let ssm =
+        Ssm::with_record(r#"{"version":1,"owned":{"hub":["default"]},"retainOnDelete":false}"#);
     let disable = mock!(Client::disable_security_hub)
         .then_output(|| DisableSecurityHubOutput::builder().build());
     let gone = describe_not_subscribed();
     let rules = [&disable, &gone];
     delete(&resource(&rules, &ssm), None).await.unwrap();
     assert_all_called(&rules);
+}
+
+#[tokio::test]
+async fn delete_keeps_the_hub_when_the_choice_is_unknown() {
+    // A record from before the choice was kept, and properties that do not parse.
+    let ssm = Ssm::owning_the_hub();
+    let rules: [&Rule; 0] = [];
+    let outcome = delete(&resource(&rules, &ssm), None).await.unwrap();
+    let summary = outcome.summary.unwrap();
+    assert!(summary.contains("OnDelete is unknown"), "{summary}");
+    assert!(ssm.erased());
+}
+
+#[tokio::test]
+async fn a_recorded_retain_wins_over_the_deletes_properties() {
+    let ssm =
+        Ssm::with_record(r#"{"version":1,"owned":{"hub":["default"]},"retainOnDelete":true}"#);
+    let rules: [&Rule; 0] = [];
+    let outcome = delete(
+        &resource(&rules, &ssm),
+        Some(json!({"OnDelete": "Disable"})),
+    )
+    .await
+    .unwrap();
+    assert!(outcome.summary.unwrap().contains("Retain"));
+}
+
+#[tokio::test]
+async fn a_record_of_another_stack_is_neither_used_nor_erased() {
+    let ssm = Ssm::with_record(
+        r#"{"version":1,"stackId":"arn:aws:cloudformation:us-east-1:123456789012:stack/other/1","logicalResourceId":"Hub","owned":{"hub":["default"]},"retainOnDelete":false}"#,
+    );
+    let rules: [&Rule; 0] = [];
+    let outcome = delete(&resource(&rules, &ssm), Some(json!({})))
+        .await
+        .unwrap();
+    assert!(outcome.summary.unwrap().contains("another stack"));
+    assert!(ssm.owns_the_hub(), "the other stack's record stays");
+    assert_eq!(ssm.delete.num_calls(), 0);
+    let update = resource(&rules, &ssm)
+        .update(
+            &context(RequestType::Update, Duration::from_secs(30)),
+            properties(json!({})),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(update.code(), ReasonCode::AccessDenied, "{update}");
 }
 
 #[tokio::test]

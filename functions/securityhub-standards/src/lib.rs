@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use aws_sdk_securityhub::Client;
 use cfn_custom_resource_kit::{
-    wait_until, Backoff, CustomResource, Failure, Ledger, Outcome, Ownership, Probe, ReasonCode,
-    RequestContext,
+    wait_until, Backoff, CustomResource, DeletePlan, Failure, Ledger, Outcome, Ownership, Probe,
+    ReasonCode, RequestContext,
 };
 
 pub use api::{
@@ -99,6 +99,10 @@ impl SecurityHubStandards {
         let wanted = resolve(&properties.standards, &listed, &self.location)?;
         context.step("reading the ownership record");
         let mut ownership = self.ledger.read(context).await?;
+        let retain = properties.on_delete == OnDelete::Retain;
+        self.ledger
+            .record_on_delete(context, &mut ownership, retain)
+            .await?;
         context.step("reading the enabled standards (GetEnabledStandards)");
         let mut enabled = self.read_enabled(context).await?;
         let pacer = Pacer::new(self.enable_interval);
@@ -374,14 +378,15 @@ impl CustomResource for SecurityHubStandards {
         context: &RequestContext,
         properties: Option<StandardsProperties>,
     ) -> Result<Outcome, Failure> {
-        let on_delete = properties.map(|p| p.on_delete).unwrap_or_default();
+        let retain = properties.map(|p| p.on_delete == OnDelete::Retain);
         context.step("reading the ownership record");
-        let ownership = self.ledger.read(context).await?;
+        let ownership = match self.ledger.plan_delete(context, retain).await? {
+            DeletePlan::Remove(ownership) => ownership,
+            DeletePlan::Keep(outcome) => return Ok(outcome),
+        };
         let owned = ownership.owned(STANDARD_KIND);
         let summary = if owned.is_empty() {
             "this resource enabled no standard: nothing to disable".to_owned()
-        } else if on_delete == OnDelete::Retain {
-            "OnDelete is Retain: the standards stay enabled".to_owned()
         } else {
             context.step("reading the enabled standards (GetEnabledStandards)");
             match self.api.enabled(context, true).await? {

@@ -51,15 +51,13 @@ impl ResourceProperties for StandardsProperties {
             if !well_formed {
                 return Err(Failure::invalid_property(
                     &field,
-                    format!(
-                        "{standard:?} is neither a standards ARN (arn:<partition>:securityhub:<region>::standards/<name>/v/<version>, or arn:<partition>:securityhub:::ruleset/<name>/v/<version>) nor a short id such as cis-aws-foundations-benchmark/v/1.4.0"
-                    ),
+                    "is neither a standards ARN (arn:<partition>:securityhub:<region>::standards/<name>/v/<version>, or arn:<partition>:securityhub:::ruleset/<name>/v/<version>) nor a short id such as cis-aws-foundations-benchmark/v/1.4.0",
                 ));
             }
             if let Some(first) = self.standards[..index].iter().position(|s| s == standard) {
                 return Err(Failure::invalid_property(
                     &field,
-                    format!("{standard} is already Standards[{first}]"),
+                    format!("is the same as Standards[{first}]"),
                 ));
             }
         }
@@ -137,7 +135,7 @@ mod tests {
             reason(
                 json!({"Standards": ["pci-dss/v/3.2.1", "nist-800-53/v/5.0.0", "pci-dss/v/3.2.1"]})
             ),
-            "[INVALID_PROPERTIES] Standards[2]: pci-dss/v/3.2.1 is already Standards[0]"
+            "[INVALID_PROPERTIES] Standards[2]: is the same as Standards[0]"
         );
     }
 
@@ -149,7 +147,7 @@ mod tests {
         );
         assert!(
             reason(json!({"Standards": ["pci-dss/v/3.2.1"], "OnDelete": "Keep"}))
-                .starts_with("[INVALID_PROPERTIES] OnDelete: unknown variant `Keep`")
+                .starts_with("[INVALID_PROPERTIES] OnDelete: unknown value, expected")
         );
         assert!(
             reason(json!({"Standards": ["pci-dss/v/3.2.1"], "Tags": {}}))

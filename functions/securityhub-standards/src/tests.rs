@@ -235,8 +235,9 @@ impl Ssm {
     fn owning(short_ids: &[&str]) -> Self {
         let ssm = Self::new();
         let arns: Vec<String> = short_ids.iter().map(|id| arn(id)).collect();
-        *ssm.record.lock().unwrap() =
-            Some(json!({"version": 1, "owned": {"standard": arns}}).to_string());
+        *ssm.record.lock().unwrap() = Some(
+            json!({"version": 1, "owned": {"standard": arns}, "retainOnDelete": false}).to_string(),
+        );
         ssm
     }
 
