@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::request::{RequestType, Routing};
-use crate::response::MAX_PHYSICAL_ID_BYTES;
+use crate::response::{full_body_len, Answer, Outcome, MAX_PHYSICAL_ID_BYTES, MAX_RESPONSE_BYTES};
 
 /// The request being served, shared with the handler.
 #[derive(Clone, Debug)]
@@ -126,6 +126,21 @@ impl RequestContext {
     /// it to [`crate::Outcome::replaced_by`].
     pub fn new_physical_id(&self) -> String {
         new_physical_id(&self.routing)
+    }
+
+    /// Checks, before any change, that a `SUCCESS` with `outcome` (its `Data` and summary
+    /// at their largest) fits CloudFormation's 4096-byte response for this request, so a
+    /// request that would do all its work and then could not say so is refused up front.
+    /// `Err` holds the body's size in bytes.
+    pub fn check_answer_fits(&self, outcome: &Outcome) -> Result<(), usize> {
+        let answer = Answer {
+            result: Ok(outcome.clone()),
+            physical_id: self.physical_id.to_string(),
+        };
+        match full_body_len(&self.routing, &answer) {
+            size if size <= MAX_RESPONSE_BYTES => Ok(()),
+            size => Err(size),
+        }
     }
 
     /// Records the start of a step (finishing the previous one) and logs it.

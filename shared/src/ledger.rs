@@ -325,6 +325,39 @@ impl Ledger {
         .await
     }
 
+    /// Checks, before any change, that the record with `claims` added stays within the
+    /// 4096 bytes a standard-tier parameter holds. `Err` holds the record's size in bytes.
+    pub fn check_claims_fit(
+        &self,
+        context: &RequestContext,
+        ownership: &Ownership,
+        claims: &[(&str, &str)],
+    ) -> Result<(), usize> {
+        let mut record = ownership.clone();
+        for (kind, name) in claims {
+            record
+                .owned
+                .entry((*kind).to_owned())
+                .or_default()
+                .insert((*name).to_owned());
+        }
+        Self::stamp(context, &mut record);
+        let size = serde_json::to_string(&record).map_or(usize::MAX, |text| text.len());
+        if size <= MAX_RECORD_BYTES {
+            Ok(())
+        } else {
+            Err(size)
+        }
+    }
+
+    /// Sets the fields that say whose record it is.
+    fn stamp(context: &RequestContext, record: &mut Ownership) {
+        record.version = 1;
+        record.stack_id = context.stack_id().to_owned();
+        record.logical_resource_id = context.logical_resource_id().to_owned();
+        record.resource_type = context.resource_type().to_owned();
+    }
+
     /// Writes the record as `change` leaves it; `ownership` takes the new record only
     /// once the write succeeded.
     async fn rewrite(
@@ -365,10 +398,7 @@ impl Ledger {
     }
 
     async fn write(&self, context: &RequestContext, record: &mut Ownership) -> Result<(), Failure> {
-        record.version = 1;
-        record.stack_id = context.stack_id().to_owned();
-        record.logical_resource_id = context.logical_resource_id().to_owned();
-        record.resource_type = context.resource_type().to_owned();
+        Self::stamp(context, record);
         let name = self.parameter_name(context);
         let value = serde_json::to_string(record).map_err(|error| {
             Failure::new(ReasonCode::Internal, format!("ownership record: {error}"))

@@ -114,24 +114,8 @@ impl Answer {
 /// `FAILED [INTERNAL]` saying so). When not even that fits, the ids alone are too large:
 /// no body at all, an error for Lambda and the log.
 pub(crate) fn response_body(routing: &Routing, answer: &Answer) -> Result<Vec<u8>, Error> {
-    let mut response = CloudFormationCustomResourceResponse::default();
-    response.stack_id = routing.stack_id.clone();
-    response.request_id = routing.request_id.clone();
-    response.logical_resource_id = routing.logical_resource_id.clone();
-    response.physical_resource_id = answer.physical_id.clone();
-    let reason = match &answer.result {
-        Ok(outcome) => {
-            response.status = CloudFormationCustomResourceResponseStatus::Success;
-            response.no_echo = outcome.no_echo;
-            response.data = outcome.data.clone().into_iter().collect::<HashMap<_, _>>();
-            outcome.summary.clone().unwrap_or_else(|| "OK".to_owned())
-        }
-        Err(failure) => {
-            response.status = CloudFormationCustomResourceResponseStatus::Failed;
-            failure.to_string()
-        }
-    };
-    if let Some(body) = fit_reason(&mut response, &sanitize_reason(&reason))? {
+    let (mut response, reason) = draft(routing, answer);
+    if let Some(body) = fit_reason(&mut response, &reason)? {
         return Ok(body);
     }
     // Even an empty reason does not fit: Data is too large. Say so, without Data.
@@ -152,6 +136,35 @@ pub(crate) fn response_body(routing: &Routing, answer: &Answer) -> Result<Vec<u8
         routing.logical_resource_id.len(),
         routing.request_id.len()
     )))
+}
+
+/// The size of the body `answer` makes, with its reason whole (nothing given way).
+pub(crate) fn full_body_len(routing: &Routing, answer: &Answer) -> usize {
+    let (mut response, reason) = draft(routing, answer);
+    response.reason = Some(reason);
+    serde_json::to_vec(&response).map_or(usize::MAX, |body| body.len())
+}
+
+/// The response as `answer` would have it, and its sanitized reason (not yet set).
+fn draft(routing: &Routing, answer: &Answer) -> (CloudFormationCustomResourceResponse, String) {
+    let mut response = CloudFormationCustomResourceResponse::default();
+    response.stack_id = routing.stack_id.clone();
+    response.request_id = routing.request_id.clone();
+    response.logical_resource_id = routing.logical_resource_id.clone();
+    response.physical_resource_id = answer.physical_id.clone();
+    let reason = match &answer.result {
+        Ok(outcome) => {
+            response.status = CloudFormationCustomResourceResponseStatus::Success;
+            response.no_echo = outcome.no_echo;
+            response.data = outcome.data.clone().into_iter().collect::<HashMap<_, _>>();
+            outcome.summary.clone().unwrap_or_else(|| "OK".to_owned())
+        }
+        Err(failure) => {
+            response.status = CloudFormationCustomResourceResponseStatus::Failed;
+            failure.to_string()
+        }
+    };
+    (response, sanitize_reason(&reason))
 }
 
 /// The body with the longest prefix of `reason` that fits, or `None` when not even an

@@ -116,6 +116,7 @@ impl ConfigSetup {
                 ));
             }
         }
+        self.check_limits(ctx, properties, &owned)?;
         ctx.step("reading the recorder and delivery channel");
         let existing = self.config.recorder(ctx).await?;
         if let Some(found) = &existing {
@@ -475,6 +476,50 @@ impl ConfigSetup {
         };
         Ok(outcome(&converged, &names)
             .with_summary("AWS Control Tower's recorder records (adopted read-only)"))
+    }
+
+    /// The answer lists every rule (`Data.RuleNames`) and the ownership record every rule
+    /// this resource creates; CloudFormation takes 4096 bytes of response, a standard SSM
+    /// parameter 4096 bytes of record. Checked before any change (recorder and channel
+    /// under the name the properties give, every rule created), so a long rule list is
+    /// refused up front instead of doing all its work and then failing to say so.
+    fn check_limits(
+        &self,
+        ctx: &RequestContext,
+        properties: &ConfigSetupProperties,
+        owned: &Ownership,
+    ) -> Result<(), Failure> {
+        let names: Vec<String> = properties
+            .managed_rules
+            .iter()
+            .map(|rule| rule.name.clone())
+            .collect();
+        let converged = Converged {
+            recorder_name: properties.recorder_name.clone(),
+            channel_name: properties.recorder_name.clone(),
+            adopted: false,
+        };
+        let too_many = |what: &str, size: usize| {
+            Failure::invalid_property(
+                "ManagedRules",
+                format!("{} rules with names of {} characters in all make {what} of {size} bytes, over its limit of 4096; use fewer or shorter rule names, or split them over two resources", names.len(), names.iter().map(String::len).sum::<usize>()),
+            )
+        };
+        ctx.check_answer_fits(&outcome(&converged, &names))
+            .map_err(|size| {
+                too_many(
+                    "the response to CloudFormation (Data.RuleNames lists every rule)",
+                    size,
+                )
+            })?;
+        let mut claims = vec![
+            (RECORDER, converged.recorder_name.as_str()),
+            (CHANNEL, converged.channel_name.as_str()),
+        ];
+        claims.extend(names.iter().map(|name| (RULE, name.as_str())));
+        self.ledger
+            .check_claims_fit(ctx, owned, &claims)
+            .map_err(|size| too_many("an ownership record", size))
     }
 
     /// Delete: remove what the ledger says this resource created, in the order the

@@ -905,3 +905,29 @@ async fn retain_and_a_failed_create_leave_everything_untouched() {
         assert_eq!(mocks.ssm[2].num_calls(), 1, "only the record is erased");
     }
 }
+
+#[tokio::test]
+async fn a_rule_list_too_long_to_answer_or_record_is_refused_before_any_change() {
+    // 40 names of 100 characters: Data.RuleNames alone would be over 4 KB.
+    let rules: Vec<Value> = (0..40)
+        .map(|i| json!({"Name": format!("{i:0>100}"), "SourceIdentifier": "CLOUD_TRAIL_ENABLED"}))
+        .collect();
+    let props = properties(json!({"ManagedRules": rules}));
+    let mocks = Mocks {
+        config: vec![],
+        iam: vec![],
+        ssm: ledger_with(None),
+    };
+    let failure = mocks
+        .resource()
+        .create(&context(60), props)
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::InvalidProperties, "{failure}");
+    assert!(
+        failure.message().starts_with("ManagedRules: 40 rules")
+            && failure.message().contains("limit of 4096"),
+        "{failure}"
+    );
+    assert_eq!(mocks.ssm[1].num_calls(), 0, "no claim written");
+}
