@@ -11,3 +11,4 @@ mod protocol;
 mod securityhub_enable;
 mod securityhub_standards;
 mod shipped_profile;
+mod trust;

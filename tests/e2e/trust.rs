@@ -1,0 +1,266 @@
+//! The trust boundary, against the real binaries: who may ask, Retain always honoured,
+//! ids never altered, every hostile request answered, values never echoed.
+
+use harness::{Binary, InvocationResult};
+use serde_json::{json, Value};
+
+use crate::kms_ready::World as KmsWorld;
+use crate::securityhub_enable::World as HubWorld;
+
+const KMS_READY: Binary = Binary::Debug("kms-ready");
+
+/// An endpoint where nothing listens: any AWS call fails, so an `ACCESS_DENIED` answer
+/// from a function pointed at it was given before any call.
+fn closed_endpoint() -> (&'static str, String) {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    ("AWS_ENDPOINT_URL", format!("http://{closed}"))
+}
+
+fn stack_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:cloudformation:{region}:{account}:stack/{name}/5b1c2d3e-0000-4000-8000-000000000001")
+}
+
+#[tokio::test]
+async fn a_stack_of_another_account_or_region_is_refused_before_any_aws_call() {
+    let world = KmsWorld::start(KMS_READY, &[closed_endpoint()]).await;
+    for (stack_id, named) in [
+        (
+            stack_arn("us-east-1", "210987654321", "elsewhere"),
+            "account 210987654321",
+        ),
+        (
+            stack_arn("eu-west-1", "123456789012", "elsewhere"),
+            "region eu-west-1",
+        ),
+        (
+            "arn:aws-cn:cloudformation:us-east-1:123456789012:stack/x/1".to_owned(),
+            "partition aws-cn",
+        ),
+    ] {
+        let mut stack = world.stack("foreign");
+        stack.stack_id = stack_id;
+        let created = stack.create(json!({"KeyId": "alias/any"})).await;
+        created.assert_failed("ACCESS_DENIED");
+        assert!(created.reason().contains(named), "{}", created.reason());
+        stack.physical_id = Some("someone-elses-id".into());
+        let deleted = stack.delete().await;
+        deleted.assert_failed("ACCESS_DENIED");
+        assert_eq!(deleted.physical_id(), "someone-elses-id");
+    }
+}
+
+#[tokio::test]
+async fn a_listed_account_may_use_the_function() {
+    let listed = ("CR_ALLOWED_STACK_ACCOUNTS", "210987654321".to_owned());
+    let world = KmsWorld::start(KMS_READY, &[listed]).await;
+    let (key_id, _) = world.key(None).await;
+    let mut stack = world.stack("member");
+    stack.stack_id = stack_arn("us-east-1", "210987654321", "member");
+    stack
+        .create(json!({"KeyId": key_id}))
+        .await
+        .assert_success();
+    // Still only in the function's own region.
+    stack.stack_id = stack_arn("us-west-2", "210987654321", "member");
+    stack
+        .create(json!({"KeyId": key_id}))
+        .await
+        .assert_failed("ACCESS_DENIED");
+}
+
+#[tokio::test]
+async fn another_stacks_physical_id_neither_deletes_nor_changes_what_it_owns() {
+    let world = HubWorld::start().await;
+    let mut owner = world.stack("hub-owner");
+    owner
+        .create(json!({"ControlFindingGenerator": "SECURITY_CONTROL"}))
+        .await
+        .assert_success();
+    let owned_id = owner.physical_id.clone().unwrap();
+
+    // Same account and region, same logical id, another stack: a hostile or mistaken copy.
+    let mut intruder = world.stack("hub-intruder");
+    intruder.physical_id = Some(owned_id.clone());
+    intruder.properties = json!({});
+    let deleted = intruder.delete().await;
+    deleted.assert_success();
+    assert!(
+        deleted.reason().contains("another stack"),
+        "{}",
+        deleted.reason()
+    );
+    assert_eq!(deleted.physical_id(), owned_id);
+    assert!(world.hub.hub().is_some(), "the owner's hub stays enabled");
+    assert_eq!(
+        world
+            .hub
+            .operations()
+            .iter()
+            .filter(|op| *op == "DisableSecurityHub")
+            .count(),
+        0
+    );
+
+    let updated = intruder
+        .update(json!({"ControlFindingGenerator": "STANDARD_CONTROL"}))
+        .await;
+    updated.assert_failed("ACCESS_DENIED");
+    assert_eq!(
+        world.hub.hub().unwrap().control_finding_generator,
+        "SECURITY_CONTROL",
+        "nothing changed"
+    );
+
+    // The owner's record survived: its own Delete still disables the hub it enabled.
+    owner.delete().await.assert_success();
+    assert!(
+        world.hub.hub().is_none(),
+        "the owner's Delete disabled its hub"
+    );
+}
+
+#[tokio::test]
+async fn retain_is_honoured_when_the_deletes_properties_no_longer_parse() {
+    let world = HubWorld::start().await;
+    let mut stack = world.stack("hub-retain");
+    stack
+        .create(json!({"OnDelete": "Retain"}))
+        .await
+        .assert_success();
+    // A newer, stricter version, a renamed property: the Delete's properties do not parse.
+    stack.properties = json!({"OnDelete": "Retain", "RenamedSetting": "x"});
+    let deleted = stack.delete().await;
+    deleted.assert_success();
+    assert!(deleted.reason().contains("Retain"), "{}", deleted.reason());
+    assert!(world.hub.hub().is_some(), "Retain kept the hub enabled");
+}
+
+/// `Value` nested `depth` lists deep (built without recursion).
+fn nested(depth: usize) -> Value {
+    let mut value = json!("x");
+    for _ in 0..depth {
+        value = Value::Array(vec![value]);
+    }
+    value
+}
+
+#[tokio::test]
+async fn properties_nested_past_the_parsers_limit_are_answered() {
+    let world = KmsWorld::start(KMS_READY, &[]).await;
+    let mut stack = world.stack("deep");
+    let created = stack
+        .create(json!({"KeyId": "alias/x", "Deep": nested(300)}))
+        .await;
+    created.assert_failed("INVALID_PROPERTIES");
+    assert!(
+        created
+            .reason()
+            .contains("ResourceProperties: nested deeper"),
+        "{}",
+        created.reason()
+    );
+    assert!(!created.physical_id().is_empty());
+    // Its rollback Delete, with the same properties, succeeds.
+    stack.delete().await.assert_success();
+}
+
+#[tokio::test]
+async fn ids_no_answer_can_hold_get_an_error_for_lambda_and_the_process_lives_on() {
+    let world = KmsWorld::start(KMS_READY, &[]).await;
+    let mut stack = world.stack("huge-ids");
+    // A control character escapes to six bytes: 1000 of them take 6000 in any body.
+    stack.physical_id = Some("\u{1}".repeat(1000));
+    stack.properties = json!({"KeyId": "alias/x"});
+    let event = stack.request("Delete", &json!({"KeyId": "alias/x"}), None);
+    let answered = stack.send(&event).await;
+    assert!(answered.puts.is_empty(), "no body can fit: nothing is PUT");
+    match &answered.lambda {
+        InvocationResult::Error(error) => {
+            assert_eq!(error["errorType"], "ResponseTooLarge", "{error}")
+        }
+        other => panic!("Lambda should see an error, saw {other:?}"),
+    }
+    // The process did not die: the next request is answered.
+    let (key_id, _) = world.key(None).await;
+    world
+        .stack("after-huge-ids")
+        .create(json!({"KeyId": key_id}))
+        .await
+        .assert_success();
+}
+
+#[tokio::test]
+async fn a_physical_id_of_a_kilobyte_comes_back_unchanged() {
+    let world = KmsWorld::start(KMS_READY, &[]).await;
+    let mut stack = world.stack("long-id");
+    let id = format!("long-{}", "i".repeat(1019));
+    stack.physical_id = Some(id.clone());
+    stack.properties = json!({"KeyId": "alias/x"});
+    let updated = stack
+        .update(json!({"KeyId": "alias/does-not-exist", "MaxWaitSeconds": 1}))
+        .await;
+    assert_eq!(updated.status(), "FAILED");
+    assert_eq!(updated.physical_id(), id);
+    let deleted = stack.delete().await;
+    deleted.assert_success();
+    assert_eq!(deleted.physical_id(), id);
+}
+
+#[tokio::test]
+async fn a_mistyped_secret_never_reaches_the_reason_or_the_logs() {
+    let world = KmsWorld::start(KMS_READY, &[]).await;
+    let secret = "NoEcho-s3cr3t-value";
+    for properties in [
+        json!({"KeyId": "alias/x", "MaxWaitSeconds": secret}),
+        json!({"KeyId": "alias/x", "RequiredServicePrincipals": [secret]}),
+        json!({"KeyId": "alias/x", "RequiredServicePrincipals": secret}),
+    ] {
+        let created = world.stack("secret").create(properties).await;
+        created.assert_failed("INVALID_PROPERTIES");
+        assert!(!created.reason().contains(secret), "{}", created.reason());
+    }
+    let output = world.function.output();
+    assert!(!output.contains(secret), "the value was logged:\n{output}");
+}
+
+#[tokio::test]
+async fn config_is_not_changed_for_a_stack_of_another_account() {
+    let world = crate::config_setup::World::start().await;
+    let mut stack = world.stack("foreign-config");
+    stack.stack_id = stack_arn("us-east-1", "210987654321", "foreign-config");
+    let created = stack
+        .create(json!({"DeliveryBucketName": "config-delivery-e2e"}))
+        .await;
+    created.assert_failed("ACCESS_DENIED");
+    assert!(world.recorder().await.is_none(), "no recorder was made");
+    assert!(world.channel().await.is_none(), "no channel was made");
+}
+
+#[tokio::test]
+async fn a_rule_list_too_long_to_answer_is_refused_before_any_change() {
+    let world = crate::config_setup::World::start().await;
+    let rules: Vec<Value> = (0..40)
+        .map(|i| json!({"Name": format!("rule-{i:0>95}"), "SourceIdentifier": "CLOUD_TRAIL_ENABLED"}))
+        .collect();
+    let mut stack = world.stack("many-rules");
+    let created = stack
+        .create(json!({"DeliveryBucketName": "config-delivery-e2e", "ManagedRules": rules}))
+        .await;
+    created.assert_failed("INVALID_PROPERTIES");
+    assert!(
+        created
+            .reason()
+            .starts_with("[INVALID_PROPERTIES] ManagedRules: 40 rules"),
+        "{}",
+        created.reason()
+    );
+    assert!(created.reason().contains("4096"), "{}", created.reason());
+    // The id is the full generated one (never shortened), and nothing was made.
+    assert!(created.physical_id().starts_with("many-rules-ConfigSetup-"));
+    assert!(world.recorder().await.is_none());
+    assert!(world.rule_names().await.is_empty());
+    stack.delete().await.assert_success();
+}
