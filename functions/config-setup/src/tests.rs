@@ -931,3 +931,21 @@ async fn a_rule_list_too_long_to_answer_or_record_is_refused_before_any_change()
     );
     assert_eq!(mocks.ssm[1].num_calls(), 0, "no claim written");
 }
+
+#[test]
+fn a_hundred_rules_of_thirty_characters_fit_as_the_readme_says() {
+    let rules: Vec<Value> = (0..100)
+        .map(|i| json!({"Name": format!("rule-{i:0>25}"), "SourceIdentifier": "CLOUD_TRAIL_ENABLED"}))
+        .collect();
+    let props = properties(json!({"ManagedRules": rules}));
+    let mocks = Mocks {
+        config: vec![],
+        iam: vec![],
+        ssm: vec![],
+    };
+    let ctx = context(60);
+    mocks
+        .resource()
+        .check_limits(&ctx, &props, &cfn_custom_resource_kit::Ownership::default())
+        .unwrap();
+}
