@@ -1,10 +1,14 @@
 //! The ownership ledger: what a resource created, so Update and Delete never touch what
-//! it adopted. One SSM parameter per resource, `<prefix>/<PhysicalResourceId>`, holding
-//! a small JSON record. Written *before* each action it describes, so a Create that
-//! Lambda killed half-way and CloudFormation delivered again finds "ours", not
+//! it adopted. One SSM parameter per resource, `<prefix>/resource/<PhysicalResourceId>`,
+//! holding a small JSON record. Written *before* each action it describes, so a Create
+//! that Lambda killed half-way and CloudFormation delivered again finds "ours", not
 //! "adopted"; read on Update and Delete; erased by the final Delete.
 //!
-//! IAM: `ssm:GetParameter`, `ssm:PutParameter`, `ssm:DeleteParameter` on
+//! An account-wide singleton (the region's recorder, the hub) has at most one owner: a
+//! second parameter, `<prefix>/singleton/<kind>`, created only if absent, names it.
+//!
+//! Each function has its own prefix, `/cfn-custom-resource-kit/<function>`. IAM:
+//! `ssm:GetParameter`, `ssm:PutParameter`, `ssm:DeleteParameter` on
 //! `arn:<partition>:ssm:<region>:<account>:parameter<prefix>/*`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,11 +23,15 @@ use crate::context::RequestContext;
 use crate::reason::{Failure, ReasonCode};
 use crate::retry::{retry, Backoff};
 
-/// The environment variable that moves the ledger (default [`DEFAULT_PREFIX`]).
+/// The environment variable that moves a function's ledger (default
+/// `<`[`PREFIX_ROOT`]`>/<function>`).
 pub const LEDGER_PREFIX_ENV: &str = "CR_LEDGER_PREFIX";
 
-/// Where the records live unless [`LEDGER_PREFIX_ENV`] says otherwise.
-pub const DEFAULT_PREFIX: &str = "/cfn-custom-resource-kit/ownership";
+/// Under which each function's records live unless [`LEDGER_PREFIX_ENV`] says otherwise.
+pub const PREFIX_ROOT: &str = "/cfn-custom-resource-kit";
+
+/// The kind under which a record lists the singletons its resource holds.
+const SINGLETON: &str = "singleton";
 
 /// The largest record a standard-tier parameter holds.
 const MAX_RECORD_BYTES: usize = 4096;
@@ -96,6 +104,18 @@ pub enum DeletePlan {
     Keep(crate::Outcome),
 }
 
+/// Who holds an account-wide singleton: the content of `<prefix>/singleton/<kind>`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Holder {
+    #[serde(default)]
+    physical_id: String,
+    #[serde(default)]
+    stack_id: String,
+    #[serde(default)]
+    logical_resource_id: String,
+}
+
 /// The ledger over an SSM client.
 #[derive(Clone, Debug)]
 pub struct Ledger {
@@ -105,12 +125,14 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// A ledger under the prefix from [`LEDGER_PREFIX_ENV`], else [`DEFAULT_PREFIX`].
-    pub fn new(client: Client) -> Self {
+    /// The ledger of `function` (its package name): under the prefix from
+    /// [`LEDGER_PREFIX_ENV`], else `/cfn-custom-resource-kit/<function>`, so each
+    /// function's role reaches only its own records.
+    pub fn new(client: Client, function: &str) -> Self {
         let prefix = std::env::var(LEDGER_PREFIX_ENV)
             .ok()
             .filter(|prefix| !prefix.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_PREFIX.to_owned());
+            .unwrap_or_else(|| format!("{PREFIX_ROOT}/{function}"));
         Self::with_prefix(client, &prefix)
     }
 
@@ -126,56 +148,21 @@ impl Ledger {
 
     /// The parameter holding the record of the resource `context` serves.
     pub fn parameter_name(&self, context: &RequestContext) -> String {
-        let id = context.physical_id();
-        let safe: String = id
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let safe = if safe.len() > 512 || safe != id {
-            format!("h-{:016x}", crate::context::fnv1a(id.as_bytes()))
-        } else {
-            safe
-        };
-        format!("{}/{safe}", self.prefix)
+        self.record_name(context.physical_id())
+    }
+
+    fn record_name(&self, physical_id: &str) -> String {
+        format!("{}/resource/{}", self.prefix, parameter_safe(physical_id))
+    }
+
+    fn singleton_name(&self, kind: &str) -> String {
+        format!("{}/singleton/{}", self.prefix, parameter_safe(kind))
     }
 
     /// Reads the record; a resource with none owns nothing.
     pub async fn read(&self, context: &RequestContext) -> Result<Ownership, Failure> {
         let name = self.parameter_name(context);
-        let read = retry(
-            context,
-            self.backoff,
-            "reading the ownership record",
-            || async {
-                match self.client.get_parameter().name(&name).send().await {
-                    Ok(output) => Ok(output.parameter.and_then(|p| p.value)),
-                    Err(error) => {
-                        let failure = aws_failure(&error, "ssm", "GetParameter");
-                        if failure.aws_error_code() == Some("ParameterNotFound") {
-                            Ok(None)
-                        } else {
-                            Err(failure)
-                        }
-                    }
-                }
-            },
-        )
-        .await?;
-        let Some(value) = read else {
-            return Ok(Ownership::default());
-        };
-        let ownership: Ownership = serde_json::from_str(&value).map_err(|error| {
-            Failure::new(
-                ReasonCode::Internal,
-                format!("the ownership record {name} does not parse ({error}); fix or delete it by hand"),
-            )
-        })?;
+        let ownership = self.read_record(context, &name).await?;
         if ownership.belongs_elsewhere(context) {
             // A PhysicalResourceId names one resource of one stack: a request from another
             // stack or logical id carrying it is not that resource's, whoever sent it.
@@ -224,7 +211,7 @@ impl Ledger {
                 "OnDelete is unknown (the properties do not parse and the ownership record holds no choice): everything this resource created is kept"
             }
         };
-        self.erase(context).await?;
+        self.erase(context, &ownership).await?;
         Ok(DeletePlan::Keep(
             crate::Outcome::new().with_summary(summary),
         ))
@@ -373,15 +360,202 @@ impl Ledger {
         Ok(())
     }
 
-    /// Removes the record (the final Delete). A record already gone is fine.
-    pub async fn erase(&self, context: &RequestContext) -> Result<(), Failure> {
-        let name = self.parameter_name(context);
+    /// Claims the account-wide singleton `kind` (the region's recorder, the hub) for this
+    /// resource along with `claims` (what it is about to create), before creating it.
+    ///
+    /// Two stacks creating the same singleton at once must not both record themselves as
+    /// its creator (one's Delete would remove what the other relies on). The claims go
+    /// into this resource's record first; then `<prefix>/singleton/<kind>` is created
+    /// naming this resource, only if absent (SSM PutParameter: "Overwrite: Overwrite an
+    /// existing parameter. The default value is false."; otherwise
+    /// `ParameterAlreadyExists`). Whoever creates it owns the singleton. `Ok(false)`:
+    /// another live resource holds it, and `claims` are released again: adopt instead
+    /// (`also`, claimed in the same write, stays: rules beside a recorder, say).
+    /// A singleton record whose holder's record no longer lists it (a holder deleted
+    /// with Retain, or one whose create failed) is stale and taken over.
+    pub async fn claim_singleton(
+        &self,
+        context: &RequestContext,
+        ownership: &mut Ownership,
+        kind: &str,
+        claims: &[(&str, &str)],
+        also: &[(&str, &str)],
+    ) -> Result<bool, Failure> {
+        let mut all = claims.to_vec();
+        all.push((SINGLETON, kind));
+        all.extend_from_slice(also);
+        self.claim_all(context, ownership, &all).await?;
+        let name = self.singleton_name(kind);
+        let holder = Holder {
+            physical_id: context.physical_id().to_owned(),
+            stack_id: context.stack_id().to_owned(),
+            logical_resource_id: context.logical_resource_id().to_owned(),
+        };
+        let value = serde_json::to_string(&holder).map_err(|error| {
+            Failure::new(ReasonCode::Internal, format!("singleton record: {error}"))
+        })?;
+        let description = format!("The one resource that created the {kind} (do not edit)");
+        for _ in 0..2 {
+            if self
+                .put(context, &name, &value, &description, false)
+                .await?
+            {
+                return Ok(true);
+            }
+            let Some(text) = self.get(context, &name).await? else {
+                continue; // released in between: try again
+            };
+            let current: Holder = serde_json::from_str(&text).unwrap_or_default();
+            if current.physical_id == holder.physical_id {
+                return Ok(true); // a redelivered request: ours already
+            }
+            let holders_record = self
+                .read_record(context, &self.record_name(&current.physical_id))
+                .await?;
+            if holders_record.owns(SINGLETON, kind) {
+                tracing::info!(kind, holder = %current.physical_id, "another resource holds the singleton: adopting");
+                let mut releases = claims.to_vec();
+                releases.push((SINGLETON, kind));
+                self.release_all(context, ownership, &releases).await?;
+                return Ok(false);
+            }
+            tracing::warn!(kind, holder = %current.physical_id, "a stale singleton record (its holder no longer lists it): taking it over");
+            self.delete(context, &name).await?;
+        }
+        Err(Failure::new(
+            ReasonCode::Conflict,
+            format!("the {kind} is being claimed by another resource at the same time; retry"),
+        ))
+    }
+
+    /// Gives up the singleton `kind` and `claims` after the call that was to create them
+    /// was refused by the service (see [`Failure::refused_by_service`]): a claim must not
+    /// outlive a create that certainly did not happen, or this resource's Delete would
+    /// remove a same-named thing someone else makes later. The record is rewritten
+    /// first, then the singleton record deleted (a crash in between leaves a stale
+    /// singleton record, which the next claimer takes over).
+    pub async fn release_singleton(
+        &self,
+        context: &RequestContext,
+        ownership: &mut Ownership,
+        kind: &str,
+        claims: &[(&str, &str)],
+    ) -> Result<(), Failure> {
+        if !ownership.owns(SINGLETON, kind) {
+            return self.release_all(context, ownership, claims).await;
+        }
+        let mut releases = claims.to_vec();
+        releases.push((SINGLETON, kind));
+        self.release_all(context, ownership, &releases).await?;
+        self.delete(context, &self.singleton_name(kind)).await
+    }
+
+    /// Removes the record (the final Delete), then the singleton records it held (in
+    /// that order: a crash in between leaves stale singleton records, which the next
+    /// claimer takes over, never a record owning a singleton nobody holds). A record
+    /// already gone is fine.
+    pub async fn erase(
+        &self,
+        context: &RequestContext,
+        ownership: &Ownership,
+    ) -> Result<(), Failure> {
+        self.delete(context, &self.parameter_name(context)).await?;
+        for kind in ownership.owned(SINGLETON) {
+            self.delete(context, &self.singleton_name(&kind)).await?;
+        }
+        Ok(())
+    }
+
+    /// The record in parameter `name`; none owns nothing.
+    async fn read_record(
+        &self,
+        context: &RequestContext,
+        name: &str,
+    ) -> Result<Ownership, Failure> {
+        let Some(value) = self.get(context, name).await? else {
+            return Ok(Ownership::default());
+        };
+        serde_json::from_str(&value).map_err(|error| {
+            Failure::new(
+                ReasonCode::Internal,
+                format!("the ownership record {name} does not parse ({error}); fix or delete it by hand"),
+            )
+        })
+    }
+
+    /// GetParameter; `None` when there is no such parameter.
+    async fn get(&self, context: &RequestContext, name: &str) -> Result<Option<String>, Failure> {
         retry(
             context,
             self.backoff,
-            "erasing the ownership record",
+            "reading the ownership ledger",
             || async {
-                match self.client.delete_parameter().name(&name).send().await {
+                match self.client.get_parameter().name(name).send().await {
+                    Ok(output) => Ok(output.parameter.and_then(|p| p.value)),
+                    Err(error) => {
+                        let failure = aws_failure(&error, "ssm", "GetParameter");
+                        if failure.aws_error_code() == Some("ParameterNotFound") {
+                            Ok(None)
+                        } else {
+                            Err(failure)
+                        }
+                    }
+                }
+            },
+        )
+        .await
+    }
+
+    /// PutParameter; without `overwrite`, `Ok(false)` when the parameter exists.
+    async fn put(
+        &self,
+        context: &RequestContext,
+        name: &str,
+        value: &str,
+        description: &str,
+        overwrite: bool,
+    ) -> Result<bool, Failure> {
+        retry(
+            context,
+            self.backoff,
+            "writing the ownership ledger",
+            || async {
+                let put = self
+                    .client
+                    .put_parameter()
+                    .name(name)
+                    .value(value)
+                    .description(description)
+                    .r#type(ParameterType::String)
+                    .tier(ParameterTier::Standard)
+                    .overwrite(overwrite)
+                    .send()
+                    .await;
+                match put {
+                    Ok(_) => Ok(true),
+                    Err(error) => {
+                        let failure = aws_failure(&error, "ssm", "PutParameter");
+                        if !overwrite && failure.aws_error_code() == Some("ParameterAlreadyExists")
+                        {
+                            Ok(false)
+                        } else {
+                            Err(failure)
+                        }
+                    }
+                }
+            },
+        )
+        .await
+    }
+
+    /// DeleteParameter; a parameter already gone is fine.
+    async fn delete(&self, context: &RequestContext, name: &str) -> Result<(), Failure> {
+        retry(
+            context,
+            self.backoff,
+            "erasing from the ownership ledger",
+            || async {
+                match self.client.delete_parameter().name(name).send().await {
                     Ok(_) => Ok(()),
                     Err(error) => {
                         let failure = aws_failure(&error, "ssm", "DeleteParameter");
@@ -417,26 +591,29 @@ impl Ledger {
             context.logical_resource_id(),
             context.stack_id().split('/').nth(1).unwrap_or("?")
         );
-        retry(
-            context,
-            self.backoff,
-            "writing the ownership record",
-            || async {
-                self.client
-                    .put_parameter()
-                    .name(&name)
-                    .value(&value)
-                    .description(&description)
-                    .r#type(ParameterType::String)
-                    .tier(ParameterTier::Standard)
-                    .overwrite(true)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|error| aws_failure(&error, "ssm", "PutParameter"))
-            },
-        )
-        .await
+        self.put(context, &name, &value, &description, true)
+            .await
+            .map(|_| ())
+    }
+}
+
+/// `text` as one level of an SSM parameter name (letters, digits, `_ . -`), or a hash of
+/// it when it has other characters or is long.
+fn parameter_safe(text: &str) -> String {
+    let safe: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if safe.len() > 512 || safe != text {
+        format!("h-{:016x}", crate::context::fnv1a(text.as_bytes()))
+    } else {
+        safe
     }
 }
 
@@ -496,7 +673,7 @@ mod tests {
             .match_requests(|input| {
                 input
                     .name()
-                    .is_some_and(|n| n.starts_with("/ledger/test-TestResource-"))
+                    .is_some_and(|n| n.starts_with("/ledger/resource/test-TestResource-"))
             })
             .then_output(|| {
                 record(r#"{"version":1,"owned":{"recorder":["default"],"rule":["a","b"]}}"#)
@@ -632,7 +809,10 @@ mod tests {
             )
         });
         let ledger = Ledger::with_prefix(ssm(&[&delete]), "/ledger");
-        ledger.erase(&context()).await.unwrap();
+        ledger
+            .erase(&context(), &Ownership::default())
+            .await
+            .unwrap();
         assert_eq!(delete.num_calls(), 1);
         let _ = DeleteParameterOutput::builder().build();
     }

@@ -207,6 +207,24 @@ impl Failure {
         self.aws_call.as_ref()?.error_code.as_deref()
     }
 
+    /// Whether the service answered the call with a refusal (an error code, a 4xx status
+    /// when one is known, neither throttling nor a service error): what the call would
+    /// have created certainly does not exist. After a timeout, throttling that outlived
+    /// its retries or a 5xx, it may.
+    pub fn refused_by_service(&self) -> bool {
+        let Some(call) = self.aws_call.as_deref() else {
+            return false;
+        };
+        call.error_code.is_some()
+            && call
+                .http_status
+                .is_none_or(|status| (400..500).contains(&status))
+            && !matches!(
+                self.code,
+                ReasonCode::Throttled | ReasonCode::ServiceError | ReasonCode::Timeout
+            )
+    }
+
     /// Whether a retry may succeed.
     pub fn is_retryable(&self) -> bool {
         self.retry != Retry::Never

@@ -369,10 +369,26 @@ impl ConfigApi {
         ctx: &RequestContext,
         recorder: &ConfigurationRecorder,
     ) -> Result<Vec<Tag>, Failure> {
-        let Some(arn) = recorder.arn.as_deref() else {
-            return Ok(Vec::new());
-        };
-        retry(ctx, self.backoff, "reading the recorder's tags", || async {
+        match recorder.arn.as_deref() {
+            Some(arn) => self.tags(ctx, arn, "reading the recorder's tags").await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The rule's tags (its owner tag); none when it has no ARN.
+    pub async fn rule_tags(
+        &self,
+        ctx: &RequestContext,
+        rule: &ConfigRule,
+    ) -> Result<Vec<Tag>, Failure> {
+        match rule.config_rule_arn.as_deref() {
+            Some(arn) => self.tags(ctx, arn, "reading the rule's tags").await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    async fn tags(&self, ctx: &RequestContext, arn: &str, what: &str) -> Result<Vec<Tag>, Failure> {
+        retry(ctx, self.backoff, what, || async {
             self.client
                 .list_tags_for_resource()
                 .resource_arn(arn)

@@ -132,14 +132,14 @@ impl ConfigSetup {
             }
         }
         let channel = self.config.channel(ctx).await?;
-        let (recorder_name, recorder_adopted) = decide(
+        let (recorder_name, mut recorder_adopted) = decide(
             "recorder",
             existing.as_ref().and_then(|r| r.name.as_deref()),
             properties,
             &owned,
             RECORDER,
         )?;
-        let (channel_name, channel_adopted) = decide(
+        let (channel_name, mut channel_adopted) = decide(
             "delivery channel",
             channel.as_ref().and_then(|c| c.name.as_deref()),
             properties,
@@ -163,25 +163,55 @@ impl ConfigSetup {
         let rules = self.plan_rules(ctx, properties, &owned).await?;
 
         // Claim everything about to be created, in one write, before creating any of it.
-        let mut claims = Vec::new();
+        // The recorder and its channel are the region's singleton: at most one resource
+        // may own them, so their claim also takes the ledger's singleton record.
+        let mut singleton = Vec::new();
         if existing.is_none() {
-            claims.push((RECORDER, recorder_name.as_str()));
+            singleton.push((RECORDER, recorder_name.as_str()));
         }
         if channel.is_none() {
-            claims.push((CHANNEL, channel_name.as_str()));
+            singleton.push((CHANNEL, channel_name.as_str()));
         }
-        claims.extend(rules.claims());
-        if !claims.is_empty() {
+        let rule_claims: Vec<(&str, &str)> = rules.claims().collect();
+        if !singleton.is_empty() {
             ctx.step("recording what this resource creates");
-            self.ledger.claim_all(ctx, &mut owned, &claims).await?;
+            let ours = self
+                .ledger
+                .claim_singleton(ctx, &mut owned, RECORDER, &singleton, &rule_claims)
+                .await?;
+            if !ours {
+                // Another resource is creating them this moment: adopt, as if found.
+                recorder_adopted = true;
+                channel_adopted = true;
+            }
+        } else if !rule_claims.is_empty() {
+            ctx.step("recording the rules this resource creates");
+            self.ledger.claim_all(ctx, &mut owned, &rule_claims).await?;
         }
         if recorder_needed {
             ctx.step(format!("putting recorder {recorder_name}"));
-            self.config.put_recorder(ctx, &wanted_recorder).await?;
+            if let Err(failure) = self.config.put_recorder(ctx, &wanted_recorder).await {
+                if failure.refused_by_service() && existing.is_none() {
+                    // Nothing was created: no claim may outlive it.
+                    ctx.step("releasing the claims on the recorder and channel");
+                    self.ledger
+                        .release_singleton(ctx, &mut owned, RECORDER, &singleton)
+                        .await?;
+                }
+                return Err(failure);
+            }
         }
         if channel_needed {
             ctx.step(format!("putting delivery channel {channel_name}"));
-            self.config.put_channel(ctx, &wanted_channel).await?;
+            if let Err(failure) = self.config.put_channel(ctx, &wanted_channel).await {
+                if failure.refused_by_service() && channel.is_none() {
+                    ctx.step("releasing the claim on the delivery channel");
+                    self.ledger
+                        .release(ctx, &mut owned, CHANNEL, &channel_name)
+                        .await?;
+                }
+                return Err(failure);
+            }
         }
         // A recorder this request created does not record yet: no need to ask. For one
         // that existed, the status read is also the verification when it records well.
@@ -287,9 +317,18 @@ impl ConfigSetup {
         for (rule, is_new) in &plan.to_put {
             let name = rule.config_rule_name.as_deref().unwrap_or_default();
             ctx.step(format!("putting rule {name}"));
-            self.config
+            if let Err(failure) = self
+                .config
                 .put_rule(ctx, rule, is_new.then_some(&tag))
-                .await?;
+                .await
+            {
+                if *is_new && failure.refused_by_service() {
+                    // The rule was not created: a same-named rule someone makes later is not ours.
+                    ctx.step(format!("releasing the claim on rule {name}"));
+                    self.ledger.release(ctx, owned, RULE, name).await?;
+                }
+                return Err(failure);
+            }
         }
         let wanted: BTreeSet<&str> = properties
             .managed_rules
@@ -313,6 +352,22 @@ impl ConfigSetup {
         name: &str,
         forget: bool,
     ) -> Result<(), Failure> {
+        ctx.step(format!("checking rule {name}'s owner tag"));
+        if let Some(rule) = self.config.rule(ctx, name).await? {
+            let tags = self.config.rule_tags(ctx, &rule).await?;
+            let ours = rules::owner_tag(ctx.stack_id(), ctx.logical_resource_id());
+            let other_owner = tags
+                .iter()
+                .any(|t| t.key == ours.key && t.value != ours.value);
+            if other_owner {
+                // Replaced since by a rule another stack made: it is not this resource's.
+                tracing::warn!(rule = %name, "the rule's owner tag names another resource: left as it is");
+                if forget {
+                    self.ledger.release(ctx, owned, RULE, name).await?;
+                }
+                return Ok(());
+            }
+        }
         ctx.step(format!("deleting rule {name}"));
         self.config.delete_rule(ctx, name).await?;
         ctx.step(format!("waiting for rule {name} to be gone"));
@@ -534,7 +589,7 @@ impl ConfigSetup {
         };
         if owned.is_empty() {
             ctx.step("erasing the ownership record");
-            self.ledger.erase(ctx).await?;
+            self.ledger.erase(ctx, &owned).await?;
             ctx.step_done();
             return Ok(Outcome::new().with_summary("nothing this resource created remains"));
         }
@@ -591,7 +646,7 @@ impl ConfigSetup {
             self.config.delete_recorder(ctx, name).await?;
         }
         ctx.step("erasing the ownership record");
-        self.ledger.erase(ctx).await?;
+        self.ledger.erase(ctx, &owned).await?;
         ctx.step_done();
         let summary = if kept.is_empty() {
             "removed what this resource created".to_owned()

@@ -11,7 +11,7 @@ async fn main() -> Result<(), RuntimeError> {
         ConfigSetup::new(
             aws_sdk_config::Client::new(&config),
             aws_sdk_iam::Client::new(&config),
-            Ledger::new(aws_sdk_ssm::Client::new(&config)),
+            Ledger::new(aws_sdk_ssm::Client::new(&config), "config-setup"),
         )
     })
     .await

@@ -267,8 +267,8 @@ async fn a_fresh_create_claims_then_puts_starts_and_verifies() {
     assert_eq!(outcome.data["Adopted"], "false");
     assert_eq!(
         mocks.ssm[1].num_calls(),
-        1,
-        "one ledger write claims recorder and channel"
+        2,
+        "one record write claims recorder and channel, one takes the singleton record"
     );
     assert_eq!(mocks.config[3].num_calls(), 1, "PutConfigurationRecorder");
     assert_eq!(mocks.config[4].num_calls(), 1, "PutDeliveryChannel");
@@ -309,8 +309,8 @@ async fn a_fresh_create_with_rules_writes_the_ledger_once_and_reads_the_status_o
         .unwrap();
     assert_eq!(
         mocks.ssm[1].num_calls(),
-        1,
-        "one ledger write claims recorder, channel and rule"
+        2,
+        "one record write claims recorder, channel and rule, one takes the singleton record"
     );
     assert_eq!(
         mocks.config[2].num_calls(),
@@ -841,6 +841,11 @@ async fn a_rule_in_use_is_retried_then_a_conflict() {
                     "remediation attached",
                 ))
             }),
+            mock!(aws_sdk_config::Client::describe_config_rules).then_output(|| {
+                DescribeConfigRulesOutput::builder()
+                    .config_rules(rule("trail", "CLOUD_TRAIL_ENABLED", None))
+                    .build()
+            }),
         ],
         iam: vec![],
         ssm: ledger_with(Some(r#"{"owned":{"rule":["trail"]}}"#)),
@@ -948,4 +953,79 @@ fn a_hundred_rules_of_thirty_characters_fit_as_the_readme_says() {
         .resource()
         .check_limits(&ctx, &props, &cfn_custom_resource_kit::Ownership::default())
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_rule_whose_owner_tag_names_another_stack_is_never_deleted() {
+    // The rule this resource created was replaced since by one another stack made.
+    let mocks = Mocks {
+        config: vec![
+            mock!(aws_sdk_config::Client::delete_config_rule)
+                .then_output(|| DeleteConfigRuleOutput::builder().build()),
+            mock!(aws_sdk_config::Client::describe_config_rules).then_output(|| {
+                let mut found = rule("trail", "CLOUD_TRAIL_ENABLED", None);
+                found.config_rule_arn = Some(
+                    "arn:aws:config:us-east-1:123456789012:config-rule/config-rule-abc".into(),
+                );
+                DescribeConfigRulesOutput::builder()
+                    .config_rules(found)
+                    .build()
+            }),
+            mock!(aws_sdk_config::Client::list_tags_for_resource).then_output(|| {
+                ListTagsForResourceOutput::builder()
+                    .tags(
+                        aws_sdk_config::types::Tag::builder()
+                            .key("cfn-custom-resource-kit:owner")
+                            .value("other-stack/ConfigSetup")
+                            .build(),
+                    )
+                    .build()
+            }),
+        ],
+        iam: vec![],
+        ssm: ledger_with(Some(
+            r#"{"owned":{"rule":["trail"]},"retainOnDelete":false}"#,
+        )),
+    };
+    mocks
+        .resource()
+        .delete(&deleting(60), Some(properties(json!({}))))
+        .await
+        .unwrap();
+    assert_eq!(
+        mocks.config[0].num_calls(),
+        0,
+        "DeleteConfigRule never called"
+    );
+    assert_eq!(mocks.config[2].num_calls(), 1, "the owner tag was read");
+    assert_eq!(mocks.ssm[2].num_calls(), 1, "the record is erased");
+}
+
+#[tokio::test]
+async fn a_refused_rule_put_releases_its_claim() {
+    let mut mocks = fresh();
+    mocks.config.push(
+        mock!(aws_sdk_config::Client::describe_config_rules).then_error(|| {
+            DescribeConfigRulesError::generic(meta("NoSuchConfigRuleException", "no trail"))
+        }),
+    );
+    mocks.config.push(
+        mock!(aws_sdk_config::Client::put_config_rule).then_error(|| {
+            aws_sdk_config::operation::put_config_rule::PutConfigRuleError::generic(meta(
+                "InvalidParameterValueException",
+                "bad input",
+            ))
+        }),
+    );
+    let failure = mocks
+        .resource()
+        .create(
+            &context(60),
+            properties(json!({"ManagedRules": [{"Name": "trail", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"}]})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::InvalidProperties, "{failure}");
+    // Claim (record), singleton record, then the release of the rule's claim.
+    assert_eq!(mocks.ssm[1].num_calls(), 3);
 }

@@ -39,7 +39,7 @@ impl SecurityHubEnable {
     pub fn new(securityhub: Client, ssm: aws_sdk_ssm::Client) -> Self {
         Self::with_parts(
             securityhub,
-            Ledger::new(ssm),
+            Ledger::new(ssm, "securityhub-enable"),
             Backoff::new(Duration::from_millis(500), Duration::from_secs(5)),
         )
     }
@@ -72,11 +72,20 @@ impl SecurityHubEnable {
             Some(hub) => hub,
             None => {
                 context.step("recording that this resource enables the hub");
+                let claim = [(HUB_KIND, HUB_NAME)];
                 self.ledger
-                    .claim(context, &mut ownership, HUB_KIND, HUB_NAME)
+                    .claim_singleton(context, &mut ownership, HUB_KIND, &claim, &[])
                     .await?;
                 context.step("enabling Security Hub (EnableSecurityHub)");
-                self.hub.enable(context, properties).await?;
+                if let Err(failure) = self.hub.enable(context, properties).await {
+                    if failure.refused_by_service() {
+                        context.step("releasing the claim on the hub (the enable was refused)");
+                        self.ledger
+                            .release_singleton(context, &mut ownership, HUB_KIND, &claim)
+                            .await?;
+                    }
+                    return Err(failure);
+                }
                 context.step("waiting for the hub to show as enabled");
                 self.hub.wait_until_enabled(context).await?
             }
@@ -199,7 +208,7 @@ impl CustomResource for SecurityHubEnable {
             "Security Hub disabled"
         };
         context.step("erasing the ownership record");
-        self.ledger.erase(context).await?;
+        self.ledger.erase(context, &ownership).await?;
         context.step_done();
         Ok(Outcome::new().with_summary(summary))
     }

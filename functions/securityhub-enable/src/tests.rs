@@ -1,7 +1,7 @@
 //! SecurityHubEnable's SDK call sequences, against `aws-smithy-mocks`: Security Hub in
 //! strict order, SSM as a small in-memory parameter store holding the ownership ledger.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,8 +24,8 @@ use aws_sdk_securityhub::types::ControlFindingGenerator as ApiGenerator;
 use aws_sdk_securityhub::Client;
 use aws_sdk_ssm::operation::delete_parameter::DeleteParameterOutput;
 use aws_sdk_ssm::operation::get_parameter::{GetParameterError, GetParameterOutput};
-use aws_sdk_ssm::operation::put_parameter::PutParameterOutput;
-use aws_sdk_ssm::types::error::ParameterNotFound;
+use aws_sdk_ssm::operation::put_parameter::{PutParameterError, PutParameterOutput};
+use aws_sdk_ssm::types::error::{ParameterAlreadyExists, ParameterNotFound};
 use aws_sdk_ssm::types::Parameter;
 use aws_smithy_mocks::{mock, mock_client, MockResponse, Rule, RuleMode};
 use cfn_custom_resource_kit::{
@@ -77,20 +77,38 @@ fn tags_are(tags: &'static [(&'static str, &'static str)]) -> Rule {
         })
 }
 
-/// SSM Parameter Store in memory: the ledger's record survives between requests.
+/// SSM Parameter Store in memory: the ledger's record (the one `…/resource/…` parameter
+/// not seeded as another resource's) and the singleton records survive between
+/// requests; a put without `Overwrite` of an existing parameter is
+/// `ParameterAlreadyExists`, as in SSM ("Overwrite … The default value is false").
 struct Ssm {
     record: Arc<Mutex<Option<String>>>,
+    others: Arc<Mutex<BTreeMap<String, String>>>,
     get: Rule,
     put: Rule,
     delete: Rule,
 }
 
+fn ssm_error(code: &'static str) -> aws_sdk_ssm::error::ErrorMetadata {
+    aws_sdk_ssm::error::ErrorMetadata::builder()
+        .code(code)
+        .build()
+}
+
 impl Ssm {
     fn new() -> Self {
         let record: Arc<Mutex<Option<String>>> = Arc::default();
-        let read = Arc::clone(&record);
-        let get = mock!(aws_sdk_ssm::Client::get_parameter).then_compute_response(move |_| {
-            match read.lock().unwrap().clone() {
+        let others: Arc<Mutex<BTreeMap<String, String>>> = Arc::default();
+        let (read, read_others) = (Arc::clone(&record), Arc::clone(&others));
+        let get = mock!(aws_sdk_ssm::Client::get_parameter).then_compute_response(move |input| {
+            let name = input.name().unwrap_or_default();
+            let other = read_others.lock().unwrap().get(name).cloned();
+            let value = if name.contains("/resource/") && other.is_none() {
+                read.lock().unwrap().clone()
+            } else {
+                other
+            };
+            match value {
                 Some(value) => MockResponse::Output(
                     GetParameterOutput::builder()
                         .parameter(Parameter::builder().value(value).build())
@@ -98,31 +116,61 @@ impl Ssm {
                 ),
                 None => MockResponse::Error(GetParameterError::ParameterNotFound(
                     ParameterNotFound::builder()
-                        .meta(
-                            aws_sdk_ssm::error::ErrorMetadata::builder()
-                                .code("ParameterNotFound")
-                                .build(),
-                        )
+                        .meta(ssm_error("ParameterNotFound"))
                         .build(),
                 )),
             }
         });
-        let written = Arc::clone(&record);
-        let put = mock!(aws_sdk_ssm::Client::put_parameter).then_compute_output(move |input| {
-            *written.lock().unwrap() = input.value().map(str::to_owned);
-            PutParameterOutput::builder().build()
+        let (written, written_others) = (Arc::clone(&record), Arc::clone(&others));
+        let put = mock!(aws_sdk_ssm::Client::put_parameter).then_compute_response(move |input| {
+            let name = input.name().unwrap_or_default().to_owned();
+            let value = input.value().map(str::to_owned);
+            if name.contains("/resource/") {
+                *written.lock().unwrap() = value;
+            } else {
+                let mut others = written_others.lock().unwrap();
+                if input.overwrite() != Some(true) && others.contains_key(&name) {
+                    return MockResponse::Error(PutParameterError::ParameterAlreadyExists(
+                        ParameterAlreadyExists::builder()
+                            .meta(ssm_error("ParameterAlreadyExists"))
+                            .build(),
+                    ));
+                }
+                others.insert(name, value.unwrap_or_default());
+            }
+            MockResponse::Output(PutParameterOutput::builder().build())
         });
-        let erased = Arc::clone(&record);
-        let delete = mock!(aws_sdk_ssm::Client::delete_parameter).then_compute_output(move |_| {
-            *erased.lock().unwrap() = None;
-            DeleteParameterOutput::builder().build()
-        });
+        let (erased, erased_others) = (Arc::clone(&record), Arc::clone(&others));
+        let delete =
+            mock!(aws_sdk_ssm::Client::delete_parameter).then_compute_output(move |input| {
+                let name = input.name().unwrap_or_default();
+                if name.contains("/resource/") {
+                    *erased.lock().unwrap() = None;
+                } else {
+                    erased_others.lock().unwrap().remove(name);
+                }
+                DeleteParameterOutput::builder().build()
+            });
         Self {
             record,
+            others,
             get,
             put,
             delete,
         }
+    }
+
+    /// The parameters other than this resource's record (name → value).
+    fn others(&self) -> BTreeMap<String, String> {
+        self.others.lock().unwrap().clone()
+    }
+
+    /// Seeds another resource's parameter.
+    fn seed(&self, name: &str, value: serde_json::Value) {
+        self.others
+            .lock()
+            .unwrap()
+            .insert(name.to_owned(), value.to_string());
     }
 
     /// A store whose record already says this resource enabled the hub.
@@ -758,4 +806,112 @@ fn differences_name_only_the_settings_the_properties_name() {
         )
     )
     .is_empty());
+}
+
+const HUB_SINGLETON: &str = "/test-ledger/singleton/hub";
+
+#[tokio::test]
+async fn a_hub_created_by_this_resource_takes_the_singleton_record() {
+    let ssm = Ssm::new();
+    let read = describe_not_subscribed();
+    let enable = mock!(Client::enable_security_hub)
+        .then_output(|| EnableSecurityHubOutput::builder().build());
+    let shows = describe_hub("SECURITY_CONTROL", true);
+    let rules = [&read, &enable, &shows];
+    create(&resource(&rules, &ssm), json!({})).await.unwrap();
+    let holder: serde_json::Value = serde_json::from_str(&ssm.others()[HUB_SINGLETON]).unwrap();
+    assert!(holder["physicalId"]
+        .as_str()
+        .unwrap()
+        .starts_with("test-TestResource-"));
+    // Its Delete gives the singleton up with the record.
+    let disable = mock!(Client::disable_security_hub)
+        .then_output(|| DisableSecurityHubOutput::builder().build());
+    let gone = describe_not_subscribed();
+    let rules = [&disable, &gone];
+    delete(&resource(&rules, &ssm), Some(json!({})))
+        .await
+        .unwrap();
+    assert!(ssm.erased());
+    assert!(ssm.others().is_empty(), "the singleton record is gone too");
+}
+
+#[tokio::test]
+async fn a_second_stack_racing_for_the_hub_adopts_it() {
+    // Another stack's resource claimed the hub a moment ago and is enabling it.
+    let ssm = Ssm::new();
+    ssm.seed(
+        HUB_SINGLETON,
+        json!({"physicalId": "other-Hub-0123456789ab", "stackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/other/1", "logicalResourceId": "Hub"}),
+    );
+    ssm.seed(
+        "/test-ledger/resource/other-Hub-0123456789ab",
+        json!({"version": 1, "owned": {"hub": ["default"], "singleton": ["hub"]}}),
+    );
+    let read = describe_not_subscribed();
+    let enable = mock!(Client::enable_security_hub).then_error(|| {
+        EnableSecurityHubError::generic(meta(
+            "ResourceConflictException",
+            "Account 123456789012 is already subscribed to Security Hub",
+        ))
+    });
+    let shows = describe_hub("SECURITY_CONTROL", true);
+    let rules = [&read, &enable, &shows];
+    let outcome = create(&resource(&rules, &ssm), json!({})).await.unwrap();
+    assert_eq!(outcome.data["Adopted"], "true", "the first claimer owns it");
+    assert!(
+        !ssm.owns_the_hub(),
+        "this resource's record released its claim"
+    );
+    // So this resource's Delete never disables the hub the other stack relies on.
+    let rules: [&Rule; 0] = [];
+    delete(&resource(&rules, &ssm), Some(json!({})))
+        .await
+        .unwrap();
+    assert!(
+        ssm.others().contains_key(HUB_SINGLETON),
+        "the other's claim stays"
+    );
+}
+
+#[tokio::test]
+async fn a_stale_singleton_record_is_taken_over() {
+    // Its holder's record no longer lists the hub (deleted with Retain, say).
+    let ssm = Ssm::new();
+    ssm.seed(
+        HUB_SINGLETON,
+        json!({"physicalId": "gone-Hub-0123456789ab"}),
+    );
+    ssm.seed(
+        "/test-ledger/resource/gone-Hub-0123456789ab",
+        json!({"version": 1, "owned": {}}),
+    );
+    let read = describe_not_subscribed();
+    let enable = mock!(Client::enable_security_hub)
+        .then_output(|| EnableSecurityHubOutput::builder().build());
+    let shows = describe_hub("SECURITY_CONTROL", true);
+    let rules = [&read, &enable, &shows];
+    let outcome = create(&resource(&rules, &ssm), json!({})).await.unwrap();
+    assert_eq!(outcome.data["Adopted"], "false");
+    assert!(ssm.owns_the_hub());
+    assert!(ssm.others()[HUB_SINGLETON].contains("test-TestResource-"));
+}
+
+#[tokio::test]
+async fn a_refused_enable_leaves_no_claim_behind() {
+    let ssm = Ssm::new();
+    let read = describe_not_subscribed();
+    let enable = mock!(Client::enable_security_hub).then_error(|| {
+        EnableSecurityHubError::generic(meta(
+            "AccessDeniedException",
+            "not authorized to perform securityhub:EnableSecurityHub",
+        ))
+    });
+    let rules = [&read, &enable];
+    let failure = create(&resource(&rules, &ssm), json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::AccessDenied, "{failure}");
+    assert!(!ssm.owns_the_hub(), "the claim was released");
+    assert!(ssm.others().is_empty(), "the singleton record was released");
 }

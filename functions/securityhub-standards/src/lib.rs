@@ -53,7 +53,7 @@ impl SecurityHubStandards {
     pub fn new(securityhub: Client, ssm: aws_sdk_ssm::Client) -> Self {
         Self::with_parts(
             securityhub,
-            Ledger::new(ssm),
+            Ledger::new(ssm, "securityhub-standards"),
             Backoff::new(Duration::from_millis(500), Duration::from_secs(10)),
         )
     }
@@ -418,7 +418,7 @@ impl CustomResource for SecurityHubStandards {
             }
         };
         context.step("erasing the ownership record");
-        self.ledger.erase(context).await?;
+        self.ledger.erase(context, &ownership).await?;
         context.step_done();
         Ok(Outcome::new().with_summary(summary))
     }
