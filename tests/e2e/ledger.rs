@@ -34,7 +34,7 @@ async fn the_ledger_survives_from_create_to_delete_in_ssm() {
 
     let name = ledger.parameter_name(&create);
     assert!(
-        name.starts_with(&format!("{prefix}/test-TestResource-")),
+        name.starts_with(&format!("{prefix}/resource/test-TestResource-")),
         "{name}"
     );
     let stored = ssm.get_parameter().name(&name).send().await.unwrap();
@@ -62,8 +62,66 @@ async fn the_ledger_survives_from_create_to_delete_in_ssm() {
         ledger.read(&delete).await.unwrap().owned("rule"),
         Vec::<String>::new()
     );
-    ledger.erase(&delete).await.unwrap();
-    ledger.erase(&delete).await.unwrap();
+    ledger.erase(&delete, &owned).await.unwrap();
+    ledger.erase(&delete, &owned).await.unwrap();
     assert!(ledger.read(&delete).await.unwrap().is_empty());
     assert!(ssm.get_parameter().name(&name).send().await.is_err());
+}
+
+/// moto's SSM refuses a second create of the same parameter without `Overwrite`
+/// (`ParameterAlreadyExists`), as SSM does: the singleton record has one holder.
+#[tokio::test]
+async fn an_account_wide_singleton_has_one_holder_in_ssm() {
+    let ssm = Client::new(&Moto::shared().sdk_config().await);
+    let prefix = format!("/e2e-singleton-{}", std::process::id());
+    let ledger = Ledger::with_prefix(ssm.clone(), &prefix);
+    let first = context(RequestType::Create, None);
+    let second = context(RequestType::Update, Some("second-resource-id"));
+    let mut first_owned = ledger.read(&first).await.unwrap();
+    let mut second_owned = ledger.read(&second).await.unwrap();
+    assert!(ledger
+        .claim_singleton(&first, &mut first_owned, "hub", &[("hub", "default")], &[])
+        .await
+        .unwrap());
+    // A redelivery of the first is still the holder; the second adopts.
+    assert!(ledger
+        .claim_singleton(&first, &mut first_owned, "hub", &[("hub", "default")], &[])
+        .await
+        .unwrap());
+    assert!(!ledger
+        .claim_singleton(
+            &second,
+            &mut second_owned,
+            "hub",
+            &[("hub", "default")],
+            &[]
+        )
+        .await
+        .unwrap());
+    assert!(!ledger.read(&second).await.unwrap().owns("hub", "default"));
+    let holder = ssm
+        .get_parameter()
+        .name(format!("{prefix}/singleton/hub"))
+        .send()
+        .await
+        .unwrap();
+    assert!(holder
+        .parameter
+        .unwrap()
+        .value
+        .unwrap()
+        .contains(first.physical_id()));
+    // The holder's final Delete frees it for the next claimer.
+    ledger.erase(&first, &first_owned).await.unwrap();
+    assert!(ledger
+        .claim_singleton(
+            &second,
+            &mut second_owned,
+            "hub",
+            &[("hub", "default")],
+            &[]
+        )
+        .await
+        .unwrap());
+    ledger.erase(&second, &second_owned).await.unwrap();
 }

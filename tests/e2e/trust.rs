@@ -264,3 +264,93 @@ async fn a_rule_list_too_long_to_answer_is_refused_before_any_change() {
     assert!(world.rule_names().await.is_empty());
     stack.delete().await.assert_success();
 }
+
+#[tokio::test]
+async fn two_stacks_racing_for_the_hub_leave_exactly_one_owner() {
+    let world = HubWorld::start().await;
+    let second = harness::Function::start(
+        Binary::Debug("securityhub-enable"),
+        harness::Moto::shared(),
+        &[world.hub.env()],
+    )
+    .await;
+    // Both stacks read "not subscribed", claim, and reach EnableSecurityHub together.
+    world.hub.hold("EnableSecurityHub");
+    let mut first_stack = world.stack("hub-race-a");
+    let mut second_stack =
+        harness::Stack::new(&second, "hub-race-b", "Custom::SecurityHubEnable", "Hub");
+    let racing = async {
+        world.hub.wait_for_held("EnableSecurityHub", 2).await;
+        world.hub.release("EnableSecurityHub");
+    };
+    let (first, second_answer, ()) = tokio::join!(
+        first_stack.create(json!({})),
+        second_stack.create(json!({})),
+        racing
+    );
+    first.assert_success();
+    second_answer.assert_success();
+    let adopted: Vec<&str> = [&first, &second_answer]
+        .iter()
+        .map(|answer| answer.data("Adopted").unwrap_or_default())
+        .collect();
+    assert_eq!(
+        adopted.iter().filter(|a| **a == "false").count(),
+        1,
+        "exactly one stack owns the hub: {adopted:?}"
+    );
+    // The adopter's Delete leaves the hub; the owner's Delete disables it.
+    let (owner, adopter) = if adopted[0] == "false" {
+        (&mut first_stack, &mut second_stack)
+    } else {
+        (&mut second_stack, &mut first_stack)
+    };
+    adopter.delete().await.assert_success();
+    assert!(
+        world.hub.hub().is_some(),
+        "the adopter's Delete left the hub"
+    );
+    owner.delete().await.assert_success();
+    assert!(world.hub.hub().is_none(), "the owner's Delete disabled it");
+}
+
+#[tokio::test]
+async fn a_rule_whose_create_was_refused_is_not_deleted_when_someone_makes_it_later() {
+    let world = crate::config_setup::World::start().await;
+    let mut stack = world.stack("refused-rule");
+    // moto refuses an AWS managed rule identifier it does not know, as AWS does.
+    let created = stack
+        .create(json!({
+            "DeliveryBucketName": "config-delivery-e2e",
+            "ManagedRules": [{"Name": "victim", "SourceIdentifier": "NO_SUCH_MANAGED_RULE"}]
+        }))
+        .await;
+    assert_eq!(created.status(), "FAILED", "{}", created.reason());
+    assert!(world.rule_names().await.is_empty());
+    // Someone else makes a rule of that name.
+    world
+        .config
+        .put_config_rule()
+        .config_rule(
+            aws_sdk_config::types::ConfigRule::builder()
+                .config_rule_name("victim")
+                .source(
+                    aws_sdk_config::types::Source::builder()
+                        .owner(aws_sdk_config::types::Owner::Aws)
+                        .source_identifier("CLOUD_TRAIL_ENABLED")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // The rollback Delete of the failed Create must leave it.
+    stack.delete().await.assert_success();
+    assert_eq!(
+        world.rule_names().await,
+        ["victim"],
+        "someone else's rule stays"
+    );
+}

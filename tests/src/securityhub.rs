@@ -214,6 +214,9 @@ struct State {
 struct Inner {
     state: Mutex<State>,
     recording: Mutex<Recording>,
+    /// Operations held back (see [`SecurityHub::hold`]), and how many calls wait on each.
+    held: tokio::sync::watch::Sender<Vec<String>>,
+    waiting: Mutex<HashMap<String, usize>>,
 }
 
 /// A running emulator (one per test). Stops with the test's runtime.
@@ -264,6 +267,8 @@ impl SecurityHub {
                 requests: 0,
             }),
             recording: Mutex::new(Recording::Assumed(true)),
+            held: tokio::sync::watch::Sender::new(Vec::new()),
+            waiting: Mutex::default(),
         });
         let emulator = Self { addr, inner };
         let serving = emulator.clone();
@@ -335,6 +340,45 @@ impl SecurityHub {
     pub async fn recording_from_moto(&self, moto: &Moto) -> &Self {
         let client = aws_sdk_config::Client::new(&moto.sdk_config().await);
         self.recording(Recording::FromMoto(client))
+    }
+
+    /// Holds every call of `operation` until [`Self::release`]: two requests racing
+    /// for the same thing can then be lined up exactly (both past their reads, neither
+    /// served yet), as two stacks deployed at the same moment may be.
+    pub fn hold(&self, operation: &str) -> &Self {
+        self.inner
+            .held
+            .send_modify(|held| held.push(operation.to_owned()));
+        self
+    }
+
+    /// Lets the held calls of `operation` (and later ones) through.
+    pub fn release(&self, operation: &str) -> &Self {
+        self.inner
+            .held
+            .send_modify(|held| held.retain(|op| op != operation));
+        self
+    }
+
+    /// Waits (up to 10 s) until `count` calls of a held `operation` are waiting.
+    pub async fn wait_for_held(&self, operation: &str, count: usize) {
+        let started = Instant::now();
+        while self
+            .inner
+            .waiting
+            .lock()
+            .unwrap()
+            .get(operation)
+            .copied()
+            .unwrap_or_default()
+            < count
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{count} held {operation} calls never arrived"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Answers the next `times` calls of `operation` with `LimitExceededException` (429).
@@ -438,6 +482,19 @@ impl SecurityHub {
         let arrived = Instant::now();
         let parsed = parse(request).await;
         let operation = operation_of(&parsed.method, &parsed.path);
+        let mut held = self.inner.held.subscribe();
+        if held.borrow().iter().any(|op| op == operation) {
+            *self
+                .inner
+                .waiting
+                .lock()
+                .unwrap()
+                .entry(operation.to_owned())
+                .or_default() += 1;
+            let _ = held
+                .wait_for(|held| !held.iter().any(|op| op == operation))
+                .await;
+        }
         let recording = if operation == "GetEnabledStandards" {
             self.config_records().await
         } else {
