@@ -33,6 +33,25 @@ pub const PREFIX_ROOT: &str = "/cfn-custom-resource-kit";
 /// The kind under which a record lists the singletons its resource holds.
 const SINGLETON: &str = "singleton";
 
+/// How long a singleton claim may be in flight: its holder creates the singleton within
+/// the request that claimed it, and no Lambda invocation runs longer than 15 minutes.
+const CLAIM_IN_FLIGHT: Duration = Duration::from_secs(900);
+
+fn epoch_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+/// The description of a record's parameter, for operators reading Parameter Store.
+fn description_of(record: &Ownership) -> String {
+    format!(
+        "What {} in stack {} created (written before each create; do not edit)",
+        record.logical_resource_id,
+        record.stack_id.split('/').nth(1).unwrap_or("?")
+    )
+}
+
 /// The largest record a standard-tier parameter holds.
 const MAX_RECORD_BYTES: usize = 4096;
 
@@ -110,6 +129,9 @@ pub enum DeletePlan {
 struct Holder {
     #[serde(default)]
     physical_id: String,
+    /// When the claim was made (seconds since the epoch).
+    #[serde(default)]
+    claimed_at: u64,
     #[serde(default)]
     stack_id: String,
     #[serde(default)]
@@ -372,7 +394,10 @@ impl Ledger {
     /// another live resource holds it, and `claims` are released again: adopt instead
     /// (`also`, claimed in the same write, stays: rules beside a recorder, say).
     /// A singleton record whose holder's record no longer lists it (a holder deleted
-    /// with Retain, or one whose create failed) is stale and taken over.
+    /// with Retain, or one whose create failed) is stale and taken over; so is one
+    /// claimed longer ago than any request runs: call this only when the singleton does
+    /// not exist, so its holder's is gone (deleted out of band), and the holder's record
+    /// forgets it.
     pub async fn claim_singleton(
         &self,
         context: &RequestContext,
@@ -387,6 +412,7 @@ impl Ledger {
         self.claim_all(context, ownership, &all).await?;
         let name = self.singleton_name(kind);
         let holder = Holder {
+            claimed_at: epoch_seconds(),
             physical_id: context.physical_id().to_owned(),
             stack_id: context.stack_id().to_owned(),
             logical_resource_id: context.logical_resource_id().to_owned(),
@@ -409,17 +435,42 @@ impl Ledger {
             if current.physical_id == holder.physical_id {
                 return Ok(true); // a redelivered request: ours already
             }
-            let holders_record = self
-                .read_record(context, &self.record_name(&current.physical_id))
-                .await?;
+            let holders_name = self.record_name(&current.physical_id);
+            let mut holders_record = self.read_record(context, &holders_name).await?;
             if holders_record.owns(SINGLETON, kind) {
-                tracing::info!(kind, holder = %current.physical_id, "another resource holds the singleton: adopting");
-                let mut releases = claims.to_vec();
-                releases.push((SINGLETON, kind));
-                self.release_all(context, ownership, &releases).await?;
-                return Ok(false);
+                let age = epoch_seconds().saturating_sub(current.claimed_at);
+                if age < CLAIM_IN_FLIGHT.as_secs() {
+                    tracing::info!(kind, holder = %current.physical_id, "another resource holds the singleton: adopting");
+                    let mut releases = claims.to_vec();
+                    releases.push((SINGLETON, kind));
+                    self.release_all(context, ownership, &releases).await?;
+                    return Ok(false);
+                }
+                // Claimed longer ago than any request runs, and (this is called only when
+                // the singleton does not exist) gone since: what the holder created is no
+                // more. Its record forgets it, so its Delete never removes what is made now.
+                tracing::warn!(kind, holder = %current.physical_id, "the singleton its holder created is gone: the holder's record forgets it");
+                let forgotten: BTreeSet<&str> = claims.iter().map(|(k, _)| *k).collect();
+                holders_record
+                    .owned
+                    .retain(|k, _| k != SINGLETON && !forgotten.contains(k.as_str()));
+                if let Some(names) = holders_record.owned.get_mut(SINGLETON) {
+                    names.remove(kind);
+                }
+                let text = serde_json::to_string(&holders_record).map_err(|error| {
+                    Failure::new(ReasonCode::Internal, format!("ownership record: {error}"))
+                })?;
+                self.put(
+                    context,
+                    &holders_name,
+                    &text,
+                    &description_of(&holders_record),
+                    true,
+                )
+                .await?;
+            } else {
+                tracing::warn!(kind, holder = %current.physical_id, "a stale singleton record (its holder no longer lists it): taking it over");
             }
-            tracing::warn!(kind, holder = %current.physical_id, "a stale singleton record (its holder no longer lists it): taking it over");
             self.delete(context, &name).await?;
         }
         Err(Failure::new(
@@ -586,11 +637,7 @@ impl Ledger {
                 ),
             ));
         }
-        let description = format!(
-            "What {} in stack {} created (written before each create; do not edit)",
-            context.logical_resource_id(),
-            context.stack_id().split('/').nth(1).unwrap_or("?")
-        );
+        let description = description_of(record);
         self.put(context, &name, &value, &description, true)
             .await
             .map(|_| ())

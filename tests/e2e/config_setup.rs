@@ -49,7 +49,10 @@ impl World {
         moto.empty_config().await;
         moto.create_bucket(BUCKET).await;
         moto.create_bucket("hand-made-bucket").await;
-        let function = Function::start(BINARY, moto, extra_env).await;
+        let ledger = harness::fresh_ledger();
+        let mut env = vec![(ledger.0, ledger.1)];
+        env.extend(extra_env.iter().cloned());
+        let function = Function::start(BINARY, moto, &env).await;
         Self {
             function,
             config,
@@ -512,25 +515,27 @@ async fn a_fresh_create_and_its_delete_make_the_expected_aws_calls() {
     let count = |calls: &[String], op: &str| calls.iter().filter(|c| *c == op).count();
     println!("Create calls ({}): {create:?}", create.len());
     println!("Delete calls ({}): {delete:?}", delete.len());
-    // Create: one ledger read, one ledger write (recorder, channel and the six rules, before
-    // any is created), one read of each kind (each new rule alone: a call naming a missing
+    // Create: one ledger read, one record write (recorder, channel and the six rules, before
+    // any is created) and the singleton record's, one read of each kind (each new rule alone: a call naming a missing
     // rule answers NoSuchConfigRule), one put of each, one start (a new recorder's status
     // is not read first), six rule puts, and the read-backs (status, the rules together).
     assert_eq!(count(&create, "GetParameter"), 1);
-    assert_eq!(count(&create, "PutParameter"), 1);
+    assert_eq!(count(&create, "PutParameter"), 2);
     assert_eq!(count(&create, "DescribeConfigurationRecorderStatus"), 1);
     assert_eq!(count(&create, "PutConfigurationRecorder"), 1);
     assert_eq!(count(&create, "PutDeliveryChannel"), 1);
     assert_eq!(count(&create, "StartConfigurationRecorder"), 1);
     assert_eq!(count(&create, "PutConfigRule"), 6);
     assert_eq!(count(&create, "DescribeConfigRules"), 7, "{create:?}");
-    assert_eq!(create.len(), 22, "{create:?}");
-    // Delete: six rule deletes (each waited for), stop, channel, recorder, the record erased
+    assert_eq!(create.len(), 23, "{create:?}");
+    // Delete: the six rules read together and their owner tags, six rule deletes (each
+    // waited for), stop, channel, recorder, the record and the singleton record erased
     // (no per-rule ledger write: the whole record goes).
+    assert_eq!(count(&delete, "ListTagsForResource"), 6);
     assert_eq!(count(&delete, "DeleteConfigRule"), 6);
     assert_eq!(count(&delete, "StopConfigurationRecorder"), 1);
     assert_eq!(count(&delete, "DeleteDeliveryChannel"), 1);
     assert_eq!(count(&delete, "DeleteConfigurationRecorder"), 1);
-    assert_eq!(count(&delete, "DeleteParameter"), 1);
-    assert!(delete.len() <= 17, "{} calls: {delete:?}", delete.len());
+    assert_eq!(count(&delete, "DeleteParameter"), 2);
+    assert!(delete.len() <= 25, "{} calls: {delete:?}", delete.len());
 }

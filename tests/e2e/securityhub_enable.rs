@@ -14,13 +14,20 @@ const REGION: &str = "us-east-1";
 pub struct World {
     pub function: Function,
     pub hub: SecurityHub,
+    /// Its own ownership ledger, as in a fresh account.
+    pub ledger: (&'static str, String),
 }
 
 impl World {
     pub async fn start() -> Self {
         let hub = SecurityHub::start().await;
-        let function = Function::start(BINARY, Moto::shared(), &[hub.env()]).await;
-        Self { function, hub }
+        let ledger = harness::fresh_ledger();
+        let function = Function::start(BINARY, Moto::shared(), &[hub.env(), ledger.clone()]).await;
+        Self {
+            function,
+            hub,
+            ledger,
+        }
     }
 
     pub fn stack(&self, name: &str) -> Stack<'_> {
@@ -310,7 +317,7 @@ async fn throttled_reads_are_retried() {
 #[tokio::test]
 async fn the_hub_lifecycle_also_runs_against_motos_own_security_hub() {
     let moto = Moto::shared();
-    let function = Function::start(BINARY, moto, &[]).await;
+    let function = Function::start(BINARY, moto, &[harness::fresh_ledger()]).await;
     let client = aws_sdk_securityhub::Client::new(&moto.sdk_config().await);
     assert!(
         client.describe_hub().send().await.is_err(),

@@ -271,7 +271,7 @@ async fn two_stacks_racing_for_the_hub_leave_exactly_one_owner() {
     let second = harness::Function::start(
         Binary::Debug("securityhub-enable"),
         harness::Moto::shared(),
-        &[world.hub.env()],
+        &[world.hub.env(), world.ledger.clone()],
     )
     .await;
     // Both stacks read "not subscribed", claim, and reach EnableSecurityHub together.

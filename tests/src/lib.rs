@@ -32,3 +32,17 @@ pub async fn config_lock() -> tokio::sync::MutexGuard<'static, ()> {
     static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     LOCK.lock().await
 }
+
+/// A `CR_LEDGER_PREFIX` of its own, for a test that starts from a fresh account: moto's
+/// SSM lives as long as the test process, and ownership records (and the singleton
+/// records of the recorder and the hub) left by other tests would otherwise make this
+/// test's resources adopt what it creates.
+pub fn fresh_ledger() -> (&'static str, String) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    (
+        "CR_LEDGER_PREFIX",
+        format!("/e2e/{}-{n}", std::process::id()),
+    )
+}

@@ -193,7 +193,9 @@ impl ConfigSetup {
             if let Err(failure) = self.config.put_recorder(ctx, &wanted_recorder).await {
                 if failure.refused_by_service() && existing.is_none() {
                     // Nothing was created: no claim may outlive it.
-                    ctx.step("releasing the claims on the recorder and channel");
+                    tracing::info!(
+                        "the recorder was not created: releasing the claims on it and the channel"
+                    );
                     self.ledger
                         .release_singleton(ctx, &mut owned, RECORDER, &singleton)
                         .await?;
@@ -205,7 +207,7 @@ impl ConfigSetup {
             ctx.step(format!("putting delivery channel {channel_name}"));
             if let Err(failure) = self.config.put_channel(ctx, &wanted_channel).await {
                 if failure.refused_by_service() && channel.is_none() {
-                    ctx.step("releasing the claim on the delivery channel");
+                    tracing::info!("the delivery channel was not created: releasing its claim");
                     self.ledger
                         .release(ctx, &mut owned, CHANNEL, &channel_name)
                         .await?;
@@ -324,7 +326,7 @@ impl ConfigSetup {
             {
                 if *is_new && failure.refused_by_service() {
                     // The rule was not created: a same-named rule someone makes later is not ours.
-                    ctx.step(format!("releasing the claim on rule {name}"));
+                    tracing::info!(rule = %name, "the rule was not created: releasing its claim");
                     self.ledger.release(ctx, owned, RULE, name).await?;
                 }
                 return Err(failure);
@@ -335,9 +337,48 @@ impl ConfigSetup {
             .iter()
             .map(|r| r.name.as_str())
             .collect();
-        for name in owned.owned(RULE) {
-            if !wanted.contains(name.as_str()) {
-                self.remove_rule(ctx, owned, &name, true).await?;
+        let unwanted: Vec<String> = owned
+            .owned(RULE)
+            .into_iter()
+            .filter(|name| !wanted.contains(name.as_str()))
+            .collect();
+        self.remove_rules(ctx, owned, &unwanted, true).await
+    }
+
+    /// Deletes owned rules, each waited for until gone. A rule whose owner tag names
+    /// another resource is not this resource's (it was replaced since: deleted out of band
+    /// and made again by another stack) and is left; the owned rules are read together
+    /// first (25 per call) for that check.
+    async fn remove_rules(
+        &self,
+        ctx: &RequestContext,
+        owned: &mut Ownership,
+        names: &[String],
+        forget: bool,
+    ) -> Result<(), Failure> {
+        let ours = rules::owner_tag(ctx.stack_id(), ctx.logical_resource_id());
+        for chunk in names.chunks(25) {
+            let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            ctx.step(format!(
+                "reading rules {} and their owner tags",
+                chunk.join(", ")
+            ));
+            let found = self.config.rules(ctx, &chunk).await?;
+            for (name, rule) in chunk.iter().zip(found) {
+                if let Some(rule) = rule {
+                    let tags = self.config.rule_tags(ctx, &rule).await?;
+                    if tags
+                        .iter()
+                        .any(|t| t.key == ours.key && t.value != ours.value)
+                    {
+                        tracing::warn!(rule = %name, "the rule's owner tag names another resource: left as it is");
+                        if forget {
+                            self.ledger.release(ctx, owned, RULE, name).await?;
+                        }
+                        continue;
+                    }
+                }
+                self.remove_rule(ctx, owned, name, forget).await?;
             }
         }
         Ok(())
@@ -352,22 +393,6 @@ impl ConfigSetup {
         name: &str,
         forget: bool,
     ) -> Result<(), Failure> {
-        ctx.step(format!("checking rule {name}'s owner tag"));
-        if let Some(rule) = self.config.rule(ctx, name).await? {
-            let tags = self.config.rule_tags(ctx, &rule).await?;
-            let ours = rules::owner_tag(ctx.stack_id(), ctx.logical_resource_id());
-            let other_owner = tags
-                .iter()
-                .any(|t| t.key == ours.key && t.value != ours.value);
-            if other_owner {
-                // Replaced since by a rule another stack made: it is not this resource's.
-                tracing::warn!(rule = %name, "the rule's owner tag names another resource: left as it is");
-                if forget {
-                    self.ledger.release(ctx, owned, RULE, name).await?;
-                }
-                return Ok(());
-            }
-        }
         ctx.step(format!("deleting rule {name}"));
         self.config.delete_rule(ctx, name).await?;
         ctx.step(format!("waiting for rule {name} to be gone"));
@@ -593,9 +618,9 @@ impl ConfigSetup {
             ctx.step_done();
             return Ok(Outcome::new().with_summary("nothing this resource created remains"));
         }
-        for name in owned.owned(RULE) {
-            self.remove_rule(ctx, &mut owned, &name, false).await?;
-        }
+        let rule_names = owned.owned(RULE);
+        self.remove_rules(ctx, &mut owned, &rule_names, false)
+            .await?;
         let mut kept = Vec::new();
         let recorder_name = owned.owned(RECORDER).first().cloned();
         let channel_name = owned.owned(CHANNEL).first().cloned();

@@ -79,7 +79,6 @@ impl SecurityHubEnable {
                 context.step("enabling Security Hub (EnableSecurityHub)");
                 if let Err(failure) = self.hub.enable(context, properties).await {
                     if failure.refused_by_service() {
-                        context.step("releasing the claim on the hub (the enable was refused)");
                         self.ledger
                             .release_singleton(context, &mut ownership, HUB_KIND, &claim)
                             .await?;

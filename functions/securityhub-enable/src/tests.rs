@@ -125,7 +125,8 @@ impl Ssm {
         let put = mock!(aws_sdk_ssm::Client::put_parameter).then_compute_response(move |input| {
             let name = input.name().unwrap_or_default().to_owned();
             let value = input.value().map(str::to_owned);
-            if name.contains("/resource/") {
+            let seeded = written_others.lock().unwrap().contains_key(&name);
+            if name.contains("/resource/") && !seeded {
                 *written.lock().unwrap() = value;
             } else {
                 let mut others = written_others.lock().unwrap();
@@ -842,7 +843,7 @@ async fn a_second_stack_racing_for_the_hub_adopts_it() {
     let ssm = Ssm::new();
     ssm.seed(
         HUB_SINGLETON,
-        json!({"physicalId": "other-Hub-0123456789ab", "stackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/other/1", "logicalResourceId": "Hub"}),
+        json!({"physicalId": "other-Hub-0123456789ab", "stackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/other/1", "logicalResourceId": "Hub", "claimedAt": now()}),
     );
     ssm.seed(
         "/test-ledger/resource/other-Hub-0123456789ab",
@@ -914,4 +915,47 @@ async fn a_refused_enable_leaves_no_claim_behind() {
     assert_eq!(failure.code(), ReasonCode::AccessDenied, "{failure}");
     assert!(!ssm.owns_the_hub(), "the claim was released");
     assert!(ssm.others().is_empty(), "the singleton record was released");
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[tokio::test]
+async fn a_claim_older_than_any_request_whose_hub_is_gone_is_taken_over() {
+    // The holder enabled the hub an hour ago; it was disabled out of band since.
+    let ssm = Ssm::new();
+    let other = "/test-ledger/resource/other-Hub-0123456789ab";
+    ssm.seed(
+        HUB_SINGLETON,
+        json!({"physicalId": "other-Hub-0123456789ab", "claimedAt": now() - 3600}),
+    );
+    ssm.seed(
+        other,
+        json!({"version": 1, "stackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/other/1", "logicalResourceId": "Hub", "owned": {"hub": ["default"], "singleton": ["hub"]}}),
+    );
+    let read = describe_not_subscribed();
+    let enable = mock!(Client::enable_security_hub)
+        .then_output(|| EnableSecurityHubOutput::builder().build());
+    let shows = describe_hub("SECURITY_CONTROL", true);
+    let rules = [&read, &enable, &shows];
+    let outcome = create(&resource(&rules, &ssm), json!({})).await.unwrap();
+    assert_eq!(
+        outcome.data["Adopted"], "false",
+        "this resource enabled it: its own"
+    );
+    assert!(ssm.owns_the_hub());
+    let forgotten: serde_json::Value = serde_json::from_str(&ssm.others()[other]).unwrap();
+    assert_eq!(
+        forgotten["owned"],
+        json!({}),
+        "the old holder's Delete will not disable it"
+    );
+    assert_eq!(
+        forgotten["logicalResourceId"], "Hub",
+        "the old record keeps its ids"
+    );
 }

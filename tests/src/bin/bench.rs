@@ -102,6 +102,8 @@ const SUBJECTS: &[Subject] = &[
                 "GetRole",
                 "DescribeConfigRules",
                 "DescribeConfigRules",
+                // The record's claim, then the singleton record (one owner per region).
+                "PutParameter",
                 "PutParameter",
                 "PutConfigurationRecorder",
                 "PutDeliveryChannel",
@@ -123,8 +125,15 @@ const SUBJECTS: &[Subject] = &[
                 "PutConfigRule",
                 "DescribeConfigRules",
             ],
+            // The owned rules read together, each one's owner tag (a rule someone else
+            // made since is left), each deleted and seen gone. The record, then the
+            // singleton record, erased.
             &[
                 "GetParameter",
+                "DescribeConfigRules",
+                "ListTagsForResource",
+                "ListTagsForResource",
+                "ListTagsForResource",
                 "DeleteConfigRule",
                 "DescribeConfigRules",
                 "DeleteConfigRule",
@@ -134,6 +143,7 @@ const SUBJECTS: &[Subject] = &[
                 "StopConfigurationRecorder",
                 "DeleteDeliveryChannel",
                 "DeleteConfigurationRecorder",
+                "DeleteParameter",
                 "DeleteParameter",
             ],
         ],
@@ -155,9 +165,11 @@ const SUBJECTS: &[Subject] = &[
         }),
         reset: None,
         minimum_calls: [
+            // The record's claim, then the singleton record (one owner per region).
             &[
                 "DescribeHub",
                 "GetParameter",
+                "PutParameter",
                 "PutParameter",
                 "EnableSecurityHub",
                 "DescribeHub",
@@ -172,6 +184,7 @@ const SUBJECTS: &[Subject] = &[
                 "GetParameter",
                 "DisableSecurityHub",
                 "DescribeHub",
+                "DeleteParameter",
                 "DeleteParameter",
             ],
         ],
