@@ -55,7 +55,8 @@ out=$(cd "$tmp" && AWS_PROFILE=me AWS_ACCESS_KEY_ID=AKIAREAL AWS_SESSION_TOKEN=t
 import sys; sys.path.insert(0, sys.argv[1]); import local_invoke as li
 env = li.child_env("http://127.0.0.1:5000", "127.0.0.1:6000")
 want = {"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": "http://127.0.0.1:5000", "AWS_EC2_METADATA_DISABLED": "true",
-        "CR_ALLOWED_RESPONSE_HOSTS": "127.0.0.1:6000", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+        "CR_ALLOWED_RESPONSE_HOSTS": "127.0.0.1:6000", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "CR_LOCAL_FUNCTION_ARN": "arn:aws:lambda:us-east-1:123456789012:function:local"}
 aws = {k: v for k, v in env.items() if k.startswith("AWS_") or k.startswith("CR_")}
 assert aws == want, aws
 assert set(env) - set(want) <= set(li.PASSED_THROUGH), env
