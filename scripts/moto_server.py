@@ -11,6 +11,7 @@ Differences patched (each is how AWS behaves, checked against the AWS docs):
 - AWS Config's DescribeConfigRules naming a rule that does not exist answers
   NoSuchConfigRuleException, also in an account without any rule (moto then answers an
   empty list).
+- S3's GetBucketLocation and HeadBucket honour ExpectedBucketOwner (moto ignores it).
 """
 import os, sys, threading
 def watch_parent():
@@ -39,5 +40,24 @@ def describe_config_rules(self, config_rule_names, next_token):
             raise config_models.NoSuchConfigRuleException(name)
     return _describe_config_rules(self, config_rule_names, next_token)
 config_models.ConfigBackend.describe_config_rules = describe_config_rules
+# Amazon S3 API Reference, GetBucketLocation (and HeadBucket), x-amz-expected-bucket-owner:
+# "The account ID of the expected bucket owner. If the bucket is owned by a different
+# account, the request fails with the HTTP status code 403 Forbidden (access denied)."
+from moto.s3.responses import S3Response
+def _expected_owner(method):
+    def guarded(self, *args, **kwargs):
+        expected = self.headers.get("x-amz-expected-bucket-owner")
+        if expected:
+            try:
+                owner = self.backend.get_bucket(self.bucket_name).account_id
+            except Exception:
+                owner = None
+            if owner is not None and owner != expected:
+                return 403, {}, ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+                                 "<Message>Access Denied</Message></Error>")
+        return method(self, *args, **kwargs)
+    return guarded
+for _name in ("get_bucket_location", "head_bucket"):
+    setattr(S3Response, _name, _expected_owner(getattr(S3Response, _name)))
 from moto.server import main
 main(["-H", "127.0.0.1", "-p", sys.argv[1]])

@@ -173,6 +173,25 @@ def depends_on(resource: dict) -> set[str]:
     return {value} if isinstance(value, str) else set(value)
 
 
+def refs_in(value) -> set[str]:
+    """Every `Ref` anywhere in `value` (both branches of an `Fn::If`)."""
+    if isinstance(value, dict):
+        found = {value["Ref"]} if set(value) == {"Ref"} else set()
+        for item in value.values():
+            found |= refs_in(item)
+        return found
+    if isinstance(value, list):
+        return set().union(*(refs_in(item) for item in value)) if value else set()
+    return set()
+
+
+def waits_for(res: dict, name: str) -> set[str]:
+    """What `name` waits for: its DependsOn, and what a handle it depends on references."""
+    direct = depends_on(res[name])
+    through = {r for d in direct if d in res for r in refs_in(res[d].get("Metadata", {}))}
+    return direct | through
+
+
 def as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
@@ -337,9 +356,10 @@ def check_depends_on(template: dict) -> list[str]:
         findings.append("no KMS-encrypted log group")
     # The delivery bucket's policy -> ConfigSetup.
     for n in of_type("Custom::ConfigSetup"):
-        bucket = ref(res[n].get("Properties", {}).get("DeliveryBucketName"))
-        policies = {p for p in of_type("AWS::S3::BucketPolicy") if ref(res[p]["Properties"].get("Bucket")) == bucket}
-        if not policies or not policies <= depends_on(res[n]):
+        buckets = refs_in(res[n].get("Properties", {}).get("DeliveryBucketName")) & of_type("AWS::S3::Bucket")
+        bucket = ",".join(sorted(buckets))
+        policies = {p for p in of_type("AWS::S3::BucketPolicy") if ref(res[p]["Properties"].get("Bucket")) in buckets}
+        if not policies or not policies <= waits_for(res, n):
             findings.append(f"{n} does not DependsOn the policy of its bucket {bucket}")
     # ConfigSetup and SecurityHubEnable -> SecurityHubStandards.
     for n in of_type("Custom::SecurityHubStandards"):

@@ -66,6 +66,18 @@ fn sdk_config(env: EnvServiceConfig) -> SdkConfig {
     builder.service_config(env).build()
 }
 
+/// The endpoint `sdk` sets for the service `service_id` (`AWS_ENDPOINT_URL_<SERVICE_ID>`,
+/// then `AWS_ENDPOINT_URL`), for a request no SDK client makes; `None`: the service's own.
+pub fn endpoint_url(sdk: &SdkConfig, service_id: &str) -> Option<String> {
+    let key = ServiceConfigKey::builder()
+        .service_id(service_id)
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .ok()?;
+    sdk.service_config()?.load_config(key)
+}
+
 /// `AWS_ENDPOINT_URL[_<SERVICE_ID>]` and every other per-service setting an SDK client
 /// asks for, from a snapshot of the environment taken when the configuration is loaded
 /// (the first invocation).

@@ -12,6 +12,7 @@ use crate::response::{full_body_len, Answer, Outcome, MAX_PHYSICAL_ID_BYTES, MAX
 #[derive(Clone, Debug)]
 pub struct RequestContext {
     request_type: RequestType,
+    account_id: Arc<str>,
     routing: Arc<Routing>,
     deadline: Instant,
     physical_id: Arc<str>,
@@ -46,6 +47,7 @@ impl RequestContext {
         let physical_id = answered_physical_id(request_type, &routing).into();
         Self {
             request_type,
+            account_id: Arc::from(""),
             routing: Arc::new(routing),
             deadline,
             physical_id,
@@ -74,7 +76,19 @@ impl RequestContext {
             resource_type: "Custom::Test".into(),
             ..Routing::default()
         };
-        Self::new(request_type, routing, deadline)
+        Self::new(request_type, routing, deadline).with_account_id("123456789012")
+    }
+
+    /// The context with the account the function runs in.
+    pub(crate) fn with_account_id(mut self, account_id: &str) -> Self {
+        self.account_id = Arc::from(account_id);
+        self
+    }
+
+    /// The account the function runs in (from the invoked function ARN): the account
+    /// whose Config and Security Hub it changes.
+    pub fn account_id(&self) -> &str {
+        &self.account_id
     }
 
     /// Create, Update or Delete.

@@ -70,7 +70,7 @@ impl Delivery {
 
     fn connector(&self) -> &Connector {
         self.connector
-            .get_or_init(|| crate::http::response_connector(CONNECT_TIMEOUT))
+            .get_or_init(|| crate::http::https_connector(CONNECT_TIMEOUT))
     }
 
     /// PUTs `body` to `url` with an empty `Content-Type` and an explicit `Content-Length`,

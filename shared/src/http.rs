@@ -30,8 +30,9 @@ pub fn sdk_http_client() -> SharedHttpClient {
     Deferred(Builder::new().tls_provider(tls()).build_https()).into_shared()
 }
 
-/// A connector for the response PUT: no proxy, `connect_timeout` per connection.
-pub(crate) fn response_connector(connect_timeout: Duration) -> Connector {
+/// A connector on the suite's HTTP stack for a request no SDK client makes (the response
+/// PUT; config-setup's one S3 call): no proxy, `connect_timeout` per connection.
+pub fn https_connector(connect_timeout: Duration) -> Connector {
     Connector::builder()
         .connector_settings(
             HttpConnectorSettings::builder()

@@ -34,12 +34,12 @@ mod runner;
 pub mod testing;
 mod watchdog;
 
-pub use aws::load_aws_config;
+pub use aws::{endpoint_url, load_aws_config};
 pub use aws_error::aws_failure;
 pub use context::{Progress, RequestContext};
 pub use error::Error;
 pub use error_table::ErrorRule;
-pub use http::sdk_http_client;
+pub use http::{https_connector, sdk_http_client};
 /// The error `run` returns when the Lambda runtime itself fails.
 pub use lambda_runtime::Error as RuntimeError;
 #[cfg(feature = "ledger")]
@@ -47,7 +47,7 @@ pub use ledger::{DeletePlan, Ledger, Ownership, LEDGER_PREFIX_ENV};
 pub use logging::init_logging;
 pub use origin::{ALLOWED_STACK_ACCOUNTS_ENV, LOCAL_FUNCTION_ARN_ENV};
 pub use properties::{de, parse_properties, ResourceProperties};
-pub use reason::{Failure, ReasonCode, Retry};
+pub use reason::{AwsCall, Failure, ReasonCode, Retry};
 pub use request::RequestType;
 pub use resource::CustomResource;
 pub use response::Outcome;

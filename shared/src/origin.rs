@@ -112,6 +112,11 @@ impl Origin {
         })
     }
 
+    /// The function's account.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
     /// `Ok` when `stack_id` is a CloudFormation stack ARN of this origin; otherwise
     /// `ACCESS_DENIED` naming what did not match (the ids are CloudFormation's routing
     /// fields, not property values).

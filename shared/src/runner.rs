@@ -282,7 +282,9 @@ impl<R: CustomResource> Runner<R> {
             }
         };
         let request_type = envelope.request_type;
-        let context = RequestContext::new(request_type, routing.clone(), work_deadline);
+        let account = origin.as_ref().map(Origin::account).unwrap_or_default();
+        let context = RequestContext::new(request_type, routing.clone(), work_deadline)
+            .with_account_id(account);
         let guard = Arc::new(Guard::new(
             context.clone(),
             routing.clone(),

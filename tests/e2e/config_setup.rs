@@ -437,8 +437,12 @@ async fn a_delivery_bucket_that_does_not_exist_is_not_found_and_the_rollback_rem
         .await;
     created.assert_failed("NOT_FOUND");
     assert_reason_contains(&created, "no-such-bucket-e2e");
-    assert_reason_contains(&created, "(config:PutDeliveryChannel");
-    assert_reason_contains(&created, "pending: putting delivery channel default");
+    // The bucket's owner is checked before the channel is written, and that finds it missing.
+    assert_reason_contains(&created, "(s3:GetBucketLocation");
+    assert_reason_contains(
+        &created,
+        "pending: checking that account 123456789012 owns bucket no-such-bucket-e2e",
+    );
     assert!(
         world.recorder().await.is_some(),
         "the recorder was made before the channel failed"
@@ -527,7 +531,12 @@ async fn a_fresh_create_and_its_delete_make_the_expected_aws_calls() {
     assert_eq!(count(&create, "StartConfigurationRecorder"), 1);
     assert_eq!(count(&create, "PutConfigRule"), 6);
     assert_eq!(count(&create, "DescribeConfigRules"), 7, "{create:?}");
-    assert_eq!(create.len(), 23, "{create:?}");
+    assert_eq!(
+        count(&create, "GetBucketLocation"),
+        1,
+        "the bucket's owner checked"
+    );
+    assert_eq!(create.len(), 24, "{create:?}");
     // Delete: the six rules read together and their owner tags, six rule deletes (each
     // waited for), stop, channel, recorder, the record and the singleton record erased
     // (no per-rule ledger write: the whole record goes).

@@ -354,3 +354,33 @@ async fn a_rule_whose_create_was_refused_is_not_deleted_when_someone_makes_it_la
         "someone else's rule stays"
     );
 }
+
+#[tokio::test]
+async fn the_delivery_bucket_must_belong_to_the_expected_account() {
+    let world = crate::config_setup::World::start().await;
+    // moto's buckets belong to its default account, 123456789012 (the function's own).
+    let mut stack = world.stack("bucket-owner");
+    let created = stack
+        .create(json!({"DeliveryBucketName": "config-delivery-e2e", "DeliveryBucketOwner": "210987654321"}))
+        .await;
+    created.assert_failed("ACCESS_DENIED");
+    assert!(
+        created
+            .reason()
+            .contains("bucket config-delivery-e2e is not owned by account 210987654321"),
+        "{}",
+        created.reason()
+    );
+    assert!(
+        world.channel().await.is_none(),
+        "no delivery channel was written"
+    );
+    stack.delete().await.assert_success();
+    // By default the function's own account is expected, and that is the owner here.
+    let mut own = world.stack("bucket-owner-default");
+    own.create(json!({"DeliveryBucketName": "config-delivery-e2e"}))
+        .await
+        .assert_success();
+    assert!(world.channel().await.is_some());
+    own.delete().await.assert_success();
+}

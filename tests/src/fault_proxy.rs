@@ -132,7 +132,7 @@ impl FaultProxy {
             .await
             .map(|b| b.to_bytes())
             .unwrap_or_default();
-        let operation = operation_of(&parts.headers, &body);
+        let operation = operation_of(&parts.uri, &parts.headers, &body);
         let stalled = {
             let mut state = self.state.lock().unwrap();
             state.seen.push(operation.clone());
@@ -172,9 +172,12 @@ impl FaultProxy {
     }
 }
 
-/// The AWS operation a request calls: the `X-Amz-Target` of JSON protocols, or the
-/// `Action` of query protocols (IAM, STS).
-fn operation_of(headers: &hyper::HeaderMap, body: &[u8]) -> String {
+/// The AWS operation a request calls: the `X-Amz-Target` of JSON protocols, the
+/// `Action` of query protocols (IAM, STS), or S3's `GetBucketLocation` (`GET /<bucket>?location`).
+fn operation_of(uri: &hyper::Uri, headers: &hyper::HeaderMap, body: &[u8]) -> String {
+    if uri.query() == Some("location") {
+        return "GetBucketLocation".to_owned();
+    }
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())

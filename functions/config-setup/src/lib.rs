@@ -7,6 +7,7 @@
 //! what it adopted, also after a Create that Lambda killed half-way was delivered again.
 
 mod api;
+mod bucket;
 mod channel;
 mod properties;
 mod recorder;
@@ -17,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use aws_sdk_config::types::{ConfigRule, ConfigRuleState, ConfigurationRecorder, RecorderStatus};
+use bucket::BucketOwner;
 use cfn_custom_resource_kit::{
     wait_until, Backoff, CustomResource, DeletePlan, Failure, Ledger, Outcome, Ownership, Probe,
     ReasonCode, RequestContext,
@@ -49,6 +51,9 @@ pub struct ConfigSetup {
     iam: aws_sdk_iam::Client,
     ledger: Ledger,
     backoff: Backoff,
+    /// The delivery bucket's owner check (none in the unit tests: it is one signed S3
+    /// request no SDK mock reaches; the end-to-end tests run it against moto).
+    bucket_owner: Option<std::sync::Arc<BucketOwner>>,
 }
 
 /// What the requested rules need: each rule to put (and whether it is new), and the
@@ -74,9 +79,18 @@ struct Converged {
 }
 
 impl ConfigSetup {
-    /// The resource over its clients, polling with the default backoff (0.25 s to 5 s).
-    pub fn new(config: aws_sdk_config::Client, iam: aws_sdk_iam::Client, ledger: Ledger) -> Self {
-        Self::with_backoff(config, iam, ledger, Backoff::default())
+    /// The resource over its clients and the SDK configuration they were built from,
+    /// polling with the default backoff (0.25 s to 5 s).
+    pub fn new(sdk: &aws_types::SdkConfig, ledger: Ledger) -> Self {
+        let backoff = Backoff::default();
+        let mut resource = Self::with_backoff(
+            aws_sdk_config::Client::new(sdk),
+            aws_sdk_iam::Client::new(sdk),
+            ledger,
+            backoff,
+        );
+        resource.bucket_owner = Some(std::sync::Arc::new(BucketOwner::new(sdk, backoff)));
+        resource
     }
 
     /// The resource with an explicit backoff (tests).
@@ -91,6 +105,7 @@ impl ConfigSetup {
             iam,
             ledger,
             backoff,
+            bucket_owner: None,
         }
     }
 
@@ -204,6 +219,25 @@ impl ConfigSetup {
             }
         }
         if channel_needed {
+            if let Some(check) = &self.bucket_owner {
+                let bucket = &properties.delivery_bucket_name;
+                let owner = properties
+                    .delivery_bucket_owner
+                    .as_deref()
+                    .unwrap_or(ctx.account_id());
+                ctx.step(format!(
+                    "checking that account {owner} owns bucket {bucket}"
+                ));
+                if let Err(failure) = check.check(ctx, bucket, owner).await {
+                    // The channel was not written: no claim on it may outlive this.
+                    if channel.is_none() {
+                        self.ledger
+                            .release(ctx, &mut owned, CHANNEL, &channel_name)
+                            .await?;
+                    }
+                    return Err(failure);
+                }
+            }
             ctx.step(format!("putting delivery channel {channel_name}"));
             if let Err(failure) = self.config.put_channel(ctx, &wanted_channel).await {
                 if failure.refused_by_service() && channel.is_none() {

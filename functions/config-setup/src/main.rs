@@ -8,11 +8,8 @@ async fn main() -> Result<(), RuntimeError> {
     init_logging();
     run(|| {
         let config = load_aws_config();
-        ConfigSetup::new(
-            aws_sdk_config::Client::new(&config),
-            aws_sdk_iam::Client::new(&config),
-            Ledger::new(aws_sdk_ssm::Client::new(&config), "config-setup"),
-        )
+        let ledger = Ledger::new(aws_sdk_ssm::Client::new(&config), "config-setup");
+        ConfigSetup::new(&config, ledger)
     })
     .await
 }

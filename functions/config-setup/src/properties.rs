@@ -151,6 +151,10 @@ pub struct ConfigSetupProperties {
     pub recording_frequency_overrides: Vec<FrequencyOverride>,
     /// The S3 bucket AWS Config delivers to.
     pub delivery_bucket_name: String,
+    /// The account that owns the bucket (an organization's log-archive account); absent:
+    /// the account the function runs in. Checked before the channel is written.
+    #[serde(default)]
+    pub delivery_bucket_owner: Option<String>,
     /// Key prefix in the bucket.
     #[serde(default)]
     pub delivery_key_prefix: Option<String>,
@@ -224,6 +228,14 @@ impl ResourceProperties for ConfigSetupProperties {
             check_resource_types(&field, &entry.resource_types)?;
         }
         validate_bucket(&self.delivery_bucket_name)?;
+        if let Some(owner) = &self.delivery_bucket_owner {
+            if owner.len() != 12 || !owner.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Failure::invalid_property(
+                    "DeliveryBucketOwner",
+                    "must be a 12-digit AWS account id",
+                ));
+            }
+        }
         if let Some(prefix) = &self.delivery_key_prefix {
             if prefix.is_empty() || prefix.len() > 256 || prefix.starts_with('/') {
                 return Err(Failure::invalid_property(

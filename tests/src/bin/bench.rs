@@ -106,6 +106,8 @@ const SUBJECTS: &[Subject] = &[
                 "PutParameter",
                 "PutParameter",
                 "PutConfigurationRecorder",
+                // The bucket's owner, before the channel is written.
+                "GetBucketLocation",
                 "PutDeliveryChannel",
                 "StartConfigurationRecorder",
                 "PutConfigRule",
