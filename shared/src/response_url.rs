@@ -16,7 +16,8 @@ const S3_DOMAINS: [&str; 2] = [".amazonaws.com.cn", ".amazonaws.com"];
 
 /// Which ResponseURLs may receive a response.
 ///
-/// CloudFormation's ResponseURL is a pre-signed S3 URL (bucket
+/// "Custom resources must send responses to a presigned Amazon S3 URL"
+/// (AWS::CloudFormation::CustomResource): CloudFormation's ResponseURL is one (bucket
 /// `cloudformation-custom-resource-response-<region>`, virtual-hosted on the global,
 /// the dot-regional or the legacy dash-regional endpoint). By default only `https` on
 /// port 443 to an S3 endpoint host is accepted: any other `*.amazonaws.com` host (an API
