@@ -125,7 +125,20 @@ impl SecurityHubStandards {
                 .await?;
             context.step(format!("enabling {names} (BatchEnableStandards)"));
             let arns: Vec<String> = chunk.iter().map(|w| w.arn.clone()).collect();
-            for subscription in self.api.enable(context, &pacer, &arns).await? {
+            let subscriptions = match self.api.enable(context, &pacer, &arns).await {
+                Ok(subscriptions) => subscriptions,
+                Err(failure) => {
+                    // Refused: none of the batch was enabled, and no claim may outlive
+                    // that (a later enable by someone else would be taken for ours).
+                    if failure.refused_by_service() {
+                        self.ledger
+                            .release_all(context, &mut ownership, &claims)
+                            .await?;
+                    }
+                    return Err(failure);
+                }
+            };
+            for subscription in subscriptions {
                 enabled.insert(subscription.standards_arn.clone(), subscription);
             }
         }

@@ -539,6 +539,28 @@ async fn adoption_is_decided_by_the_first_read_when_the_enable_call_says_already
     assert_eq!(ssm.owned(), [NIST]);
 }
 
+#[tokio::test]
+async fn a_refused_enable_leaves_no_claim_behind() {
+    let ssm = Ssm::new();
+    let [list, list2] = <[Rule; 2]>::try_from(describe_standards()).unwrap();
+    let read = none_enabled();
+    let refused = mock!(Client::batch_enable_standards).then_error(|| {
+        BatchEnableStandardsError::generic(meta(
+            "AccessDeniedException",
+            "not authorized to perform securityhub:BatchEnableStandards",
+        ))
+    });
+    let rules = [&list, &list2, &read, &refused];
+    let failure = create(&resource(&rules, &ssm), json!({"Standards": [NIST]}))
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::AccessDenied, "{failure}");
+    assert!(
+        ssm.owned().is_empty(),
+        "the claim written before the call is released"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn thirty_standards_are_enabled_25_per_call_at_most_one_call_per_second() {
     let ids: Vec<String> = (0..30).map(|i| format!("custom-{i:02}/v/1.0.0")).collect();

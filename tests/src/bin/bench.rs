@@ -558,6 +558,9 @@ async fn run_once(
     let hub = fresh_hub(subject).await;
     let mut env = lambda_ca_store();
     env.extend(hub.as_ref().map(SecurityHub::env));
+    // A fresh ledger per run, as in a fresh account: moto's SSM outlives the run, and the
+    // singleton records of an earlier run would make this one adopt.
+    env.push(harness::fresh_ledger());
     let prepared = Function::prepare(implementation.launch(subject), moto, &env).await;
     let request_id = format!("bench-{}-{run}-cold", implementation.key());
     let url = prepared
@@ -626,6 +629,7 @@ async fn count_calls(subject: &Subject, moto: &'static Moto, properties: &Value)
     let mut env = lambda_ca_store();
     env.push(("AWS_ENDPOINT_URL", proxy.endpoint()));
     env.extend(hub.as_ref().map(SecurityHub::env));
+    env.push(harness::fresh_ledger());
     let function = Function::launch(Binary::Shipped(subject.name), moto, &env).await;
     let mut stack = Stack::new(
         &function,
