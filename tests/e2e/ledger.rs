@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use aws_sdk_ssm::Client;
-use cfn_custom_resource_kit::{Ledger, RequestContext, RequestType};
+use cfn_custom_resource_kit::{Ledger, Ownership, RequestContext, RequestType};
 use harness::Moto;
 use tokio::time::Instant;
 
@@ -77,27 +77,14 @@ async fn an_account_wide_singleton_has_one_holder_in_ssm() {
     let ledger = Ledger::with_prefix(ssm.clone(), &prefix);
     let first = context(RequestType::Create, None);
     let second = context(RequestType::Update, Some("second-resource-id"));
-    let mut first_owned = ledger.read(&first).await.unwrap();
-    let mut second_owned = ledger.read(&second).await.unwrap();
-    assert!(ledger
-        .claim_singleton(&first, &mut first_owned, "hub", &[("hub", "default")], &[])
-        .await
-        .unwrap());
+    let (ours, first_owned) = claim_hub(&ledger, &first, ledger.read(&first).await.unwrap()).await;
+    assert!(ours);
     // A redelivery of the first is still the holder; the second adopts.
-    assert!(ledger
-        .claim_singleton(&first, &mut first_owned, "hub", &[("hub", "default")], &[])
-        .await
-        .unwrap());
-    assert!(!ledger
-        .claim_singleton(
-            &second,
-            &mut second_owned,
-            "hub",
-            &[("hub", "default")],
-            &[]
-        )
-        .await
-        .unwrap());
+    let (ours, first_owned) = claim_hub(&ledger, &first, first_owned).await;
+    assert!(ours);
+    let (ours, second_owned) =
+        claim_hub(&ledger, &second, ledger.read(&second).await.unwrap()).await;
+    assert!(!ours);
     assert!(!ledger.read(&second).await.unwrap().owns("hub", "default"));
     let holder = ssm
         .get_parameter()
@@ -105,23 +92,24 @@ async fn an_account_wide_singleton_has_one_holder_in_ssm() {
         .send()
         .await
         .unwrap();
-    assert!(holder
-        .parameter
-        .unwrap()
-        .value
-        .unwrap()
-        .contains(first.physical_id()));
+    let holder = holder.parameter.unwrap().value.unwrap();
+    assert!(holder.contains(first.physical_id()), "{holder}");
     // The holder's final Delete frees it for the next claimer.
     ledger.erase(&first, &first_owned).await.unwrap();
-    assert!(ledger
-        .claim_singleton(
-            &second,
-            &mut second_owned,
-            "hub",
-            &[("hub", "default")],
-            &[]
-        )
+    let (ours, taken) = claim_hub(&ledger, &second, second_owned).await;
+    assert!(ours);
+    ledger.erase(&second, &taken).await.unwrap();
+}
+
+/// Claims the hub singleton for `context`: whether it holds it, and its record after.
+async fn claim_hub(
+    ledger: &Ledger,
+    context: &RequestContext,
+    mut owned: Ownership,
+) -> (bool, Ownership) {
+    let ours = ledger
+        .claim_singleton(context, &mut owned, "hub", &[("hub", "default")], &[])
         .await
-        .unwrap());
-    ledger.erase(&second, &second_owned).await.unwrap();
+        .unwrap();
+    (ours, owned)
 }

@@ -570,10 +570,7 @@ async fn a_setting_that_never_shows_ends_in_timeout_at_the_deadline() {
 #[tokio::test]
 async fn an_update_enables_again_a_hub_disabled_out_of_band_and_owns_it() {
     let ssm = Ssm::new();
-    let read = describe_not_subscribed();
-    let enable = mock!(Client::enable_security_hub)
-        .then_output(|| EnableSecurityHubOutput::builder().build());
-    let shows = describe_hub("SECURITY_CONTROL", true);
+    let [read, enable, shows] = enabled_from_scratch();
     let rules = [&read, &enable, &shows];
     let outcome = resource(&rules, &ssm)
         .update(
@@ -811,13 +808,21 @@ fn differences_name_only_the_settings_the_properties_name() {
 
 const HUB_SINGLETON: &str = "/test-ledger/singleton/hub";
 
+/// The Security Hub calls of a Create that enables the hub: "not subscribed", the enable,
+/// and the hub read back.
+fn enabled_from_scratch() -> [Rule; 3] {
+    [
+        describe_not_subscribed(),
+        mock!(Client::enable_security_hub)
+            .then_output(|| EnableSecurityHubOutput::builder().build()),
+        describe_hub("SECURITY_CONTROL", true),
+    ]
+}
+
 #[tokio::test]
 async fn a_hub_created_by_this_resource_takes_the_singleton_record() {
     let ssm = Ssm::new();
-    let read = describe_not_subscribed();
-    let enable = mock!(Client::enable_security_hub)
-        .then_output(|| EnableSecurityHubOutput::builder().build());
-    let shows = describe_hub("SECURITY_CONTROL", true);
+    let [read, enable, shows] = enabled_from_scratch();
     let rules = [&read, &enable, &shows];
     create(&resource(&rules, &ssm), json!({})).await.unwrap();
     let holder: serde_json::Value = serde_json::from_str(&ssm.others()[HUB_SINGLETON]).unwrap();
@@ -887,10 +892,7 @@ async fn a_stale_singleton_record_is_taken_over() {
         "/test-ledger/resource/gone-Hub-0123456789ab",
         json!({"version": 1, "owned": {}}),
     );
-    let read = describe_not_subscribed();
-    let enable = mock!(Client::enable_security_hub)
-        .then_output(|| EnableSecurityHubOutput::builder().build());
-    let shows = describe_hub("SECURITY_CONTROL", true);
+    let [read, enable, shows] = enabled_from_scratch();
     let rules = [&read, &enable, &shows];
     let outcome = create(&resource(&rules, &ssm), json!({})).await.unwrap();
     assert_eq!(outcome.data["Adopted"], "false");
@@ -937,10 +939,7 @@ async fn a_claim_older_than_any_request_whose_hub_is_gone_is_taken_over() {
         other,
         json!({"version": 1, "stackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/other/1", "logicalResourceId": "Hub", "owned": {"hub": ["default"], "singleton": ["hub"]}}),
     );
-    let read = describe_not_subscribed();
-    let enable = mock!(Client::enable_security_hub)
-        .then_output(|| EnableSecurityHubOutput::builder().build());
-    let shows = describe_hub("SECURITY_CONTROL", true);
+    let [read, enable, shows] = enabled_from_scratch();
     let rules = [&read, &enable, &shows];
     let outcome = create(&resource(&rules, &ssm), json!({})).await.unwrap();
     assert_eq!(
