@@ -341,14 +341,7 @@ async fn a_subscribed_hub_is_adopted_and_not_recorded_as_owned() {
 #[tokio::test]
 async fn adoption_is_decided_by_the_first_read_when_the_enable_call_says_already_subscribed() {
     let ssm = Ssm::new();
-    let read = describe_not_subscribed();
-    let enable = mock!(Client::enable_security_hub).then_error(|| {
-        EnableSecurityHubError::generic(meta(
-            "ResourceConflictException",
-            "Account 123456789012 is already subscribed to Security Hub",
-        ))
-    });
-    let shows = describe_hub("SECURITY_CONTROL", true);
+    let [read, enable, shows] = enabled_meanwhile();
     let rules = [&read, &enable, &shows];
     let outcome = create(&resource(&rules, &ssm), json!({})).await.unwrap();
     assert_all_called(&rules);
@@ -808,6 +801,21 @@ fn differences_name_only_the_settings_the_properties_name() {
 
 const HUB_SINGLETON: &str = "/test-ledger/singleton/hub";
 
+/// The Security Hub calls of a Create that finds the hub enabled by someone else between
+/// its read ("not subscribed") and its enable ("already subscribed"), then reads it back.
+fn enabled_meanwhile() -> [Rule; 3] {
+    [
+        describe_not_subscribed(),
+        mock!(Client::enable_security_hub).then_error(|| {
+            EnableSecurityHubError::generic(meta(
+                "ResourceConflictException",
+                "Account 123456789012 is already subscribed to Security Hub",
+            ))
+        }),
+        describe_hub("SECURITY_CONTROL", true),
+    ]
+}
+
 /// The Security Hub calls of a Create that enables the hub: "not subscribed", the enable,
 /// and the hub read back.
 fn enabled_from_scratch() -> [Rule; 3] {
@@ -854,14 +862,7 @@ async fn a_second_stack_racing_for_the_hub_adopts_it() {
         "/test-ledger/resource/other-Hub-0123456789ab",
         json!({"version": 1, "owned": {"hub": ["default"], "singleton": ["hub"]}}),
     );
-    let read = describe_not_subscribed();
-    let enable = mock!(Client::enable_security_hub).then_error(|| {
-        EnableSecurityHubError::generic(meta(
-            "ResourceConflictException",
-            "Account 123456789012 is already subscribed to Security Hub",
-        ))
-    });
-    let shows = describe_hub("SECURITY_CONTROL", true);
+    let [read, enable, shows] = enabled_meanwhile();
     let rules = [&read, &enable, &shows];
     let outcome = create(&resource(&rules, &ssm), json!({})).await.unwrap();
     assert_eq!(outcome.data["Adopted"], "true", "the first claimer owns it");
