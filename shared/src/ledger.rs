@@ -144,6 +144,9 @@ pub struct Ledger {
     client: Client,
     prefix: String,
     backoff: Backoff,
+    /// The account-wide singletons this resource type creates, and the kinds of claim
+    /// each covers (the recorder covers the recorder and its delivery channel).
+    singletons: Vec<(String, Vec<String>)>,
 }
 
 impl Ledger {
@@ -165,7 +168,61 @@ impl Ledger {
             client,
             prefix,
             backoff: Backoff::new(Duration::from_millis(200), Duration::from_secs(3)),
+            singletons: Vec::new(),
         }
+    }
+
+    /// Declares the account-wide singleton `kind` (see [`Self::claim_singleton`]) and
+    /// the kinds of claim it covers: a Delete acts on those claims only while the
+    /// singleton record names this resource.
+    pub fn with_singleton(mut self, kind: &str, covers: &[&str]) -> Self {
+        let covers = covers.iter().map(|c| (*c).to_owned()).collect();
+        self.singletons.push((kind.to_owned(), covers));
+        self
+    }
+
+    /// The claim kinds the singleton `kind` covers (itself when undeclared).
+    fn covered_by(&self, kind: &str) -> Vec<String> {
+        self.singletons
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map_or_else(|| vec![kind.to_owned()], |(_, covers)| covers.clone())
+    }
+
+    /// `ownership` without the singleton `kind` and the claims it covers.
+    fn forget_singleton(&self, ownership: &mut Ownership, kind: &str) {
+        for covered in self.covered_by(kind) {
+            ownership.owned.remove(&covered);
+        }
+        if let Some(names) = ownership.owned.get_mut(SINGLETON) {
+            names.remove(kind);
+            if names.is_empty() {
+                ownership.owned.remove(SINGLETON);
+            }
+        }
+    }
+
+    /// Drops the singletons `ownership` claims whose singleton record does not name this
+    /// resource (a claim that lost a race and could not be released before a crash, or
+    /// one whose create never ran), with the claims they cover: a Delete must never
+    /// remove what the singleton's real owner relies on.
+    async fn verified(
+        &self,
+        context: &RequestContext,
+        mut ownership: Ownership,
+    ) -> Result<Ownership, Failure> {
+        for kind in ownership.owned(SINGLETON) {
+            let holder = self
+                .get(context, &self.singleton_name(&kind))
+                .await?
+                .and_then(|text| serde_json::from_str::<Holder>(&text).ok());
+            if holder.is_some_and(|h| h.physical_id == context.physical_id()) {
+                continue;
+            }
+            tracing::warn!(kind = %kind, "the record claims a singleton whose singleton record names another resource or none: what it covers is left");
+            self.forget_singleton(&mut ownership, &kind);
+        }
+        Ok(ownership)
     }
 
     /// The parameter holding the record of the resource `context` serves.
@@ -207,16 +264,18 @@ impl Ledger {
         context: &RequestContext,
         retain_per_properties: Option<bool>,
     ) -> Result<DeletePlan, Failure> {
-        let ownership = match self.read(context).await {
-            Ok(ownership) => ownership,
-            Err(failure) if failure.code() == ReasonCode::AccessDenied => {
-                tracing::warn!(reason = %failure, "Delete of a resource whose record names another stack: nothing touched");
-                return Ok(DeletePlan::Keep(crate::Outcome::new().with_summary(
-                    "the ownership record under this PhysicalResourceId belongs to another stack's resource: nothing was touched",
-                )));
-            }
-            Err(failure) => return Err(failure),
-        };
+        let ownership = self
+            .read_record(context, &self.parameter_name(context))
+            .await?;
+        if ownership.belongs_elsewhere(context) {
+            tracing::warn!(
+                "Delete of a resource whose record names another stack: nothing touched"
+            );
+            return Ok(DeletePlan::Keep(crate::Outcome::new().with_summary(
+                "the ownership record under this PhysicalResourceId belongs to another stack's resource: nothing was touched",
+            )));
+        }
+        let ownership = self.verified(context, ownership).await?;
         if ownership.is_empty() {
             return Ok(DeletePlan::Remove(ownership));
         }
@@ -450,13 +509,7 @@ impl Ledger {
                 // the singleton does not exist) gone since: what the holder created is no
                 // more. Its record forgets it, so its Delete never removes what is made now.
                 tracing::warn!(kind, holder = %current.physical_id, "the singleton its holder created is gone: the holder's record forgets it");
-                let forgotten: BTreeSet<&str> = claims.iter().map(|(k, _)| *k).collect();
-                holders_record
-                    .owned
-                    .retain(|k, _| k != SINGLETON && !forgotten.contains(k.as_str()));
-                if let Some(names) = holders_record.owned.get_mut(SINGLETON) {
-                    names.remove(kind);
-                }
+                self.forget_singleton(&mut holders_record, kind);
                 let text = serde_json::to_string(&holders_record).map_err(|error| {
                     Failure::new(ReasonCode::Internal, format!("ownership record: {error}"))
                 })?;

@@ -243,7 +243,7 @@ fn read_fields(fields: RawFields) -> Incoming {
     let unreadable = (!unreadable.is_empty()).then(|| {
         Failure::invalid_property(
             &unreadable.join(", "),
-            "nested deeper than the 128 levels a JSON parser here reads",
+            "cannot be read: nested deeper than the 128 levels a JSON parser here reads, or not valid JSON",
         )
     });
     Incoming {
@@ -382,7 +382,7 @@ mod tests {
         assert!(
             failure
                 .message()
-                .starts_with("ResourceProperties: nested deeper"),
+                .starts_with("ResourceProperties: cannot be read: nested deeper"),
             "{failure}"
         );
     }

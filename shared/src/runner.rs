@@ -162,6 +162,15 @@ impl<R: CustomResource> Runner<R> {
         );
         async {
             let url = self.response_url(&routing)?;
+            // Ids too large for any answer: nothing is done that could not be reported.
+            let smallest = Answer {
+                result: Err(Failure::new(ReasonCode::Internal, "")),
+                physical_id: answered_physical_id(known_or_update(&routing), &routing),
+            };
+            if let Err(error) = response_body(&routing, &smallest) {
+                tracing::error!(error = %error, "no response can be sent; nothing was done");
+                return Err(error);
+            }
             let margin = safety_margin(hard_deadline.saturating_duration_since(started));
             let work_deadline = hard_deadline - margin;
             // Leave a little time to report to Lambda after the last PUT (within the margin).

@@ -746,7 +746,8 @@ async fn a_payload_nested_past_the_parsers_limit_is_answered() {
     assert_eq!(puts.len(), 2);
     assert_eq!(puts[0]["Status"], "FAILED");
     assert!(
-        reason(&puts[0]).starts_with("[INVALID_PROPERTIES] ResourceProperties: nested deeper"),
+        reason(&puts[0])
+            .starts_with("[INVALID_PROPERTIES] ResourceProperties: cannot be read: nested deeper"),
         "{}",
         puts[0]
     );

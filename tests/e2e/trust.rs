@@ -158,7 +158,7 @@ async fn properties_nested_past_the_parsers_limit_are_answered() {
     assert!(
         created
             .reason()
-            .contains("ResourceProperties: nested deeper"),
+            .contains("ResourceProperties: cannot be read: nested deeper"),
         "{}",
         created.reason()
     );
@@ -274,19 +274,39 @@ async fn two_stacks_racing_for_the_hub_leave_exactly_one_owner() {
         &[world.hub.env(), world.ledger.clone()],
     )
     .await;
-    // Both stacks read "not subscribed", claim, and reach EnableSecurityHub together.
+    // The first stack claims the hub and is held at EnableSecurityHub; only then does
+    // the second read "not subscribed" and claim: it must find the first's claim.
     world.hub.hold("EnableSecurityHub");
     let mut first_stack = world.stack("hub-race-a");
     let mut second_stack =
         harness::Stack::new(&second, "hub-race-b", "Custom::SecurityHubEnable", "Hub");
-    let racing = async {
-        world.hub.wait_for_held("EnableSecurityHub", 2).await;
+    let second_starts_when_the_first_enables = async {
+        world.hub.wait_for_held("EnableSecurityHub", 1).await;
+        second_stack.create(json!({})).await
+    };
+    let release = async {
+        world.hub.wait_for_held("EnableSecurityHub", 1).await;
+        // The second polls DescribeHub while it waits for the hub the first enables
+        // (the first read it once, the second once before its claim, then polls). Ten
+        // seconds at most: a function that enables the hub too is held instead.
+        let started = std::time::Instant::now();
+        while world
+            .hub
+            .operations()
+            .iter()
+            .filter(|op| *op == "DescribeHub")
+            .count()
+            < 3
+            && started.elapsed() < std::time::Duration::from_secs(10)
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         world.hub.release("EnableSecurityHub");
     };
     let (first, second_answer, ()) = tokio::join!(
         first_stack.create(json!({})),
-        second_stack.create(json!({})),
-        racing
+        second_starts_when_the_first_enables,
+        release
     );
     first.assert_success();
     second_answer.assert_success();

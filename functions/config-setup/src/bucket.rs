@@ -20,7 +20,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
 use aws_sigv4::http_request::{
-    sign, PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings,
+    sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
+    UriPathNormalizationMode,
 };
 use aws_sigv4::sign::v4;
 use aws_smithy_http_client::Connector;
@@ -97,6 +98,22 @@ impl BucketOwner {
                 // the bucket's region in `x-amz-bucket-region`: ask there.
                 301 | 400 if head.region.as_deref().is_some_and(|r| r != region) => {
                     region = head.region.unwrap_or_default();
+                }
+                // S3 refused the request itself (signature, expired credentials): not an
+                // answer about the owner.
+                403 if head
+                    .error_code
+                    .as_deref()
+                    .is_some_and(|code| code != "AccessDenied") =>
+                {
+                    return Err(Failure::new(
+                        ReasonCode::AccessDenied,
+                        format!(
+                            "S3 refused GetBucketLocation of bucket {bucket}: {}",
+                            head.error_code.as_deref().unwrap_or_default()
+                        ),
+                    )
+                    .with_aws_call(call))
                 }
                 403 => {
                     return Err(Failure::new(
@@ -208,8 +225,12 @@ impl BucketOwner {
                 .await
                 .map_err(|error| refuse(format!("credentials: {error}")))?;
         let identity: Identity = credentials.into();
+        // S3 signs the path as sent: no double encoding, no normalisation (as the SDK's
+        // S3 client does).
         let mut settings = SigningSettings::default();
         settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(region)

@@ -103,7 +103,7 @@ impl ConfigSetup {
         Self {
             config: ConfigApi::new(config, backoff),
             iam,
-            ledger,
+            ledger: ledger.with_singleton(RECORDER, &[RECORDER, CHANNEL]),
             backoff,
             bucket_owner: None,
         }
@@ -147,14 +147,14 @@ impl ConfigSetup {
             }
         }
         let channel = self.config.channel(ctx).await?;
-        let (recorder_name, mut recorder_adopted) = decide(
+        let (recorder_name, recorder_adopted) = decide(
             "recorder",
             existing.as_ref().and_then(|r| r.name.as_deref()),
             properties,
             &owned,
             RECORDER,
         )?;
-        let (channel_name, mut channel_adopted) = decide(
+        let (channel_name, channel_adopted) = decide(
             "delivery channel",
             channel.as_ref().and_then(|c| c.name.as_deref()),
             properties,
@@ -177,31 +177,50 @@ impl ConfigSetup {
 
         let rules = self.plan_rules(ctx, properties, &owned).await?;
 
+        // The delivery bucket's owner, before any change: the channel points the whole
+        // configuration history at that bucket.
+        if let (true, Some(check)) = (channel_needed, &self.bucket_owner) {
+            let bucket = &properties.delivery_bucket_name;
+            let owner = properties
+                .delivery_bucket_owner
+                .as_deref()
+                .unwrap_or(ctx.account_id());
+            ctx.step(format!(
+                "checking that account {owner} owns bucket {bucket}"
+            ));
+            check.check(ctx, bucket, owner).await?;
+        }
+
         // Claim everything about to be created, in one write, before creating any of it.
-        // The recorder and its channel are the region's singleton: at most one resource
-        // may own them, so their claim also takes the ledger's singleton record.
+        // A new recorder is the region's singleton (with the channel made beside it): at
+        // most one resource may own it, so its claim also takes the singleton record.
         let mut singleton = Vec::new();
-        if existing.is_none() {
-            singleton.push((RECORDER, recorder_name.as_str()));
+        let mut plain: Vec<(&str, &str)> = rules.claims().collect();
+        match (existing.is_none(), channel.is_none()) {
+            (true, true) => singleton.extend([
+                (RECORDER, recorder_name.as_str()),
+                (CHANNEL, channel_name.as_str()),
+            ]),
+            (true, false) => singleton.push((RECORDER, recorder_name.as_str())),
+            (false, true) => plain.push((CHANNEL, channel_name.as_str())),
+            (false, false) => {}
         }
-        if channel.is_none() {
-            singleton.push((CHANNEL, channel_name.as_str()));
-        }
-        let rule_claims: Vec<(&str, &str)> = rules.claims().collect();
         if !singleton.is_empty() {
             ctx.step("recording what this resource creates");
             let ours = self
                 .ledger
-                .claim_singleton(ctx, &mut owned, RECORDER, &singleton, &rule_claims)
+                .claim_singleton(ctx, &mut owned, RECORDER, &singleton, &plain)
                 .await?;
             if !ours {
-                // Another resource is creating them this moment: adopt, as if found.
-                recorder_adopted = true;
-                channel_adopted = true;
+                // Another stack's resource claimed the recorder a moment ago and is
+                // creating it: wait for it, then adopt it as found.
+                ctx.step("waiting for the recorder another resource is creating");
+                self.wait_for_recorder(ctx).await?;
+                return Box::pin(self.converge(ctx, properties)).await;
             }
-        } else if !rule_claims.is_empty() {
-            ctx.step("recording the rules this resource creates");
-            self.ledger.claim_all(ctx, &mut owned, &rule_claims).await?;
+        } else if !plain.is_empty() {
+            ctx.step("recording what this resource creates");
+            self.ledger.claim_all(ctx, &mut owned, &plain).await?;
         }
         if recorder_needed {
             ctx.step(format!("putting recorder {recorder_name}"));
@@ -219,25 +238,6 @@ impl ConfigSetup {
             }
         }
         if channel_needed {
-            if let Some(check) = &self.bucket_owner {
-                let bucket = &properties.delivery_bucket_name;
-                let owner = properties
-                    .delivery_bucket_owner
-                    .as_deref()
-                    .unwrap_or(ctx.account_id());
-                ctx.step(format!(
-                    "checking that account {owner} owns bucket {bucket}"
-                ));
-                if let Err(failure) = check.check(ctx, bucket, owner).await {
-                    // The channel was not written: no claim on it may outlive this.
-                    if channel.is_none() {
-                        self.ledger
-                            .release(ctx, &mut owned, CHANNEL, &channel_name)
-                            .await?;
-                    }
-                    return Err(failure);
-                }
-            }
             ctx.step(format!("putting delivery channel {channel_name}"));
             if let Err(failure) = self.config.put_channel(ctx, &wanted_channel).await {
                 if failure.refused_by_service() && channel.is_none() {
@@ -455,6 +455,26 @@ impl ConfigSetup {
             self.ledger.release(ctx, owned, RULE, name).await?;
         }
         Ok(())
+    }
+
+    /// Waits (up to a minute) until the recorder another resource claimed exists.
+    async fn wait_for_recorder(&self, ctx: &RequestContext) -> Result<(), Failure> {
+        wait_until(
+            ctx,
+            RECORDING_WAIT,
+            self.backoff,
+            "waiting for the recorder another resource is creating",
+            || async {
+                match self.config.recorder(ctx).await? {
+                    Some(_) => Ok(Probe::Ready(())),
+                    None => Ok(Probe::NotYet(Failure::new(
+                        ReasonCode::DependencyNotReady,
+                        "another resource claimed the region's recorder and has not created it yet; deploy again once it has",
+                    ))),
+                }
+            },
+        )
+        .await
     }
 
     /// Waits until the recorder records; a last status of `Failure` is `NOT_ACTIVE`.

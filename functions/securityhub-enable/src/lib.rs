@@ -48,7 +48,7 @@ impl SecurityHubEnable {
     pub fn with_parts(securityhub: Client, ledger: Ledger, backoff: Backoff) -> Self {
         Self {
             hub: HubApi::new(securityhub, backoff),
-            ledger,
+            ledger: ledger.with_singleton(HUB_KIND, &[HUB_KIND]),
         }
     }
 
@@ -73,19 +73,26 @@ impl SecurityHubEnable {
             None => {
                 context.step("recording that this resource enables the hub");
                 let claim = [(HUB_KIND, HUB_NAME)];
-                self.ledger
+                let ours = self
+                    .ledger
                     .claim_singleton(context, &mut ownership, HUB_KIND, &claim, &[])
                     .await?;
-                context.step("enabling Security Hub (EnableSecurityHub)");
-                if let Err(failure) = self.hub.enable(context, properties).await {
-                    if failure.refused_by_service() {
-                        self.ledger
-                            .release_singleton(context, &mut ownership, HUB_KIND, &claim)
-                            .await?;
+                if ours {
+                    context.step("enabling Security Hub (EnableSecurityHub)");
+                    if let Err(failure) = self.hub.enable(context, properties).await {
+                        if failure.refused_by_service() {
+                            self.ledger
+                                .release_singleton(context, &mut ownership, HUB_KIND, &claim)
+                                .await?;
+                        }
+                        return Err(failure);
                     }
-                    return Err(failure);
+                    context.step("waiting for the hub to show as enabled");
+                } else {
+                    // Another stack's resource claimed it first and is enabling it: adopt
+                    // what it enables rather than enable it too.
+                    context.step("waiting for the hub another resource is enabling");
                 }
-                context.step("waiting for the hub to show as enabled");
                 self.hub.wait_until_enabled(context).await?
             }
         };

@@ -843,9 +843,18 @@ async fn a_hub_created_by_this_resource_takes_the_singleton_record() {
         .then_output(|| DisableSecurityHubOutput::builder().build());
     let gone = describe_not_subscribed();
     let rules = [&disable, &gone];
-    delete(&resource(&rules, &ssm), Some(json!({})))
+    // (The Delete CloudFormation sends carries the id the Create answered.)
+    let created = context(RequestType::Create, Duration::from_secs(30));
+    let deleting = RequestContext::for_tests_of(
+        RequestType::Delete,
+        Some(created.physical_id()),
+        Instant::now() + Duration::from_secs(30),
+    );
+    resource(&rules, &ssm)
+        .delete(&deleting, Some(properties(json!({}))))
         .await
         .unwrap();
+    assert_all_called(&rules);
     assert!(ssm.erased());
     assert!(ssm.others().is_empty(), "the singleton record is gone too");
 }
@@ -862,8 +871,10 @@ async fn a_second_stack_racing_for_the_hub_adopts_it() {
         "/test-ledger/resource/other-Hub-0123456789ab",
         json!({"version": 1, "owned": {"hub": ["default"], "singleton": ["hub"]}}),
     );
-    let [read, enable, shows] = enabled_meanwhile();
-    let rules = [&read, &enable, &shows];
+    // It reads "not subscribed", loses the claim, and waits for the other's hub: no
+    // EnableSecurityHub of its own.
+    let [read, _, shows] = enabled_meanwhile();
+    let rules = [&read, &shows];
     let outcome = create(&resource(&rules, &ssm), json!({})).await.unwrap();
     assert_eq!(outcome.data["Adopted"], "true", "the first claimer owns it");
     assert!(
@@ -957,5 +968,30 @@ async fn a_claim_older_than_any_request_whose_hub_is_gone_is_taken_over() {
     assert_eq!(
         forgotten["logicalResourceId"], "Hub",
         "the old record keeps its ids"
+    );
+}
+
+#[tokio::test]
+async fn a_claim_that_lost_the_race_never_makes_delete_disable_the_winners_hub() {
+    // The claim could not be released after losing (a crash, throttling): the record
+    // still says hub and singleton, but the singleton record names the winner.
+    let ssm = Ssm::with_record(
+        r#"{"version":1,"owned":{"hub":["default"],"singleton":["hub"]},"retainOnDelete":false}"#,
+    );
+    ssm.seed(
+        HUB_SINGLETON,
+        json!({"physicalId": "winner-Hub-0123456789ab", "claimedAt": now()}),
+    );
+    let rules: [&Rule; 0] = [];
+    let outcome = delete(&resource(&rules, &ssm), Some(json!({})))
+        .await
+        .unwrap();
+    assert!(
+        outcome.summary.unwrap().contains("did not enable"),
+        "left as it is"
+    );
+    assert!(
+        ssm.others().contains_key(HUB_SINGLETON),
+        "the winner's singleton record stays"
     );
 }
