@@ -35,10 +35,10 @@ use aws_sdk_iam::operation::get_role::GetRoleOutput;
 use aws_sdk_iam::types::Role;
 use aws_sdk_ssm::operation::delete_parameter::DeleteParameterOutput;
 use aws_sdk_ssm::operation::get_parameter::{GetParameterError, GetParameterOutput};
-use aws_sdk_ssm::operation::put_parameter::PutParameterOutput;
-use aws_sdk_ssm::types::error::ParameterNotFound;
+use aws_sdk_ssm::operation::put_parameter::{PutParameterError, PutParameterOutput};
+use aws_sdk_ssm::types::error::{ParameterAlreadyExists, ParameterNotFound};
 use aws_sdk_ssm::types::Parameter;
-use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_mocks::{mock, mock_client, MockResponse, Rule, RuleMode};
 use cfn_custom_resource_kit::{
     parse_properties, Backoff, CustomResource, Ledger, ReasonCode, RequestContext, RequestType,
 };
@@ -1028,4 +1028,94 @@ async fn a_refused_rule_put_releases_its_claim() {
     assert_eq!(failure.code(), ReasonCode::InvalidProperties, "{failure}");
     // Claim (record), singleton record, then the release of the rule's claim.
     assert_eq!(mocks.ssm[1].num_calls(), 3);
+}
+
+/// SSM where another stack's resource (`other-ConfigSetup-1`) claimed the region's
+/// recorder a moment ago: its singleton record and its record exist, a create-only put
+/// of the singleton record is `ParameterAlreadyExists`, and this resource has no record.
+fn ledger_claimed_by_another() -> Vec<Rule> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let parameter = |value: String| {
+        MockResponse::Output(
+            GetParameterOutput::builder()
+                .parameter(Parameter::builder().value(value).build())
+                .build(),
+        )
+    };
+    vec![
+        mock!(aws_sdk_ssm::Client::get_parameter).then_compute_response(move |input| {
+            let name = input.name().unwrap_or_default();
+            if name.ends_with("/singleton/recorder") {
+                parameter(json!({"physicalId": "other-ConfigSetup-1", "claimedAt": now}).to_string())
+            } else if name.ends_with("/resource/other-ConfigSetup-1") {
+                parameter(
+                    json!({"version": 1, "owned": {"recorder": ["default"], "channel": ["default"], "singleton": ["recorder"]}})
+                        .to_string(),
+                )
+            } else {
+                MockResponse::Error(GetParameterError::ParameterNotFound(
+                    ParameterNotFound::builder()
+                        .meta(aws_sdk_ssm::error::ErrorMetadata::builder().code("ParameterNotFound").build())
+                        .build(),
+                ))
+            }
+        }),
+        mock!(aws_sdk_ssm::Client::put_parameter).then_compute_response(|input| {
+            if input.name().unwrap_or_default().ends_with("/singleton/recorder")
+                && input.overwrite() != Some(true)
+            {
+                MockResponse::Error(PutParameterError::ParameterAlreadyExists(
+                    ParameterAlreadyExists::builder()
+                        .meta(
+                            aws_sdk_ssm::error::ErrorMetadata::builder()
+                                .code("ParameterAlreadyExists")
+                                .build(),
+                        )
+                        .build(),
+                ))
+            } else {
+                MockResponse::Output(PutParameterOutput::builder().build())
+            }
+        }),
+        mock!(aws_sdk_ssm::Client::delete_parameter)
+            .then_output(|| DeleteParameterOutput::builder().build()),
+    ]
+}
+
+#[tokio::test]
+async fn a_second_stack_racing_for_the_recorder_waits_for_it_and_adopts_it() {
+    let mut config = vec![
+        // None at the first read; the other's recorder by the time this one waits.
+        mock!(aws_sdk_config::Client::describe_configuration_recorders)
+            .sequence()
+            .output(|| DescribeConfigurationRecordersOutput::builder().build())
+            .output(|| {
+                DescribeConfigurationRecordersOutput::builder()
+                    .configuration_recorders(recorder_named("default"))
+                    .build()
+            })
+            .repeatedly()
+            .build(),
+        channels(vec![]),
+        status_is(true, Some(RecorderStatus::Success)),
+    ];
+    config.extend(ok_puts());
+    let mocks = Mocks {
+        config,
+        iam: slr(),
+        ssm: ledger_claimed_by_another(),
+    };
+    let outcome = mocks
+        .resource()
+        .create(&context(60), properties(json!({})))
+        .await
+        .unwrap();
+    assert_eq!(outcome.data["Adopted"], "true", "the first claimer owns it");
+    assert!(
+        mocks.config[0].num_calls() >= 2,
+        "it waited for the other's recorder"
+    );
 }
