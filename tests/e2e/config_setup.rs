@@ -428,8 +428,7 @@ async fn bad_properties_fail_naming_the_field_and_delete_after_succeeds() {
 }
 
 #[tokio::test]
-async fn a_delivery_bucket_that_does_not_exist_is_not_found_and_the_rollback_removes_the_recorder()
-{
+async fn a_delivery_bucket_that_does_not_exist_is_not_found_before_any_change() {
     let world = World::start().await;
     let mut stack = world.stack("no-bucket");
     let created = stack
@@ -437,21 +436,15 @@ async fn a_delivery_bucket_that_does_not_exist_is_not_found_and_the_rollback_rem
         .await;
     created.assert_failed("NOT_FOUND");
     assert_reason_contains(&created, "no-such-bucket-e2e");
-    // The bucket's owner is checked before the channel is written, and that finds it missing.
+    // The bucket's owner is checked before any change, and that finds it missing.
     assert_reason_contains(&created, "(s3:GetBucketLocation");
     assert_reason_contains(
         &created,
         "pending: checking that account 123456789012 owns bucket no-such-bucket-e2e",
     );
-    assert!(
-        world.recorder().await.is_some(),
-        "the recorder was made before the channel failed"
-    );
+    assert!(world.recorder().await.is_none(), "nothing was made");
     stack.delete().await.assert_success();
-    assert!(
-        world.recorder().await.is_none(),
-        "the rollback Delete removed what the Create made"
-    );
+    assert!(world.recorder().await.is_none());
 }
 
 #[tokio::test]
@@ -537,14 +530,16 @@ async fn a_fresh_create_and_its_delete_make_the_expected_aws_calls() {
         "the bucket's owner checked"
     );
     assert_eq!(create.len(), 24, "{create:?}");
-    // Delete: the six rules read together and their owner tags, six rule deletes (each
-    // waited for), stop, channel, recorder, the record and the singleton record erased
-    // (no per-rule ledger write: the whole record goes).
+    // Delete: the record and the singleton record (does it still name this resource?),
+    // the six rules read together and their owner tags, six rule deletes (each waited
+    // for), stop, channel, recorder, the record and the singleton record erased (no
+    // per-rule ledger write: the whole record goes).
+    assert_eq!(count(&delete, "GetParameter"), 2);
     assert_eq!(count(&delete, "ListTagsForResource"), 6);
     assert_eq!(count(&delete, "DeleteConfigRule"), 6);
     assert_eq!(count(&delete, "StopConfigurationRecorder"), 1);
     assert_eq!(count(&delete, "DeleteDeliveryChannel"), 1);
     assert_eq!(count(&delete, "DeleteConfigurationRecorder"), 1);
     assert_eq!(count(&delete, "DeleteParameter"), 2);
-    assert!(delete.len() <= 25, "{} calls: {delete:?}", delete.len());
+    assert!(delete.len() <= 26, "{} calls: {delete:?}", delete.len());
 }

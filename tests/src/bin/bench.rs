@@ -127,10 +127,12 @@ const SUBJECTS: &[Subject] = &[
                 "PutConfigRule",
                 "DescribeConfigRules",
             ],
-            // The owned rules read together, each one's owner tag (a rule someone else
+            // The record and the singleton record (does it still name this resource?);
+            // the owned rules read together, each one's owner tag (a rule someone else
             // made since is left), each deleted and seen gone. The record, then the
             // singleton record, erased.
             &[
+                "GetParameter",
                 "GetParameter",
                 "DescribeConfigRules",
                 "ListTagsForResource",
@@ -182,7 +184,9 @@ const SUBJECTS: &[Subject] = &[
                 "UpdateSecurityHubConfiguration",
                 "DescribeHub",
             ],
+            // The record and the singleton record (does it still name this resource?).
             &[
+                "GetParameter",
                 "GetParameter",
                 "DisableSecurityHub",
                 "DescribeHub",
