@@ -12,6 +12,8 @@ Differences patched (each is how AWS behaves, checked against the AWS docs):
   NoSuchConfigRuleException, also in an account without any rule (moto then answers an
   empty list).
 - S3's GetBucketLocation and HeadBucket honour ExpectedBucketOwner (moto ignores it).
+- AWS Config's PutConfigurationRecorder refuses more than one recording-mode override
+  (moto accepts any number).
 """
 import os, sys, threading
 def watch_parent():
@@ -59,5 +61,19 @@ def _expected_owner(method):
     return guarded
 for _name in ("get_bucket_location", "head_bucket"):
     setattr(S3Response, _name, _expected_owner(getattr(S3Response, _name)))
+# AWS Config API Reference, RecordingMode, recordingModeOverrides: "Array Members: Maximum
+# number of 1 item." A longer list fails the request's validation, as every AWS JSON API
+# answers a constraint it models.
+_put_configuration_recorder = config_models.ConfigBackend.put_configuration_recorder
+def put_configuration_recorder(self, config_recorder):
+    overrides = (config_recorder.get("recordingMode") or {}).get("recordingModeOverrides") or []
+    if len(overrides) > 1:
+        raise JsonRESTError(
+            "ValidationException",
+            "1 validation error detected: Value at 'configurationRecorder.recordingMode.recordingModeOverrides' "
+            "failed to satisfy constraint: Member must have length less than or equal to 1",
+        )
+    return _put_configuration_recorder(self, config_recorder)
+config_models.ConfigBackend.put_configuration_recorder = put_configuration_recorder
 from moto.server import main
 main(["-H", "127.0.0.1", "-p", sys.argv[1]])

@@ -543,3 +543,37 @@ async fn a_fresh_create_and_its_delete_make_the_expected_aws_calls() {
     assert_eq!(count(&delete, "DeleteParameter"), 2);
     assert!(delete.len() <= 26, "{} calls: {delete:?}", delete.len());
 }
+
+/// Refused before any change, where AWS would refuse the recorder (moto is patched to,
+/// for the override list) or silently record otherwise than asked (global types under
+/// Exclusion).
+#[tokio::test]
+async fn recording_settings_aws_refuses_or_ignores_are_invalid_before_any_change() {
+    let world = World::start().await;
+    for (properties, field) in [
+        (
+            json!({"RecordingFrequencyOverrides": [
+                {"ResourceTypes": ["AWS::S3::Bucket"], "RecordingFrequency": "DAILY"},
+                {"ResourceTypes": ["AWS::EC2::VPC"], "RecordingFrequency": "DAILY"}
+            ]}),
+            "RecordingFrequencyOverrides: at most one override",
+        ),
+        (
+            json!({"RecordingFrequencyOverrides": [
+                {"ResourceTypes": ["AWS::Config::ResourceCompliance"], "RecordingFrequency": "DAILY"}
+            ]}),
+            "RecordingFrequencyOverrides[0].ResourceTypes[0]: cannot be recorded DAILY",
+        ),
+        (
+            json!({"RecordingStrategy": "Exclusion", "ResourceTypes": ["AWS::S3::Bucket"], "IncludeGlobalResourceTypes": false}),
+            "IncludeGlobalResourceTypes: has no effect with RecordingStrategy Exclusion",
+        ),
+    ] {
+        let mut stack = world.stack("recording-settings");
+        let created = stack.create(self::properties(properties)).await;
+        created.assert_failed("INVALID_PROPERTIES");
+        assert_reason_contains(&created, field);
+        assert!(world.recorder().await.is_none(), "nothing was made");
+        stack.delete().await.assert_success();
+    }
+}

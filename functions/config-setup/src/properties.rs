@@ -17,6 +17,14 @@ pub enum ExistingRecorder {
     Fail,
 }
 
+/// The types AWS Config records only continuously (RecordingModeOverride: "Daily
+/// recording cannot be specified for the following resource types").
+const CONTINUOUS_ONLY: [&str; 3] = [
+    "AWS::Config::ResourceCompliance",
+    "AWS::Config::ConformancePackCompliance",
+    "AWS::Config::ConfigurationRecorder",
+];
+
 /// `recordingGroup.recordingStrategy.useOnly`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 pub enum RecordingStrategy {
@@ -211,21 +219,55 @@ impl ResourceProperties for ConfigSetupProperties {
             }
             _ => {}
         }
-        if self.recording_strategy != RecordingStrategy::AllSupported
-            && self.include_global_resource_types == Some(true)
-        {
-            return Err(Failure::invalid_property(
-                "IncludeGlobalResourceTypes",
-                "only applies with RecordingStrategy AllSupported (list AWS::IAM::* types in ResourceTypes instead)",
-            ));
+        // Global types (AWS::IAM::*) follow the strategy's own list outside AllSupported:
+        // "The includeGlobalResourceTypes field has no impact on the
+        // EXCLUSION_BY_RESOURCE_TYPES recording strategy" (RecordingGroup), and with
+        // Inclusion only the listed types are recorded. A value here would mislead.
+        match (self.recording_strategy, self.include_global_resource_types) {
+            (RecordingStrategy::Inclusion, Some(_)) => {
+                return Err(Failure::invalid_property(
+                    "IncludeGlobalResourceTypes",
+                    "only applies with RecordingStrategy AllSupported: with Inclusion, list the AWS::IAM::* types to record in ResourceTypes",
+                ))
+            }
+            (RecordingStrategy::Exclusion, Some(_)) => {
+                return Err(Failure::invalid_property(
+                    "IncludeGlobalResourceTypes",
+                    "has no effect with RecordingStrategy Exclusion: global types (AWS::IAM::*) are recorded unless ResourceTypes lists them",
+                ))
+            }
+            _ => {}
         }
         check_resource_types("ResourceTypes", &self.resource_types)?;
+        // "recordingModeOverrides ... Array Members: Maximum number of 1 item" (AWS Config
+        // API Reference, RecordingMode).
+        if self.recording_frequency_overrides.len() > 1 {
+            return Err(Failure::invalid_property(
+                "RecordingFrequencyOverrides",
+                "at most one override: AWS Config's recordingModeOverrides holds one (list every type that needs the other frequency in it)",
+            ));
+        }
         for (index, entry) in self.recording_frequency_overrides.iter().enumerate() {
             let field = format!("RecordingFrequencyOverrides[{index}].ResourceTypes");
             if entry.resource_types.is_empty() {
                 return Err(Failure::invalid_property(&field, "must not be empty"));
             }
             check_resource_types(&field, &entry.resource_types)?;
+            // "Daily recording cannot be specified for the following resource types"
+            // (AWS Config API Reference, RecordingModeOverride).
+            if entry.recording_frequency == RecordingFrequency::DAILY {
+                for (position, resource_type) in entry.resource_types.iter().enumerate() {
+                    if CONTINUOUS_ONLY.contains(&resource_type.as_str()) {
+                        return Err(Failure::invalid_property(
+                            &format!("{field}[{position}]"),
+                            format!(
+                                "cannot be recorded DAILY: AWS Config records {} continuously only",
+                                CONTINUOUS_ONLY.join(", ")
+                            ),
+                        ));
+                    }
+                }
+            }
         }
         validate_bucket(&self.delivery_bucket_name)?;
         if let Some(owner) = &self.delivery_bucket_owner {
@@ -526,5 +568,48 @@ mod tests {
         .contains("unknown field `Colour`"));
         assert!(reason(with(json!({"ManagedRules": [{"Name": "r", "SourceIdentifier": "X", "InputParameters": "{oops"}]})))
             .starts_with("[INVALID_PROPERTIES] ManagedRules[0].InputParameters: "));
+    }
+
+    #[test]
+    fn one_recording_frequency_override_at_most_and_never_daily_for_config_types() {
+        let types = |t: &str| json!({"ResourceTypes": [t], "RecordingFrequency": "DAILY"});
+        let two = json!({"RecordingFrequencyOverrides": [types("AWS::S3::Bucket"), types("AWS::EC2::VPC")]});
+        assert!(reason(with(two))
+            .starts_with("[INVALID_PROPERTIES] RecordingFrequencyOverrides: at most one override"));
+        for continuous_only in CONTINUOUS_ONLY {
+            let daily = json!({"RecordingFrequencyOverrides": [{
+                "ResourceTypes": ["AWS::S3::Bucket", continuous_only],
+                "RecordingFrequency": "DAILY"
+            }]});
+            assert!(reason(with(daily)).starts_with(
+                "[INVALID_PROPERTIES] RecordingFrequencyOverrides[0].ResourceTypes[1]: cannot be recorded DAILY"
+            ));
+            let continuous = json!({"RecordingFrequencyOverrides": [{
+                "ResourceTypes": [continuous_only],
+                "RecordingFrequency": "CONTINUOUS"
+            }]});
+            parse(with(continuous)).unwrap();
+        }
+        parse(with(
+            json!({"RecordingFrequencyOverrides": [types("AWS::S3::Bucket")]}),
+        ))
+        .unwrap();
+    }
+
+    #[test]
+    fn global_types_follow_the_strategys_list_outside_all_supported() {
+        for value in ["true", "false"] {
+            let exclusion = json!({"RecordingStrategy": "Exclusion", "ResourceTypes": ["AWS::S3::Bucket"], "IncludeGlobalResourceTypes": value});
+            assert!(
+                reason(with(exclusion)).contains("has no effect with RecordingStrategy Exclusion")
+            );
+            let inclusion = json!({"RecordingStrategy": "Inclusion", "ResourceTypes": ["AWS::S3::Bucket"], "IncludeGlobalResourceTypes": value});
+            assert!(reason(with(inclusion))
+                .contains("list the AWS::IAM::* types to record in ResourceTypes"));
+        }
+        parse(with(
+            json!({"RecordingStrategy": "Exclusion", "ResourceTypes": ["AWS::IAM::User"]}),
+        ))
+        .unwrap();
     }
 }
