@@ -577,3 +577,28 @@ async fn recording_settings_aws_refuses_or_ignores_are_invalid_before_any_change
         stack.delete().await.assert_success();
     }
 }
+
+/// The longest names CloudFormation allows (a 128-character stack name, a 255-character
+/// logical id) still make an owner tag moto and AWS accept (256 characters at most).
+#[tokio::test]
+async fn the_longest_stack_and_logical_names_still_tag_their_rules() {
+    let world = World::start().await;
+    let mut stack = Stack::new(
+        &world.function,
+        &"s".repeat(128),
+        "Custom::ConfigSetup",
+        &"L".repeat(255),
+    );
+    stack
+        .create(properties(
+            json!({"ManagedRules": [{"Name": "trail", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"}]}),
+        ))
+        .await
+        .assert_success();
+    assert_eq!(world.rule_names().await, ["trail"]);
+    stack.delete().await.assert_success();
+    assert!(
+        world.rule_names().await.is_empty(),
+        "its own tag recognised on Delete"
+    );
+}

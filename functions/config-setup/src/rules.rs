@@ -37,13 +37,32 @@ pub fn desired(rule: &ManagedRule) -> ConfigRule {
         .build()
 }
 
-/// The owner tag for a rule this resource creates.
+/// The most characters a tag value may have (AWS Config API Reference, Tag: "Value ...
+/// Maximum length of 256").
+const MAX_TAG_VALUE: usize = 256;
+
+/// The owner tag for a rule this resource creates: `<stack name>/<logical id>`. A stack
+/// name (up to 128 characters) and a logical id (up to 255) can make more than a tag
+/// value holds: then the start of it and a hash of the whole, still one per resource.
 pub fn owner_tag(stack_id: &str, logical_id: &str) -> Tag {
     let stack = stack_id.split('/').nth(1).unwrap_or(stack_id);
-    Tag::builder()
-        .key(OWNER_TAG)
-        .value(format!("{stack}/{logical_id}"))
-        .build()
+    let full = format!("{stack}/{logical_id}");
+    let value = if full.chars().count() <= MAX_TAG_VALUE {
+        full
+    } else {
+        let hash = format!("-{:016x}", fnv1a(full.as_bytes()));
+        let start: String = full.chars().take(MAX_TAG_VALUE - hash.len()).collect();
+        format!("{start}{hash}")
+    };
+    Tag::builder().key(OWNER_TAG).value(value).build()
+}
+
+/// 64-bit FNV-1a: the same value in every version of the function (a tag written by one
+/// version is read by the next), unlike the standard library's hasher.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// Whether `existing` already has every setting of `desired`.
@@ -72,4 +91,30 @@ pub fn matches(existing: &ConfigRule, desired: &ConfigRule) -> bool {
         && parameters(existing) == parameters(desired)
         && types(existing) == types(desired)
         && existing.maximum_execution_frequency == desired.maximum_execution_frequency
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_owner_tag_fits_a_tag_value_and_stays_one_per_resource() {
+        let short = owner_tag(
+            "arn:aws:cloudformation:us-east-1:1:stack/baseline/u",
+            "ConfigSetup",
+        );
+        assert_eq!(short.value.as_deref(), Some("baseline/ConfigSetup"));
+        let stack = format!(
+            "arn:aws:cloudformation:us-east-1:1:stack/{}/u",
+            "s".repeat(128)
+        );
+        let long = |logical: &str| owner_tag(&stack, logical).value.unwrap();
+        let (first, second) = (
+            long(&"L".repeat(255)),
+            long(&format!("{}M", "L".repeat(254))),
+        );
+        assert_eq!(first.chars().count(), MAX_TAG_VALUE);
+        assert_ne!(first, second, "the hash tells them apart");
+        assert_eq!(first, long(&"L".repeat(255)), "stable");
+    }
 }
