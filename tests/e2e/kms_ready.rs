@@ -375,3 +375,32 @@ async fn the_sdk_client_is_built_after_the_first_poll() {
         "the first invocation builds the client (else this test proves nothing)"
     );
 }
+
+/// "You cannot use an asymmetric KMS key to encrypt data keys": an Enabled asymmetric
+/// key is no key a service can use, and the answer says which spec and usage it has.
+#[tokio::test]
+async fn an_enabled_asymmetric_key_is_not_active_naming_its_spec() {
+    let world = World::start(BINARY, &[]).await;
+    let metadata = world
+        .kms
+        .create_key()
+        .key_spec(aws_sdk_kms::types::KeySpec::EccNistP256)
+        .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
+        .send()
+        .await
+        .expect("moto CreateKey")
+        .key_metadata
+        .expect("metadata");
+    let created = world
+        .stack("asymmetric")
+        .create(json!({"KeyId": metadata.key_id}))
+        .await;
+    created.assert_failed("NOT_ACTIVE");
+    assert!(
+        created
+            .reason()
+            .contains("ECC_NIST_P256 key for SIGN_VERIFY"),
+        "{}",
+        created.reason()
+    );
+}

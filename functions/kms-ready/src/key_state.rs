@@ -15,6 +15,31 @@ pub struct EnabledKey {
     pub arn: String,
     /// The key's id.
     pub key_id: String,
+    /// `KeySpec`, e.g. `SYMMETRIC_DEFAULT` (absent: not reported).
+    pub key_spec: Option<String>,
+    /// `KeyUsage`, e.g. `ENCRYPT_DECRYPT` (absent: not reported).
+    pub key_usage: Option<String>,
+}
+
+impl EnabledKey {
+    /// `Err` naming the spec and usage when the key cannot protect data keys: "You
+    /// cannot use an asymmetric KMS key to encrypt data keys" (AWS KMS Developer Guide,
+    /// data keys), and an HMAC key encrypts nothing. The services a baseline key serves
+    /// (CloudWatch Logs, CloudTrail, AWS Config, SNS, S3) encrypt with data keys.
+    pub fn check_protects_data_keys(&self) -> Result<(), Failure> {
+        let spec = self.key_spec.as_deref().unwrap_or("SYMMETRIC_DEFAULT");
+        let usage = self.key_usage.as_deref().unwrap_or("ENCRYPT_DECRYPT");
+        if spec == "SYMMETRIC_DEFAULT" && usage == "ENCRYPT_DECRYPT" {
+            return Ok(());
+        }
+        Err(Failure::new(
+            ReasonCode::NotActive,
+            format!(
+                "key {} is a {spec} key for {usage}: services protect their data with data keys, which only a symmetric encryption key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT) can encrypt",
+                self.arn
+            ),
+        ))
+    }
 }
 
 /// Polls `DescribeKey` until the key is `Enabled`.
@@ -66,6 +91,8 @@ async fn describe_enabled(client: &Client, key_id: &str) -> Result<Probe<Enabled
         Some(KeyState::Enabled) => Ok(Probe::Ready(EnabledKey {
             arn,
             key_id: metadata.key_id,
+            key_spec: metadata.key_spec.map(|spec| spec.as_str().to_owned()),
+            key_usage: metadata.key_usage.map(|usage| usage.as_str().to_owned()),
         })),
         Some(state @ (KeyState::Creating | KeyState::Updating)) => Ok(Probe::NotYet(Failure::new(
             ReasonCode::NotActive,

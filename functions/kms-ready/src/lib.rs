@@ -50,6 +50,7 @@ impl KmsReady {
             &properties.key_id,
         )
         .await?;
+        key.check_protects_data_keys()?;
         if !properties.required_service_principals.is_empty() {
             self.check_policy(context, &key, &properties.required_service_principals)
                 .await?;

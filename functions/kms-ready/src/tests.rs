@@ -341,3 +341,37 @@ async fn a_zero_max_wait_still_retries_throttling_within_the_deadline() {
     assert_eq!(outcome.data["KeyState"], "Enabled");
     assert_eq!(describe.num_calls(), 5);
 }
+
+#[tokio::test]
+async fn an_asymmetric_or_hmac_key_is_not_active_naming_its_spec_and_usage() {
+    use aws_sdk_kms::types::{KeySpec, KeyUsageType};
+    for (spec, usage) in [
+        (KeySpec::Rsa2048, KeyUsageType::EncryptDecrypt),
+        (KeySpec::EccNistP256, KeyUsageType::SignVerify),
+        (KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac),
+    ] {
+        let (shown_spec, shown_usage) = (spec.as_str().to_owned(), usage.as_str().to_owned());
+        let describe = mock!(Client::describe_key).then_output(move || {
+            DescribeKeyOutput::builder()
+                .key_metadata(
+                    KeyMetadata::builder()
+                        .key_id(KEY_ID)
+                        .arn(ARN)
+                        .key_state(KeyState::Enabled)
+                        .key_spec(spec.clone())
+                        .key_usage(usage.clone())
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+        });
+        let failure = create(&resource(&[&describe]), json!({"KeyId": KEY_ID}))
+            .await
+            .unwrap_err();
+        assert_eq!(failure.code(), ReasonCode::NotActive, "{failure}");
+        assert!(
+            failure.message().contains(&shown_spec) && failure.message().contains(&shown_usage),
+            "{failure}"
+        );
+    }
+}
