@@ -67,15 +67,17 @@ fn sdk_config(env: EnvServiceConfig) -> SdkConfig {
 }
 
 /// The endpoint `sdk` sets for the service `service_id` (`AWS_ENDPOINT_URL_<SERVICE_ID>`,
-/// then `AWS_ENDPOINT_URL`), for a request no SDK client makes; `None`: the service's own.
+/// then `AWS_ENDPOINT_URL`, then an endpoint set on the configuration itself), for a
+/// request no SDK client makes; `None`: the service's own.
 pub fn endpoint_url(sdk: &SdkConfig, service_id: &str) -> Option<String> {
-    let key = ServiceConfigKey::builder()
+    let from_environment = ServiceConfigKey::builder()
         .service_id(service_id)
         .env("AWS_ENDPOINT_URL")
         .profile("endpoint_url")
         .build()
-        .ok()?;
-    sdk.service_config()?.load_config(key)
+        .ok()
+        .and_then(|key| sdk.service_config()?.load_config(key));
+    from_environment.or_else(|| sdk.endpoint_url().map(str::to_owned))
 }
 
 /// `AWS_ENDPOINT_URL[_<SERVICE_ID>]` and every other per-service setting an SDK client

@@ -281,6 +281,70 @@ fn s3_endpoint(region: &str, fips: bool) -> String {
 mod tests {
     use super::*;
 
+    fn sdk(endpoint: Option<&str>) -> SdkConfig {
+        let credentials = aws_credential_types::Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            Some("token".into()),
+            None,
+            "test",
+        );
+        let mut builder = SdkConfig::builder()
+            .region(aws_types::region::Region::new("eu-west-1"))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+            );
+        if let Some(endpoint) = endpoint {
+            builder = builder.endpoint_url(endpoint);
+        }
+        builder.build()
+    }
+
+    #[tokio::test]
+    async fn the_request_is_signed_for_s3_with_the_expected_owner() {
+        let check = BucketOwner::new(&sdk(None), Backoff::default());
+        let request = check
+            .signed("config-bucket", "210987654321", "eu-west-1")
+            .await
+            .unwrap();
+        assert_eq!(request.method(), "GET");
+        assert_eq!(
+            request.uri(),
+            "https://s3.eu-west-1.amazonaws.com/config-bucket?location"
+        );
+        let headers = request.headers();
+        assert_eq!(
+            headers.get("x-amz-expected-bucket-owner"),
+            Some("210987654321")
+        );
+        assert_eq!(headers.get("x-amz-security-token"), Some("token"));
+        let authorization = headers.get("authorization").unwrap();
+        assert!(
+            authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+                && authorization.contains("/eu-west-1/s3/aws4_request"),
+            "{authorization}"
+        );
+        // The owner header is signed: a proxy cannot drop it without breaking the signature.
+        assert!(
+            authorization.contains("x-amz-expected-bucket-owner"),
+            "{authorization}"
+        );
+        assert!(headers.get("x-amz-content-sha256").is_some());
+    }
+
+    #[tokio::test]
+    async fn a_configured_endpoint_is_used_path_style() {
+        let check = BucketOwner::new(&sdk(Some("http://127.0.0.1:4566/")), Backoff::default());
+        let request = check
+            .signed("config-bucket", "123456789012", "us-east-1")
+            .await
+            .unwrap();
+        assert_eq!(
+            request.uri(),
+            "http://127.0.0.1:4566/config-bucket?location"
+        );
+    }
+
     #[test]
     fn the_endpoint_follows_the_partition() {
         assert_eq!(
