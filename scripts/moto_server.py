@@ -14,6 +14,8 @@ Differences patched (each is how AWS behaves, checked against the AWS docs):
 - S3's GetBucketLocation and HeadBucket honour ExpectedBucketOwner (moto ignores it).
 - AWS Config's PutConfigurationRecorder refuses more than one recording-mode override
   (moto accepts any number).
+- AWS Config's PutDeliveryChannel keeps the SNS topic of an existing channel when the
+  request leaves it out (moto replaces the channel whole).
 """
 import os, sys, threading
 def watch_parent():
@@ -27,6 +29,12 @@ from moto.core.exceptions import JsonRESTError
 from moto.s3.models import s3_backends
 _put_delivery_channel = config_models.ConfigBackend.put_delivery_channel
 def put_delivery_channel(self, delivery_channel):
+    # PutDeliveryChannel (API reference, earlier version): "If you specify a different
+    # value for either the S3 bucket or the SNS topic, this action will keep the existing
+    # value for the parameter that is not changed."
+    existing = self.delivery_channels.get(delivery_channel.get("name"))
+    if existing is not None and existing.sns_topic_arn and "snsTopicARN" not in delivery_channel:
+        delivery_channel = dict(delivery_channel, snsTopicARN=existing.sns_topic_arn)
     bucket = delivery_channel.get("s3BucketName")
     if bucket and self.recorders:
         try:

@@ -529,7 +529,12 @@ async fn a_fresh_create_and_its_delete_make_the_expected_aws_calls() {
         1,
         "the bucket's owner checked"
     );
-    assert_eq!(create.len(), 24, "{create:?}");
+    assert_eq!(
+        count(&create, "DescribeDeliveryChannels"),
+        2,
+        "the channel read back"
+    );
+    assert_eq!(create.len(), 25, "{create:?}");
     // Delete: the record and the singleton record (does it still name this resource?),
     // the six rules read together and their owner tags, six rule deletes (each waited
     // for), stop, channel, recorder, the record and the singleton record erased (no
@@ -601,4 +606,30 @@ async fn the_longest_stack_and_logical_names_still_tag_their_rules() {
         world.rule_names().await.is_empty(),
         "its own tag recognised on Delete"
     );
+}
+
+/// PutDeliveryChannel keeps a topic the request leaves out (moto is patched to, as the
+/// API reference said): an Update removing the topic cannot clear it in place, and the
+/// channel read back says so instead of answering SUCCESS over a channel that differs.
+#[tokio::test]
+async fn a_channel_setting_that_cannot_be_cleared_in_place_is_reported_not_hidden() {
+    let world = World::start().await;
+    let topic = "arn:aws:sns:us-east-1:123456789012:config-changes";
+    let mut stack = world.stack("channel-topic");
+    stack
+        .create(properties(json!({"DeliverySnsTopicArn": topic})))
+        .await
+        .assert_success();
+    let updated = stack.update(properties(json!({}))).await;
+    updated.assert_failed("NOT_ACTIVE");
+    assert_reason_contains(
+        &updated,
+        "differs from the properties in DeliverySnsTopicArn",
+    );
+    assert_eq!(
+        world.channel().await.unwrap().sns_topic_arn.as_deref(),
+        Some(topic),
+        "the topic is still there, as the answer says"
+    );
+    stack.delete().await.assert_success();
 }

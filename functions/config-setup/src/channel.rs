@@ -26,6 +26,12 @@ pub fn desired(properties: &ConfigSetupProperties, name: &str) -> DeliveryChanne
 
 /// Whether `existing` already has every setting of `desired`.
 pub fn matches(existing: &DeliveryChannel, desired: &DeliveryChannel) -> bool {
+    differences(existing, desired).is_empty()
+}
+
+/// The properties whose setting `existing` does not have as `desired` says (a setting
+/// `desired` leaves out must be absent).
+pub fn differences(existing: &DeliveryChannel, desired: &DeliveryChannel) -> Vec<&'static str> {
     let frequency = |channel: &DeliveryChannel| {
         channel
             .config_snapshot_delivery_properties
@@ -33,9 +39,29 @@ pub fn matches(existing: &DeliveryChannel, desired: &DeliveryChannel) -> bool {
             .and_then(|p| p.delivery_frequency.clone())
     };
     let text = |value: &Option<String>| value.clone().filter(|v| !v.is_empty());
-    existing.s3_bucket_name == desired.s3_bucket_name
-        && text(&existing.s3_key_prefix) == text(&desired.s3_key_prefix)
-        && text(&existing.s3_kms_key_arn) == text(&desired.s3_kms_key_arn)
-        && text(&existing.sns_topic_arn) == text(&desired.sns_topic_arn)
-        && frequency(existing) == frequency(desired)
+    [
+        (
+            "DeliveryBucketName",
+            existing.s3_bucket_name == desired.s3_bucket_name,
+        ),
+        (
+            "DeliveryKeyPrefix",
+            text(&existing.s3_key_prefix) == text(&desired.s3_key_prefix),
+        ),
+        (
+            "DeliveryKmsKeyArn",
+            text(&existing.s3_kms_key_arn) == text(&desired.s3_kms_key_arn),
+        ),
+        (
+            "DeliverySnsTopicArn",
+            text(&existing.sns_topic_arn) == text(&desired.sns_topic_arn),
+        ),
+        (
+            "SnapshotDeliveryFrequency",
+            frequency(existing) == frequency(desired),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(field, same)| (!same).then_some(field))
+    .collect()
 }

@@ -248,6 +248,8 @@ impl ConfigSetup {
                 }
                 return Err(failure);
             }
+            self.verify_channel(ctx, &channel_name, &wanted_channel)
+                .await?;
         }
         // A recorder this request created does not record yet: no need to ask. For one
         // that existed, the status read is also the verification when it records well.
@@ -455,6 +457,34 @@ impl ConfigSetup {
             self.ledger.release(ctx, owned, RULE, name).await?;
         }
         Ok(())
+    }
+
+    /// Reads the channel back after PutDeliveryChannel: every field the properties set or
+    /// leave out must show as they say. PutDeliveryChannel may keep a field the request
+    /// leaves out ("this action will keep the existing value for the parameter that is
+    /// not changed", PutDeliveryChannel, an earlier version of the API reference): such a
+    /// field cannot be cleared in place, and that is said, never answered `SUCCESS`.
+    async fn verify_channel(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+        wanted: &aws_sdk_config::types::DeliveryChannel,
+    ) -> Result<(), Failure> {
+        ctx.step(format!("reading delivery channel {name} back"));
+        let differing = match self.config.channel(ctx).await? {
+            Some(found) => channel::differences(&found, wanted),
+            None => vec!["the channel itself (it is gone)"],
+        };
+        if differing.is_empty() {
+            return Ok(());
+        }
+        Err(Failure::new(
+            ReasonCode::NotActive,
+            format!(
+                "delivery channel {name} read back after PutDeliveryChannel differs from the properties in {}: PutDeliveryChannel keeps a setting a request leaves out, so removing one needs the channel deleted (recorder stopped first) and put again",
+                differing.join(", ")
+            ),
+        ))
     }
 
     /// Waits (up to a minute) until the recorder another resource claimed exists.

@@ -287,8 +287,10 @@ impl ResourceProperties for ConfigSetupProperties {
             }
         }
         if let Some(key) = &self.delivery_kms_key_arn {
+            // "The Amazon Resource Name (ARN) of the ... KMS key" (DeliveryChannel): an
+            // alias ARN is not documented as accepted, so only a key ARN is.
             check_arn("DeliveryKmsKeyArn", key, "kms", |resource| {
-                resource.starts_with("key/") || resource.starts_with("alias/")
+                resource.len() > "key/".len() && resource.starts_with("key/")
             })?;
         }
         if let Some(topic) = &self.delivery_sns_topic_arn {
@@ -530,6 +532,11 @@ mod tests {
         assert!(reason(with(
             json!({"DeliveryKmsKeyArn": "arn:aws:kms:us-east-1:123:key/x"})
         ))
+        .starts_with("[INVALID_PROPERTIES] DeliveryKmsKeyArn: "));
+        // An alias ARN is not documented as accepted by the delivery channel.
+        assert!(reason(with(json!({
+            "DeliveryKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:alias/config"
+        })))
         .starts_with("[INVALID_PROPERTIES] DeliveryKmsKeyArn: "));
         assert!(reason(with(
             json!({"DeliverySnsTopicArn": "arn:aws:sqs:us-east-1:123456789012:q"})

@@ -153,6 +153,21 @@ fn recorders(found: Vec<ConfigurationRecorder>) -> Rule {
     })
 }
 
+/// No delivery channel, then (read back after the put) the one the base properties
+/// ask for: bucket `config-bucket`, named `default`.
+fn channel_put_once() -> Rule {
+    mock!(aws_sdk_config::Client::describe_delivery_channels)
+        .sequence()
+        .output(|| DescribeDeliveryChannelsOutput::builder().build())
+        .output(|| {
+            DescribeDeliveryChannelsOutput::builder()
+                .delivery_channels(channel::desired(&properties(json!({})), "default"))
+                .build()
+        })
+        .repeatedly()
+        .build()
+}
+
 fn channels(found: Vec<DeliveryChannel>) -> Rule {
     mock!(aws_sdk_config::Client::describe_delivery_channels).then_output(move || {
         DescribeDeliveryChannelsOutput::builder()
@@ -211,7 +226,7 @@ fn ok_puts() -> Vec<Rule> {
 
 /// A fresh account: nothing exists; every put succeeds.
 fn fresh() -> Mocks {
-    let mut config = vec![recorders(vec![]), channels(vec![]), status_sequence()];
+    let mut config = vec![recorders(vec![]), channel_put_once(), status_sequence()];
     config.extend(ok_puts());
     Mocks {
         config,
@@ -1099,7 +1114,7 @@ async fn a_second_stack_racing_for_the_recorder_waits_for_it_and_adopts_it() {
             })
             .repeatedly()
             .build(),
-        channels(vec![]),
+        channel_put_once(),
         status_is(true, Some(RecorderStatus::Success)),
     ];
     config.extend(ok_puts());
@@ -1117,5 +1132,34 @@ async fn a_second_stack_racing_for_the_recorder_waits_for_it_and_adopts_it() {
     assert!(
         mocks.config[0].num_calls() >= 2,
         "it waited for the other's recorder"
+    );
+}
+
+#[tokio::test]
+async fn a_channel_that_reads_back_otherwise_is_not_active_naming_the_field() {
+    // PutDeliveryChannel kept the SNS topic the request left out.
+    let mut mocks = fresh();
+    mocks.config[1] = mock!(aws_sdk_config::Client::describe_delivery_channels)
+        .sequence()
+        .output(|| DescribeDeliveryChannelsOutput::builder().build())
+        .output(|| {
+            let mut kept = channel::desired(&properties(json!({})), "default");
+            kept.sns_topic_arn = Some("arn:aws:sns:us-east-1:123456789012:old".into());
+            DescribeDeliveryChannelsOutput::builder()
+                .delivery_channels(kept)
+                .build()
+        })
+        .build();
+    let failure = mocks
+        .resource()
+        .create(&context(60), properties(json!({})))
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::NotActive, "{failure}");
+    assert!(
+        failure
+            .message()
+            .contains("differs from the properties in DeliverySnsTopicArn"),
+        "{failure}"
     );
 }

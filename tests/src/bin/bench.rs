@@ -106,8 +106,9 @@ const SUBJECTS: &[Subject] = &[
                 "PutParameter",
                 "PutParameter",
                 "PutConfigurationRecorder",
-                // The bucket's owner, before the channel is written.
+                // The bucket's owner before the channel is written; the channel read back.
                 "GetBucketLocation",
+                "DescribeDeliveryChannels",
                 "PutDeliveryChannel",
                 "StartConfigurationRecorder",
                 "PutConfigRule",
