@@ -213,8 +213,10 @@ pub(crate) fn new_physical_id(routing: &Routing) -> String {
     format!("{readable}{hash}")
 }
 
-/// 64-bit FNV-1a: small, stable across Rust versions (unlike `DefaultHasher`).
-pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+/// 64-bit FNV-1a: small, stable across Rust versions (unlike `DefaultHasher`), so a
+/// name derived from it (a physical id, a ledger parameter, a tag) is the same in every
+/// version of a function.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
     })

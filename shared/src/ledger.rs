@@ -105,6 +105,16 @@ impl Ownership {
         self.retain_on_delete
     }
 
+    /// Adds `(kind, name)` claims.
+    fn add(&mut self, claims: &[(&str, &str)]) {
+        for (kind, name) in claims {
+            self.owned
+                .entry((*kind).to_owned())
+                .or_default()
+                .insert((*name).to_owned());
+        }
+    }
+
     /// Whether the record names a stack or logical id other than the request's.
     fn belongs_elsewhere(&self, context: &RequestContext) -> bool {
         let named = !self.stack_id.is_empty() || !self.logical_resource_id.is_empty();
@@ -240,17 +250,22 @@ impl Ledger {
 
     /// Reads the record; a resource with none owns nothing.
     pub async fn read(&self, context: &RequestContext) -> Result<Ownership, Failure> {
-        let name = self.parameter_name(context);
-        let ownership = self.read_record(context, &name).await?;
-        if ownership.belongs_elsewhere(context) {
-            // A PhysicalResourceId names one resource of one stack: a request from another
-            // stack or logical id carrying it is not that resource's, whoever sent it.
-            return Err(Failure::new(
+        self.read_own(context).await?.ok_or_else(|| {
+            Failure::new(
                 ReasonCode::AccessDenied,
-                format!("the ownership record {name} belongs to another stack's resource: this request's StackId and LogicalResourceId do not match it, so nothing it owns is changed"),
-            ));
-        }
-        Ok(ownership)
+                format!("the ownership record {} belongs to another stack's resource: this request's StackId and LogicalResourceId do not match it, so nothing it owns is changed", self.parameter_name(context)),
+            )
+        })
+    }
+
+    /// The record, or `None` when it names another stack or logical id: a
+    /// PhysicalResourceId names one resource of one stack, and a request from another
+    /// stack carrying it is not that resource's, whoever sent it.
+    async fn read_own(&self, context: &RequestContext) -> Result<Option<Ownership>, Failure> {
+        let ownership = self
+            .read_record(context, &self.parameter_name(context))
+            .await?;
+        Ok((!ownership.belongs_elsewhere(context)).then_some(ownership))
     }
 
     /// Reads the record for a Delete and decides what it may do. The `OnDelete` choice
@@ -264,17 +279,14 @@ impl Ledger {
         context: &RequestContext,
         retain_per_properties: Option<bool>,
     ) -> Result<DeletePlan, Failure> {
-        let ownership = self
-            .read_record(context, &self.parameter_name(context))
-            .await?;
-        if ownership.belongs_elsewhere(context) {
+        let Some(ownership) = self.read_own(context).await? else {
             tracing::warn!(
                 "Delete of a resource whose record names another stack: nothing touched"
             );
             return Ok(DeletePlan::Keep(crate::Outcome::new().with_summary(
                 "the ownership record under this PhysicalResourceId belongs to another stack's resource: nothing was touched",
             )));
-        }
+        };
         let ownership = self.verified(context, ownership).await?;
         if ownership.is_empty() {
             return Ok(DeletePlan::Remove(ownership));
@@ -314,11 +326,10 @@ impl Ledger {
             ownership.retain_on_delete = Some(retain);
             return Ok(());
         }
-        let mut updated = ownership.clone();
-        updated.retain_on_delete = Some(retain);
-        self.write(context, &mut updated).await?;
-        *ownership = updated;
-        Ok(())
+        self.rewrite(context, ownership, |record| {
+            record.retain_on_delete = Some(retain)
+        })
+        .await
     }
 
     /// Records that the resource owns `name` of `kind`, before the action that creates it.
@@ -344,15 +355,8 @@ impl Ledger {
         if claims.iter().all(|(kind, name)| ownership.owns(kind, name)) {
             return Ok(());
         }
-        self.rewrite(context, ownership, |owned| {
-            for (kind, name) in claims {
-                owned
-                    .entry((*kind).to_owned())
-                    .or_default()
-                    .insert((*name).to_owned());
-            }
-        })
-        .await
+        self.rewrite(context, ownership, |record| record.add(claims))
+            .await
     }
 
     /// Records that `name` of `kind` is gone (after the action that removed it).
@@ -380,12 +384,12 @@ impl Ledger {
         {
             return Ok(());
         }
-        self.rewrite(context, ownership, |owned| {
+        self.rewrite(context, ownership, |record| {
             for (kind, name) in releases {
-                if let Some(names) = owned.get_mut(*kind) {
+                if let Some(names) = record.owned.get_mut(*kind) {
                     names.remove(*name);
                     if names.is_empty() {
-                        owned.remove(*kind);
+                        record.owned.remove(*kind);
                     }
                 }
             }
@@ -402,13 +406,7 @@ impl Ledger {
         claims: &[(&str, &str)],
     ) -> Result<(), usize> {
         let mut record = ownership.clone();
-        for (kind, name) in claims {
-            record
-                .owned
-                .entry((*kind).to_owned())
-                .or_default()
-                .insert((*name).to_owned());
-        }
+        record.add(claims);
         Self::stamp(context, &mut record);
         let size = serde_json::to_string(&record).map_or(usize::MAX, |text| text.len());
         if size <= MAX_RECORD_BYTES {
@@ -432,10 +430,10 @@ impl Ledger {
         &self,
         context: &RequestContext,
         ownership: &mut Ownership,
-        change: impl FnOnce(&mut BTreeMap<String, BTreeSet<String>>),
+        change: impl FnOnce(&mut Ownership),
     ) -> Result<(), Failure> {
         let mut updated = ownership.clone();
-        change(&mut updated.owned);
+        change(&mut updated);
         self.write(context, &mut updated).await?;
         *ownership = updated;
         Ok(())
@@ -510,17 +508,8 @@ impl Ledger {
                 // more. Its record forgets it, so its Delete never removes what is made now.
                 tracing::warn!(kind, holder = %current.physical_id, "the singleton its holder created is gone: the holder's record forgets it");
                 self.forget_singleton(&mut holders_record, kind);
-                let text = serde_json::to_string(&holders_record).map_err(|error| {
-                    Failure::new(ReasonCode::Internal, format!("ownership record: {error}"))
-                })?;
-                self.put(
-                    context,
-                    &holders_name,
-                    &text,
-                    &description_of(&holders_record),
-                    true,
-                )
-                .await?;
+                self.put_record(context, &holders_name, &holders_record)
+                    .await?;
             } else {
                 tracing::warn!(kind, holder = %current.physical_id, "a stale singleton record (its holder no longer lists it): taking it over");
             }
@@ -532,26 +521,54 @@ impl Ledger {
         ))
     }
 
-    /// Gives up the singleton `kind` and `claims` after the call that was to create them
-    /// was refused by the service (see [`Failure::refused_by_service`]): a claim must not
-    /// outlive a create that certainly did not happen, or this resource's Delete would
-    /// remove a same-named thing someone else makes later. The record is rewritten
-    /// first, then the singleton record deleted (a crash in between leaves a stale
-    /// singleton record, which the next claimer takes over).
-    pub async fn release_singleton(
+    /// After the call that was to create `claims` failed with `failure`: when the
+    /// service refused it (see [`Failure::refused_by_service`]), what it would have
+    /// created certainly does not exist, and no claim may outlive that, or this
+    /// resource's Delete would remove a same-named thing someone else makes later. The
+    /// claims are released, and with them a singleton left covering nothing (the record
+    /// first, then the singleton record: a crash in between leaves a stale singleton
+    /// record, which the next claimer takes over). Returns the failure to report.
+    pub async fn abandon(
         &self,
         context: &RequestContext,
         ownership: &mut Ownership,
-        kind: &str,
         claims: &[(&str, &str)],
-    ) -> Result<(), Failure> {
-        if !ownership.owns(SINGLETON, kind) {
-            return self.release_all(context, ownership, claims).await;
+        failure: Failure,
+    ) -> Failure {
+        if !failure.refused_by_service() || claims.is_empty() {
+            return failure;
         }
+        tracing::info!(
+            reason = %failure,
+            "the create call was refused: releasing its claims"
+        );
         let mut releases = claims.to_vec();
-        releases.push((SINGLETON, kind));
-        self.release_all(context, ownership, &releases).await?;
-        self.delete(context, &self.singleton_name(kind)).await
+        let emptied: Vec<&str> = self
+            .singletons
+            .iter()
+            .map(|(kind, _)| kind.as_str())
+            .filter(|kind| ownership.owns(SINGLETON, kind))
+            .filter(|kind| {
+                let covered = self.covered_by(kind);
+                let released = |k: &str, name: &str| claims.contains(&(k, name));
+                claims.iter().any(|(k, _)| covered.iter().any(|c| c == k))
+                    && covered
+                        .iter()
+                        .all(|c| ownership.owned(c).iter().all(|name| released(c, name)))
+            })
+            .collect();
+        releases.extend(emptied.iter().map(|kind| (SINGLETON, *kind)));
+        let released = async {
+            self.release_all(context, ownership, &releases).await?;
+            for kind in &emptied {
+                self.delete(context, &self.singleton_name(kind)).await?;
+            }
+            Ok::<_, Failure>(())
+        };
+        match released.await {
+            Ok(()) => failure,
+            Err(ledger_failure) => ledger_failure,
+        }
     }
 
     /// Removes the record (the final Delete), then the singleton records it held (in
@@ -675,9 +692,20 @@ impl Ledger {
         .await
     }
 
+    /// Writes this resource's record, stamped with its ids.
     async fn write(&self, context: &RequestContext, record: &mut Ownership) -> Result<(), Failure> {
         Self::stamp(context, record);
-        let name = self.parameter_name(context);
+        self.put_record(context, &self.parameter_name(context), record)
+            .await
+    }
+
+    /// Writes `record` to the parameter `name` as it is.
+    async fn put_record(
+        &self,
+        context: &RequestContext,
+        name: &str,
+        record: &Ownership,
+    ) -> Result<(), Failure> {
         let value = serde_json::to_string(record).map_err(|error| {
             Failure::new(ReasonCode::Internal, format!("ownership record: {error}"))
         })?;
@@ -690,8 +718,7 @@ impl Ledger {
                 ),
             ));
         }
-        let description = description_of(record);
-        self.put(context, &name, &value, &description, true)
+        self.put(context, name, &value, &description_of(record), true)
             .await
             .map(|_| ())
     }

@@ -36,7 +36,7 @@ mod watchdog;
 
 pub use aws::{endpoint_url, load_aws_config};
 pub use aws_error::aws_failure;
-pub use context::{Progress, RequestContext};
+pub use context::{fnv1a, Progress, RequestContext};
 pub use error::Error;
 pub use error_table::ErrorRule;
 pub use http::{https_connector, sdk_http_client};

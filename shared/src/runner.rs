@@ -89,20 +89,20 @@ impl<R: CustomResource> Runner<R> {
         }
     }
 
-    /// Handles one Lambda invocation. Returns a summary of each answer sent (status,
-    /// reason, ids; never `Data`, which may be `NoEcho`), for `cargo lambda invoke` and
-    /// async destinations.
-    ///
-    /// An `Err` goes back to Lambda: only when the event cannot be answered or the
-    /// response could not be delivered.
+    /// [`Self::handle_text`] for a payload already parsed (tests).
     #[cfg(test)]
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
         let requests = crate::request::unwrap_payload(event.payload);
         self.handle_requests(requests, &event.context).await
     }
 
-    /// [`Self::handle`] for a payload given as JSON text, read leniently
-    /// ([`read_payload`]).
+    /// Handles one Lambda invocation, its payload given as JSON text and read leniently
+    /// ([`read_payload`]). Returns a summary of each answer sent (status, reason, ids;
+    /// never `Data`, which may be `NoEcho`), for `cargo lambda invoke` and async
+    /// destinations.
+    ///
+    /// An `Err` goes back to Lambda: only when the event cannot be answered or the
+    /// response could not be delivered.
     pub async fn handle_text(&self, event: LambdaEvent<Box<RawValue>>) -> Result<Value, Error> {
         self.handle_requests(read_payload(event.payload.get()), &event.context)
             .await
@@ -163,10 +163,7 @@ impl<R: CustomResource> Runner<R> {
         async {
             let url = self.response_url(&routing)?;
             // Ids too large for any answer: nothing is done that could not be reported.
-            let smallest = Answer {
-                result: Err(Failure::new(ReasonCode::Internal, "")),
-                physical_id: answered_physical_id(known_or_update(&routing), &routing),
-            };
+            let smallest = unhandled(&routing, Failure::new(ReasonCode::Internal, ""));
             if let Err(error) = response_body(&routing, &smallest) {
                 tracing::error!(error = %error, "no response can be sent; nothing was done");
                 return Err(error);
@@ -257,15 +254,12 @@ impl<R: CustomResource> Runner<R> {
         // A request not from this function's own stacks is never CloudFormation's: refused
         // before any AWS call, whatever its type (no real stack waits on its answer).
         if let Err(failure) = origin
-            .clone()
+            .as_ref()
+            .map_err(Failure::clone)
             .and_then(|origin| origin.admit(&routing.stack_id))
         {
             tracing::warn!(reason = %failure, "request refused: not from this function's own stacks");
-            let answer = Answer {
-                physical_id: answered_physical_id(known_or_update(routing), routing),
-                result: Err(failure),
-            };
-            return (answer, None);
+            return (unhandled(routing, failure), None);
         }
         let parsed = match incoming.unreadable {
             Some(failure) => Err(failure),
@@ -283,11 +277,8 @@ impl<R: CustomResource> Runner<R> {
                 }
             }
             Err(failure) => {
-                let answer = Answer {
-                    result: Err(failure.with_progress(Progress::default().describe())),
-                    physical_id: answered_physical_id(known_or_update(routing), routing),
-                };
-                return (answer, None);
+                let failure = failure.with_progress(Progress::default().describe());
+                return (unhandled(routing, failure), None);
             }
         };
         let request_type = envelope.request_type;
@@ -412,13 +403,16 @@ fn settle_physical_id(context: &RequestContext, outcome: Outcome) -> Result<Outc
     Ok(outcome)
 }
 
-/// The request type for choosing the answered id: Create's generated one, or (for an
-/// unknown type) the id CloudFormation sent, if it sent one.
-fn known_or_update(routing: &Routing) -> RequestType {
-    match routing.request_type.as_str() {
+/// The `FAILED` answer to a request no handler ran for: with Create's generated id, or
+/// the id CloudFormation sent (also for an unknown request type), if it sent one.
+fn unhandled(routing: &Routing, failure: Failure) -> Answer {
+    let request_type = match routing.request_type.as_str() {
         "Create" => RequestType::Create,
-        "Delete" => RequestType::Delete,
         _ => RequestType::Update,
+    };
+    Answer {
+        physical_id: answered_physical_id(request_type, routing),
+        result: Err(failure),
     }
 }
 

@@ -46,7 +46,7 @@ pub struct BucketOwner {
 }
 
 /// What one GetBucketLocation answered.
-struct Head {
+struct Location {
     status: u16,
     region: Option<String>,
     request_id: Option<String>,
@@ -78,30 +78,30 @@ impl BucketOwner {
             .unwrap_or_default();
         let mut region = home.clone();
         for _ in 0..2 {
-            let head = retry(
+            let located = retry(
                 ctx,
                 self.backoff,
                 "checking the delivery bucket's owner",
-                || self.head(bucket, owner, &region),
+                || self.locate(bucket, owner, &region),
             )
             .await?;
             let call = AwsCall {
                 service: "s3".into(),
                 operation: "GetBucketLocation".into(),
-                error_code: head.error_code.clone(),
-                request_id: head.request_id.clone(),
-                http_status: Some(head.status),
+                error_code: located.error_code.clone(),
+                request_id: located.request_id.clone(),
+                http_status: Some(located.status),
             };
-            match head.status {
+            match located.status {
                 200..=299 => return Ok(()),
                 // A path-style request to another region's endpoint is redirected, with
                 // the bucket's region in `x-amz-bucket-region`: ask there.
-                301 | 400 if head.region.as_deref().is_some_and(|r| r != region) => {
-                    region = head.region.unwrap_or_default();
+                301 | 400 if located.region.as_deref().is_some_and(|r| r != region) => {
+                    region = located.region.unwrap_or_default();
                 }
                 // S3 refused the request itself (signature, expired credentials): not an
                 // answer about the owner.
-                403 if head
+                403 if located
                     .error_code
                     .as_deref()
                     .is_some_and(|code| code != "AccessDenied") =>
@@ -110,7 +110,7 @@ impl BucketOwner {
                         ReasonCode::AccessDenied,
                         format!(
                             "S3 refused GetBucketLocation of bucket {bucket}: {}",
-                            head.error_code.as_deref().unwrap_or_default()
+                            located.error_code.as_deref().unwrap_or_default()
                         ),
                     )
                     .with_aws_call(call))
@@ -146,7 +146,7 @@ impl BucketOwner {
 
     /// One signed GetBucketLocation in `region`. Network errors, throttling and 5xx are retryable
     /// failures; any other status is the answer.
-    async fn head(&self, bucket: &str, owner: &str, region: &str) -> Result<Head, Failure> {
+    async fn locate(&self, bucket: &str, owner: &str, region: &str) -> Result<Location, Failure> {
         let transient = |message: String| {
             Failure::new(ReasonCode::ServiceError, message)
                 .with_aws_call(AwsCall {
@@ -189,7 +189,7 @@ impl BucketOwner {
             let end = start + text[start..].find("</Code>")?;
             Some(text[start..end].to_owned())
         });
-        Ok(Head {
+        Ok(Location {
             status,
             region: header("x-amz-bucket-region"),
             request_id: header("x-amz-request-id"),

@@ -225,28 +225,20 @@ impl ConfigSetup {
         if recorder_needed {
             ctx.step(format!("putting recorder {recorder_name}"));
             if let Err(failure) = self.config.put_recorder(ctx, &wanted_recorder).await {
-                if failure.refused_by_service() && existing.is_none() {
-                    // Nothing was created: no claim may outlive it.
-                    tracing::info!(
-                        "the recorder was not created: releasing the claims on it and the channel"
-                    );
-                    self.ledger
-                        .release_singleton(ctx, &mut owned, RECORDER, &singleton)
-                        .await?;
-                }
-                return Err(failure);
+                return Err(self
+                    .ledger
+                    .abandon(ctx, &mut owned, &singleton, failure)
+                    .await);
             }
         }
         if channel_needed {
             ctx.step(format!("putting delivery channel {channel_name}"));
             if let Err(failure) = self.config.put_channel(ctx, &wanted_channel).await {
-                if failure.refused_by_service() && channel.is_none() {
-                    tracing::info!("the delivery channel was not created: releasing its claim");
-                    self.ledger
-                        .release(ctx, &mut owned, CHANNEL, &channel_name)
-                        .await?;
-                }
-                return Err(failure);
+                let new: &[(&str, &str)] = match channel {
+                    None => &[(CHANNEL, channel_name.as_str())],
+                    Some(_) => &[],
+                };
+                return Err(self.ledger.abandon(ctx, &mut owned, new, failure).await);
             }
             self.verify_channel(ctx, &channel_name, &wanted_channel)
                 .await?;
@@ -360,12 +352,8 @@ impl ConfigSetup {
                 .put_rule(ctx, rule, is_new.then_some(&tag))
                 .await
             {
-                if *is_new && failure.refused_by_service() {
-                    // The rule was not created: a same-named rule someone makes later is not ours.
-                    tracing::info!(rule = %name, "the rule was not created: releasing its claim");
-                    self.ledger.release(ctx, owned, RULE, name).await?;
-                }
-                return Err(failure);
+                let new: &[(&str, &str)] = if *is_new { &[(RULE, name)] } else { &[] };
+                return Err(self.ledger.abandon(ctx, owned, new, failure).await);
             }
         }
         let wanted: BTreeSet<&str> = properties

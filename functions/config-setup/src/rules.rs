@@ -50,19 +50,12 @@ pub fn owner_tag(stack_id: &str, logical_id: &str) -> Tag {
     let value = if full.chars().count() <= MAX_TAG_VALUE {
         full
     } else {
-        let hash = format!("-{:016x}", fnv1a(full.as_bytes()));
+        // Stable across versions: a tag written by one is read by the next.
+        let hash = format!("-{:016x}", cfn_custom_resource_kit::fnv1a(full.as_bytes()));
         let start: String = full.chars().take(MAX_TAG_VALUE - hash.len()).collect();
         format!("{start}{hash}")
     };
     Tag::builder().key(OWNER_TAG).value(value).build()
-}
-
-/// 64-bit FNV-1a: the same value in every version of the function (a tag written by one
-/// version is read by the next), unlike the standard library's hasher.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 /// Whether `existing` already has every setting of `desired`.

@@ -80,12 +80,10 @@ impl SecurityHubEnable {
                 if ours {
                     context.step("enabling Security Hub (EnableSecurityHub)");
                     if let Err(failure) = self.hub.enable(context, properties).await {
-                        if failure.refused_by_service() {
-                            self.ledger
-                                .release_singleton(context, &mut ownership, HUB_KIND, &claim)
-                                .await?;
-                        }
-                        return Err(failure);
+                        let ledger = &self.ledger;
+                        return Err(ledger
+                            .abandon(context, &mut ownership, &claim, failure)
+                            .await);
                     }
                     context.step("waiting for the hub to show as enabled");
                 } else {

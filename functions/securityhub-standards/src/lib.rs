@@ -128,14 +128,10 @@ impl SecurityHubStandards {
             let subscriptions = match self.api.enable(context, &pacer, &arns).await {
                 Ok(subscriptions) => subscriptions,
                 Err(failure) => {
-                    // Refused: none of the batch was enabled, and no claim may outlive
-                    // that (a later enable by someone else would be taken for ours).
-                    if failure.refused_by_service() {
-                        self.ledger
-                            .release_all(context, &mut ownership, &claims)
-                            .await?;
-                    }
-                    return Err(failure);
+                    return Err(self
+                        .ledger
+                        .abandon(context, &mut ownership, &claims, failure)
+                        .await)
                 }
             };
             for subscription in subscriptions {
