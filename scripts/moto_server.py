@@ -16,6 +16,10 @@ Differences patched (each is how AWS behaves, checked against the AWS docs):
   (moto accepts any number).
 - AWS Config's PutDeliveryChannel keeps the SNS topic of an existing channel when the
   request leaves it out (moto replaces the channel whole).
+- AWS Config's DeleteConfigRule leaves the rule in state DELETING (moto removes it at
+  once); PutConfigRule and DeleteConfigRule on it answer ResourceInUseException. The
+  deletion completes when the harness says so (`POST /_harness/config/finish-rule-deletions`),
+  standing in for the hour AWS may take.
 """
 import os, sys, threading
 def watch_parent():
@@ -83,5 +87,35 @@ def put_configuration_recorder(self, config_recorder):
         )
     return _put_configuration_recorder(self, config_recorder)
 config_models.ConfigBackend.put_configuration_recorder = put_configuration_recorder
+# AWS Config API Reference, DeleteConfigRule: "Config sets the state of a rule to DELETING
+# until the deletion is complete. You cannot update a rule while it is in this state. If
+# you make a PutConfigRule or DeleteConfigRule request for the rule, you will receive a
+# ResourceInUseException." (Config Developer Guide, Deleting rules: the deletion "might
+# take an hour or more".) moto's PutConfigRule already refuses a rule not ACTIVE.
+def delete_config_rule(self, rule_name):
+    rule = self.config_rules.get(rule_name)
+    if not rule:
+        raise config_models.NoSuchConfigRuleException(rule_name)
+    if rule.config_rule_state == "DELETING":
+        raise config_models.ResourceInUseException(
+            f"The rule {rule_name} is currently being deleted.  Please retry after some time"
+        )
+    rule.config_rule_state = "DELETING"
+config_models.ConfigBackend.delete_config_rule = delete_config_rule
+def finish_rule_deletions():
+    for account in config_models.config_backends.values():
+        for backend in account.values():
+            for name in [n for n, r in backend.config_rules.items() if r.config_rule_state == "DELETING"]:
+                del backend.config_rules[name]
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+_dispatch = DomainDispatcherApplication.__call__
+def dispatch(self, environ, start_response):
+    # The harness's control: the time AWS takes to finish deleting rules has passed.
+    if environ.get("PATH_INFO") == "/_harness/config/finish-rule-deletions":
+        finish_rule_deletions()
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"finished"]
+    return _dispatch(self, environ, start_response)
+DomainDispatcherApplication.__call__ = dispatch
 from moto.server import main
 main(["-H", "127.0.0.1", "-p", sys.argv[1]])

@@ -125,6 +125,18 @@ impl Moto {
             .await
     }
 
+    /// Completes every rule deletion under way: the time AWS Config takes to delete a
+    /// rule ("might take an hour or more") has passed. moto keeps a deleted rule in
+    /// state DELETING until then (see `scripts/moto_server.py`).
+    pub async fn finish_rule_deletions(&self) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/_harness/config/finish-rule-deletions", self.endpoint))
+            .send()
+            .await
+            .expect("moto: finish rule deletions");
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+
     /// Removes every rule, delivery channel and recorder from AWS Config (recorders
     /// stopped first, channels before recorders, as the service requires).
     pub async fn empty_config(&self) {
@@ -134,18 +146,18 @@ impl Moto {
             .send()
             .await
             .expect("moto DescribeConfigRules");
-        for name in rules
-            .config_rules()
-            .iter()
-            .filter_map(|r| r.config_rule_name())
-        {
+        for rule in rules.config_rules() {
+            if rule.config_rule_state() == Some(&aws_sdk_config::types::ConfigRuleState::Deleting) {
+                continue;
+            }
             config
                 .delete_config_rule()
-                .config_rule_name(name)
+                .config_rule_name(rule.config_rule_name().unwrap_or_default())
                 .send()
                 .await
                 .expect("moto DeleteConfigRule");
         }
+        self.finish_rule_deletions().await;
         let recorders = config
             .describe_configuration_recorders()
             .send()

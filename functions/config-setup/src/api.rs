@@ -28,6 +28,11 @@ fn is(failure: &Failure, code: &str) -> bool {
     failure.aws_error_code() == Some(code)
 }
 
+/// Whether AWS Config is deleting `rule` (accepted, and done in the background).
+pub fn is_deleting(rule: &ConfigRule) -> bool {
+    rule.config_rule_state == Some(aws_sdk_config::types::ConfigRuleState::Deleting)
+}
+
 impl ConfigApi {
     /// The API over `client`, retrying with `backoff`.
     pub fn new(client: Client, backoff: Backoff) -> Self {
@@ -334,7 +339,13 @@ impl ConfigApi {
         .await
     }
 
-    /// `DeleteConfigRule`; gone is fine; in use is retried for a while, then `CONFLICT`.
+    /// `DeleteConfigRule`: asks AWS Config to delete the rule, which it does in the
+    /// background ("Config sets the state of a rule to DELETING until the deletion is
+    /// complete", DeleteConfigRule). Gone already is fine. `ResourceInUseException` has
+    /// three causes ("Config is deleting this rule", "the rule is deleting your evaluation
+    /// results", "a remediation action is associated with the rule"): the rule's state
+    /// tells them apart. DELETING is a deletion already accepted; the others are retried
+    /// for a while, then `CONFLICT`.
     pub async fn delete_rule(&self, ctx: &RequestContext, name: &str) -> Result<(), Failure> {
         retry(
             ctx,
@@ -352,10 +363,14 @@ impl ConfigApi {
                     Err(e) => {
                         let f = failure(&e, "DeleteConfigRule");
                         if is(&f, "NoSuchConfigRuleException") {
-                            Ok(())
-                        } else {
-                            Err(f.context(format!("rule {name}")))
+                            return Ok(());
                         }
+                        if is(&f, "ResourceInUseException")
+                            && self.rule(ctx, name).await?.is_none_or(|r| is_deleting(&r))
+                        {
+                            return Ok(());
+                        }
+                        Err(f.context(format!("rule {name}")))
                     }
                 }
             },

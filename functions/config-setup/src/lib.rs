@@ -24,6 +24,7 @@ use cfn_custom_resource_kit::{
     ReasonCode, RequestContext,
 };
 
+use api::is_deleting;
 pub use api::ConfigApi;
 pub use properties::{
     ConfigSetupProperties, ExistingRecorder, Frequency, ManagedRule, OnDelete, RecordingFrequency,
@@ -41,8 +42,14 @@ const RULE: &str = "rule";
 /// How long a started recorder may take to report `recording`.
 const RECORDING_WAIT: Duration = Duration::from_secs(60);
 
-/// How long a new rule may take to be `ACTIVE`, and a deleted one to be gone.
+/// How long a new rule may take to be `ACTIVE`, and a deleted one to show `DELETING`.
 const RULE_WAIT: Duration = Duration::from_secs(120);
+
+/// How long a Create or Update waits for AWS Config to finish deleting a rule it needs
+/// the name of (at most half the time left: the rest of the request needs the other).
+/// Deleting a rule "might take an hour or more" (AWS Config Developer Guide), so a
+/// longer wait would only move the failure to the deadline.
+const RULE_DELETION_WAIT: Duration = Duration::from_secs(120);
 
 /// The `Custom::ConfigSetup` resource.
 #[derive(Clone, Debug)]
@@ -261,7 +268,8 @@ impl ConfigSetup {
             ctx.step(format!("starting recorder {recorder_name}"));
             self.config.start(ctx, &recorder_name).await?;
         }
-        self.apply_rules(ctx, properties, &rules, &mut owned)
+        let under_way = self
+            .apply_rules(ctx, properties, &rules, &mut owned)
             .await?;
         if !verified {
             self.verify_recording(ctx, &recorder_name).await?;
@@ -274,7 +282,7 @@ impl ConfigSetup {
             channel_name,
             adopted: recorder_adopted || channel_adopted,
         };
-        Ok(outcome(&converged, &names))
+        Ok(outcome(&converged, &names, &under_way))
     }
 
     /// Reads the requested rules: which to put (new or changed) and which are new. A rule
@@ -309,6 +317,17 @@ impl ConfigSetup {
             ctx.step(format!("reading rule {name}"));
             found.insert(name, self.config.rule(ctx, name).await?);
         }
+        let deleting: Vec<&str> = found
+            .iter()
+            .filter(|(_, rule)| rule.as_ref().is_some_and(is_deleting))
+            .map(|(name, _)| *name)
+            .collect();
+        if !deleting.is_empty() {
+            // PutConfigRule on a rule in DELETING answers ResourceInUseException
+            // (DeleteConfigRule): wait for the name to be free, then plan again.
+            self.wait_for_deletions(ctx, &deleting).await?;
+            return Box::pin(self.plan_rules(ctx, properties, owned)).await;
+        }
         let mut plan = RulePlan::default();
         for rule in &properties.managed_rules {
             let wanted = rules::desired(rule);
@@ -335,14 +354,14 @@ impl ConfigSetup {
     }
 
     /// Puts the planned rules (new ones tagged; already claimed) and deletes owned rules
-    /// no longer asked for.
+    /// no longer asked for; answers the rules AWS Config is still deleting.
     async fn apply_rules(
         &self,
         ctx: &RequestContext,
         properties: &ConfigSetupProperties,
         plan: &RulePlan,
         owned: &mut Ownership,
-    ) -> Result<(), Failure> {
+    ) -> Result<Vec<String>, Failure> {
         let tag = rules::owner_tag(ctx.stack_id(), ctx.logical_resource_id());
         for (rule, is_new) in &plan.to_put {
             let name = rule.config_rule_name.as_deref().unwrap_or_default();
@@ -369,18 +388,26 @@ impl ConfigSetup {
         self.remove_rules(ctx, owned, &unwanted, true).await
     }
 
-    /// Deletes owned rules, each waited for until gone. A rule whose owner tag names
-    /// another resource is not this resource's (it was replaced since: deleted out of band
-    /// and made again by another stack) and is left; the owned rules are read together
-    /// first (25 per call) for that check.
+    /// Deletes owned rules: every deletion asked for first, then read back together.
+    /// AWS Config deletes a rule in the background ("Config sets the state of a rule to
+    /// DELETING until the deletion is complete", DeleteConfigRule), which "might take an
+    /// hour or more": a rule in DELETING is a deletion accepted, and is answered as under
+    /// way (the names returned), never waited for. A rule whose owner tag names another
+    /// resource is not this resource's (it was replaced since: deleted out of band and
+    /// made again by another stack) and is left; the owned rules are read together first
+    /// (25 per call) for that check. `forget` takes the rules out of the ownership record
+    /// (not needed when the whole record is about to be erased).
     async fn remove_rules(
         &self,
         ctx: &RequestContext,
         owned: &mut Ownership,
         names: &[String],
         forget: bool,
-    ) -> Result<(), Failure> {
+    ) -> Result<Vec<String>, Failure> {
         let ours = rules::owner_tag(ctx.stack_id(), ctx.logical_resource_id());
+        let mut under_way = Vec::new();
+        let mut asked = Vec::new();
+        let mut done_with = Vec::new();
         for chunk in names.chunks(25) {
             let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
             ctx.step(format!(
@@ -388,61 +415,111 @@ impl ConfigSetup {
                 chunk.join(", ")
             ));
             let found = self.config.rules(ctx, &chunk).await?;
-            for (name, rule) in chunk.iter().zip(found) {
-                if let Some(rule) = rule {
-                    let tags = self.config.rule_tags(ctx, &rule).await?;
-                    if tags
-                        .iter()
-                        .any(|t| t.key == ours.key && t.value != ours.value)
-                    {
-                        tracing::warn!(rule = %name, "the rule's owner tag names another resource: left as it is");
-                        if forget {
-                            self.ledger.release(ctx, owned, RULE, name).await?;
-                        }
-                        continue;
-                    }
+            for (name, rule) in chunk.into_iter().zip(found) {
+                done_with.push((RULE, name));
+                let Some(rule) = rule else { continue };
+                if is_deleting(&rule) {
+                    under_way.push(name.to_owned());
+                    continue;
                 }
-                self.remove_rule(ctx, owned, name, forget).await?;
+                let tags = self.config.rule_tags(ctx, &rule).await?;
+                if tags
+                    .iter()
+                    .any(|t| t.key == ours.key && t.value != ours.value)
+                {
+                    tracing::warn!(rule = %name, "the rule's owner tag names another resource: left as it is");
+                    continue;
+                }
+                ctx.step(format!("deleting rule {name}"));
+                self.config.delete_rule(ctx, name).await?;
+                asked.push(name);
             }
         }
-        Ok(())
+        under_way.extend(self.read_back_deletions(ctx, &asked).await?);
+        if forget {
+            self.ledger.release_all(ctx, owned, &done_with).await?;
+        }
+        Ok(under_way)
     }
 
-    /// Deletes an owned rule, waits until it is gone, then forgets it (unless the whole
-    /// record is about to be erased: a gone rule in the record is harmless).
-    async fn remove_rule(
+    /// Reads rules back after DeleteConfigRule: each must be gone or `DELETING`. Answers
+    /// the ones still deleting.
+    async fn read_back_deletions(
         &self,
         ctx: &RequestContext,
-        owned: &mut Ownership,
-        name: &str,
-        forget: bool,
-    ) -> Result<(), Failure> {
-        ctx.step(format!("deleting rule {name}"));
-        self.config.delete_rule(ctx, name).await?;
-        ctx.step(format!("waiting for rule {name} to be gone"));
-        wait_until(
-            ctx,
-            RULE_WAIT,
-            self.backoff,
-            &format!("waiting for rule {name} to be deleted"),
-            || async {
-                match self.config.rule(ctx, name).await? {
-                    None => Ok(Probe::Ready(())),
-                    Some(rule) => Ok(Probe::NotYet(Failure::new(
-                        ReasonCode::Conflict,
+        names: &[&str],
+    ) -> Result<Vec<String>, Failure> {
+        let mut under_way = Vec::new();
+        for chunk in names.chunks(25) {
+            ctx.step(format!("reading rules {} back", chunk.join(", ")));
+            let deleting = wait_until(
+                ctx,
+                RULE_WAIT,
+                self.backoff,
+                "waiting for AWS Config to accept the rule deletions",
+                || async {
+                    let mut deleting = Vec::new();
+                    for (name, rule) in chunk.iter().zip(self.config.rules(ctx, chunk).await?) {
+                        match rule {
+                            None => {}
+                            Some(rule) if is_deleting(&rule) => deleting.push((*name).to_owned()),
+                            Some(rule) => {
+                                return Ok(Probe::NotYet(Failure::new(
+                                    ReasonCode::Conflict,
+                                    format!(
+                                        "rule {name} is still {} after DeleteConfigRule",
+                                        rule.config_rule_state
+                                            .as_ref()
+                                            .map_or("there", |s| s.as_str())
+                                    ),
+                                )))
+                            }
+                        }
+                    }
+                    Ok(Probe::Ready(deleting))
+                },
+            )
+            .await?;
+            under_way.extend(deleting);
+        }
+        Ok(under_way)
+    }
+
+    /// Waits (within [`RULE_DELETION_WAIT`], at most half the time left) until AWS
+    /// Config no longer shows any of `names` in `DELETING`.
+    async fn wait_for_deletions(&self, ctx: &RequestContext, names: &[&str]) -> Result<(), Failure> {
+        ctx.step(format!(
+            "waiting for AWS Config to finish deleting rule(s) {}",
+            names.join(", ")
+        ));
+        let limit = RULE_DELETION_WAIT.min(ctx.remaining() / 2);
+        for chunk in names.chunks(25) {
+            wait_until(
+                ctx,
+                limit,
+                self.backoff,
+                "waiting for rule deletions to finish",
+                || async {
+                    let found = self.config.rules(ctx, chunk).await?;
+                    let deleting: Vec<&str> = chunk
+                        .iter()
+                        .zip(&found)
+                        .filter(|(_, rule)| rule.as_ref().is_some_and(is_deleting))
+                        .map(|(name, _)| *name)
+                        .collect();
+                    if deleting.is_empty() {
+                        return Ok(Probe::Ready(()));
+                    }
+                    Ok(Probe::NotYet(Failure::new(
+                        ReasonCode::DependencyNotReady,
                         format!(
-                            "rule {name} is still {}",
-                            rule.config_rule_state
-                                .as_ref()
-                                .map_or("there", |s| s.as_str())
+                            "AWS Config is still deleting rule(s) {} (a deletion can take up to an hour or more, and a rule cannot be put again until it is done); deploy again once it is gone, or use another rule name",
+                            deleting.join(", ")
                         ),
-                    ))),
-                }
-            },
-        )
-        .await?;
-        if forget {
-            self.ledger.release(ctx, owned, RULE, name).await?;
+                    )))
+                },
+            )
+            .await?;
         }
         Ok(())
     }
@@ -616,7 +693,8 @@ impl ConfigSetup {
             let claims: Vec<(&str, &str)> = rules.claims().collect();
             self.ledger.claim_all(ctx, &mut owned, &claims).await?;
         }
-        self.apply_rules(ctx, properties, &rules, &mut owned)
+        let under_way = self
+            .apply_rules(ctx, properties, &rules, &mut owned)
             .await?;
         let names = rule_names(properties);
         self.verify_rules(ctx, &names).await?;
@@ -626,8 +704,11 @@ impl ConfigSetup {
             channel_name,
             adopted: true,
         };
-        Ok(outcome(&converged, &names)
-            .with_summary("AWS Control Tower's recorder records (adopted read-only)"))
+        let mut summary = "AWS Control Tower's recorder records (adopted read-only)".to_owned();
+        if let Some(note) = deletion_note(&under_way) {
+            summary = format!("{summary}; {note}");
+        }
+        Ok(outcome(&converged, &names, &under_way).with_summary(summary))
     }
 
     /// The answer lists every rule (`Data.RuleNames`) and the ownership record every rule
@@ -657,7 +738,7 @@ impl ConfigSetup {
                 format!("{} rules with names of {} characters in all make {what} of {size} bytes, over its limit of 4096; use fewer or shorter rule names, or split them over two resources", names.len(), names.iter().map(String::len).sum::<usize>()),
             )
         };
-        ctx.check_answer_fits(&outcome(&converged, &names))
+        ctx.check_answer_fits(&outcome(&converged, &names, &[]))
             .map_err(|size| {
                 too_many(
                     "the response to CloudFormation (Data.RuleNames lists every rule)",
@@ -691,7 +772,8 @@ impl ConfigSetup {
             return Ok(Outcome::new().with_summary("nothing this resource created remains"));
         }
         let rule_names = owned.owned(RULE);
-        self.remove_rules(ctx, &mut owned, &rule_names, false)
+        let under_way = self
+            .remove_rules(ctx, &mut owned, &rule_names, false)
             .await?;
         let mut kept = Vec::new();
         let recorder_name = owned.owned(RECORDER).first().cloned();
@@ -745,7 +827,7 @@ impl ConfigSetup {
         ctx.step("erasing the ownership record");
         self.ledger.erase(ctx, &owned).await?;
         ctx.step_done();
-        let summary = if kept.is_empty() {
+        let mut summary = if kept.is_empty() {
             "removed what this resource created".to_owned()
         } else {
             format!(
@@ -753,6 +835,9 @@ impl ConfigSetup {
                 kept.join(", ")
             )
         };
+        if let Some(note) = deletion_note(&under_way) {
+            summary = format!("{summary}; {note}");
+        }
         Ok(Outcome::new().with_summary(summary))
     }
 }
@@ -791,19 +876,35 @@ fn rule_names(properties: &ConfigSetupProperties) -> Vec<String> {
         .collect()
 }
 
-fn outcome(converged: &Converged, rule_names: &[String]) -> Outcome {
+/// The answer to a Create or Update; `under_way` are the rules it asked AWS Config to
+/// delete that are still deleting.
+fn outcome(converged: &Converged, rule_names: &[String], under_way: &[String]) -> Outcome {
+    let mut summary = format!(
+        "recorder {} records through channel {}; {} rule(s) ACTIVE",
+        converged.recorder_name,
+        converged.channel_name,
+        rule_names.len()
+    );
+    if let Some(note) = deletion_note(under_way) {
+        summary = format!("{summary}; {note}");
+    }
     Outcome::new()
         .with_data("RecorderName", &converged.recorder_name)
         .with_data("DeliveryChannelName", &converged.channel_name)
         .with_data("Recording", "true")
         .with_data("RuleNames", rule_names.join(","))
         .with_data("Adopted", converged.adopted.to_string())
-        .with_summary(format!(
-            "recorder {} records through channel {}; {} rule(s) ACTIVE",
-            converged.recorder_name,
-            converged.channel_name,
-            rule_names.len()
-        ))
+        .with_summary(summary)
+}
+
+/// What an answer says of rules whose deletion AWS Config accepted and has not finished.
+fn deletion_note(under_way: &[String]) -> Option<String> {
+    (!under_way.is_empty()).then(|| {
+        format!(
+            "AWS Config is still deleting rule(s) {} (accepted; it can take an hour or more and finishes on its own)",
+            under_way.join(", ")
+        )
+    })
 }
 
 impl CustomResource for ConfigSetup {

@@ -812,38 +812,45 @@ async fn delete_stops_then_retries_the_channel_after_last_delivery_channel_delet
     assert_eq!(mocks.ssm[2].num_calls(), 1, "the record is erased");
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_rule_stuck_deleting_is_a_conflict_after_the_wait() {
+fn deleting_rule(name: &str) -> ConfigRule {
+    let mut going = rule(name, "CLOUD_TRAIL_ENABLED", None);
+    going.config_rule_state = Some(ConfigRuleState::Deleting);
+    going
+}
+
+/// A Delete delivered again after the first one asked for the deletion: the rule is
+/// DELETING, which is the deletion accepted; DeleteConfigRule would answer
+/// ResourceInUseException, so it is not asked again, and the stack is not held up.
+#[tokio::test]
+async fn a_rule_already_deleting_is_accepted_without_asking_again() {
     let mocks = Mocks {
         config: vec![
             mock!(aws_sdk_config::Client::delete_config_rule)
                 .then_output(|| DeleteConfigRuleOutput::builder().build()),
             mock!(aws_sdk_config::Client::describe_config_rules).then_output(|| {
-                let mut stuck = rule("trail", "CLOUD_TRAIL_ENABLED", None);
-                stuck.config_rule_state = Some(ConfigRuleState::Deleting);
                 DescribeConfigRulesOutput::builder()
-                    .config_rules(stuck)
+                    .config_rules(deleting_rule("trail"))
                     .build()
             }),
         ],
         iam: vec![],
         ssm: ledger_with(Some(r#"{"owned":{"rule":["trail"]}}"#)),
     };
-    let failure = mocks
-        .patient()
-        .delete(&deleting(900), Some(properties(json!({}))))
+    let outcome = mocks
+        .resource()
+        .delete(&deleting(60), Some(properties(json!({}))))
         .await
-        .unwrap_err();
-    assert_eq!(failure.code(), ReasonCode::Conflict);
+        .unwrap();
+    assert_eq!(mocks.config[0].num_calls(), 0, "DeleteConfigRule");
+    assert_eq!(mocks.config[1].num_calls(), 1, "one read");
     assert!(
-        failure.message().contains("rule trail is still DELETING"),
-        "{failure}"
+        outcome
+            .summary
+            .as_deref()
+            .is_some_and(|s| s.contains("AWS Config is still deleting rule(s) trail")),
+        "{outcome:?}"
     );
-    assert_eq!(
-        mocks.ssm[2].num_calls(),
-        0,
-        "the record stays while the rule does"
-    );
+    assert_eq!(mocks.ssm[2].num_calls(), 1, "the record is erased");
 }
 
 #[tokio::test(start_paused = true)]
@@ -874,8 +881,10 @@ async fn a_rule_in_use_is_retried_then_a_conflict() {
     assert!(mocks.config[0].num_calls() > 2);
 }
 
+/// Every deletion is asked for first, then all are read back in one call: DELETING is
+/// an answer (named in the summary), never waited for.
 #[tokio::test]
-async fn a_deleted_rule_is_waited_for_until_gone() {
+async fn rules_are_deleted_first_then_read_back_together_and_not_waited_for() {
     let mocks = Mocks {
         config: vec![
             mock!(aws_sdk_config::Client::delete_config_rule)
@@ -883,16 +892,61 @@ async fn a_deleted_rule_is_waited_for_until_gone() {
             mock!(aws_sdk_config::Client::describe_config_rules)
                 .sequence()
                 .output(|| {
-                    let mut going = rule("trail", "CLOUD_TRAIL_ENABLED", None);
-                    going.config_rule_state = Some(ConfigRuleState::Deleting);
                     DescribeConfigRulesOutput::builder()
-                        .config_rules(going)
+                        .config_rules(rule("trail", "CLOUD_TRAIL_ENABLED", None))
+                        .config_rules(rule("ssh", "INCOMING_SSH_DISABLED", None))
+                        .build()
+                })
+                .output(|| {
+                    DescribeConfigRulesOutput::builder()
+                        .config_rules(deleting_rule("trail"))
+                        .config_rules(deleting_rule("ssh"))
+                        .build()
+                })
+                .build(),
+        ],
+        iam: vec![],
+        ssm: ledger_with(Some(r#"{"owned":{"rule":["trail","ssh"]}}"#)),
+    };
+    let outcome = mocks
+        .resource()
+        .delete(&deleting(60), Some(properties(json!({}))))
+        .await
+        .unwrap();
+    assert_eq!(mocks.config[0].num_calls(), 2, "DeleteConfigRule, each once");
+    assert_eq!(mocks.config[1].num_calls(), 2, "read, then read back");
+    let summary = outcome.summary.unwrap_or_default();
+    assert!(
+        summary.contains("still deleting rule(s) ssh, trail"),
+        "{summary}"
+    );
+}
+
+/// DeleteConfigRule racing a deletion already under way answers ResourceInUseException
+/// ("Config is deleting this rule"); the rule's state says which cause it is.
+#[tokio::test]
+async fn resource_in_use_on_a_rule_already_deleting_is_the_deletion_accepted() {
+    let mocks = Mocks {
+        config: vec![
+            mock!(aws_sdk_config::Client::delete_config_rule).then_error(|| {
+                DeleteConfigRuleError::generic(meta(
+                    "ResourceInUseException",
+                    "The rule trail is currently being deleted.  Please retry after some time",
+                ))
+            }),
+            mock!(aws_sdk_config::Client::describe_config_rules)
+                .sequence()
+                .output(|| {
+                    DescribeConfigRulesOutput::builder()
+                        .config_rules(rule("trail", "CLOUD_TRAIL_ENABLED", None))
+                        .build()
+                })
+                .output(|| {
+                    DescribeConfigRulesOutput::builder()
+                        .config_rules(deleting_rule("trail"))
                         .build()
                 })
                 .times(2)
-                .error(|| {
-                    DescribeConfigRulesError::generic(meta("NoSuchConfigRuleException", "gone"))
-                })
                 .build(),
         ],
         iam: vec![],
@@ -903,7 +957,81 @@ async fn a_deleted_rule_is_waited_for_until_gone() {
         .delete(&deleting(60), Some(properties(json!({}))))
         .await
         .unwrap();
-    assert_eq!(mocks.config[1].num_calls(), 3);
+    assert_eq!(mocks.config[0].num_calls(), 1, "not asked again");
+}
+
+/// A Create needing a rule name AWS Config is still deleting waits (at most half the
+/// time left), then answers DEPENDENCY_NOT_READY naming the rule, before any change.
+#[tokio::test(start_paused = true)]
+async fn a_create_needing_a_rule_still_deleting_waits_then_is_dependency_not_ready() {
+    let mut mocks = fresh();
+    mocks.config.push(
+        mock!(aws_sdk_config::Client::describe_config_rules).then_output(|| {
+            DescribeConfigRulesOutput::builder()
+                .config_rules(deleting_rule("trail"))
+                .build()
+        }),
+    );
+    let props = properties(
+        json!({"ManagedRules": [{"Name": "trail", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"}]}),
+    );
+    let started = Instant::now();
+    let failure = mocks
+        .patient()
+        .create(&context(600), props)
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::DependencyNotReady, "{failure}");
+    assert!(
+        failure.message().contains("still deleting rule(s) trail")
+            && failure.message().contains("up to an hour"),
+        "{failure}"
+    );
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(110) && waited <= Duration::from_secs(130),
+        "{waited:?}"
+    );
+    assert_eq!(mocks.config[3].num_calls(), 0, "PutConfigurationRecorder");
+    assert_eq!(mocks.ssm[1].num_calls(), 0, "nothing claimed");
+}
+
+/// ... and once the deletion finishes within the wait, the rule is created as new.
+#[tokio::test(start_paused = true)]
+async fn a_create_needing_a_rule_still_deleting_goes_on_once_it_is_gone() {
+    let mut mocks = fresh();
+    mocks.config[2] = status_is(true, Some(RecorderStatus::Success));
+    mocks.config.push(
+        mock!(aws_sdk_config::Client::describe_config_rules)
+            .sequence()
+            .output(|| {
+                DescribeConfigRulesOutput::builder()
+                    .config_rules(deleting_rule("trail"))
+                    .build()
+            })
+            .times(3)
+            .error(|| DescribeConfigRulesError::generic(meta("NoSuchConfigRuleException", "gone")))
+            .times(2)
+            .output(|| {
+                DescribeConfigRulesOutput::builder()
+                    .config_rules(rule("trail", "CLOUD_TRAIL_ENABLED", None))
+                    .build()
+            })
+            .build(),
+    );
+    mocks.config.push(
+        mock!(aws_sdk_config::Client::put_config_rule)
+            .then_output(|| PutConfigRuleOutput::builder().build()),
+    );
+    let props = properties(
+        json!({"ManagedRules": [{"Name": "trail", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"}]}),
+    );
+    mocks
+        .patient()
+        .create(&context(600), props)
+        .await
+        .unwrap();
+    assert_eq!(mocks.config.last().unwrap().num_calls(), 1, "PutConfigRule");
 }
 
 #[tokio::test]
