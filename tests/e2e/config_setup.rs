@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use aws_sdk_config::types::{
-    ConfigRule, ConfigurationRecorder, DeliveryChannel, Owner, RecordingGroup, Source,
+    ConfigRule, ConfigRuleState, ConfigurationRecorder, DeliveryChannel, Owner, RecordingGroup,
+    Source,
 };
 use aws_sdk_config::Client;
 use harness::{config_lock, Binary, CfnResponse, FaultProxy, Function, Moto, Stack};
@@ -102,12 +103,26 @@ impl World {
         out.delivery_channels.unwrap_or_default().into_iter().next()
     }
 
+    /// The rules there and not being deleted, sorted.
     pub async fn rule_names(&self) -> Vec<String> {
+        self.rules_where(|state| state != Some(&ConfigRuleState::Deleting))
+            .await
+    }
+
+    /// The rules AWS Config is deleting (moto keeps them until
+    /// `Moto::finish_rule_deletions`), sorted.
+    pub async fn deleting_rule_names(&self) -> Vec<String> {
+        self.rules_where(|state| state == Some(&ConfigRuleState::Deleting))
+            .await
+    }
+
+    async fn rules_where(&self, keep: impl Fn(Option<&ConfigRuleState>) -> bool) -> Vec<String> {
         let out = self.config.describe_config_rules().send().await.unwrap();
         let mut names: Vec<String> = out
             .config_rules
             .unwrap_or_default()
             .into_iter()
+            .filter(|r| keep(r.config_rule_state.as_ref()))
             .filter_map(|r| r.config_rule_name)
             .collect();
         names.sort();
@@ -230,6 +245,100 @@ async fn a_fresh_create_with_six_rules_records_and_delete_removes_it_all() {
     assert!(world.recorder().await.is_none());
     assert!(world.channel().await.is_none());
     assert!(world.rule_names().await.is_empty());
+    assert_eq!(
+        world.deleting_rule_names().await.len(),
+        6,
+        "AWS Config deletes the rules in the background"
+    );
+    stack.delete().await.assert_success();
+}
+
+/// DeleteConfigRule: "Config sets the state of a rule to DELETING until the deletion is
+/// complete ... If you make a PutConfigRule or DeleteConfigRule request for the rule,
+/// you will receive a ResourceInUseException"; deleting "might take an hour or more".
+/// moto is patched to keep a deleted rule DELETING until the harness finishes it. A
+/// Delete asks for every deletion, does not wait for any, removes the recorder and
+/// channel, and names the rules still deleting; delivered again (the first was cut off
+/// after asking), it answers the same way without asking again.
+#[tokio::test]
+async fn delete_answers_success_while_aws_config_is_still_deleting_the_rules() {
+    let world = World::start().await;
+    let mut stack = world.stack("async-delete");
+    stack
+        .create(properties(json!({"ManagedRules": six_rules()})))
+        .await
+        .assert_success();
+    // One rule's deletion was asked for already (a first Delete Lambda cut off).
+    world
+        .config
+        .delete_config_rule()
+        .config_rule_name("root-mfa")
+        .send()
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let deleted = stack.delete().await;
+    deleted.assert_success();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "not held up by the deletions: {:?}",
+        started.elapsed()
+    );
+    assert_reason_contains(&deleted, "AWS Config is still deleting rule(s) ");
+    for name in ["root-mfa", "s3-bucket-sse", "vpc-default-sg-closed"] {
+        assert_reason_contains(&deleted, name);
+    }
+    assert_eq!(world.deleting_rule_names().await.len(), 6);
+    assert!(world.recorder().await.is_none());
+    assert!(world.channel().await.is_none());
+    // CloudFormation delivers the Delete again: the same answer, nothing left to do.
+    stack.delete().await.assert_success();
+    Moto::shared().finish_rule_deletions().await;
+    assert!(world.deleting_rule_names().await.is_empty());
+}
+
+/// An Update that drops a rule answers while AWS Config still deletes it; an Update that
+/// wants the name back waits (at most half its time), then answers
+/// DEPENDENCY_NOT_READY naming the rule, before any change; once the deletion is done
+/// (here while the next Update waits), the rule is made again.
+#[tokio::test]
+async fn a_rule_name_still_deleting_is_waited_for_then_dependency_not_ready() {
+    let world = World::start().await;
+    let mut stack = world.stack("re-add");
+    let both = json!([{"Name": "cloudtrail-enabled", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"},
+                      {"Name": "root-mfa", "SourceIdentifier": "ROOT_ACCOUNT_MFA_ENABLED"}]);
+    let one = json!([{"Name": "root-mfa", "SourceIdentifier": "ROOT_ACCOUNT_MFA_ENABLED"}]);
+    stack
+        .create(properties(json!({"ManagedRules": both})))
+        .await
+        .assert_success();
+    let dropped = stack.update(properties(json!({"ManagedRules": one}))).await;
+    dropped.assert_success();
+    assert_reason_contains(&dropped, "still deleting rule(s) cloudtrail-enabled");
+    assert_eq!(world.deleting_rule_names().await, ["cloudtrail-enabled"]);
+
+    stack.timeout = Duration::from_secs(12);
+    let started = std::time::Instant::now();
+    let refused = stack.update(properties(json!({"ManagedRules": both}))).await;
+    refused.assert_failed("DEPENDENCY_NOT_READY");
+    assert_reason_contains(&refused, "cloudtrail-enabled");
+    assert_reason_contains(&refused, "up to an hour");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "waited at most half its time: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(world.deleting_rule_names().await, ["cloudtrail-enabled"]);
+
+    stack.timeout = Duration::from_secs(30);
+    let finisher = tokio::spawn(async {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        Moto::shared().finish_rule_deletions().await;
+    });
+    let readded = stack.update(properties(json!({"ManagedRules": both}))).await;
+    finisher.await.unwrap();
+    readded.assert_success();
+    assert_eq!(world.rule_names().await, ["cloudtrail-enabled", "root-mfa"]);
     stack.delete().await.assert_success();
 }
 

@@ -47,6 +47,13 @@ pub struct SecurityHubStandards {
 /// The enabled subscriptions by standards ARN.
 type Enabled = BTreeMap<String, Subscription>;
 
+/// How long a disabled standard may stay `DELETING` before the answer says its disable
+/// is under way instead of waiting further (at most half the time left).
+const DISABLE_WAIT: Duration = Duration::from_secs(300);
+
+/// How many times a disable that ends `FAILED` is asked for before it is reported.
+const DISABLE_ATTEMPTS: u32 = 3;
+
 impl SecurityHubStandards {
     /// A resource using `securityhub` (its region decides partition and region) and the
     /// ledger in SSM (`ssm`), polling with the default backoff (0.5 s doubling to 10 s).
@@ -138,7 +145,8 @@ impl SecurityHubStandards {
                 enabled.insert(subscription.standards_arn.clone(), subscription);
             }
         }
-        self.disable_removed(context, &wanted, &mut ownership, &enabled)
+        let under_way = self
+            .disable_removed(context, &wanted, &mut ownership, &enabled)
             .await?;
 
         let enabled = if properties.wait_for_ready {
@@ -173,23 +181,28 @@ impl SecurityHubStandards {
         } else {
             "enabled (not waited for)"
         };
+        let mut summary = format!(
+            "{} {state}; adopted: {}",
+            short_ids(wanted.iter()),
+            if adopted.is_empty() {
+                "none".to_owned()
+            } else {
+                adopted.join(", ")
+            }
+        );
+        if !under_way.is_empty() {
+            summary.push_str(&format!("; {}", disable_note(&under_way)));
+        }
         Ok(Outcome::new()
             .with_data("StandardsSubscriptionArns", subscription_arns.join(","))
             .with_data("Adopted", adopted.join(","))
-            .with_summary(format!(
-                "{} {state}; adopted: {}",
-                short_ids(wanted.iter()),
-                if adopted.is_empty() {
-                    "none".to_owned()
-                } else {
-                    adopted.join(", ")
-                }
-            )))
+            .with_summary(summary))
     }
 
-    /// Before enabling: an owned standard that is `INCOMPLETE` is disabled (the documented
-    /// repair once its cause is fixed); requested standards being disabled are waited out.
-    /// Both are then missing from `enabled`, so they are enabled again.
+    /// Before enabling: an owned standard that is `INCOMPLETE` (could not be enabled
+    /// completely) or `FAILED` (could not be disabled) is disabled, the documented repair
+    /// once its cause is fixed; requested standards being disabled are waited out. Both
+    /// are then missing from `enabled`, so they are enabled again.
     async fn clear_the_way(
         &self,
         context: &RequestContext,
@@ -201,34 +214,39 @@ impl SecurityHubStandards {
             .iter()
             .filter(|w| ownership.owns(STANDARD_KIND, &w.arn))
             .filter_map(|w| enabled.get(&w.arn))
-            .filter(|s| s.status == status::INCOMPLETE)
+            .filter(|s| s.status == status::INCOMPLETE || s.status == status::FAILED)
             .collect();
-        let mut leaving: Vec<String> = wanted
+        let watched: Vec<&Subscription> = wanted
             .iter()
             .filter_map(|w| enabled.get(&w.arn))
-            .filter(|s| s.status == status::DELETING)
-            .map(|s| s.standards_arn.clone())
+            .filter(|s| s.status == status::DELETING || repairs.contains(s))
             .collect();
-        if !repairs.is_empty() {
-            let names = short_ids_of(repairs.iter().map(|s| s.standards_arn.as_str()));
-            context.step(format!(
-                "repairing INCOMPLETE {names}: disabling them (BatchDisableStandards)"
-            ));
-            let arns: Vec<String> = repairs.iter().map(|s| s.subscription_arn.clone()).collect();
-            for chunk in arns.chunks(MAX_PER_CALL) {
-                self.api.disable(context, chunk).await?;
-            }
-            leaving.extend(repairs.iter().map(|s| s.standards_arn.clone()));
+        if watched.is_empty() {
+            return Ok(());
         }
-        if !leaving.is_empty() {
+        if !repairs.is_empty() {
             context.step(format!(
-                "waiting until {} are disabled (GetEnabledStandards)",
-                short_ids_of(leaving.iter().map(String::as_str))
+                "repairing {}: disabling them first",
+                repairs
+                    .iter()
+                    .map(|s| format!("{} ({})", short_id_of(&s.standards_arn), s.status))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
-            self.wait_until_gone(context, &leaving).await?;
-            for arn in &leaving {
-                enabled.remove(arn);
-            }
+        }
+        let under_way = self.disable_confirmed(context, &repairs, &watched).await?;
+        if !under_way.is_empty() {
+            return Err(Failure::new(
+                ReasonCode::DependencyNotReady,
+                format!(
+                    "{} still being disabled (DELETING): a standard can be enabled again once it is gone; deploy again later",
+                    under_way.join(", ")
+                ),
+            ));
+        }
+        let cleared: Vec<String> = watched.iter().map(|s| s.standards_arn.clone()).collect();
+        for arn in cleared {
+            enabled.remove(&arn);
         }
         Ok(())
     }
@@ -240,7 +258,7 @@ impl SecurityHubStandards {
         wanted: &[Wanted],
         ownership: &mut Ownership,
         enabled: &Enabled,
-    ) -> Result<(), Failure> {
+    ) -> Result<Vec<String>, Failure> {
         let keep: BTreeSet<&str> = wanted.iter().map(|w| w.arn.as_str()).collect();
         let removed: Vec<String> = ownership
             .owned(STANDARD_KIND)
@@ -248,27 +266,127 @@ impl SecurityHubStandards {
             .filter(|arn| !keep.contains(arn.as_str()))
             .collect();
         if removed.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let present: Vec<&Subscription> = removed
             .iter()
             .filter_map(|arn| enabled.get(arn))
+            .collect();
+        let targets: Vec<&Subscription> = present
+            .iter()
+            .copied()
             .filter(|s| s.status != status::DELETING)
             .collect();
-        for chunk in present.chunks(MAX_PER_CALL) {
-            context.step(format!(
-                "disabling {} that the properties no longer name (BatchDisableStandards)",
-                short_ids_of(chunk.iter().map(|s| s.standards_arn.as_str()))
-            ));
-            let arns: Vec<String> = chunk.iter().map(|s| s.subscription_arn.clone()).collect();
-            self.api.disable(context, &arns).await?;
-        }
+        let under_way = self.disable_confirmed(context, &targets, &present).await?;
         context.step("recording that the removed standards are no longer owned");
         let releases: Vec<(&str, &str)> = removed
             .iter()
             .map(|arn| (STANDARD_KIND, arn.as_str()))
             .collect();
-        self.ledger.release_all(context, ownership, &releases).await
+        self.ledger
+            .release_all(context, ownership, &releases)
+            .await?;
+        Ok(under_way)
+    }
+
+    /// Disables `targets` (`BatchDisableStandards`), then reads `watched` (the targets
+    /// and any already `DELETING`) back until each is gone. A disable is asynchronous:
+    /// `DELETING` is "in the process of being disabled", and `FAILED` means "The standard
+    /// could not be disabled" (StandardsSubscription, Security Hub API reference). A
+    /// `FAILED` one is asked again, [`DISABLE_ATTEMPTS`] times in all, then reported
+    /// (`SERVICE_ERROR` with its `StatusReasonCode`). Answers the short ids still
+    /// `DELETING` when [`DISABLE_WAIT`] ran out: accepted, not finished.
+    async fn disable_confirmed(
+        &self,
+        context: &RequestContext,
+        targets: &[&Subscription],
+        watched: &[&Subscription],
+    ) -> Result<Vec<String>, Failure> {
+        let mut asking: Vec<&Subscription> = targets.to_vec();
+        for attempt in 1..=DISABLE_ATTEMPTS {
+            for chunk in asking.chunks(MAX_PER_CALL) {
+                context.step(format!(
+                    "disabling {} (BatchDisableStandards)",
+                    short_ids_of(chunk.iter().map(|s| s.standards_arn.as_str()))
+                ));
+                let arns: Vec<String> = chunk.iter().map(|s| s.subscription_arn.clone()).collect();
+                self.api.disable(context, &arns).await?;
+            }
+            context.step(format!(
+                "reading {} back until disabled (GetEnabledStandards)",
+                short_ids_of(watched.iter().map(|s| s.standards_arn.as_str()))
+            ));
+            let found = self.wait_while_deleting(context, watched).await?;
+            let failed: Vec<&Subscription> = watched
+                .iter()
+                .copied()
+                .filter(|s| found.get(&s.standards_arn).is_some_and(|f| f.status == status::FAILED))
+                .collect();
+            if failed.is_empty() {
+                return Ok(watched
+                    .iter()
+                    .filter(|s| found.contains_key(&s.standards_arn))
+                    .map(|s| short_id_of(&s.standards_arn).to_owned())
+                    .collect());
+            }
+            if attempt == DISABLE_ATTEMPTS {
+                let described: Vec<String> = failed
+                    .iter()
+                    .map(|s| {
+                        let reason = found.get(&s.standards_arn).and_then(|f| f.reason.as_deref());
+                        format!(
+                            "{} is FAILED ({})",
+                            short_id_of(&s.standards_arn),
+                            reason.map_or("no StatusReasonCode".to_owned(), |r| format!("StatusReasonCode {r}"))
+                        )
+                    })
+                    .collect();
+                return Err(Failure::new(
+                    ReasonCode::ServiceError,
+                    format!(
+                        "Security Hub could not disable the standard (FAILED after {DISABLE_ATTEMPTS} attempts): {}; disable it in the Security Hub console, or retry, choosing to retain this resource to leave it enabled",
+                        described.join("; ")
+                    ),
+                ));
+            }
+            asking = failed;
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    /// Polls `GetEnabledStandards` while any of `watched` is `DELETING` (or still shows
+    /// its old status), up to [`DISABLE_WAIT`] or half the time left; answers what is
+    /// then listed of them.
+    async fn wait_while_deleting(
+        &self,
+        context: &RequestContext,
+        watched: &[&Subscription],
+    ) -> Result<Enabled, Failure> {
+        let give_up_at = tokio::time::Instant::now() + DISABLE_WAIT.min(context.remaining() / 2);
+        wait_until(
+            context,
+            context.remaining(),
+            self.backoff,
+            "waiting for the standards to be disabled",
+            || async {
+                let enabled = self.read_enabled(context).await?;
+                let found: Enabled = watched
+                    .iter()
+                    .filter_map(|s| enabled.get(&s.standards_arn))
+                    .map(|s| (s.standards_arn.clone(), s.clone()))
+                    .collect();
+                let settled = found.values().all(|s| s.status == status::FAILED);
+                Ok(if settled || tokio::time::Instant::now() >= give_up_at {
+                    Probe::Ready(found)
+                } else {
+                    Probe::NotYet(Failure::new(
+                        ReasonCode::DependencyNotReady,
+                        "the standards are still being disabled",
+                    ))
+                })
+            },
+        )
+        .await
     }
 
     /// Polls `GetEnabledStandards` until every wanted standard is `READY`, within the
@@ -315,36 +433,14 @@ impl SecurityHubStandards {
         .await
     }
 
-    /// Polls `GetEnabledStandards` until none of `standards_arns` is listed, within the deadline.
-    async fn wait_until_gone(
-        &self,
-        context: &RequestContext,
-        standards_arns: &[String],
-    ) -> Result<(), Failure> {
-        wait_until(
-            context,
-            context.remaining(),
-            self.backoff,
-            "waiting for the standards to be disabled",
-            || async {
-                let enabled = self.read_enabled(context).await?;
-                let still: Vec<String> = standards_arns
-                    .iter()
-                    .filter_map(|arn| enabled.get(arn))
-                    .map(|s| format!("{} is {}", short_id_of(&s.standards_arn), s.status))
-                    .collect();
-                Ok(if still.is_empty() {
-                    Probe::Ready(())
-                } else {
-                    Probe::NotYet(Failure::new(
-                        ReasonCode::DependencyNotReady,
-                        still.join("; "),
-                    ))
-                })
-            },
-        )
-        .await
-    }
+}
+
+/// What an answer says of standards whose disable was accepted and has not finished.
+fn disable_note(under_way: &[String]) -> String {
+    format!(
+        "Security Hub is still disabling {} (DELETING: accepted, finishing on its own)",
+        under_way.join(", ")
+    )
 }
 
 fn short_ids<'a>(wanted: impl Iterator<Item = &'a Wanted>) -> String {
@@ -401,28 +497,32 @@ impl CustomResource for SecurityHubStandards {
             match self.api.enabled(context, true).await? {
                 None => "Security Hub is not enabled: nothing to disable".to_owned(),
                 Some(subscriptions) => {
-                    let targets: Vec<&Subscription> = subscriptions
+                    let present: Vec<&Subscription> = subscriptions
                         .iter()
                         .filter(|s| owned.contains(&s.standards_arn))
+                        .collect();
+                    let targets: Vec<&Subscription> = present
+                        .iter()
+                        .copied()
                         .filter(|s| s.status != status::DELETING)
                         .collect();
-                    for chunk in targets.chunks(MAX_PER_CALL) {
-                        context.step(format!(
-                            "disabling {} (BatchDisableStandards)",
-                            short_ids_of(chunk.iter().map(|s| s.standards_arn.as_str()))
-                        ));
-                        let arns: Vec<String> =
-                            chunk.iter().map(|s| s.subscription_arn.clone()).collect();
-                        self.api.disable(context, &arns).await?;
-                    }
-                    if targets.is_empty() {
+                    let under_way = if present.is_empty() {
+                        Vec::new()
+                    } else {
+                        self.disable_confirmed(context, &targets, &present).await?
+                    };
+                    let mut summary = if present.is_empty() {
                         "the standards this resource enabled are already disabled".to_owned()
                     } else {
                         format!(
                             "disabled {}",
-                            short_ids_of(targets.iter().map(|s| s.standards_arn.as_str()))
+                            short_ids_of(present.iter().map(|s| s.standards_arn.as_str()))
                         )
+                    };
+                    if !under_way.is_empty() {
+                        summary.push_str(&format!("; {}", disable_note(&under_way)));
                     }
+                    summary
                 }
             }
         };

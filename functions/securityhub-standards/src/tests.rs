@@ -276,6 +276,21 @@ impl Ssm {
 }
 
 fn resource_in(region: &'static str, rules: &[&Rule], ssm: &Ssm) -> SecurityHubStandards {
+    resource_polling(
+        region,
+        rules,
+        ssm,
+        Backoff::new(Duration::from_millis(2), Duration::from_millis(10)),
+    )
+}
+
+/// With `backoff`: the production one for tests on paused time that wait minutes.
+fn resource_polling(
+    region: &'static str,
+    rules: &[&Rule],
+    ssm: &Ssm,
+    backoff: Backoff,
+) -> SecurityHubStandards {
     let client = mock_client!(aws_sdk_securityhub, RuleMode::Sequential, rules, |config| {
         config
             .retry_config(RetryConfig::disabled())
@@ -284,7 +299,7 @@ fn resource_in(region: &'static str, rules: &[&Rule], ssm: &Ssm) -> SecurityHubS
     SecurityHubStandards::with_parts(
         client,
         Ledger::with_prefix(ssm.client(), "/test-ledger"),
-        Backoff::new(Duration::from_millis(2), Duration::from_millis(10)),
+        backoff,
     )
 }
 
@@ -915,12 +930,17 @@ async fn an_update_disables_removed_owned_standards_and_never_adopted_ones() {
     ]);
     let enable = enable_answers_pending(&[CIS14]);
     let off = disable(&[PCI]);
+    let gone = enabled_are(&[
+        (AFSBP, "READY", None),
+        (CIS14, "PENDING", None),
+        (NIST, "READY", None),
+    ]);
     let ready = enabled_are(&[
         (AFSBP, "READY", None),
         (CIS14, "READY", None),
         (NIST, "READY", None),
     ]);
-    let rules = [&list, &list2, &read, &enable, &off, &ready];
+    let rules = [&list, &list2, &read, &enable, &off, &gone, &ready];
     let outcome = update(
         &resource(&rules, &ssm),
         json!({"Standards": [AFSBP, CIS14]}),
@@ -981,15 +1001,115 @@ async fn delete_disables_owned_standards_waiting_out_pending() {
         .times(2)
         .output(|| BatchDisableStandardsOutput::builder().build())
         .build();
-    let rules = [&read, &refused_then_done];
-    delete(
+    let deleting = enabled_are(&[
+        (PCI, "DELETING", None),
+        (CIS14, "DELETING", None),
+        (NIST, "READY", None),
+    ]);
+    let gone = enabled_are(&[(NIST, "READY", None)]);
+    let rules = [&read, &refused_then_done, &deleting, &gone];
+    let outcome = delete(
         &resource(&rules, &ssm),
         Some(json!({"Standards": [PCI, CIS14]})),
     )
     .await
     .unwrap();
+    assert_all_called(&rules);
     assert_eq!(refused_then_done.num_calls(), 3);
+    assert_eq!(
+        outcome.summary.as_deref(),
+        Some("disabled pci-dss/v/3.2.1, cis-aws-foundations-benchmark/v/1.4.0")
+    );
     assert!(ssm.erased());
+}
+
+/// StandardsSubscription: "FAILED - The standard could not be disabled." A disable that
+/// ends FAILED is asked again; one that then goes is a disable done.
+#[tokio::test]
+async fn delete_asks_again_for_a_disable_that_ended_failed() {
+    let ssm = Ssm::owning(&[PCI]);
+    let read = enabled_are(&[(PCI, "READY", None)]);
+    let first = disable(&[PCI]);
+    let failed = enabled_are(&[(PCI, "FAILED", Some("INTERNAL_ERROR"))]);
+    let second = disable(&[PCI]);
+    let gone = none_enabled();
+    let rules = [&read, &first, &failed, &second, &gone];
+    let outcome = delete(&resource(&rules, &ssm), None).await.unwrap();
+    assert_all_called(&rules);
+    assert_eq!(outcome.summary.as_deref(), Some("disabled pci-dss/v/3.2.1"));
+    assert!(ssm.erased());
+}
+
+/// ... and one that stays FAILED is reported as what it is, the record kept.
+#[tokio::test]
+async fn a_disable_that_keeps_failing_is_a_service_error_naming_the_standard() {
+    let ssm = Ssm::owning(&[PCI]);
+    let read = enabled_are(&[(PCI, "READY", None)]);
+    let mut rules = vec![read];
+    for _ in 0..DISABLE_ATTEMPTS {
+        rules.push(disable(&[PCI]));
+        rules.push(enabled_are(&[(PCI, "FAILED", Some("INTERNAL_ERROR"))]));
+    }
+    let rules: Vec<&Rule> = rules.iter().collect();
+    let failure = delete(&resource(&rules, &ssm), None).await.unwrap_err();
+    assert_all_called(&rules);
+    assert_eq!(failure.code(), ReasonCode::ServiceError, "{failure}");
+    assert!(
+        failure
+            .message()
+            .contains("pci-dss/v/3.2.1 is FAILED (StatusReasonCode INTERNAL_ERROR)"),
+        "{failure}"
+    );
+    assert!(failure.message().contains("could not disable"), "{failure}");
+    assert_eq!(ssm.owned(), [PCI], "still recorded for the next attempt");
+}
+
+/// A disable still DELETING when the wait runs out is accepted, and said so.
+#[tokio::test(start_paused = true)]
+async fn a_disable_still_deleting_after_the_wait_is_named_as_under_way() {
+    let ssm = Ssm::owning(&[PCI]);
+    let read = enabled_are(&[(PCI, "READY", None)]);
+    let off = disable(&[PCI]);
+    let deleting = mock!(Client::get_enabled_standards)
+        .sequence()
+        .output(|| {
+            GetEnabledStandardsOutput::builder()
+                .standards_subscriptions(sub(PCI, "DELETING", None))
+                .build()
+        })
+        .repeatedly()
+        .build();
+    let rules = [&read, &off, &deleting];
+    let backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
+    let outcome = resource_polling("us-east-1", &rules, &ssm, backoff)
+        .delete(&context(RequestType::Delete, Duration::from_secs(900)), None)
+        .await
+        .unwrap();
+    let summary = outcome.summary.unwrap_or_default();
+    assert!(
+        summary.contains("still disabling pci-dss/v/3.2.1 (DELETING"),
+        "{summary}"
+    );
+    assert!(ssm.erased());
+}
+
+/// An owned standard left FAILED (a disable that could not finish) is repaired on
+/// Update as an INCOMPLETE one is: disabled, then enabled again.
+#[tokio::test]
+async fn an_update_repairs_an_owned_standard_left_failed() {
+    let ssm = Ssm::owning(&[PCI]);
+    let [list, list2] = <[Rule; 2]>::try_from(describe_standards()).unwrap();
+    let read = enabled_are(&[(PCI, "FAILED", Some("INTERNAL_ERROR"))]);
+    let off = disable(&[PCI]);
+    let gone = none_enabled();
+    let enable = enable_answers_pending(&[PCI]);
+    let ready = enabled_are(&[(PCI, "READY", None)]);
+    let rules = [&list, &list2, &read, &off, &gone, &enable, &ready];
+    update(&resource(&rules, &ssm), json!({"Standards": [PCI]}))
+        .await
+        .unwrap();
+    assert_all_called(&rules);
+    assert_eq!(ssm.owned(), [PCI]);
 }
 
 #[tokio::test(start_paused = true)]
