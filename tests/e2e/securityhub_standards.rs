@@ -171,6 +171,64 @@ async fn delete_twice_succeeds() {
     assert_eq!(world.count("BatchDisableStandards"), 1);
 }
 
+/// StandardsSubscription: "FAILED - The standard could not be disabled." The emulator
+/// ends chosen disables FAILED. Delete asks again for a disable that failed; one that
+/// keeps failing is reported as what it is, and the standard stays this resource's.
+#[tokio::test]
+async fn a_disable_that_ends_failed_is_asked_again_then_reported() {
+    let world = World::start().await;
+    let mut once = world.stack("std-fail-once");
+    once.create(json!({"Standards": [PCI]}))
+        .await
+        .assert_success();
+    world.hub.failing_disables(PCI, 1, "INTERNAL_ERROR");
+    once.delete().await.assert_success();
+    assert_eq!(world.hub.status_of(PCI), None, "disabled on the second ask");
+    assert_eq!(world.count("BatchDisableStandards"), 2);
+
+    let mut always = world.stack("std-fail-always");
+    always
+        .create(json!({"Standards": [NIST]}))
+        .await
+        .assert_success();
+    world.hub.failing_disables(NIST, u32::MAX, "INTERNAL_ERROR");
+    let deleted = always.delete().await;
+    deleted.assert_failed("SERVICE_ERROR");
+    assert!(
+        deleted
+            .reason()
+            .contains("nist-800-53/v/5.0.0 is FAILED (StatusReasonCode INTERNAL_ERROR)"),
+        "{}",
+        deleted.reason()
+    );
+    assert!(deleted.reason().contains("could not disable"), "{}", deleted.reason());
+    assert_eq!(world.hub.status_of(NIST).as_deref(), Some("FAILED"));
+    assert_eq!(world.count("BatchDisableStandards"), 5, "2 + 3 attempts");
+}
+
+/// An Update whose disable ends FAILED fails naming it; CloudFormation's rollback Update
+/// wants the standard again, and repairs it as an INCOMPLETE one: disabled, enabled.
+#[tokio::test]
+async fn a_standard_left_failed_by_an_update_is_repaired_by_the_rollback() {
+    let world = World::start().await;
+    let mut stack = world.stack("std-fail-update");
+    stack
+        .create(json!({"Standards": [AFSBP, PCI]}))
+        .await
+        .assert_success();
+    world.hub.failing_disables(PCI, 3, "INTERNAL_ERROR");
+    let (failed, rollback) = stack
+        .update_then_roll_back(json!({"Standards": [AFSBP]}))
+        .await;
+    failed.assert_failed("SERVICE_ERROR");
+    assert!(failed.reason().contains("pci-dss/v/3.2.1 is FAILED"), "{}", failed.reason());
+    rollback.assert_success();
+    assert_eq!(world.hub.status_of(PCI).as_deref(), Some("READY"));
+    assert_eq!(rollback.data("Adopted"), Some(""), "still this resource's");
+    stack.delete().await.assert_success();
+    assert_eq!(world.hub.status_of(PCI), None);
+}
+
 #[tokio::test]
 async fn delete_after_a_failed_create_succeeds() {
     let world = World::start().await;

@@ -34,7 +34,8 @@
 //!   `GetEnabledStandards` calls → `READY`, or `INCOMPLETE` with a `StatusReasonCode`.
 //!   `BatchDisableStandards` of a `PENDING` subscription is refused with the service's
 //!   words ("in state PENDING, please try later"); otherwise `DELETING` for
-//!   [`SecurityHub::deleting_polls`] reads, then gone. A standards ARN where a
+//!   [`SecurityHub::deleting_polls`] reads, then gone, or `FAILED` ("could not be
+//!   disabled") when asked for ([`SecurityHub::failing_disables`]). A standards ARN where a
 //!   subscription ARN belongs is `AccessDeniedException`, as the service answers.
 //! - On demand: throttling of any operation ([`SecurityHub::throttle`]), a centrally
 //!   configured account (`AccessDeniedException` naming the central configuration
@@ -205,6 +206,8 @@ struct State {
     members: u32,
     missing_standards: Vec<String>,
     incomplete: HashMap<String, String>,
+    /// Per short id: how many more disables end `FAILED`, and with which reason code.
+    failing_disables: HashMap<String, (u32, String)>,
     throttles: HashMap<String, u32>,
     last_batch_enable: Option<Instant>,
     calls: Vec<Call>,
@@ -261,6 +264,7 @@ impl SecurityHub {
                 members: 0,
                 missing_standards: Vec::new(),
                 incomplete: HashMap::new(),
+                failing_disables: HashMap::new(),
                 throttles: HashMap::new(),
                 last_batch_enable: None,
                 calls: Vec::new(),
@@ -416,6 +420,17 @@ impl SecurityHub {
         self.state()
             .incomplete
             .insert(short_id.to_owned(), reason.to_owned());
+        self
+    }
+
+    /// The next `times` disables of `short_id` end `FAILED` with `reason` instead of
+    /// gone: StandardsSubscription, "FAILED - The standard could not be disabled. One or
+    /// more errors (StandardsStatusReason) occurred when AWS Security Hub CSPM attempted
+    /// to disable the standard."
+    pub fn failing_disables(&self, short_id: &str, times: u32, reason: &str) -> &Self {
+        self.state()
+            .failing_disables
+            .insert(short_id.to_owned(), (times, reason.to_owned()));
         self
     }
 
@@ -982,10 +997,23 @@ impl State {
 
     /// Moves every subscription one poll along its life: `PENDING` and `DELETING` are
     /// shown for their polls, then `PENDING` becomes `READY` or `INCOMPLETE` and
-    /// `DELETING` is gone.
+    /// `DELETING` is gone (or `FAILED`, see [`SecurityHub::failing_disables`]).
     fn tick(&mut self, recording: bool) {
-        self.subscriptions
-            .retain(|s| !(s.status == "DELETING" && s.polls_left == 0));
+        let failing = &mut self.failing_disables;
+        self.subscriptions.retain_mut(|s| {
+            if !(s.status == "DELETING" && s.polls_left == 0) {
+                return true;
+            }
+            match failing.get_mut(s.short_id()) {
+                Some((times, reason)) if *times > 0 => {
+                    *times -= 1;
+                    s.status = "FAILED".into();
+                    s.reason = Some(reason.clone());
+                    true
+                }
+                _ => false,
+            }
+        });
         for subscription in &mut self.subscriptions {
             match subscription.status.as_str() {
                 "PENDING" | "DELETING" if subscription.polls_left > 0 => {
