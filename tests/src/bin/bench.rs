@@ -130,8 +130,9 @@ const SUBJECTS: &[Subject] = &[
             ],
             // The record and the singleton record (does it still name this resource?);
             // the owned rules read together, each one's owner tag (a rule someone else
-            // made since is left), each deleted and seen gone. The record, then the
-            // singleton record, erased.
+            // made since is left), each deletion asked for, then all read back together
+            // (DELETING: accepted, never waited for). The record, then the singleton
+            // record, erased.
             &[
                 "GetParameter",
                 "GetParameter",
@@ -140,9 +141,7 @@ const SUBJECTS: &[Subject] = &[
                 "ListTagsForResource",
                 "ListTagsForResource",
                 "DeleteConfigRule",
-                "DescribeConfigRules",
                 "DeleteConfigRule",
-                "DescribeConfigRules",
                 "DeleteConfigRule",
                 "DescribeConfigRules",
                 "StopConfigurationRecorder",
@@ -230,10 +229,12 @@ const SUBJECTS: &[Subject] = &[
                 "BatchEnableStandards",
                 "GetEnabledStandards",
             ],
+            // The disable read back: gone, not FAILED ("could not be disabled").
             &[
                 "GetParameter",
                 "GetEnabledStandards",
                 "BatchDisableStandards",
+                "GetEnabledStandards",
                 "DeleteParameter",
             ],
         ],
