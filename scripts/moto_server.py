@@ -20,6 +20,9 @@ Differences patched (each is how AWS behaves, checked against the AWS docs):
   once); PutConfigRule and DeleteConfigRule on it answer ResourceInUseException. The
   deletion completes when the harness says so (`POST /_harness/config/finish-rule-deletions`),
   standing in for the hour AWS may take.
+- AWS Config's recorder status reports what the recording events processed say; moto has
+  none, so the harness sets it (`POST /_harness/config/recorder-status`: a Failure, or a
+  newer Success, each with its lastStatusChangeTime).
 """
 import os, sys, threading
 def watch_parent():
@@ -107,15 +110,37 @@ def finish_rule_deletions():
         for backend in account.values():
             for name in [n for n, r in backend.config_rules.items() if r.config_rule_state == "DELETING"]:
                 del backend.config_rules[name]
+# AWS Config API Reference, ConfigurationRecorderStatus: lastStatus is "The status of the
+# latest recording event processed by the recorder", lastStatusChangeTime "The time of the
+# latest change in status of an recording event processed by the recorder". moto
+# processes no recording event: the harness says what the last one was.
+def set_recorder_status(body):
+    import json
+    wanted = json.loads(body or b"{}")
+    for account in config_models.config_backends.values():
+        for backend in account.values():
+            recorder = backend.recorders.get(wanted.get("name"))
+            if recorder is not None:
+                status = recorder.status
+                status.last_status = wanted.get("lastStatus")
+                status.last_error_code = wanted.get("lastErrorCode")
+                status.last_error_message = wanted.get("lastErrorMessage")
+                status.last_status_change_time = wanted.get("lastStatusChangeTime")
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 _dispatch = DomainDispatcherApplication.__call__
 def dispatch(self, environ, start_response):
-    # The harness's control: the time AWS takes to finish deleting rules has passed.
-    if environ.get("PATH_INFO") == "/_harness/config/finish-rule-deletions":
+    # The harness's controls: the time AWS takes to finish deleting rules has passed; the
+    # recorder processed a recording event with this outcome.
+    path = environ.get("PATH_INFO")
+    if path == "/_harness/config/finish-rule-deletions":
         finish_rule_deletions()
-        start_response("200 OK", [("Content-Type", "text/plain")])
-        return [b"finished"]
-    return _dispatch(self, environ, start_response)
+    elif path == "/_harness/config/recorder-status":
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        set_recorder_status(environ["wsgi.input"].read(length))
+    else:
+        return _dispatch(self, environ, start_response)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"done"]
 DomainDispatcherApplication.__call__ = dispatch
 from moto.server import main
 main(["-H", "127.0.0.1", "-p", sys.argv[1]])

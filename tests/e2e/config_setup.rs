@@ -404,6 +404,63 @@ async fn an_existing_recorder_and_channel_are_adopted_and_left_recording() {
     );
 }
 
+/// ConfigurationRecorderStatus: lastStatus is "The status of the latest recording event
+/// processed by the recorder". A hand-made recorder failed an hour ago (its channel
+/// pointed at a bucket it could not write); the Create repoints the channel and must not
+/// judge by that old Failure: it waits for a newer status (moto is told the next event
+/// succeeded, 3 s into the wait) and answers by it. A Failure newer than the change is
+/// NOT_ACTIVE.
+#[tokio::test]
+async fn a_recorder_failure_from_before_the_repair_is_history_not_the_answer() {
+    let world = World::start().await;
+    let moto = Moto::shared();
+    world.existing_setup("hand-made").await;
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    let denied = Some(("AccessDenied", "Access Denied"));
+    moto.set_recorder_status("hand-made", "Failure", denied, hour_ago)
+        .await;
+    let later = tokio::spawn(async {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let now = std::time::SystemTime::now();
+        Moto::shared()
+            .set_recorder_status("hand-made", "Success", None, now)
+            .await;
+    });
+    let mut stack = world.stack("stale-failure");
+    let created = stack.create(properties(json!({}))).await;
+    later.await.unwrap();
+    created.assert_success();
+    assert_eq!(
+        world.channel().await.unwrap().s3_bucket_name.as_deref(),
+        Some(BUCKET),
+        "the channel was repointed"
+    );
+
+    // Failed again an hour ago; the Update changes the prefix, and the next event (after
+    // the change) fails: that one is the present.
+    moto.set_recorder_status("hand-made", "Failure", denied, hour_ago)
+        .await;
+    let failing = tokio::spawn(async {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let now = std::time::SystemTime::now();
+        Moto::shared()
+            .set_recorder_status(
+                "hand-made",
+                "Failure",
+                Some(("AccessDenied", "Access Denied")),
+                now,
+            )
+            .await;
+    });
+    let updated = stack
+        .update(properties(json!({"DeliveryKeyPrefix": "config"})))
+        .await;
+    failing.await.unwrap();
+    updated.assert_failed("NOT_ACTIVE");
+    assert_reason_contains(&updated, "last delivery failed: AccessDenied");
+    stack.delete().await.assert_success();
+}
+
 #[tokio::test]
 async fn existing_recorder_fail_answers_conflict_naming_it_and_its_delete_touches_nothing() {
     let world = World::start().await;

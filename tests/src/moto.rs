@@ -137,6 +137,36 @@ impl Moto {
         assert!(response.status().is_success(), "{}", response.status());
     }
 
+    /// Sets what AWS Config's recorder `name` reports of its latest recording event
+    /// (`lastStatus` `Failure` or `Success`, with an error for a Failure), changed at
+    /// `changed_at`: moto processes no recording event (see `scripts/moto_server.py`).
+    pub async fn set_recorder_status(
+        &self,
+        name: &str,
+        last_status: &str,
+        error: Option<(&str, &str)>,
+        changed_at: std::time::SystemTime,
+    ) {
+        let at = changed_at
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs_f64();
+        let body = serde_json::json!({
+            "name": name,
+            "lastStatus": last_status,
+            "lastErrorCode": error.map(|e| e.0),
+            "lastErrorMessage": error.map(|e| e.1),
+            "lastStatusChangeTime": at,
+        });
+        let response = reqwest::Client::new()
+            .post(format!("{}/_harness/config/recorder-status", self.endpoint))
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("moto: set the recorder status");
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+
     /// Removes every rule, delivery channel and recorder from AWS Config (recorders
     /// stopped first, channels before recorders, as the service requires).
     pub async fn empty_config(&self) {

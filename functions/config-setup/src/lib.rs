@@ -15,7 +15,7 @@ mod role;
 mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use aws_sdk_config::types::{ConfigRule, ConfigRuleState, ConfigurationRecorder, RecorderStatus};
 use bucket::BucketOwner;
@@ -229,6 +229,9 @@ impl ConfigSetup {
             ctx.step("recording what this resource creates");
             self.ledger.claim_all(ctx, &mut owned, &plain).await?;
         }
+        // When this request first changed the recorder or channel: a recorder status
+        // from before then is history (see `verify_recording`).
+        let changed_at = (recorder_needed || channel_needed).then(SystemTime::now);
         if recorder_needed {
             ctx.step(format!("putting recorder {recorder_name}"));
             if let Err(failure) = self.config.put_recorder(ctx, &wanted_recorder).await {
@@ -264,16 +267,25 @@ impl ConfigSetup {
                 (recording, recording && !failed)
             }
         };
-        if !recording {
-            ctx.step(format!("starting recorder {recorder_name}"));
-            self.config.start(ctx, &recorder_name).await?;
-        }
+        let changed_at = match recording {
+            true => changed_at,
+            false => {
+                let now = changed_at.unwrap_or_else(SystemTime::now);
+                ctx.step(format!("starting recorder {recorder_name}"));
+                self.config.start(ctx, &recorder_name).await?;
+                Some(now)
+            }
+        };
         let under_way = self
             .apply_rules(ctx, properties, &rules, &mut owned)
             .await?;
-        if !verified {
-            self.verify_recording(ctx, &recorder_name).await?;
-        }
+        let status_note = match verified {
+            true => None,
+            false => {
+                self.verify_recording(ctx, &recorder_name, changed_at)
+                    .await?
+            }
+        };
         let names = rule_names(properties);
         self.verify_rules(ctx, &names).await?;
         ctx.step_done();
@@ -282,7 +294,11 @@ impl ConfigSetup {
             channel_name,
             adopted: recorder_adopted || channel_adopted,
         };
-        Ok(outcome(&converged, &names, &under_way))
+        let answer = outcome(&converged, &names, &under_way);
+        Ok(match (status_note, answer.summary.clone()) {
+            (Some(note), Some(summary)) => answer.with_summary(format!("{summary}; {note}")),
+            _ => answer,
+        })
     }
 
     /// Reads the requested rules: which to put (new or changed) and which are new. A rule
@@ -572,12 +588,26 @@ impl ConfigSetup {
         .await
     }
 
-    /// Waits until the recorder records; a last status of `Failure` is `NOT_ACTIVE`.
-    async fn verify_recording(&self, ctx: &RequestContext, name: &str) -> Result<(), Failure> {
+    /// Waits until the recorder records. `lastStatus` is "The status of the latest
+    /// recording event processed by the recorder" (ConfigurationRecorderStatus): a
+    /// `Failure` from before `changed_at` (this request's first change to the recorder or
+    /// channel) is history the change may have repaired, and Config reports anew only
+    /// after it processes a new recording event (with DAILY recording, up to a day). So
+    /// only a `Failure` newer than the change (`lastStatusChangeTime`), or any `Failure`
+    /// when nothing changed, is `NOT_ACTIVE`. An older one is waited on for a newer
+    /// status within [`RECORDING_WAIT`]; when none comes, the answer says so (the note
+    /// returned) instead of judging by it.
+    async fn verify_recording(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+        changed_at: Option<SystemTime>,
+    ) -> Result<Option<String>, Failure> {
         ctx.step(format!("verifying that recorder {name} records"));
+        let started = tokio::time::Instant::now();
         wait_until(
             ctx,
-            RECORDING_WAIT,
+            RECORDING_WAIT + Duration::from_secs(5),
             self.backoff,
             &format!("waiting for recorder {name} to record"),
             || async {
@@ -588,24 +618,43 @@ impl ConfigSetup {
                         format!("recorder {name} is gone"),
                     ));
                 };
-                if status.last_status == Some(RecorderStatus::Failure) {
+                let failure = format!(
+                    "{}: {}",
+                    status.last_error_code.as_deref().unwrap_or("no error code"),
+                    status.last_error_message.as_deref().unwrap_or("no message")
+                );
+                let history = status.last_status == Some(RecorderStatus::Failure)
+                    && changed_at.is_some_and(|changed| {
+                        status
+                            .last_status_change_time
+                            .and_then(|t| SystemTime::try_from(t).ok())
+                            .is_some_and(|at| at < changed)
+                    });
+                if status.last_status == Some(RecorderStatus::Failure) && !history {
                     return Err(Failure::new(
                         ReasonCode::NotActive,
-                        format!(
-                            "recorder {name} reports its last delivery failed: {}: {}",
-                            status.last_error_code.as_deref().unwrap_or("no error code"),
-                            status.last_error_message.as_deref().unwrap_or("no message")
-                        ),
+                        format!("recorder {name} reports its last delivery failed: {failure}"),
                     ));
                 }
-                if status.recording {
-                    Ok(Probe::Ready(()))
-                } else {
-                    Ok(Probe::NotYet(Failure::new(
+                if !status.recording {
+                    return Ok(Probe::NotYet(Failure::new(
                         ReasonCode::NotActive,
                         format!("recorder {name} does not record"),
-                    )))
+                    )));
                 }
+                if !history {
+                    return Ok(Probe::Ready(None));
+                }
+                if started.elapsed() >= RECORDING_WAIT {
+                    return Ok(Probe::Ready(Some(format!(
+                        "its last status is still the Failure from before this request's changes ({failure}): no newer status came within {} s, as AWS Config reports one only after it processes a new recording event (with DAILY recording, up to a day later)",
+                        RECORDING_WAIT.as_secs()
+                    ))));
+                }
+                Ok(Probe::NotYet(Failure::new(
+                    ReasonCode::NotActive,
+                    format!("recorder {name}'s last status is a Failure from before this request's changes"),
+                )))
             },
         )
         .await

@@ -504,6 +504,97 @@ async fn a_last_status_of_failure_is_not_active_with_the_error() {
     );
 }
 
+/// A recorder status `Failure` changed at `at`.
+fn failure_at(at: std::time::SystemTime) -> ConfigurationRecorderStatus {
+    let mut status = status(true, Some(RecorderStatus::Failure));
+    status.last_status_change_time = Some(aws_sdk_config::primitives::DateTime::from(at));
+    status
+}
+
+fn statuses(first: ConfigurationRecorderStatus, then: Option<ConfigurationRecorderStatus>) -> Rule {
+    let rule = mock!(aws_sdk_config::Client::describe_configuration_recorder_status)
+        .sequence()
+        .output(move || {
+            DescribeConfigurationRecorderStatusOutput::builder()
+                .configuration_recorders_status(first.clone())
+                .build()
+        });
+    match then {
+        None => rule.repeatedly().build(),
+        Some(then) => rule
+            .times(2)
+            .output(move || {
+                DescribeConfigurationRecorderStatusOutput::builder()
+                    .configuration_recorders_status(then.clone())
+                    .build()
+            })
+            .repeatedly()
+            .build(),
+    }
+}
+
+/// ConfigurationRecorderStatus: lastStatus is "The status of the latest recording event
+/// processed by the recorder". A Failure from before this request's changes is history:
+/// a newer status is waited for and judged.
+#[tokio::test(start_paused = true)]
+async fn a_failure_from_before_the_change_waits_for_a_newer_status() {
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    let mut mocks = fresh();
+    mocks.config[2] = statuses(
+        failure_at(hour_ago),
+        Some(status(true, Some(RecorderStatus::Success))),
+    );
+    let outcome = mocks
+        .patient()
+        .create(&context(600), properties(json!({})))
+        .await
+        .unwrap();
+    assert!(
+        !outcome.summary.unwrap_or_default().contains("Failure"),
+        "a newer Success was judged"
+    );
+    assert_eq!(mocks.config[2].num_calls(), 3);
+}
+
+/// ... and when no newer status comes within the wait, the answer says so rather than
+/// judging by the old one.
+#[tokio::test(start_paused = true)]
+async fn a_failure_from_before_the_change_that_stays_is_named_not_judged() {
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    let mut mocks = fresh();
+    mocks.config[2] = statuses(failure_at(hour_ago), None);
+    let started = Instant::now();
+    let outcome = mocks
+        .patient()
+        .create(&context(600), properties(json!({})))
+        .await
+        .unwrap();
+    let summary = outcome.summary.unwrap_or_default();
+    assert!(
+        summary.contains("still the Failure from before this request's changes (AccessDenied: no write to bucket)")
+            && summary.contains("no newer status came within 60 s"),
+        "{summary}"
+    );
+    assert!(started.elapsed() >= RECORDING_WAIT, "{:?}", started.elapsed());
+}
+
+/// A Failure newer than the change is the present: NOT_ACTIVE at once.
+#[tokio::test(start_paused = true)]
+async fn a_failure_newer_than_the_change_is_not_active_at_once() {
+    let later = std::time::SystemTime::now() + Duration::from_secs(5);
+    let mut mocks = fresh();
+    mocks.config[2] = statuses(failure_at(later), None);
+    let started = Instant::now();
+    let failure = mocks
+        .patient()
+        .create(&context(600), properties(json!({})))
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::NotActive, "{failure}");
+    assert!(failure.message().contains("last delivery failed"), "{failure}");
+    assert!(started.elapsed() < Duration::from_secs(1));
+}
+
 #[tokio::test]
 async fn a_service_linked_recorder_is_never_adopted() {
     let mut mocks = fresh();
