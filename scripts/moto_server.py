@@ -20,6 +20,8 @@ Differences patched (each is how AWS behaves, checked against the AWS docs):
   once); PutConfigRule and DeleteConfigRule on it answer ResourceInUseException. The
   deletion completes when the harness says so (`POST /_harness/config/finish-rule-deletions`),
   standing in for the hour AWS may take.
+- KMS DescribeKey finds a key of another account named by its ARN (moto looks only in
+  the caller's account).
 - AWS Config's recorder status reports what the recording events processed say; moto has
   none, so the harness sets it (`POST /_harness/config/recorder-status`: a Failure, or a
   newer Success, each with its lastStatusChangeTime).
@@ -90,6 +92,24 @@ def put_configuration_recorder(self, config_recorder):
         )
     return _put_configuration_recorder(self, config_recorder)
 config_models.ConfigBackend.put_configuration_recorder = put_configuration_recorder
+# AWS KMS API Reference, DescribeKey: "Cross-account use: Yes. To perform this operation
+# with a KMS key in a different AWS account, specify the key ARN or alias ARN in the value
+# of the KeyId parameter." (The key policy's grant to the caller is not evaluated here.)
+import json as _json
+from moto.kms.responses import KmsResponse
+from moto.kms.models import kms_backends
+from moto.kms.exceptions import NotFoundException as _KmsNotFound
+_describe_key = KmsResponse.describe_key
+def describe_key(self):
+    key_id = self._get_param("KeyId") or ""
+    parts = key_id.split(":")
+    if key_id.startswith("arn:") and ":key/" in key_id and len(parts) > 5 and parts[4] != self.current_account:
+        backend = kms_backends[parts[4]][parts[3]]
+        if backend.get_key_id(key_id) not in backend.keys:
+            raise _KmsNotFound(f"Key '{key_id}' does not exist")
+        return _json.dumps(backend.describe_key(backend.get_key_id(key_id)).to_dict())
+    return _describe_key(self)
+KmsResponse.describe_key = describe_key
 # AWS Config API Reference, DeleteConfigRule: "Config sets the state of a rule to DELETING
 # until the deletion is complete. You cannot update a rule while it is in this state. If
 # you make a PutConfigRule or DeleteConfigRule request for the rule, you will receive a

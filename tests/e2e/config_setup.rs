@@ -319,7 +319,9 @@ async fn a_rule_name_still_deleting_is_waited_for_then_dependency_not_ready() {
 
     stack.timeout = Duration::from_secs(12);
     let started = std::time::Instant::now();
-    let refused = stack.update(properties(json!({"ManagedRules": both}))).await;
+    let refused = stack
+        .update(properties(json!({"ManagedRules": both})))
+        .await;
     refused.assert_failed("DEPENDENCY_NOT_READY");
     assert_reason_contains(&refused, "cloudtrail-enabled");
     assert_reason_contains(&refused, "up to an hour");
@@ -335,7 +337,9 @@ async fn a_rule_name_still_deleting_is_waited_for_then_dependency_not_ready() {
         tokio::time::sleep(Duration::from_secs(2)).await;
         Moto::shared().finish_rule_deletions().await;
     });
-    let readded = stack.update(properties(json!({"ManagedRules": both}))).await;
+    let readded = stack
+        .update(properties(json!({"ManagedRules": both})))
+        .await;
     finisher.await.unwrap();
     readded.assert_success();
     assert_eq!(world.rule_names().await, ["cloudtrail-enabled", "root-mfa"]);

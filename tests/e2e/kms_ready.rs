@@ -256,10 +256,95 @@ async fn required_service_principals_are_checked_in_the_key_policy() {
     assert!(
         refused
             .reason()
-            .contains("does not let config.amazonaws.com use the key"),
+            .contains("config.amazonaws.com: no Allow gives it kms:Decrypt, kms:GenerateDataKey (AWS Config needs"),
         "{}",
         refused.reason()
     );
+}
+
+/// What a service needs depends on the service: CloudTrail's documented key policy
+/// gives it only kms:GenerateDataKey* and kms:DescribeKey ("CloudTrail requires the
+/// ability to describe the properties of the KMS key"), which is enough for CloudTrail.
+#[tokio::test]
+async fn cloudtrails_documented_key_policy_is_usable_by_cloudtrail() {
+    let world = World::start(BINARY, &[]).await;
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Allow CloudTrail to encrypt logs", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "kms:GenerateDataKey*", "Resource": "*",
+         "Condition": {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:123456789012:trail/*"}}},
+        {"Sid": "Allow CloudTrail to describe key", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "kms:DescribeKey", "Resource": "*"}
+    ]});
+    let (key_id, _) = world.key(Some(policy.to_string())).await;
+    world
+        .stack("cloudtrail-key")
+        .create(json!({"KeyId": key_id, "RequiredServicePrincipals": ["cloudtrail.amazonaws.com"]}))
+        .await
+        .assert_success();
+}
+
+/// A Deny outside the organization also denies every service principal (it carries no
+/// aws:PrincipalOrgID, and a negated operator on an absent key is true): reported.
+#[tokio::test]
+async fn a_deny_outside_the_organization_is_reported_for_the_service() {
+    let world = World::start(BINARY, &[]).await;
+    let mut policy: serde_json::Value =
+        serde_json::from_str(&key_policy_allowing("logs.us-east-1.amazonaws.com")).unwrap();
+    policy["Statement"].as_array_mut().unwrap().push(json!(
+        {"Sid": "OrganizationOnly", "Effect": "Deny", "Principal": "*",
+         "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"], "Resource": "*",
+         "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}
+    ));
+    let (key_id, _) = world.key(Some(policy.to_string())).await;
+    let refused = world
+        .stack("org-deny")
+        .create(
+            json!({"KeyId": key_id, "RequiredServicePrincipals": ["logs.us-east-1.amazonaws.com"]}),
+        )
+        .await;
+    refused.assert_failed("NOT_ACTIVE");
+    assert!(
+        refused
+            .reason()
+            .contains("statement \"OrganizationOnly\" denies")
+            && refused.reason().contains("aws:PrincipalOrgID"),
+        "{}",
+        refused.reason()
+    );
+}
+
+/// GetKeyPolicy: "Cross-account use: No." For another account's key the answer says
+/// what was checked and what could not be, instead of an unexplained access error.
+#[tokio::test]
+async fn another_accounts_key_says_which_checks_were_possible() {
+    let world = World::start(BINARY, &[]).await;
+    let other = aws_sdk_kms::Client::new(&Moto::shared().sdk_config_as("210987654321").await);
+    let key = other.create_key().send().await.unwrap();
+    let arn = key.key_metadata.unwrap().arn.unwrap();
+    assert!(arn.contains(":210987654321:key/"), "{arn}");
+    let refused = world
+        .stack("cross-account-key")
+        .create(
+            json!({"KeyId": arn, "RequiredServicePrincipals": ["logs.us-east-1.amazonaws.com"]}),
+        )
+        .await;
+    refused.assert_failed("UNSUPPORTED");
+    assert!(
+        refused
+            .reason()
+            .contains("belongs to account 210987654321: checked that it is Enabled")
+            && refused
+                .reason()
+                .contains("GetKeyPolicy works only in the key's own account"),
+        "{}",
+        refused.reason()
+    );
+    world
+        .stack("cross-account-state")
+        .create(json!({"KeyId": arn}))
+        .await
+        .assert_success();
 }
 
 #[tokio::test]

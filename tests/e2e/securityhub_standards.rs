@@ -201,7 +201,11 @@ async fn a_disable_that_ends_failed_is_asked_again_then_reported() {
         "{}",
         deleted.reason()
     );
-    assert!(deleted.reason().contains("could not disable"), "{}", deleted.reason());
+    assert!(
+        deleted.reason().contains("could not disable"),
+        "{}",
+        deleted.reason()
+    );
     assert_eq!(world.hub.status_of(NIST).as_deref(), Some("FAILED"));
     assert_eq!(world.count("BatchDisableStandards"), 5, "2 + 3 attempts");
 }
@@ -221,7 +225,11 @@ async fn a_standard_left_failed_by_an_update_is_repaired_by_the_rollback() {
         .update_then_roll_back(json!({"Standards": [AFSBP]}))
         .await;
     failed.assert_failed("SERVICE_ERROR");
-    assert!(failed.reason().contains("pci-dss/v/3.2.1 is FAILED"), "{}", failed.reason());
+    assert!(
+        failed.reason().contains("pci-dss/v/3.2.1 is FAILED"),
+        "{}",
+        failed.reason()
+    );
     rollback.assert_success();
     assert_eq!(world.hub.status_of(PCI).as_deref(), Some("READY"));
     assert_eq!(rollback.data("Adopted"), Some(""), "still this resource's");

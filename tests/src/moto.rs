@@ -130,7 +130,10 @@ impl Moto {
     /// state DELETING until then (see `scripts/moto_server.py`).
     pub async fn finish_rule_deletions(&self) {
         let response = reqwest::Client::new()
-            .post(format!("{}/_harness/config/finish-rule-deletions", self.endpoint))
+            .post(format!(
+                "{}/_harness/config/finish-rule-deletions",
+                self.endpoint
+            ))
             .send()
             .await
             .expect("moto: finish rule deletions");
@@ -165,6 +168,34 @@ impl Moto {
             .await
             .expect("moto: set the recorder status");
         assert!(response.status().is_success(), "{}", response.status());
+    }
+
+    /// SDK configuration acting as `account` (credentials from STS AssumeRole of a role
+    /// in it: moto keeps a separate state per account, and takes the account from the
+    /// credentials).
+    pub async fn sdk_config_as(&self, account: &str) -> aws_config::SdkConfig {
+        let sts = aws_sdk_sts::Client::new(&self.sdk_config().await);
+        let assumed = sts
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{account}:role/e2e-other-account"))
+            .role_session_name("e2e")
+            .send()
+            .await
+            .expect("moto AssumeRole");
+        let credentials = assumed.credentials.expect("credentials");
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(cfn_custom_resource_kit::sdk_http_client())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_kms::config::Credentials::new(
+                credentials.access_key_id,
+                credentials.secret_access_key,
+                Some(credentials.session_token),
+                None,
+                "e2e-other-account",
+            ))
+            .load()
+            .await
     }
 
     /// Removes every rule, delivery channel and recorder from AWS Config (recorders

@@ -503,7 +503,11 @@ impl ConfigSetup {
 
     /// Waits (within [`RULE_DELETION_WAIT`], at most half the time left) until AWS
     /// Config no longer shows any of `names` in `DELETING`.
-    async fn wait_for_deletions(&self, ctx: &RequestContext, names: &[&str]) -> Result<(), Failure> {
+    async fn wait_for_deletions(
+        &self,
+        ctx: &RequestContext,
+        names: &[&str],
+    ) -> Result<(), Failure> {
         ctx.step(format!(
             "waiting for AWS Config to finish deleting rule(s) {}",
             names.join(", ")

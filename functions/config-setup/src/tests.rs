@@ -575,7 +575,11 @@ async fn a_failure_from_before_the_change_that_stays_is_named_not_judged() {
             && summary.contains("no newer status came within 60 s"),
         "{summary}"
     );
-    assert!(started.elapsed() >= RECORDING_WAIT, "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= RECORDING_WAIT,
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 /// A Failure newer than the change is the present: NOT_ACTIVE at once.
@@ -591,7 +595,10 @@ async fn a_failure_newer_than_the_change_is_not_active_at_once() {
         .await
         .unwrap_err();
     assert_eq!(failure.code(), ReasonCode::NotActive, "{failure}");
-    assert!(failure.message().contains("last delivery failed"), "{failure}");
+    assert!(
+        failure.message().contains("last delivery failed"),
+        "{failure}"
+    );
     assert!(started.elapsed() < Duration::from_secs(1));
 }
 
@@ -1004,7 +1011,11 @@ async fn rules_are_deleted_first_then_read_back_together_and_not_waited_for() {
         .delete(&deleting(60), Some(properties(json!({}))))
         .await
         .unwrap();
-    assert_eq!(mocks.config[0].num_calls(), 2, "DeleteConfigRule, each once");
+    assert_eq!(
+        mocks.config[0].num_calls(),
+        2,
+        "DeleteConfigRule, each once"
+    );
     assert_eq!(mocks.config[1].num_calls(), 2, "read, then read back");
     let summary = outcome.summary.unwrap_or_default();
     assert!(
@@ -1117,11 +1128,7 @@ async fn a_create_needing_a_rule_still_deleting_goes_on_once_it_is_gone() {
     let props = properties(
         json!({"ManagedRules": [{"Name": "trail", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"}]}),
     );
-    mocks
-        .patient()
-        .create(&context(600), props)
-        .await
-        .unwrap();
+    mocks.patient().create(&context(600), props).await.unwrap();
     assert_eq!(mocks.config.last().unwrap().num_calls(), 1, "PutConfigRule");
 }
 

@@ -11,7 +11,9 @@ use cfn_custom_resource_kit::{
 };
 use std::time::Duration;
 
-pub use key_policy::{principals_without_use, USE_ACTIONS};
+pub use key_policy::{
+    actions_for, assess, documented_needs, Verdict, DEFAULT_ACTIONS, SERVICE_NEEDS,
+};
 pub use key_state::EnabledKey;
 pub use properties::{KmsReadyProperties, MAX_WAIT_LIMIT_SECONDS};
 
@@ -51,24 +53,42 @@ impl KmsReady {
         )
         .await?;
         key.check_protects_data_keys()?;
+        let mut summary = format!("key {} is Enabled", key.arn);
         if !properties.required_service_principals.is_empty() {
-            self.check_policy(context, &key, &properties.required_service_principals)
-                .await?;
+            let uncertain = self.check_policy(context, &key, properties).await?;
+            if !uncertain.is_empty() {
+                summary.push_str(&format!("; not evaluated: {}", uncertain.join("; ")));
+            }
         }
         context.step_done();
         Ok(Outcome::new()
             .with_data("KeyArn", &key.arn)
             .with_data("KeyId", &key.key_id)
             .with_data("KeyState", "Enabled")
-            .with_summary(format!("key {} is Enabled", key.arn)))
+            .with_summary(summary))
     }
 
+    /// Checks that the key policy lets each required principal call what it needs;
+    /// answers the `Deny` statements it could not evaluate (said in the answer).
     async fn check_policy(
         &self,
         context: &RequestContext,
         key: &EnabledKey,
-        required: &[String],
-    ) -> Result<(), Failure> {
+        properties: &KmsReadyProperties,
+    ) -> Result<Vec<String>, Failure> {
+        // GetKeyPolicy: "Cross-account use: No. You cannot perform this operation on a
+        // KMS key in a different AWS account." Say what was and was not checked.
+        let key_account = key.arn.split(':').nth(4).unwrap_or_default();
+        if key_account != context.account_id() {
+            return Err(Failure::new(
+                ReasonCode::Unsupported,
+                format!(
+                    "key {} belongs to account {key_account}: checked that it is Enabled and a symmetric encryption key; its key policy cannot be read from account {} (GetKeyPolicy works only in the key's own account), so RequiredServicePrincipals cannot be checked here: deploy this resource in account {key_account}, or leave RequiredServicePrincipals out",
+                    key.arn,
+                    context.account_id()
+                ),
+            ));
+        }
         context.step(format!("reading the key policy of {}", key.arn));
         let policy = retry(context, self.backoff, "reading the key policy", || async {
             self.client
@@ -82,19 +102,57 @@ impl KmsReady {
         .await?
         .policy
         .unwrap_or_default();
-        let missing = principals_without_use(&policy, required).map_err(|problem| {
-            Failure::new(ReasonCode::NotActive, format!("{}: {problem}", key.arn))
-        })?;
-        if missing.is_empty() {
-            return Ok(());
+        let mut problems = Vec::new();
+        let mut uncertain = Vec::new();
+        for principal in &properties.required_service_principals {
+            let actions = actions_for(principal, &properties.required_actions);
+            let verdict = assess(&policy, principal, &actions).map_err(|problem| {
+                Failure::new(ReasonCode::NotActive, format!("{}: {problem}", key.arn))
+            })?;
+            uncertain.extend(
+                verdict
+                    .uncertain
+                    .iter()
+                    .map(|u| format!("for {principal}, {u}")),
+            );
+            if verdict.may_use() {
+                continue;
+            }
+            let needs = match (
+                properties.required_actions.is_empty(),
+                documented_needs(principal),
+            ) {
+                (true, Some(needs)) => format!(
+                    "{} needs {} ({})",
+                    needs.service,
+                    actions.join(", "),
+                    needs.source
+                ),
+                (true, None) => format!(
+                    "needs {} (the default for a service not in the table)",
+                    actions.join(", ")
+                ),
+                (false, _) => format!("RequiredActions: {}", actions.join(", ")),
+            };
+            let mut why = Vec::new();
+            if !verdict.not_allowed.is_empty() {
+                why.push(format!(
+                    "no Allow gives it {}",
+                    verdict.not_allowed.join(", ")
+                ));
+            }
+            why.extend(verdict.denied_by);
+            problems.push(format!("{principal}: {} ({needs})", why.join("; ")));
+        }
+        if problems.is_empty() {
+            return Ok(uncertain);
         }
         Err(Failure::new(
             ReasonCode::NotActive,
             format!(
-                "the key policy of {} does not let {} use the key (needs {})",
+                "the key policy of {} does not let the service use the key: {}",
                 key.arn,
-                missing.join(", "),
-                USE_ACTIONS.join(" and ")
+                problems.join(" | ")
             ),
         ))
     }

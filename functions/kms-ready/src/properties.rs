@@ -18,6 +18,10 @@ pub struct KmsReadyProperties {
     /// Service principals the key policy must let use the key.
     #[serde(default)]
     pub required_service_principals: Vec<String>,
+    /// The KMS actions each of them must be allowed; empty: what each service documents
+    /// (see `key_policy::SERVICE_NEEDS`).
+    #[serde(default)]
+    pub required_actions: Vec<String>,
 }
 
 fn default_max_wait() -> u64 {
@@ -47,6 +51,23 @@ impl ResourceProperties for KmsReadyProperties {
                 return Err(Failure::invalid_property(
                     &format!("RequiredServicePrincipals[{index}]"),
                     "is not a service principal such as logs.us-east-1.amazonaws.com",
+                ));
+            }
+        }
+        if !self.required_actions.is_empty() && self.required_service_principals.is_empty() {
+            return Err(Failure::invalid_property(
+                "RequiredActions",
+                "needs RequiredServicePrincipals: it names what each of them must be allowed",
+            ));
+        }
+        for (index, action) in self.required_actions.iter().enumerate() {
+            let name = action.strip_prefix("kms:");
+            if !name.is_some_and(|n| {
+                !n.is_empty() && n.len() <= 64 && n.chars().all(|c| c.is_ascii_alphabetic())
+            }) {
+                return Err(Failure::invalid_property(
+                    &format!("RequiredActions[{index}]"),
+                    "is not a KMS action such as kms:Decrypt (no wildcards)",
                 ));
             }
         }
@@ -124,5 +145,24 @@ mod tests {
             reason(json!({"KeyId": "k", "RequiredServicePrincipals": "logs.amazonaws.com"}))
                 .starts_with("[INVALID_PROPERTIES] RequiredServicePrincipals: ")
         );
+    }
+
+    #[test]
+    fn required_actions_are_kms_actions_for_named_principals() {
+        let principals = json!(["events.amazonaws.com"]);
+        parse(json!({"KeyId": "k", "RequiredServicePrincipals": principals, "RequiredActions": ["kms:Decrypt", "kms:GenerateDataKey"]}))
+            .unwrap();
+        assert!(
+            reason(json!({"KeyId": "k", "RequiredActions": ["kms:Decrypt"]})).starts_with(
+                "[INVALID_PROPERTIES] RequiredActions: needs RequiredServicePrincipals"
+            )
+        );
+        for bad in ["kms:Decrypt*", "s3:GetObject", "kms:", "decrypt"] {
+            assert!(
+                reason(json!({"KeyId": "k", "RequiredServicePrincipals": principals, "RequiredActions": ["kms:Decrypt", bad]}))
+                    .starts_with("[INVALID_PROPERTIES] RequiredActions[1]: "),
+                "{bad}"
+            );
+        }
     }
 }

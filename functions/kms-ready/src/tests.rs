@@ -244,7 +244,7 @@ async fn access_denied_is_reported_at_once() {
 fn policy_for(service: &str) -> String {
     json!({"Version": "2012-10-17", "Statement": [
         {"Sid": "root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"},
-        {"Sid": "svc", "Effect": "Allow", "Principal": {"Service": service}, "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"}
+        {"Sid": "svc", "Effect": "Allow", "Principal": {"Service": service}, "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"], "Resource": "*"}
     ]})
     .to_string()
 }
@@ -277,12 +277,125 @@ async fn required_principals_are_checked_against_the_key_policy() {
     .unwrap_err();
     assert_eq!(failure.code(), ReasonCode::NotActive);
     assert!(
-        failure
-            .message()
-            .contains("does not let config.amazonaws.com use the key"),
+        failure.message().contains(
+            "config.amazonaws.com: no Allow gives it kms:Decrypt, kms:GenerateDataKey (AWS Config needs"
+        ),
         "{failure}"
     );
     assert_eq!(get_policy.num_calls(), 2);
+}
+
+fn policy_resource(policy: serde_json::Value) -> (KmsReady, Rule) {
+    let describe = mock!(Client::describe_key).then_output(|| key(KeyState::Enabled));
+    let get_policy = mock!(Client::get_key_policy).then_output(move || {
+        GetKeyPolicyOutput::builder()
+            .policy(policy.to_string())
+            .build()
+    });
+    let resource = KmsReady::with_backoff(
+        mock_client!(aws_sdk_kms, RuleMode::MatchAny, [&describe, &get_policy]),
+        Backoff::new(Duration::from_millis(2), Duration::from_millis(10)),
+    );
+    (resource, get_policy)
+}
+
+/// RequiredActions replaces the documented actions for every named principal.
+#[tokio::test]
+async fn required_actions_name_what_each_principal_must_be_allowed() {
+    let (resource, _) = policy_resource(json!({"Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "kms:GenerateDataKey*", "Resource": "*"}
+    ]}));
+    let principals = json!(["events.amazonaws.com"]);
+    create(
+        &resource,
+        json!({"KeyId": KEY_ID, "RequiredServicePrincipals": principals, "RequiredActions": ["kms:GenerateDataKey"]}),
+    )
+    .await
+    .unwrap();
+    let failure = create(
+        &resource,
+        json!({"KeyId": KEY_ID, "RequiredServicePrincipals": principals}),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        failure.message().contains("no Allow gives it kms:Decrypt")
+            && failure
+                .message()
+                .contains("the default for a service not in the table"),
+        "{failure}"
+    );
+}
+
+/// A Deny the check cannot evaluate does not fail the request, and is said.
+#[tokio::test]
+async fn a_deny_that_cannot_be_evaluated_is_named_in_the_answer() {
+    let (resource, _) = policy_resource(json!({"Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "config.amazonaws.com"}, "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*"},
+        {"Sid": "SourceOnly", "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+         "Condition": {"StringNotEquals": {"aws:SourceAccount": "123456789012"}}}
+    ]}));
+    let outcome = create(
+        &resource,
+        json!({"KeyId": KEY_ID, "RequiredServicePrincipals": ["config.amazonaws.com"]}),
+    )
+    .await
+    .unwrap();
+    let summary = outcome.summary.unwrap_or_default();
+    assert!(
+        summary.contains("not evaluated: for config.amazonaws.com, statement \"SourceOnly\"")
+            && summary.contains("aws:SourceAccount"),
+        "{summary}"
+    );
+}
+
+/// GetKeyPolicy: "Cross-account use: No." A key of another account is checked as far
+/// as possible, and the answer says which check could not be made.
+#[tokio::test]
+async fn another_accounts_key_says_what_could_not_be_checked() {
+    let describe = mock!(Client::describe_key).then_output(|| {
+        DescribeKeyOutput::builder()
+            .key_metadata(
+                KeyMetadata::builder()
+                    .key_id(KEY_ID)
+                    .arn(ARN.replace("123456789012", "210987654321"))
+                    .key_state(KeyState::Enabled)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    });
+    let get_policy =
+        mock!(Client::get_key_policy).then_output(|| GetKeyPolicyOutput::builder().build());
+    let resource = KmsReady::with_backoff(
+        mock_client!(aws_sdk_kms, RuleMode::MatchAny, [&describe, &get_policy]),
+        Backoff::new(Duration::from_millis(2), Duration::from_millis(10)),
+    );
+    let failure = create(
+        &resource,
+        json!({"KeyId": ARN.replace("123456789012", "210987654321"), "RequiredServicePrincipals": ["config.amazonaws.com"]}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(failure.code(), ReasonCode::Unsupported, "{failure}");
+    assert!(
+        failure
+            .message()
+            .contains("belongs to account 210987654321")
+            && failure.message().contains("checked that it is Enabled")
+            && failure
+                .message()
+                .contains("GetKeyPolicy works only in the key's own account"),
+        "{failure}"
+    );
+    assert_eq!(get_policy.num_calls(), 0);
+    // Without principals to check, another account's key is simply checked for state.
+    create(
+        &resource,
+        json!({"KeyId": ARN.replace("123456789012", "210987654321")}),
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]

@@ -268,10 +268,8 @@ impl SecurityHubStandards {
         if removed.is_empty() {
             return Ok(Vec::new());
         }
-        let present: Vec<&Subscription> = removed
-            .iter()
-            .filter_map(|arn| enabled.get(arn))
-            .collect();
+        let present: Vec<&Subscription> =
+            removed.iter().filter_map(|arn| enabled.get(arn)).collect();
         let targets: Vec<&Subscription> = present
             .iter()
             .copied()
@@ -320,7 +318,11 @@ impl SecurityHubStandards {
             let failed: Vec<&Subscription> = watched
                 .iter()
                 .copied()
-                .filter(|s| found.get(&s.standards_arn).is_some_and(|f| f.status == status::FAILED))
+                .filter(|s| {
+                    found
+                        .get(&s.standards_arn)
+                        .is_some_and(|f| f.status == status::FAILED)
+                })
                 .collect();
             if failed.is_empty() {
                 return Ok(watched
@@ -333,11 +335,15 @@ impl SecurityHubStandards {
                 let described: Vec<String> = failed
                     .iter()
                     .map(|s| {
-                        let reason = found.get(&s.standards_arn).and_then(|f| f.reason.as_deref());
+                        let reason = found
+                            .get(&s.standards_arn)
+                            .and_then(|f| f.reason.as_deref());
                         format!(
                             "{} is FAILED ({})",
                             short_id_of(&s.standards_arn),
-                            reason.map_or("no StatusReasonCode".to_owned(), |r| format!("StatusReasonCode {r}"))
+                            reason.map_or("no StatusReasonCode".to_owned(), |r| format!(
+                                "StatusReasonCode {r}"
+                            ))
                         )
                     })
                     .collect();
@@ -432,7 +438,6 @@ impl SecurityHubStandards {
         )
         .await
     }
-
 }
 
 /// What an answer says of standards whose disable was accepted and has not finished.

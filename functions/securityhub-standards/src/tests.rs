@@ -1082,7 +1082,10 @@ async fn a_disable_still_deleting_after_the_wait_is_named_as_under_way() {
     let rules = [&read, &off, &deleting];
     let backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
     let outcome = resource_polling("us-east-1", &rules, &ssm, backoff)
-        .delete(&context(RequestType::Delete, Duration::from_secs(900)), None)
+        .delete(
+            &context(RequestType::Delete, Duration::from_secs(900)),
+            None,
+        )
         .await
         .unwrap();
     let summary = outcome.summary.unwrap_or_default();
