@@ -77,6 +77,25 @@ pub fn differences(hub: &Hub, properties: &HubProperties) -> Vec<Difference> {
     found
 }
 
+/// The settings as they must read after an update: what the properties name, and for
+/// what they leave unset, the value `before` the update had. UpdateSecurityHubConfiguration
+/// documents no default for a field left out ("Required: No"), so this resource sends only
+/// what the properties name and reads both back: an unset setting the update changed is
+/// put back.
+pub fn expected_after_update(before: &Hub, properties: &HubProperties) -> HubProperties {
+    let mut expected = properties.clone();
+    if expected.control_finding_generator.is_none() {
+        expected.control_finding_generator = before
+            .control_finding_generator
+            .as_deref()
+            .and_then(crate::properties::ControlFindingGenerator::from_api);
+    }
+    if expected.auto_enable_controls.is_none() {
+        expected.auto_enable_controls = before.auto_enable_controls;
+    }
+    expected
+}
+
 /// Whether a failure says the account has no hub (`InvalidAccessException ... not subscribed`).
 pub fn is_not_subscribed(failure: &Failure) -> bool {
     failure.aws_error_code() == Some("InvalidAccessException")

@@ -97,16 +97,32 @@ impl SecurityHubEnable {
         let adopted = !ownership.owns(HUB_KIND, HUB_NAME);
 
         let differing = differences(&hub, properties);
-        let hub = if differing.is_empty() {
-            hub
-        } else {
-            context.step("updating the hub's settings (UpdateSecurityHubConfiguration)");
-            self.hub
-                .update_settings(context, properties, &differing)
-                .await?;
-            context.step("waiting for the new settings to show (DescribeHub)");
-            self.hub.wait_for_settings(context, properties).await?
-        };
+        let hub =
+            if differing.is_empty() {
+                hub
+            } else {
+                context.step("updating the hub's settings (UpdateSecurityHubConfiguration)");
+                self.hub
+                    .update_settings(context, properties, &differing)
+                    .await?;
+                context.step("waiting for the new settings to show (DescribeHub)");
+                let updated = self.hub.wait_for_settings(context, properties).await?;
+                let expected = hub::expected_after_update(&hub, properties);
+                let changed = differences(&updated, &expected);
+                if changed.is_empty() {
+                    updated
+                } else {
+                    // A setting the properties leave unset moved with the update: put it back.
+                    context.step(format!(
+                    "restoring what the update changed though the properties leave it unset ({})",
+                    changed.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+                ));
+                    self.hub
+                        .update_settings(context, &expected, &changed)
+                        .await?;
+                    self.hub.wait_for_settings(context, &expected).await?
+                }
+            };
 
         self.converge_tags(context, &hub, properties, old).await?;
         context.step_done();

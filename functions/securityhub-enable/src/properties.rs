@@ -42,6 +42,15 @@ pub enum ControlFindingGenerator {
 }
 
 impl ControlFindingGenerator {
+    /// The setting for an API value (`None` for one this version does not know).
+    pub fn from_api(value: &str) -> Option<Self> {
+        match value {
+            "SECURITY_CONTROL" => Some(Self::SecurityControl),
+            "STANDARD_CONTROL" => Some(Self::StandardControl),
+            _ => None,
+        }
+    }
+
     /// The API value.
     pub fn as_str(self) -> &'static str {
         match self {

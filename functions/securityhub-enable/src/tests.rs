@@ -394,6 +394,37 @@ async fn a_differing_setting_is_updated_alone_and_read_back_after_its_delay() {
     assert_eq!(outcome.data["Adopted"], "true");
 }
 
+/// UpdateSecurityHubConfiguration documents no default for a field left out: only what
+/// the properties name is sent, and both settings are read back. One the properties
+/// leave unset that moved with the update is put back as it was.
+#[tokio::test]
+async fn an_unset_setting_the_update_changed_is_put_back() {
+    let ssm = Ssm::new();
+    let read = describe_hub("STANDARD_CONTROL", true);
+    let update = mock!(Client::update_security_hub_configuration)
+        .match_requests(|input| {
+            input.control_finding_generator() == Some(&ApiGenerator::SecurityControl)
+                && input.auto_enable_controls().is_none()
+        })
+        .then_output(|| UpdateSecurityHubConfigurationOutput::builder().build());
+    let reset = describe_hub("SECURITY_CONTROL", false);
+    let restore = mock!(Client::update_security_hub_configuration)
+        .match_requests(|input| {
+            input.auto_enable_controls() == Some(true)
+                && input.control_finding_generator().is_none()
+        })
+        .then_output(|| UpdateSecurityHubConfigurationOutput::builder().build());
+    let restored = describe_hub("SECURITY_CONTROL", true);
+    let rules = [&read, &update, &reset, &restore, &restored];
+    create(
+        &resource(&rules, &ssm),
+        json!({"ControlFindingGenerator": "SECURITY_CONTROL"}),
+    )
+    .await
+    .unwrap();
+    assert_all_called(&rules);
+}
+
 #[tokio::test]
 async fn an_unset_property_leaves_the_hubs_value_alone() {
     let ssm = Ssm::new();
