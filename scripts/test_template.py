@@ -13,7 +13,12 @@
   function's Timeout;
 - the functions' shape (provided.al2023, arm64, bootstrap, rust-cargolambda, JSON logs
   to an explicit log group with retention) and nothing account-, region- or
-  partition-specific, no explicit physical names.
+  partition-specific, no explicit physical names (a name that is exactly the stack's
+  is unique like the stack);
+- the CloudTrail trail: multi-region, validated, its key checked by KmsReady for
+  CloudTrail before the trail names it, CloudTrail's documented key and bucket
+  statements with `aws:SourceArn`; with `CreateTrail` true and false (and an
+  `ExistingTrailArn`), every reference resolves and nothing of the trail is left over.
 
 Each check is a function returning its findings; the `Catches` tests feed them broken
 copies of the template, so every check is shown able to fail.
@@ -44,8 +49,10 @@ FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/Cargo.tom
 
 # The role policy every function gets besides its own: writing to its own log group.
 LOG_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
-# Properties that would give a resource a fixed physical name.
-NAME_PROPERTIES = {"FunctionName", "RoleName", "LogGroupName", "BucketName", "AliasName"}
+# Properties that would give a resource a fixed physical name (a name that is exactly
+# the stack's, `!Ref AWS::StackName`, is unique per account and region like the stack).
+NAME_PROPERTIES = {"FunctionName", "RoleName", "LogGroupName", "BucketName", "AliasName", "TrailName"}
+STACK_NAME = {"Ref": "AWS::StackName"}
 ACTION = re.compile(r"[a-z0-9-]+:[A-Za-z0-9]+")
 
 
@@ -395,9 +402,173 @@ def check_portable(template: dict) -> list[str]:
             if re.search(r"arn:aws[a-z-]*:", s) or "amazonaws.com.cn" in s:
                 findings.append(f"{path}: a partition in {s!r} (use ${{AWS::Partition}} / ${{AWS::URLSuffix}})")
     for name, r in resources(template).items():
-        fixed = NAME_PROPERTIES & set(r.get("Properties", {}))
+        props = r.get("Properties", {})
+        fixed = {p for p in NAME_PROPERTIES & set(props) if props[p] != STACK_NAME}
         if fixed:
             findings.append(f"{name}: explicit physical name {sorted(fixed)} (collides across stacks)")
+    return findings
+
+
+CLOUDTRAIL = "cloudtrail.amazonaws.com"
+
+
+def check_trail(template: dict) -> list[str]:
+    """Every trail as a security team wants it, its key checked by KmsReady for CloudTrail.
+
+    Multi-region, logging, global service events, log file validation, management
+    events; `KMSKeyId` is the `KeyArn` of a `Custom::KmsReady` requiring CloudTrail (so
+    the trail waits for the check) on a rotated key whose policy has CloudTrail's
+    documented statements with `aws:SourceArn` and the encryption-context condition; the
+    bucket blocks public access, is versioned, retained, with a lifecycle, TLS-only, and
+    its policy gives CloudTrail `GetBucketAcl` and `PutObject` for `aws:SourceArn` only;
+    the trail waits for that policy; CloudWatch Logs delivery to a KMS-encrypted group.
+    """
+    findings = []
+    res = resources(template)
+    trails = {n: r for n, r in res.items() if r.get("Type") == "AWS::CloudTrail::Trail"}
+    if not trails:
+        return ["no AWS::CloudTrail::Trail"]
+    for name, trail in trails.items():
+        p = trail.get("Properties", {})
+        for key in ("IsLogging", "IsMultiRegionTrail", "IncludeGlobalServiceEvents", "EnableLogFileValidation"):
+            if p.get(key) is not True:
+                findings.append(f"{name}: {key} is not true")
+        if not any(s.get("IncludeManagementEvents") is True and s.get("ReadWriteType") == "All" for s in p.get("EventSelectors", [])):
+            findings.append(f"{name}: no selector of all management events")
+        ready = getatt(p.get("KMSKeyId"))
+        checker = res.get(ready[0], {}) if ready else {}
+        if not ready or ready[1] != "KeyArn" or checker.get("Type") != "Custom::KmsReady":
+            findings.append(f"{name}: KMSKeyId is not the KeyArn of a Custom::KmsReady (the trail must wait for the check)")
+            continue
+        if CLOUDTRAIL not in as_list(checker["Properties"].get("RequiredServicePrincipals", [])):
+            findings.append(f"{ready[0]}: RequiredServicePrincipals lacks {CLOUDTRAIL}")
+        key = res.get(ref(checker["Properties"].get("KeyId")) or "", {})
+        if key.get("Properties", {}).get("EnableKeyRotation") is not True:
+            findings.append(f"{name}: its key does not rotate")
+        key_statements = as_list(key.get("Properties", {}).get("KeyPolicy", {}).get("Statement", []))
+        service = [st for st in key_statements if st.get("Principal") == {"Service": CLOUDTRAIL}]
+        actions = {a for st in service for a in as_list(st.get("Action"))}
+        if not {"kms:GenerateDataKey*", "kms:DescribeKey"} <= actions:
+            findings.append(f"{name}: the key policy lacks CloudTrail's kms:GenerateDataKey* and kms:DescribeKey")
+        for st in service:
+            conditions = {k for block in st.get("Condition", {}).values() for k in block}
+            if "aws:SourceArn" not in conditions:
+                findings.append(f"{name}: key statement {st.get('Sid')} has no aws:SourceArn condition")
+            if "kms:GenerateDataKey*" in as_list(st.get("Action")) and "kms:EncryptionContext:aws:cloudtrail:arn" not in conditions:
+                findings.append(f"{name}: key statement {st.get('Sid')} has no encryption-context condition")
+        bucket_name = ref(p.get("S3BucketName"))
+        bucket = res.get(bucket_name or "", {})
+        bp = bucket.get("Properties", {})
+        if bucket.get("DeletionPolicy") != "Retain":
+            findings.append(f"{name}: bucket {bucket_name} is not retained")
+        if set(bp.get("PublicAccessBlockConfiguration", {}).values()) != {True} or len(bp.get("PublicAccessBlockConfiguration", {})) != 4:
+            findings.append(f"{name}: bucket {bucket_name} does not block all public access")
+        if bp.get("VersioningConfiguration", {}).get("Status") != "Enabled":
+            findings.append(f"{name}: bucket {bucket_name} is not versioned")
+        if not bp.get("LifecycleConfiguration", {}).get("Rules"):
+            findings.append(f"{name}: bucket {bucket_name} has no lifecycle")
+        policies = [n for n, r in res.items() if r.get("Type") == "AWS::S3::BucketPolicy" and ref(r["Properties"].get("Bucket")) == bucket_name]
+        if not policies or not set(policies) <= depends_on(trail):
+            findings.append(f"{name}: does not DependsOn the policy of its bucket {bucket_name}")
+        bucket_statements = [st for n in policies for st in as_list(res[n]["Properties"]["PolicyDocument"]["Statement"])]
+        if not any(st.get("Effect") == "Deny" and st.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false" for st in bucket_statements):
+            findings.append(f"{name}: bucket {bucket_name} allows plain HTTP")
+        granted = set()
+        for st in bucket_statements:
+            if st.get("Principal") == {"Service": CLOUDTRAIL}:
+                if "aws:SourceArn" not in st.get("Condition", {}).get("StringEquals", {}):
+                    findings.append(f"{name}: bucket statement {st.get('Sid')} has no aws:SourceArn condition")
+                granted |= set(as_list(st.get("Action")))
+        if granted != {"s3:GetBucketAcl", "s3:PutObject"}:
+            findings.append(f"{name}: the bucket policy gives CloudTrail {sorted(granted)}, not GetBucketAcl and PutObject")
+        group = getatt(p.get("CloudWatchLogsLogGroupArn"))
+        if not group or not res.get(group[0], {}).get("Properties", {}).get("KmsKeyId"):
+            findings.append(f"{name}: no CloudWatch Logs delivery to a KMS-encrypted log group")
+    return findings
+
+
+def resolve(template: dict, overrides: dict[str, str]) -> dict:
+    """The template as CloudFormation sees it with these parameter values (others at their
+    defaults): conditions evaluated, resources and outputs whose condition is false
+    dropped, every `Fn::If` replaced by its branch (`AWS::NoValue` removes the key)."""
+    params = {n: str(p.get("Default", "")) for n, p in template.get("Parameters", {}).items()}
+    params.update(overrides)
+    conditions: dict[str, bool] = {}
+
+    def value(v):
+        if isinstance(v, dict) and set(v) == {"Ref"}:
+            return params.get(v["Ref"], v["Ref"])
+        return v
+
+    def holds(expr) -> bool:
+        (fn, args), = expr.items()
+        if fn == "Fn::Equals":
+            return value(args[0]) == value(args[1])
+        if fn == "Fn::Not":
+            return not holds(args[0])
+        if fn == "Fn::And":
+            return all(holds(a) for a in args)
+        if fn == "Fn::Or":
+            return any(holds(a) for a in args)
+        if fn == "Condition":
+            return condition(args)
+        raise AssertionError(f"unknown condition function {fn}")
+
+    def condition(name: str) -> bool:
+        if name not in conditions:
+            conditions[name] = holds(template["Conditions"][name])
+        return conditions[name]
+
+    NO_VALUE = object()
+
+    def walk(v):
+        if isinstance(v, dict):
+            if set(v) == {"Fn::If"}:
+                name, yes, no = v["Fn::If"]
+                return walk(yes if condition(name) else no)
+            if v == {"Ref": "AWS::NoValue"}:
+                return NO_VALUE
+            out = {k: walk(x) for k, x in v.items()}
+            return {k: x for k, x in out.items() if x is not NO_VALUE}
+        if isinstance(v, list):
+            return [x for x in (walk(i) for i in v) if x is not NO_VALUE]
+        return v
+
+    resolved = copy.deepcopy(template)
+    for section in ("Resources", "Outputs"):
+        resolved[section] = {
+            n: walk(r) for n, r in template.get(section, {}).items() if "Condition" not in r or condition(r["Condition"])
+        }
+    return resolved
+
+
+def check_references(template: dict) -> list[str]:
+    """Every Ref, GetAtt and DependsOn names a resource that exists (or a parameter)."""
+    findings = []
+    res = resources(template)
+    known = set(res) | set(template.get("Parameters", {}))
+
+    def targets(v):
+        if isinstance(v, dict):
+            if set(v) == {"Ref"} and not v["Ref"].startswith("AWS::"):
+                yield v["Ref"]
+            if getatt(v):
+                yield getatt(v)[0]
+            if set(v) == {"Fn::Sub"}:
+                text = v["Fn::Sub"] if isinstance(v["Fn::Sub"], str) else v["Fn::Sub"][0]
+                for name in re.findall(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z]+)?\}", text):
+                    yield name
+            for x in v.values():
+                yield from targets(x)
+        elif isinstance(v, list):
+            for x in v:
+                yield from targets(x)
+
+    for section in ("Resources", "Outputs"):
+        for name, r in template.get(section, {}).items():
+            for target in set(targets(r)) | (depends_on(r) if section == "Resources" else set()):
+                if target not in known:
+                    findings.append(f"{section}.{name} refers to {target}, which does not exist here")
     return findings
 
 
@@ -452,6 +623,43 @@ class Template(unittest.TestCase):
 
     def test_nothing_is_account_region_or_partition_specific(self):
         self.assertNoFindings(check_portable(self.template))
+
+    def test_the_trail_is_what_a_security_team_wants_and_waits_for_its_key_check(self):
+        self.assertNoFindings(check_trail(self.template))
+
+    def test_with_a_trail_every_reference_resolves_and_the_rule_checks_its_bucket(self):
+        t = resolve(self.template, {"CreateTrail": "true"})
+        self.assertNoFindings(check_references(t))
+        self.assertNoFindings(check_trail(t))
+        self.assertEqual(set(resources(t)) & TRAIL_RESOURCES, TRAIL_RESOURCES)
+        self.assertEqual(set(t["Outputs"]) & TRAIL_OUTPUTS, TRAIL_OUTPUTS)
+        rule = cloudtrail_rule(t)
+        self.assertEqual(rule["InputParameters"], {"s3BucketName": {"Ref": "TrailBucket"}})
+
+    def test_without_a_trail_nothing_of_it_remains_and_every_reference_resolves(self):
+        t = resolve(self.template, {"CreateTrail": "false"})
+        self.assertNoFindings(check_references(t))
+        self.assertEqual(set(resources(t)) & TRAIL_RESOURCES, set())
+        self.assertEqual(set(t["Outputs"]) & TRAIL_OUTPUTS, set())
+        self.assertNotIn("InputParameters", cloudtrail_rule(t), "any trail satisfies the rule")
+        # One multi-region trail per account: another region's stack set instance has none.
+        t = resolve(self.template, {"CreateTrail": "true", "GlobalResourceTypesRegion": "eu-west-1"})
+        self.assertEqual(set(resources(t)) & TRAIL_RESOURCES, set())
+        self.assertNoFindings(check_references(t))
+        existing = "arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail"
+        t = resolve(self.template, {"CreateTrail": "false", "ExistingTrailArn": existing})
+        self.assertNoFindings(check_references(t))
+        self.assertEqual(t["Outputs"]["TrailArn"]["Value"], {"Ref": "ExistingTrailArn"})
+        self.assertEqual(set(t["Outputs"]) & TRAIL_OUTPUTS, {"TrailArn"})
+
+
+TRAIL_RESOURCES = {"TrailKey", "TrailKeyReady", "TrailBucket", "TrailBucketPolicy", "TrailLogGroup", "TrailLogsRole", "Trail"}
+TRAIL_OUTPUTS = {"TrailArn", "TrailBucketName", "TrailKeyArn"}
+
+
+def cloudtrail_rule(template: dict) -> dict:
+    setup = next(r for r in resources(template).values() if r.get("Type") == "Custom::ConfigSetup")
+    return next(r for r in setup["Properties"]["ManagedRules"] if r["SourceIdentifier"] == "CLOUD_TRAIL_ENABLED")
 
 
 class Catches(unittest.TestCase):
@@ -530,6 +738,44 @@ class Catches(unittest.TestCase):
         self.assertIn("KmsReadyFunction: Architectures", findings)
         self.assertIn("never expires", findings)
 
+    def test_a_trail_that_does_not_wait_for_its_key_check(self):
+        t = self.broken()
+        resources(t)["Trail"]["Properties"]["KMSKeyId"] = {"Fn::GetAtt": ["TrailKey", "Arn"]}
+        self.assertIn("not the KeyArn of a Custom::KmsReady", " ".join(check_trail(t)))
+
+    def test_a_key_check_without_cloudtrail_and_policies_without_source_arn(self):
+        t = self.broken()
+        resources(t)["TrailKeyReady"]["Properties"]["RequiredServicePrincipals"] = ["logs.amazonaws.com"]
+        for st in resources(t)["TrailKey"]["Properties"]["KeyPolicy"]["Statement"]:
+            st.pop("Condition", None)
+        for st in resources(t)["TrailBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]:
+            if st.get("Sid") == "AWSCloudTrailWrite":
+                del st["Condition"]["StringEquals"]["aws:SourceArn"]
+        findings = " ".join(check_trail(t))
+        self.assertIn("RequiredServicePrincipals lacks cloudtrail.amazonaws.com", findings)
+        self.assertIn("key statement AllowCloudTrailToEncryptLogs has no aws:SourceArn", findings)
+        self.assertIn("no encryption-context condition", findings)
+        self.assertIn("bucket statement AWSCloudTrailWrite has no aws:SourceArn", findings)
+
+    def test_an_open_unversioned_bucket_and_a_single_region_trail(self):
+        t = self.broken()
+        bucket = resources(t)["TrailBucket"]
+        bucket["DeletionPolicy"] = "Delete"
+        bucket["Properties"]["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] = False
+        del bucket["Properties"]["VersioningConfiguration"]
+        resources(t)["Trail"]["Properties"]["IsMultiRegionTrail"] = False
+        resources(t)["Trail"].pop("DependsOn")
+        findings = " ".join(check_trail(t))
+        for what in ("not retained", "does not block all public access", "not versioned", "IsMultiRegionTrail is not true", "does not DependsOn the policy"):
+            self.assertIn(what, findings)
+
+    def test_a_reference_the_toggle_leaves_dangling(self):
+        t = self.broken()
+        # The rule naming the trail bucket without the TrailOn guard.
+        cloudtrail_rule(t)["InputParameters"] = {"s3BucketName": {"Ref": "TrailBucket"}}
+        findings = " ".join(check_references(resolve(t, {"CreateTrail": "false"})))
+        self.assertIn("refers to TrailBucket, which does not exist here", findings)
+
     def test_a_hard_coded_account_region_or_name(self):
         t = self.broken()
         props = resources(t)["ConfigBucket"]["Properties"]
@@ -537,6 +783,8 @@ class Catches(unittest.TestCase):
         findings = " ".join(check_portable(t))
         for what in ("an account id", "a region", "explicit physical name"):
             self.assertIn(what, findings)
+        resources(t)["Trail"]["Properties"]["TrailName"] = "baseline-trail"
+        self.assertIn("Trail: explicit physical name ['TrailName']", " ".join(check_portable(t)))
 
 
 if __name__ == "__main__":
