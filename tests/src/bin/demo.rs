@@ -154,6 +154,7 @@ async fn main() -> ExitCode {
         "SUCCESS",
     );
 
+    trail_key(&mut demo, &function, &kms, &stack.stack_id).await;
     config_setup(&mut demo, moto, shipped).await;
     security_hub(&mut demo, moto, shipped).await;
 
@@ -170,6 +171,54 @@ async fn main() -> ExitCode {
             demo.mismatches, demo.requests
         );
         ExitCode::FAILURE
+    }
+}
+
+/// The template's trail key: KmsReady for `cloudtrail.amazonaws.com` succeeds with
+/// CloudTrail's documented key policy (only `kms:GenerateDataKey*` and `kms:DescribeKey`
+/// for CloudTrail) and fails, naming the principal and the missing action, with a policy
+/// that lacks the DescribeKey statement.
+async fn trail_key(demo: &mut Demo, function: &Function, kms: &Client, stack_id: &str) {
+    let trail = "arn:aws:cloudtrail:us-east-1:123456789012:trail/security-baseline";
+    let encrypt = json!({"Sid": "AllowCloudTrailToEncryptLogs", "Effect": "Allow",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:GenerateDataKey*", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceArn": trail},
+                      "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:123456789012:trail/*"}}});
+    let describe = json!({"Sid": "AllowCloudTrailToDescribeKey", "Effect": "Allow",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:DescribeKey", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceArn": trail}}});
+    let root = json!({"Sid": "AccountAdministers", "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"});
+    for (statements, logical_id, title, expected) in [
+        (
+            vec![root.clone(), encrypt.clone(), describe],
+            "TrailKeyReady",
+            "Create: the trail key with CloudTrail's documented policy, checked for cloudtrail.amazonaws.com",
+            "SUCCESS",
+        ),
+        (
+            vec![root, encrypt],
+            "TrailKeyWithoutDescribeReady",
+            "Create: a trail key whose policy lacks CloudTrail's DescribeKey statement",
+            "[NOT_ACTIVE]",
+        ),
+    ] {
+        let policy = json!({"Version": "2012-10-17", "Statement": statements});
+        let key = kms
+            .create_key()
+            .description("baseline trail key")
+            .policy(policy.to_string())
+            .send()
+            .await
+            .expect("moto CreateKey")
+            .key_metadata
+            .expect("metadata");
+        let mut stack = Stack::new(function, "security-baseline", "Custom::KmsReady", logical_id);
+        stack.stack_id = stack_id.to_owned();
+        let create = json!({"KeyId": key.key_id, "RequiredServicePrincipals": ["cloudtrail.amazonaws.com"]});
+        let response = stack.create(create.clone()).await;
+        demo.show(title, &create, &response, expected);
+        stack.delete().await;
     }
 }
 
