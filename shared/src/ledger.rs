@@ -18,10 +18,10 @@ use aws_sdk_ssm::types::{ParameterTier, ParameterType};
 use aws_sdk_ssm::Client;
 use serde::{Deserialize, Serialize};
 
-use crate::aws_error::aws_failure;
+use crate::aws_api::AwsApi;
 use crate::context::RequestContext;
 use crate::reason::{Failure, ReasonCode};
-use crate::retry::{retry, Backoff};
+use crate::retry::Backoff;
 
 /// The environment variable that moves a function's ledger (default
 /// `<`[`PREFIX_ROOT`]`>/<function>`).
@@ -604,27 +604,24 @@ impl Ledger {
         })
     }
 
+    /// The SSM calls, retried with the ledger's backoff.
+    fn ssm(&self) -> AwsApi {
+        AwsApi::new("ssm", self.backoff)
+    }
+
     /// GetParameter; `None` when there is no such parameter.
     async fn get(&self, context: &RequestContext, name: &str) -> Result<Option<String>, Failure> {
-        retry(
-            context,
-            self.backoff,
-            "reading the ownership ledger",
-            || async {
-                match self.client.get_parameter().name(name).send().await {
-                    Ok(output) => Ok(output.parameter.and_then(|p| p.value)),
-                    Err(error) => {
-                        let failure = aws_failure(&error, "ssm", "GetParameter");
-                        if failure.aws_error_code() == Some("ParameterNotFound") {
-                            Ok(None)
-                        } else {
-                            Err(failure)
-                        }
-                    }
-                }
-            },
-        )
-        .await
+        let output = self
+            .ssm()
+            .call_or_absent(
+                context,
+                "GetParameter",
+                "reading the ownership ledger",
+                &["ParameterNotFound"],
+                || self.client.get_parameter().name(name).send(),
+            )
+            .await?;
+        Ok(output.and_then(|o| o.parameter).and_then(|p| p.value))
     }
 
     /// PutParameter; without `overwrite`, `Ok(false)` when the parameter exists.
@@ -636,60 +633,46 @@ impl Ledger {
         description: &str,
         overwrite: bool,
     ) -> Result<bool, Failure> {
-        retry(
-            context,
-            self.backoff,
-            "writing the ownership ledger",
-            || async {
-                let put = self
-                    .client
-                    .put_parameter()
-                    .name(name)
-                    .value(value)
-                    .description(description)
-                    .r#type(ParameterType::String)
-                    .tier(ParameterTier::Standard)
-                    .overwrite(overwrite)
-                    .send()
-                    .await;
-                match put {
-                    Ok(_) => Ok(true),
-                    Err(error) => {
-                        let failure = aws_failure(&error, "ssm", "PutParameter");
-                        if !overwrite && failure.aws_error_code() == Some("ParameterAlreadyExists")
-                        {
-                            Ok(false)
-                        } else {
-                            Err(failure)
-                        }
-                    }
-                }
-            },
-        )
-        .await
+        let exists: &[&str] = if overwrite {
+            &[]
+        } else {
+            &["ParameterAlreadyExists"]
+        };
+        let written = self
+            .ssm()
+            .call_or_absent(
+                context,
+                "PutParameter",
+                "writing the ownership ledger",
+                exists,
+                || {
+                    self.client
+                        .put_parameter()
+                        .name(name)
+                        .value(value)
+                        .description(description)
+                        .r#type(ParameterType::String)
+                        .tier(ParameterTier::Standard)
+                        .overwrite(overwrite)
+                        .send()
+                },
+            )
+            .await?;
+        Ok(written.is_some())
     }
 
     /// DeleteParameter; a parameter already gone is fine.
     async fn delete(&self, context: &RequestContext, name: &str) -> Result<(), Failure> {
-        retry(
-            context,
-            self.backoff,
-            "erasing from the ownership ledger",
-            || async {
-                match self.client.delete_parameter().name(name).send().await {
-                    Ok(_) => Ok(()),
-                    Err(error) => {
-                        let failure = aws_failure(&error, "ssm", "DeleteParameter");
-                        if failure.aws_error_code() == Some("ParameterNotFound") {
-                            Ok(())
-                        } else {
-                            Err(failure)
-                        }
-                    }
-                }
-            },
-        )
-        .await
+        self.ssm()
+            .call_or_absent(
+                context,
+                "DeleteParameter",
+                "erasing from the ownership ledger",
+                &["ParameterNotFound"],
+                || self.client.delete_parameter().name(name).send(),
+            )
+            .await
+            .map(drop)
     }
 
     /// Writes this resource's record, stamped with its ids.

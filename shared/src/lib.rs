@@ -12,6 +12,7 @@
 compile_error!("cfn-custom-resource-kit needs panic = \"unwind\" (set it in [profile.release])");
 
 mod aws;
+mod aws_api;
 mod aws_error;
 mod context;
 mod delivery;
@@ -35,6 +36,7 @@ pub mod testing;
 mod watchdog;
 
 pub use aws::{endpoint_url, load_aws_config};
+pub use aws_api::AwsApi;
 pub use aws_error::aws_failure;
 pub use context::{fnv1a, Progress, RequestContext};
 pub use error::Error;

@@ -1,31 +1,18 @@
 //! AWS Config calls: each retried as the shared error table says, each mapped to a
 //! reason code naming the operation.
 
+use aws_sdk_config::operation::delete_config_rule::DeleteConfigRuleOutput;
 use aws_sdk_config::types::{
     ConfigRule, ConfigurationRecorder, ConfigurationRecorderStatus, DeliveryChannel, Tag,
 };
 use aws_sdk_config::Client;
-use cfn_custom_resource_kit::{aws_failure, retry, Backoff, Failure, RequestContext};
+use cfn_custom_resource_kit::{AwsApi, Backoff, Failure, RequestContext};
 
 /// The AWS Config API as this resource uses it.
 #[derive(Clone, Debug)]
 pub struct ConfigApi {
     client: Client,
-    backoff: Backoff,
-}
-
-fn failure<E>(
-    error: &aws_sdk_config::error::SdkError<E, aws_sdk_config::config::http::HttpResponse>,
-    operation: &str,
-) -> Failure
-where
-    E: aws_sdk_config::error::ProvideErrorMetadata + std::error::Error + 'static,
-{
-    aws_failure(error, "config", operation)
-}
-
-fn is(failure: &Failure, code: &str) -> bool {
-    failure.aws_error_code() == Some(code)
+    aws: AwsApi,
 }
 
 /// Whether AWS Config is deleting `rule` (accepted, and done in the background).
@@ -33,10 +20,15 @@ pub fn is_deleting(rule: &ConfigRule) -> bool {
     rule.config_rule_state == Some(aws_sdk_config::types::ConfigRuleState::Deleting)
 }
 
+const NO_SUCH_RECORDER: &[&str] = &["NoSuchConfigurationRecorderException"];
+
 impl ConfigApi {
     /// The API over `client`, retrying with `backoff`.
     pub fn new(client: Client, backoff: Backoff) -> Self {
-        Self { client, backoff }
+        Self {
+            client,
+            aws: AwsApi::new("config", backoff),
+        }
     }
 
     /// The customer-managed recorder, if any. Service-linked recorders (with a service
@@ -45,14 +37,15 @@ impl ConfigApi {
         &self,
         ctx: &RequestContext,
     ) -> Result<Option<ConfigurationRecorder>, Failure> {
-        let output = retry(ctx, self.backoff, "describing the recorder", || async {
-            self.client
-                .describe_configuration_recorders()
-                .send()
-                .await
-                .map_err(|e| failure(&e, "DescribeConfigurationRecorders"))
-        })
-        .await?;
+        let output = self
+            .aws
+            .call(
+                ctx,
+                "DescribeConfigurationRecorders",
+                "describing the recorder",
+                || self.client.describe_configuration_recorders().send(),
+            )
+            .await?;
         Ok(output
             .configuration_recorders
             .unwrap_or_default()
@@ -62,19 +55,15 @@ impl ConfigApi {
 
     /// The delivery channel, if any.
     pub async fn channel(&self, ctx: &RequestContext) -> Result<Option<DeliveryChannel>, Failure> {
-        let output = retry(
-            ctx,
-            self.backoff,
-            "describing the delivery channel",
-            || async {
-                self.client
-                    .describe_delivery_channels()
-                    .send()
-                    .await
-                    .map_err(|e| failure(&e, "DescribeDeliveryChannels"))
-            },
-        )
-        .await?;
+        let output = self
+            .aws
+            .call(
+                ctx,
+                "DescribeDeliveryChannels",
+                "describing the delivery channel",
+                || self.client.describe_delivery_channels().send(),
+            )
+            .await?;
         Ok(output
             .delivery_channels
             .unwrap_or_default()
@@ -88,31 +77,27 @@ impl ConfigApi {
         ctx: &RequestContext,
         name: &str,
     ) -> Result<Option<ConfigurationRecorderStatus>, Failure> {
-        let result = retry(ctx, self.backoff, "reading the recorder status", || async {
-            match self
-                .client
-                .describe_configuration_recorder_status()
-                .configuration_recorder_names(name)
-                .send()
-                .await
-            {
-                Ok(output) => Ok(output
-                    .configuration_recorders_status
-                    .unwrap_or_default()
-                    .into_iter()
-                    .next()),
-                Err(e) => {
-                    let f = failure(&e, "DescribeConfigurationRecorderStatus");
-                    if is(&f, "NoSuchConfigurationRecorderException") {
-                        Ok(None)
-                    } else {
-                        Err(f)
-                    }
-                }
-            }
-        })
-        .await?;
-        Ok(result)
+        let output = self
+            .aws
+            .call_or_absent(
+                ctx,
+                "DescribeConfigurationRecorderStatus",
+                "reading the recorder status",
+                NO_SUCH_RECORDER,
+                || {
+                    self.client
+                        .describe_configuration_recorder_status()
+                        .configuration_recorder_names(name)
+                        .send()
+                },
+            )
+            .await?;
+        Ok(output.and_then(|o| {
+            o.configuration_recorders_status
+                .unwrap_or_default()
+                .into_iter()
+                .next()
+        }))
     }
 
     /// `PutConfigurationRecorder`.
@@ -121,16 +106,20 @@ impl ConfigApi {
         ctx: &RequestContext,
         recorder: &ConfigurationRecorder,
     ) -> Result<(), Failure> {
-        retry(ctx, self.backoff, "putting the recorder", || async {
-            self.client
-                .put_configuration_recorder()
-                .configuration_recorder(recorder.clone())
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| failure(&e, "PutConfigurationRecorder"))
-        })
-        .await
+        self.aws
+            .call(
+                ctx,
+                "PutConfigurationRecorder",
+                "putting the recorder",
+                || {
+                    self.client
+                        .put_configuration_recorder()
+                        .configuration_recorder(recorder.clone())
+                        .send()
+                },
+            )
+            .await
+            .map(drop)
     }
 
     /// `PutDeliveryChannel` (a bucket policy not yet visible is retried for a while).
@@ -139,123 +128,105 @@ impl ConfigApi {
         ctx: &RequestContext,
         channel: &DeliveryChannel,
     ) -> Result<(), Failure> {
-        retry(
-            ctx,
-            self.backoff,
-            "putting the delivery channel",
-            || async {
-                self.client
-                    .put_delivery_channel()
-                    .delivery_channel(channel.clone())
-                    .send()
-                    .await
-                    .map(drop)
-                    .map_err(|e| {
-                        let f = failure(&e, "PutDeliveryChannel");
-                        if is(&f, "InsufficientDeliveryPolicyException") {
-                            f.context(format!(
-                                "AWS Config may not write to bucket {} (bucket policy or ACL)",
-                                channel.s3_bucket_name.as_deref().unwrap_or("?")
-                            ))
-                        } else {
-                            f
-                        }
+        let bucket = channel.s3_bucket_name.as_deref().unwrap_or("?");
+        self.aws
+            .call_or_else(
+                ctx,
+                "PutDeliveryChannel",
+                "putting the delivery channel",
+                || {
+                    self.client
+                        .put_delivery_channel()
+                        .delivery_channel(channel.clone())
+                        .send()
+                },
+                |f| async move {
+                    Err(match f.aws_error_code() {
+                        Some("InsufficientDeliveryPolicyException") => f.context(format!(
+                            "AWS Config may not write to bucket {bucket} (bucket policy or ACL)"
+                        )),
+                        _ => f,
                     })
-            },
-        )
-        .await
+                },
+            )
+            .await
+            .map(drop)
     }
 
     /// `StartConfigurationRecorder`.
     pub async fn start(&self, ctx: &RequestContext, name: &str) -> Result<(), Failure> {
-        retry(ctx, self.backoff, "starting the recorder", || async {
-            self.client
-                .start_configuration_recorder()
-                .configuration_recorder_name(name)
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| failure(&e, "StartConfigurationRecorder"))
-        })
-        .await
+        self.aws
+            .call(
+                ctx,
+                "StartConfigurationRecorder",
+                "starting the recorder",
+                || {
+                    self.client
+                        .start_configuration_recorder()
+                        .configuration_recorder_name(name)
+                        .send()
+                },
+            )
+            .await
+            .map(drop)
     }
 
     /// `StopConfigurationRecorder`; a recorder already gone is fine.
     pub async fn stop(&self, ctx: &RequestContext, name: &str) -> Result<(), Failure> {
-        retry(ctx, self.backoff, "stopping the recorder", || async {
-            match self
-                .client
-                .stop_configuration_recorder()
-                .configuration_recorder_name(name)
-                .send()
-                .await
-            {
-                Ok(_) => Ok(()),
-                Err(e) => {
-                    let f = failure(&e, "StopConfigurationRecorder");
-                    if is(&f, "NoSuchConfigurationRecorderException") {
-                        Ok(())
-                    } else {
-                        Err(f)
-                    }
-                }
-            }
-        })
-        .await
+        self.aws
+            .call_or_absent(
+                ctx,
+                "StopConfigurationRecorder",
+                "stopping the recorder",
+                NO_SUCH_RECORDER,
+                || {
+                    self.client
+                        .stop_configuration_recorder()
+                        .configuration_recorder_name(name)
+                        .send()
+                },
+            )
+            .await
+            .map(drop)
     }
 
     /// `DeleteDeliveryChannel`; gone is fine. `LastDeliveryChannelDeleteFailedException`
     /// (the recorder still records) is returned for the caller to stop and retry.
     pub async fn delete_channel(&self, ctx: &RequestContext, name: &str) -> Result<(), Failure> {
-        retry(
-            ctx,
-            self.backoff,
-            "deleting the delivery channel",
-            || async {
-                match self
-                    .client
-                    .delete_delivery_channel()
-                    .delivery_channel_name(name)
-                    .send()
-                    .await
-                {
-                    Ok(_) => Ok(()),
-                    Err(e) => {
-                        let f = failure(&e, "DeleteDeliveryChannel");
-                        if is(&f, "NoSuchDeliveryChannelException") {
-                            Ok(())
-                        } else {
-                            Err(f)
-                        }
-                    }
-                }
-            },
-        )
-        .await
+        self.aws
+            .call_or_absent(
+                ctx,
+                "DeleteDeliveryChannel",
+                "deleting the delivery channel",
+                &["NoSuchDeliveryChannelException"],
+                || {
+                    self.client
+                        .delete_delivery_channel()
+                        .delivery_channel_name(name)
+                        .send()
+                },
+            )
+            .await
+            .map(drop)
     }
 
     /// `DeleteConfigurationRecorder`; gone is fine.
     pub async fn delete_recorder(&self, ctx: &RequestContext, name: &str) -> Result<(), Failure> {
-        retry(ctx, self.backoff, "deleting the recorder", || async {
-            match self
-                .client
-                .delete_configuration_recorder()
-                .configuration_recorder_name(name)
-                .send()
-                .await
-            {
-                Ok(_) => Ok(()),
-                Err(e) => {
-                    let f = failure(&e, "DeleteConfigurationRecorder");
-                    if is(&f, "NoSuchConfigurationRecorderException") {
-                        Ok(())
-                    } else {
-                        Err(f)
-                    }
-                }
-            }
-        })
-        .await
+        self.aws
+            .call_or_absent(
+                ctx,
+                "DeleteConfigurationRecorder",
+                "deleting the recorder",
+                NO_SUCH_RECORDER,
+                || {
+                    self.client
+                        .delete_configuration_recorder()
+                        .configuration_recorder_name(name)
+                        .send()
+                },
+            )
+            .await
+            .map(drop)
     }
 
     /// The rule named `name`, if it exists.
@@ -273,34 +244,36 @@ impl ConfigApi {
         ctx: &RequestContext,
         names: &[&str],
     ) -> Result<Vec<Option<ConfigRule>>, Failure> {
-        let found = retry(ctx, self.backoff, "describing Config rules", || async {
-            let request = self
-                .client
-                .describe_config_rules()
-                .set_config_rule_names(Some(names.iter().map(|n| (*n).to_owned()).collect()));
-            match request.send().await {
-                Ok(output) => Ok(Some(output.config_rules.unwrap_or_default())),
-                Err(e) => {
-                    let f = failure(&e, "DescribeConfigRules");
-                    if is(&f, "NoSuchConfigRuleException") {
-                        Ok(None)
-                    } else {
-                        Err(f)
-                    }
-                }
-            }
-        })
-        .await?;
+        let found = self
+            .aws
+            .call_or_absent(
+                ctx,
+                "DescribeConfigRules",
+                "describing Config rules",
+                &["NoSuchConfigRuleException"],
+                || {
+                    self.client
+                        .describe_config_rules()
+                        .set_config_rule_names(Some(
+                            names.iter().map(|n| (*n).to_owned()).collect(),
+                        ))
+                        .send()
+                },
+            )
+            .await?;
         match found {
-            Some(rules) => Ok(names
-                .iter()
-                .map(|name| {
-                    rules
-                        .iter()
-                        .find(|r| r.config_rule_name.as_deref() == Some(name))
-                        .cloned()
-                })
-                .collect()),
+            Some(output) => {
+                let rules = output.config_rules.unwrap_or_default();
+                Ok(names
+                    .iter()
+                    .map(|name| {
+                        rules
+                            .iter()
+                            .find(|r| r.config_rule_name.as_deref() == Some(name))
+                            .cloned()
+                    })
+                    .collect())
+            }
             // One of them is missing (the call names none): ask one by one.
             None if names.len() > 1 => {
                 let mut each = Vec::with_capacity(names.len());
@@ -321,22 +294,22 @@ impl ConfigApi {
         tag: Option<&Tag>,
     ) -> Result<(), Failure> {
         let name = rule.config_rule_name.as_deref().unwrap_or("?");
-        retry(
-            ctx,
-            self.backoff,
-            &format!("putting rule {name}"),
-            || async {
-                self.client
-                    .put_config_rule()
-                    .config_rule(rule.clone())
-                    .set_tags(tag.map(|t| vec![t.clone()]))
-                    .send()
-                    .await
-                    .map(drop)
-                    .map_err(|e| failure(&e, "PutConfigRule").context(format!("rule {name}")))
-            },
-        )
-        .await
+        self.aws
+            .call(
+                ctx,
+                "PutConfigRule",
+                &format!("putting rule {name}"),
+                || {
+                    self.client
+                        .put_config_rule()
+                        .config_rule(rule.clone())
+                        .set_tags(tag.map(|t| vec![t.clone()]))
+                        .send()
+                },
+            )
+            .await
+            .map(drop)
+            .map_err(|f| f.context(format!("rule {name}")))
     }
 
     /// `DeleteConfigRule`: asks AWS Config to delete the rule, which it does in the
@@ -347,35 +320,33 @@ impl ConfigApi {
     /// tells them apart. DELETING is a deletion already accepted; the others are retried
     /// for a while, then `CONFLICT`.
     pub async fn delete_rule(&self, ctx: &RequestContext, name: &str) -> Result<(), Failure> {
-        retry(
-            ctx,
-            self.backoff,
-            &format!("deleting rule {name}"),
-            || async {
-                match self
-                    .client
-                    .delete_config_rule()
-                    .config_rule_name(name)
-                    .send()
-                    .await
-                {
-                    Ok(_) => Ok(()),
-                    Err(e) => {
-                        let f = failure(&e, "DeleteConfigRule");
-                        if is(&f, "NoSuchConfigRuleException") {
-                            return Ok(());
+        self.aws
+            .call_or_else(
+                ctx,
+                "DeleteConfigRule",
+                &format!("deleting rule {name}"),
+                || {
+                    self.client
+                        .delete_config_rule()
+                        .config_rule_name(name)
+                        .send()
+                },
+                |f| async move {
+                    let done = match f.aws_error_code() {
+                        Some("NoSuchConfigRuleException") => true,
+                        Some("ResourceInUseException") => {
+                            self.rule(ctx, name).await?.is_none_or(|r| is_deleting(&r))
                         }
-                        if is(&f, "ResourceInUseException")
-                            && self.rule(ctx, name).await?.is_none_or(|r| is_deleting(&r))
-                        {
-                            return Ok(());
-                        }
-                        Err(f.context(format!("rule {name}")))
+                        _ => false,
+                    };
+                    match done {
+                        true => Ok(DeleteConfigRuleOutput::builder().build()),
+                        false => Err(f.context(format!("rule {name}"))),
                     }
-                }
-            },
-        )
-        .await
+                },
+            )
+            .await
+            .map(drop)
     }
 
     /// The recorder's tags (to recognise Control Tower's); none when it has no ARN.
@@ -403,15 +374,15 @@ impl ConfigApi {
     }
 
     async fn tags(&self, ctx: &RequestContext, arn: &str, what: &str) -> Result<Vec<Tag>, Failure> {
-        retry(ctx, self.backoff, what, || async {
-            self.client
-                .list_tags_for_resource()
-                .resource_arn(arn)
-                .send()
-                .await
-                .map(|output| output.tags.unwrap_or_default())
-                .map_err(|e| failure(&e, "ListTagsForResource"))
-        })
-        .await
+        let output = self
+            .aws
+            .call(ctx, "ListTagsForResource", what, || {
+                self.client
+                    .list_tags_for_resource()
+                    .resource_arn(arn)
+                    .send()
+            })
+            .await?;
+        Ok(output.tags.unwrap_or_default())
     }
 }

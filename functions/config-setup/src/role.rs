@@ -1,7 +1,9 @@
 //! The AWS Config service-linked role (`AWSServiceRoleForConfig`), created when missing.
 
+use std::future::ready;
+
 use aws_sdk_iam::Client;
-use cfn_custom_resource_kit::{aws_failure, retry, Backoff, Failure, ReasonCode, RequestContext};
+use cfn_custom_resource_kit::{AwsApi, Backoff, Failure, ReasonCode, RequestContext};
 
 /// The role's name.
 pub const SERVICE_LINKED_ROLE: &str = "AWSServiceRoleForConfig";
@@ -21,25 +23,27 @@ pub async fn service_linked_role_arn(
         return Ok(arn);
     }
     ctx.step("creating the Config service-linked role");
-    let created = retry(ctx, backoff, "creating the service-linked role", || async {
-        match iam
-            .create_service_linked_role()
-            .aws_service_name(CONFIG_SERVICE)
-            .send()
-            .await
-        {
-            Ok(output) => Ok(output.role.map(|role| role.arn)),
-            Err(error) => {
-                let failure = aws_failure(&error, "iam", "CreateServiceLinkedRole");
-                if failure.code() == ReasonCode::Conflict {
-                    Ok(None)
-                } else {
-                    Err(failure)
-                }
-            }
-        }
-    })
-    .await?;
+    // "Already exists" (a concurrent create) is CONFLICT: read the role then.
+    let created = AwsApi::new("iam", backoff)
+        .call_or_else(
+            ctx,
+            "CreateServiceLinkedRole",
+            "creating the service-linked role",
+            || {
+                let sent = iam
+                    .create_service_linked_role()
+                    .aws_service_name(CONFIG_SERVICE)
+                    .send();
+                async move { sent.await.map(|output| output.role.map(|role| role.arn)) }
+            },
+            |failure| {
+                ready(match failure.code() {
+                    ReasonCode::Conflict => Ok(None),
+                    _ => Err(failure),
+                })
+            },
+        )
+        .await?;
     match created {
         Some(arn) => Ok(arn),
         None => existing(iam, ctx, backoff).await?.ok_or_else(|| {
@@ -56,18 +60,21 @@ async fn existing(
     ctx: &RequestContext,
     backoff: Backoff,
 ) -> Result<Option<String>, Failure> {
-    retry(ctx, backoff, "reading the service-linked role", || async {
-        match iam.get_role().role_name(SERVICE_LINKED_ROLE).send().await {
-            Ok(output) => Ok(output.role.map(|role| role.arn)),
-            Err(error) => {
-                let failure = aws_failure(&error, "iam", "GetRole");
-                if failure.code() == ReasonCode::NotFound {
-                    Ok(None)
-                } else {
-                    Err(failure)
-                }
-            }
-        }
-    })
-    .await
+    AwsApi::new("iam", backoff)
+        .call_or_else(
+            ctx,
+            "GetRole",
+            "reading the service-linked role",
+            || {
+                let sent = iam.get_role().role_name(SERVICE_LINKED_ROLE).send();
+                async move { sent.await.map(|output| output.role.map(|role| role.arn)) }
+            },
+            |failure| {
+                ready(match failure.code() {
+                    ReasonCode::NotFound => Ok(None),
+                    _ => Err(failure),
+                })
+            },
+        )
+        .await
 }

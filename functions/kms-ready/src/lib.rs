@@ -7,7 +7,7 @@ mod properties;
 
 use aws_sdk_kms::Client;
 use cfn_custom_resource_kit::{
-    aws_failure, retry, Backoff, CustomResource, Failure, Outcome, ReasonCode, RequestContext,
+    AwsApi, Backoff, CustomResource, Failure, Outcome, ReasonCode, RequestContext,
 };
 use std::time::Duration;
 
@@ -90,18 +90,17 @@ impl KmsReady {
             ));
         }
         context.step(format!("reading the key policy of {}", key.arn));
-        let policy = retry(context, self.backoff, "reading the key policy", || async {
-            self.client
-                .get_key_policy()
-                .key_id(&key.arn)
-                .policy_name("default")
-                .send()
-                .await
-                .map_err(|error| aws_failure(&error, "kms", "GetKeyPolicy"))
-        })
-        .await?
-        .policy
-        .unwrap_or_default();
+        let policy = AwsApi::new("kms", self.backoff)
+            .call(context, "GetKeyPolicy", "reading the key policy", || {
+                self.client
+                    .get_key_policy()
+                    .key_id(&key.arn)
+                    .policy_name("default")
+                    .send()
+            })
+            .await?
+            .policy
+            .unwrap_or_default();
         let mut problems = Vec::new();
         let mut uncertain = Vec::new();
         for principal in &properties.required_service_principals {

@@ -1,12 +1,13 @@
 //! The hub as the Security Hub API shows it, and the calls that change it.
 
 use std::collections::BTreeMap;
+use std::future::ready;
 use std::time::Duration;
 
 use aws_sdk_securityhub::types::ControlFindingGenerator as ApiGenerator;
 use aws_sdk_securityhub::Client;
 use cfn_custom_resource_kit::{
-    aws_failure, retry, wait_until, Backoff, Failure, Probe, ReasonCode, RequestContext,
+    wait_until, AwsApi, Backoff, Failure, Probe, ReasonCode, RequestContext,
 };
 
 use crate::properties::HubProperties;
@@ -109,38 +110,47 @@ pub fn is_not_subscribed(failure: &Failure) -> bool {
 #[derive(Clone, Debug)]
 pub struct HubApi {
     client: Client,
-    backoff: Backoff,
+    aws: AwsApi,
 }
 
 impl HubApi {
     /// Calls through `client`, polling and retrying with `backoff`.
     pub fn new(client: Client, backoff: Backoff) -> Self {
-        Self { client, backoff }
+        Self {
+            client,
+            aws: AwsApi::new("securityhub", backoff),
+        }
     }
 
     /// `DescribeHub`: `None` when the account is not subscribed.
     pub async fn describe(&self, context: &RequestContext) -> Result<Option<Hub>, Failure> {
-        retry(context, self.backoff, "reading the hub", || async {
-            match self.client.describe_hub().send().await {
-                Ok(output) => Ok(Some(Hub {
-                    arn: output.hub_arn.unwrap_or_default(),
-                    subscribed_at: output.subscribed_at.unwrap_or_default(),
-                    auto_enable_controls: output.auto_enable_controls,
-                    control_finding_generator: output
-                        .control_finding_generator
-                        .map(|g| g.as_str().to_owned()),
-                })),
-                Err(error) => {
-                    let failure = aws_failure(&error, "securityhub", "DescribeHub");
-                    if is_not_subscribed(&failure) {
+        let output = self
+            .aws
+            .call_or_else(
+                context,
+                "DescribeHub",
+                "reading the hub",
+                || {
+                    let sent = self.client.describe_hub().send();
+                    async move { sent.await.map(Some) }
+                },
+                |failure| {
+                    ready(if is_not_subscribed(&failure) {
                         Ok(None)
                     } else {
                         Err(failure)
-                    }
-                }
-            }
-        })
-        .await
+                    })
+                },
+            )
+            .await?;
+        Ok(output.map(|output| Hub {
+            arn: output.hub_arn.unwrap_or_default(),
+            subscribed_at: output.subscribed_at.unwrap_or_default(),
+            auto_enable_controls: output.auto_enable_controls,
+            control_finding_generator: output
+                .control_finding_generator
+                .map(|g| g.as_str().to_owned()),
+        }))
     }
 
     /// `EnableSecurityHub` with the requested settings and tags. "Already subscribed"
@@ -161,28 +171,23 @@ impl HubApi {
         let generator = properties
             .control_finding_generator
             .map(|g| ApiGenerator::from(g.as_str()));
-        retry(context, self.backoff, "enabling Security Hub", || async {
-            let sent = self
-                .client
-                .enable_security_hub()
-                .enable_default_standards(properties.enable_default_standards)
-                .set_control_finding_generator(generator.clone())
-                .set_tags(tags.clone())
-                .send()
-                .await;
-            match sent {
-                Ok(_) => Ok(()),
-                Err(error) => {
-                    let failure = aws_failure(&error, "securityhub", "EnableSecurityHub");
-                    if failure.aws_error_code() == Some("ResourceConflictException") {
-                        Ok(())
-                    } else {
-                        Err(failure)
-                    }
-                }
-            }
-        })
-        .await
+        self.aws
+            .call_or_absent(
+                context,
+                "EnableSecurityHub",
+                "enabling Security Hub",
+                &["ResourceConflictException"],
+                || {
+                    self.client
+                        .enable_security_hub()
+                        .enable_default_standards(properties.enable_default_standards)
+                        .set_control_finding_generator(generator.clone())
+                        .set_tags(tags.clone())
+                        .send()
+                },
+            )
+            .await
+            .map(drop)
     }
 
     /// Polls `DescribeHub` until the hub shows (a fresh hub may take a moment).
@@ -190,7 +195,7 @@ impl HubApi {
         wait_until(
             context,
             HUB_SETTLING,
-            self.backoff,
+            self.aws.backoff(),
             "waiting for the hub to show as enabled",
             || async {
                 Ok(match self.describe(context).await? {
@@ -227,24 +232,21 @@ impl HubApi {
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join("; ");
-        retry(
-            context,
-            self.backoff,
-            "updating the hub's settings",
-            || async {
-                self.client
-                    .update_security_hub_configuration()
-                    .set_control_finding_generator(generator.clone())
-                    .set_auto_enable_controls(auto_enable)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|error| {
-                        aws_failure(&error, "securityhub", "UpdateSecurityHubConfiguration")
-                    })
-            },
-        )
-        .await
+        self.aws
+            .call(
+                context,
+                "UpdateSecurityHubConfiguration",
+                "updating the hub's settings",
+                || {
+                    self.client
+                        .update_security_hub_configuration()
+                        .set_control_finding_generator(generator.clone())
+                        .set_auto_enable_controls(auto_enable)
+                        .send()
+                },
+            )
+            .await
+            .map(drop)
         .map_err(|failure| match failure.code() {
             ReasonCode::OrgManaged => failure.context(format!(
                 "the hub's settings differ from the properties ({what}) and this account may not change them; change them in the Security Hub administrator account or its configuration policy, or leave the properties unset"
@@ -263,7 +265,7 @@ impl HubApi {
         wait_until(
             context,
             context.remaining(),
-            self.backoff,
+            self.aws.backoff(),
             "waiting for the hub's settings to show",
             || async {
                 let Some(hub) = self.describe(context).await? else {
@@ -297,16 +299,21 @@ impl HubApi {
         context: &RequestContext,
         hub_arn: &str,
     ) -> Result<BTreeMap<String, String>, Failure> {
-        retry(context, self.backoff, "reading the hub's tags", || async {
-            self.client
-                .list_tags_for_resource()
-                .resource_arn(hub_arn)
-                .send()
-                .await
-                .map(|output| output.tags.unwrap_or_default().into_iter().collect())
-                .map_err(|error| aws_failure(&error, "securityhub", "ListTagsForResource"))
-        })
-        .await
+        let output = self
+            .aws
+            .call(
+                context,
+                "ListTagsForResource",
+                "reading the hub's tags",
+                || {
+                    self.client
+                        .list_tags_for_resource()
+                        .resource_arn(hub_arn)
+                        .send()
+                },
+            )
+            .await?;
+        Ok(output.tags.unwrap_or_default().into_iter().collect())
     }
 
     /// `TagResource` on the hub.
@@ -318,17 +325,16 @@ impl HubApi {
     ) -> Result<(), Failure> {
         let tags: std::collections::HashMap<String, String> =
             tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        retry(context, self.backoff, "tagging the hub", || async {
-            self.client
-                .tag_resource()
-                .resource_arn(hub_arn)
-                .set_tags(Some(tags.clone()))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|error| aws_failure(&error, "securityhub", "TagResource"))
-        })
-        .await
+        self.aws
+            .call(context, "TagResource", "tagging the hub", || {
+                self.client
+                    .tag_resource()
+                    .resource_arn(hub_arn)
+                    .set_tags(Some(tags.clone()))
+                    .send()
+            })
+            .await
+            .map(drop)
     }
 
     /// `UntagResource` on the hub.
@@ -338,29 +344,33 @@ impl HubApi {
         hub_arn: &str,
         keys: &[String],
     ) -> Result<(), Failure> {
-        retry(context, self.backoff, "untagging the hub", || async {
-            self.client
-                .untag_resource()
-                .resource_arn(hub_arn)
-                .set_tag_keys(Some(keys.to_vec()))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|error| aws_failure(&error, "securityhub", "UntagResource"))
-        })
-        .await
+        self.aws
+            .call(context, "UntagResource", "untagging the hub", || {
+                self.client
+                    .untag_resource()
+                    .resource_arn(hub_arn)
+                    .set_tag_keys(Some(keys.to_vec()))
+                    .send()
+            })
+            .await
+            .map(drop)
     }
 
     /// `DisableSecurityHub`. Not subscribed is fine. A refusal because the account is an
     /// administrator with members, or a member, is `CONFLICT` with the service's words
     /// and what to do.
     pub async fn disable(&self, context: &RequestContext) -> Result<(), Failure> {
-        retry(context, self.backoff, "disabling Security Hub", || async {
-            match self.client.disable_security_hub().send().await {
-                Ok(_) => Ok(()),
-                Err(error) => {
-                    let failure = aws_failure(&error, "securityhub", "DisableSecurityHub");
-                    if is_not_subscribed(&failure) {
+        self.aws
+            .call_or_else(
+                context,
+                "DisableSecurityHub",
+                "disabling Security Hub",
+                || {
+                    let sent = self.client.disable_security_hub().send();
+                    async move { sent.await.map(drop) }
+                },
+                |failure| {
+                    ready(if is_not_subscribed(&failure) {
                         Ok(())
                     } else if is_membership_refusal(&failure) {
                         Err(failure.with_code(ReasonCode::Conflict).permanent().context(
@@ -368,11 +378,10 @@ impl HubApi {
                         ))
                     } else {
                         Err(failure)
-                    }
-                }
-            }
-        })
-        .await
+                    })
+                },
+            )
+            .await
     }
 
     /// Polls `DescribeHub` until the account is no longer subscribed, within the deadline.
@@ -380,7 +389,7 @@ impl HubApi {
         wait_until(
             context,
             context.remaining(),
-            self.backoff,
+            self.aws.backoff(),
             "waiting for the hub to show as disabled",
             || async {
                 Ok(match self.describe(context).await? {

@@ -1,13 +1,15 @@
 //! The Security Hub standards calls, each retried as the shared crate decides, and the
 //! pacing `BatchEnableStandards` asks for (one call per second).
 
-use std::future::Future;
+use std::future::{ready, Future};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_sdk_securityhub::types::{StandardsSubscription, StandardsSubscriptionRequest};
 use aws_sdk_securityhub::Client;
-use cfn_custom_resource_kit::{aws_failure, retry, Backoff, Failure, ReasonCode, RequestContext};
+use cfn_custom_resource_kit::{
+    aws_failure, retry, AwsApi, Backoff, Failure, ReasonCode, RequestContext,
+};
 use tokio::time::Instant;
 
 /// The most standards one `BatchEnableStandards` or `BatchDisableStandards` call takes.
@@ -114,13 +116,16 @@ impl Pacer {
 #[derive(Clone, Debug)]
 pub struct StandardsApi {
     client: Client,
-    backoff: Backoff,
+    aws: AwsApi,
 }
 
 impl StandardsApi {
     /// Calls through `client`, retrying with `backoff`.
     pub fn new(client: Client, backoff: Backoff) -> Self {
-        Self { client, backoff }
+        Self {
+            client,
+            aws: AwsApi::new("securityhub", backoff),
+        }
     }
 
     /// Every standards ARN `DescribeStandards` lists here (all pages).
@@ -131,22 +136,22 @@ impl StandardsApi {
         let mut arns = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let page = retry(
-                context,
-                self.backoff,
-                "listing the standards (DescribeStandards)",
-                || async {
-                    self.client
-                        .describe_standards()
-                        .max_results(PAGE_SIZE)
-                        .set_next_token(token.clone())
-                        .send()
-                        .await
-                        .map_err(|error| aws_failure(&error, "securityhub", "DescribeStandards"))
-                },
-            )
-            .await
-            .map_err(explain_missing_hub)?;
+            let page = self
+                .aws
+                .call(
+                    context,
+                    "DescribeStandards",
+                    "listing the standards (DescribeStandards)",
+                    || {
+                        self.client
+                            .describe_standards()
+                            .max_results(PAGE_SIZE)
+                            .set_next_token(token.clone())
+                            .send()
+                    },
+                )
+                .await
+                .map_err(explain_missing_hub)?;
             arns.extend(
                 page.standards
                     .unwrap_or_default()
@@ -171,33 +176,31 @@ impl StandardsApi {
         let mut subscriptions = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let page = retry(
-                context,
-                self.backoff,
-                "reading the enabled standards (GetEnabledStandards)",
-                || async {
-                    match self
-                        .client
-                        .get_enabled_standards()
-                        .max_results(PAGE_SIZE)
-                        .set_next_token(token.clone())
-                        .send()
-                        .await
-                    {
-                        Ok(page) => Ok(Some(page)),
-                        Err(error) => {
-                            let failure = aws_failure(&error, "securityhub", "GetEnabledStandards");
-                            if missing_hub_is_fine && is_not_subscribed(&failure) {
-                                Ok(None)
-                            } else {
-                                Err(failure)
-                            }
-                        }
-                    }
-                },
-            )
-            .await
-            .map_err(explain_missing_hub)?;
+            let page = self
+                .aws
+                .call_or_else(
+                    context,
+                    "GetEnabledStandards",
+                    "reading the enabled standards (GetEnabledStandards)",
+                    || {
+                        let sent = self
+                            .client
+                            .get_enabled_standards()
+                            .max_results(PAGE_SIZE)
+                            .set_next_token(token.clone())
+                            .send();
+                        async move { sent.await.map(Some) }
+                    },
+                    |failure| {
+                        ready(if missing_hub_is_fine && is_not_subscribed(&failure) {
+                            Ok(None)
+                        } else {
+                            Err(failure)
+                        })
+                    },
+                )
+                .await
+                .map_err(explain_missing_hub)?;
             let Some(page) = page else {
                 return Ok(None);
             };
@@ -232,9 +235,11 @@ impl StandardsApi {
                     .build()
             })
             .collect();
+        // Not `AwsApi::call`: each attempt waits for its turn (one call per second), and
+        // that wait may itself run out of time.
         retry(
             context,
-            self.backoff,
+            self.aws.backoff(),
             "enabling standards (BatchEnableStandards)",
             || async {
                 let sent = self
@@ -272,21 +277,20 @@ impl StandardsApi {
         subscription_arns: &[String],
     ) -> Result<(), Failure> {
         debug_assert!(subscription_arns.len() <= MAX_PER_CALL);
-        retry(
-            context,
-            self.backoff,
-            "disabling standards (BatchDisableStandards)",
-            || async {
-                self.client
-                    .batch_disable_standards()
-                    .set_standards_subscription_arns(Some(subscription_arns.to_vec()))
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|error| aws_failure(&error, "securityhub", "BatchDisableStandards"))
-            },
-        )
-        .await
-        .map_err(explain_missing_hub)
+        self.aws
+            .call(
+                context,
+                "BatchDisableStandards",
+                "disabling standards (BatchDisableStandards)",
+                || {
+                    self.client
+                        .batch_disable_standards()
+                        .set_standards_subscription_arns(Some(subscription_arns.to_vec()))
+                        .send()
+                },
+            )
+            .await
+            .map(drop)
+            .map_err(explain_missing_hub)
     }
 }
