@@ -23,6 +23,8 @@ mod http;
 mod ledger;
 mod logging;
 mod origin;
+#[cfg(all(any(test, feature = "testing"), feature = "ledger"))]
+mod parameter_store;
 mod properties;
 mod reason;
 mod request;

@@ -1,6 +1,8 @@
-//! Test support: a loopback HTTP server standing in for the pre-signed ResponseURL.
+//! Test support: a loopback HTTP server standing in for the pre-signed ResponseURL, and
+//! (with the `ledger` feature) SSM Parameter Store in memory for the ownership ledger.
 //!
-//! Compiled for this crate's tests and, with the `testing` feature, for the end-to-end tests.
+//! Compiled for this crate's tests and, with the `testing` feature, for the functions'
+//! unit tests and the end-to-end tests.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -13,6 +15,9 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
+
+#[cfg(feature = "ledger")]
+pub use crate::parameter_store::ParameterStore;
 
 /// One request the server received.
 #[derive(Clone, Debug, PartialEq, Eq)]

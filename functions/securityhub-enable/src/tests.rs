@@ -1,8 +1,7 @@
 //! SecurityHubEnable's SDK call sequences, against `aws-smithy-mocks`: Security Hub in
 //! strict order, SSM as a small in-memory parameter store holding the ownership ledger.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_securityhub::config::retry::RetryConfig;
@@ -22,12 +21,8 @@ use aws_sdk_securityhub::operation::update_security_hub_configuration::{
 };
 use aws_sdk_securityhub::types::ControlFindingGenerator as ApiGenerator;
 use aws_sdk_securityhub::Client;
-use aws_sdk_ssm::operation::delete_parameter::DeleteParameterOutput;
-use aws_sdk_ssm::operation::get_parameter::{GetParameterError, GetParameterOutput};
-use aws_sdk_ssm::operation::put_parameter::{PutParameterError, PutParameterOutput};
-use aws_sdk_ssm::types::error::{ParameterAlreadyExists, ParameterNotFound};
-use aws_sdk_ssm::types::Parameter;
 use aws_smithy_mocks::{mock, mock_client, MockResponse, Rule, RuleMode};
+use cfn_custom_resource_kit::testing::ParameterStore;
 use cfn_custom_resource_kit::{
     parse_properties, Backoff, CustomResource, Failure, Ledger, Outcome, ReasonCode,
     RequestContext, RequestType,
@@ -77,134 +72,23 @@ fn tags_are(tags: &'static [(&'static str, &'static str)]) -> Rule {
         })
 }
 
-/// SSM Parameter Store in memory: the ledger's record (the one `…/resource/…` parameter
-/// not seeded as another resource's) and the singleton records survive between
-/// requests; a put without `Overwrite` of an existing parameter is
-/// `ParameterAlreadyExists`, as in SSM ("Overwrite … The default value is false").
-struct Ssm {
-    record: Arc<Mutex<Option<String>>>,
-    others: Arc<Mutex<BTreeMap<String, String>>>,
-    get: Rule,
-    put: Rule,
-    delete: Rule,
+/// SSM Parameter Store in memory (the kit's): the ledger's record and the other
+/// parameters (the singleton record, other resources' records) survive between requests.
+type Ssm = ParameterStore;
+
+/// The record of a resource that enabled the hub.
+trait HubRecord {
+    fn owning_the_hub() -> Self;
+    fn owns_the_hub(&self) -> bool;
 }
 
-fn ssm_error(code: &'static str) -> aws_sdk_ssm::error::ErrorMetadata {
-    aws_sdk_ssm::error::ErrorMetadata::builder()
-        .code(code)
-        .build()
-}
-
-impl Ssm {
-    fn new() -> Self {
-        let record: Arc<Mutex<Option<String>>> = Arc::default();
-        let others: Arc<Mutex<BTreeMap<String, String>>> = Arc::default();
-        let (read, read_others) = (Arc::clone(&record), Arc::clone(&others));
-        let get = mock!(aws_sdk_ssm::Client::get_parameter).then_compute_response(move |input| {
-            let name = input.name().unwrap_or_default();
-            let other = read_others.lock().unwrap().get(name).cloned();
-            let value = if name.contains("/resource/") && other.is_none() {
-                read.lock().unwrap().clone()
-            } else {
-                other
-            };
-            match value {
-                Some(value) => MockResponse::Output(
-                    GetParameterOutput::builder()
-                        .parameter(Parameter::builder().value(value).build())
-                        .build(),
-                ),
-                None => MockResponse::Error(GetParameterError::ParameterNotFound(
-                    ParameterNotFound::builder()
-                        .meta(ssm_error("ParameterNotFound"))
-                        .build(),
-                )),
-            }
-        });
-        let (written, written_others) = (Arc::clone(&record), Arc::clone(&others));
-        let put = mock!(aws_sdk_ssm::Client::put_parameter).then_compute_response(move |input| {
-            let name = input.name().unwrap_or_default().to_owned();
-            let value = input.value().map(str::to_owned);
-            let seeded = written_others.lock().unwrap().contains_key(&name);
-            if name.contains("/resource/") && !seeded {
-                *written.lock().unwrap() = value;
-            } else {
-                let mut others = written_others.lock().unwrap();
-                if input.overwrite() != Some(true) && others.contains_key(&name) {
-                    return MockResponse::Error(PutParameterError::ParameterAlreadyExists(
-                        ParameterAlreadyExists::builder()
-                            .meta(ssm_error("ParameterAlreadyExists"))
-                            .build(),
-                    ));
-                }
-                others.insert(name, value.unwrap_or_default());
-            }
-            MockResponse::Output(PutParameterOutput::builder().build())
-        });
-        let (erased, erased_others) = (Arc::clone(&record), Arc::clone(&others));
-        let delete =
-            mock!(aws_sdk_ssm::Client::delete_parameter).then_compute_output(move |input| {
-                let name = input.name().unwrap_or_default();
-                if name.contains("/resource/") {
-                    *erased.lock().unwrap() = None;
-                } else {
-                    erased_others.lock().unwrap().remove(name);
-                }
-                DeleteParameterOutput::builder().build()
-            });
-        Self {
-            record,
-            others,
-            get,
-            put,
-            delete,
-        }
-    }
-
-    /// The parameters other than this resource's record (name → value).
-    fn others(&self) -> BTreeMap<String, String> {
-        self.others.lock().unwrap().clone()
-    }
-
-    /// Seeds another resource's parameter.
-    fn seed(&self, name: &str, value: serde_json::Value) {
-        self.others
-            .lock()
-            .unwrap()
-            .insert(name.to_owned(), value.to_string());
-    }
-
-    /// A store whose record already says this resource enabled the hub.
+impl HubRecord for Ssm {
     fn owning_the_hub() -> Self {
-        Self::with_record(r#"{"version":1,"owned":{"hub":["default"]}}"#)
-    }
-
-    /// A store holding `record`.
-    fn with_record(record: &str) -> Self {
-        let ssm = Self::new();
-        *ssm.record.lock().unwrap() = Some(record.into());
-        ssm
-    }
-
-    fn client(&self) -> aws_sdk_ssm::Client {
-        mock_client!(
-            aws_sdk_ssm,
-            RuleMode::MatchAny,
-            [&self.get, &self.put, &self.delete],
-            |config| config.retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
-        )
+        Ssm::with_record(json!({"version": 1, "owned": {"hub": ["default"]}}))
     }
 
     fn owns_the_hub(&self) -> bool {
-        let record = self.record.lock().unwrap().clone();
-        record.is_some_and(|value| {
-            let parsed: serde_json::Value = serde_json::from_str(&value).unwrap();
-            parsed["owned"]["hub"] == json!(["default"])
-        })
-    }
-
-    fn erased(&self) -> bool {
-        self.record.lock().unwrap().is_none() && self.delete.num_calls() > 0
+        self.owned("hub") == ["default"]
     }
 }
 
@@ -278,14 +162,10 @@ async fn a_hub_not_subscribed_is_enabled_without_default_standards_and_owned() {
 #[tokio::test]
 async fn the_ownership_claim_is_written_before_the_enable_call() {
     let ssm = Ssm::new();
-    let record = Arc::clone(&ssm.record);
+    let record = ssm.record_reader();
     let read = describe_not_subscribed();
     let enable = mock!(Client::enable_security_hub).then_compute_response(move |_| {
-        let claimed = record
-            .lock()
-            .unwrap()
-            .as_deref()
-            .is_some_and(|r| r.contains(r#""hub":["default"]"#));
+        let claimed = record().is_some_and(|r| r["owned"]["hub"] == json!(["default"]));
         if claimed {
             MockResponse::Output(EnableSecurityHubOutput::builder().build())
         } else {
@@ -330,11 +210,7 @@ async fn a_subscribed_hub_is_adopted_and_not_recorded_as_owned() {
     let rules = [&read];
     let outcome = create(&resource(&rules, &ssm), json!({})).await.unwrap();
     assert_eq!(outcome.data["Adopted"], "true");
-    assert_eq!(
-        ssm.put.num_calls(),
-        0,
-        "nothing is claimed for an adopted hub"
-    );
+    assert_eq!(ssm.puts(), 0, "nothing is claimed for an adopted hub");
     assert_eq!(read.num_calls(), 1);
 }
 
@@ -700,7 +576,7 @@ async fn delete_of_a_hub_already_disabled_succeeds() {
 #[tokio::test]
 async fn delete_with_properties_that_do_not_parse_follows_the_recorded_choice() {
     let ssm =
-        Ssm::with_record(r#"{"version":1,"owned":{"hub":["default"]},"retainOnDelete":false}"#);
+        Ssm::with_record(json!({"version":1,"owned":{"hub":["default"]},"retainOnDelete":false}));
     let disable = mock!(Client::disable_security_hub)
         .then_output(|| DisableSecurityHubOutput::builder().build());
     let gone = describe_not_subscribed();
@@ -723,7 +599,7 @@ async fn delete_keeps_the_hub_when_the_choice_is_unknown() {
 #[tokio::test]
 async fn a_recorded_retain_wins_over_the_deletes_properties() {
     let ssm =
-        Ssm::with_record(r#"{"version":1,"owned":{"hub":["default"]},"retainOnDelete":true}"#);
+        Ssm::with_record(json!({"version":1,"owned":{"hub":["default"]},"retainOnDelete":true}));
     let rules: [&Rule; 0] = [];
     let outcome = delete(
         &resource(&rules, &ssm),
@@ -737,7 +613,7 @@ async fn a_recorded_retain_wins_over_the_deletes_properties() {
 #[tokio::test]
 async fn a_record_of_another_stack_is_neither_used_nor_erased() {
     let ssm = Ssm::with_record(
-        r#"{"version":1,"stackId":"arn:aws:cloudformation:us-east-1:123456789012:stack/other/1","logicalResourceId":"Hub","owned":{"hub":["default"]},"retainOnDelete":false}"#,
+        json!({"version":1,"stackId":"arn:aws:cloudformation:us-east-1:123456789012:stack/other/1","logicalResourceId":"Hub","owned":{"hub":["default"]},"retainOnDelete":false}),
     );
     let rules: [&Rule; 0] = [];
     let outcome = delete(&resource(&rules, &ssm), Some(json!({})))
@@ -745,7 +621,7 @@ async fn a_record_of_another_stack_is_neither_used_nor_erased() {
         .unwrap();
     assert!(outcome.summary.unwrap().contains("another stack"));
     assert!(ssm.owns_the_hub(), "the other stack's record stays");
-    assert_eq!(ssm.delete.num_calls(), 0);
+    assert_eq!(ssm.deletes(), 0);
     let update = resource(&rules, &ssm)
         .update(
             &context(RequestType::Update, Duration::from_secs(30)),
@@ -1007,7 +883,7 @@ async fn a_claim_that_lost_the_race_never_makes_delete_disable_the_winners_hub()
     // The claim could not be released after losing (a crash, throttling): the record
     // still says hub and singleton, but the singleton record names the winner.
     let ssm = Ssm::with_record(
-        r#"{"version":1,"owned":{"hub":["default"],"singleton":["hub"]},"retainOnDelete":false}"#,
+        json!({"version":1,"owned":{"hub":["default"],"singleton":["hub"]},"retainOnDelete":false}),
     );
     ssm.seed(
         HUB_SINGLETON,

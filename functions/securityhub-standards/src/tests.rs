@@ -23,12 +23,8 @@ use aws_sdk_securityhub::types::{
     Standard, StandardsStatus, StandardsStatusReason, StandardsSubscription, StatusReasonCode,
 };
 use aws_sdk_securityhub::Client;
-use aws_sdk_ssm::operation::delete_parameter::DeleteParameterOutput;
-use aws_sdk_ssm::operation::get_parameter::{GetParameterError, GetParameterOutput};
-use aws_sdk_ssm::operation::put_parameter::PutParameterOutput;
-use aws_sdk_ssm::types::error::ParameterNotFound;
-use aws_sdk_ssm::types::Parameter;
 use aws_smithy_mocks::{mock, mock_client, MockResponse, Rule, RuleMode};
+use cfn_custom_resource_kit::testing::ParameterStore;
 use cfn_custom_resource_kit::{
     parse_properties, Backoff, CustomResource, Failure, Ledger, Outcome, ReasonCode,
     RequestContext, RequestType,
@@ -183,95 +179,33 @@ fn disable(short_ids: &'static [&'static str]) -> Rule {
         .then_output(|| BatchDisableStandardsOutput::builder().build())
 }
 
-/// SSM Parameter Store in memory: the ledger's record survives between requests.
-struct Ssm {
-    record: Arc<Mutex<Option<String>>>,
-    get: Rule,
-    put: Rule,
-    delete: Rule,
+/// SSM Parameter Store in memory (the kit's): the ledger's record survives between requests.
+type Ssm = ParameterStore;
+
+/// The record of a resource that enabled standards, read as short ids.
+trait StandardsRecord {
+    /// A store whose record says this resource enabled `short_ids` (us-east-1 ARNs).
+    fn owning(short_ids: &[&str]) -> Self;
+    /// The short ids the record says are owned, sorted (empty when there is no record).
+    fn owned_ids(&self) -> Vec<String>;
 }
 
-impl Ssm {
-    fn new() -> Self {
-        let record: Arc<Mutex<Option<String>>> = Arc::default();
-        let read = Arc::clone(&record);
-        let get = mock!(aws_sdk_ssm::Client::get_parameter).then_compute_response(move |_| {
-            match read.lock().unwrap().clone() {
-                Some(value) => MockResponse::Output(
-                    GetParameterOutput::builder()
-                        .parameter(Parameter::builder().value(value).build())
-                        .build(),
-                ),
-                None => MockResponse::Error(GetParameterError::ParameterNotFound(
-                    ParameterNotFound::builder()
-                        .meta(
-                            aws_sdk_ssm::error::ErrorMetadata::builder()
-                                .code("ParameterNotFound")
-                                .build(),
-                        )
-                        .build(),
-                )),
-            }
-        });
-        let written = Arc::clone(&record);
-        let put = mock!(aws_sdk_ssm::Client::put_parameter).then_compute_output(move |input| {
-            *written.lock().unwrap() = input.value().map(str::to_owned);
-            PutParameterOutput::builder().build()
-        });
-        let erased = Arc::clone(&record);
-        let delete = mock!(aws_sdk_ssm::Client::delete_parameter).then_compute_output(move |_| {
-            *erased.lock().unwrap() = None;
-            DeleteParameterOutput::builder().build()
-        });
-        Self {
-            record,
-            get,
-            put,
-            delete,
-        }
-    }
-
-    /// A store whose record says this resource enabled `short_ids` (us-east-1 ARNs).
+impl StandardsRecord for Ssm {
     fn owning(short_ids: &[&str]) -> Self {
-        let ssm = Self::new();
         let arns: Vec<String> = short_ids.iter().map(|id| arn(id)).collect();
-        *ssm.record.lock().unwrap() = Some(
-            json!({"version": 1, "owned": {"standard": arns}, "retainOnDelete": false}).to_string(),
-        );
-        ssm
-    }
-
-    fn client(&self) -> aws_sdk_ssm::Client {
-        mock_client!(
-            aws_sdk_ssm,
-            RuleMode::MatchAny,
-            [&self.get, &self.put, &self.delete],
-            |config| config.retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
+        Ssm::with_record(
+            json!({"version": 1, "owned": {"standard": arns}, "retainOnDelete": false}),
         )
     }
 
-    /// The short ids the record says are owned, sorted (empty when there is no record).
-    fn owned(&self) -> Vec<String> {
-        let record = self.record.lock().unwrap().clone();
-        let mut owned: Vec<String> = record
-            .map(|value| {
-                let parsed: serde_json::Value = serde_json::from_str(&value).unwrap();
-                parsed["owned"]["standard"]
-                    .as_array()
-                    .map(|arns| {
-                        arns.iter()
-                            .map(|a| short_id_of(a.as_str().unwrap()).to_owned())
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            })
-            .unwrap_or_default();
+    fn owned_ids(&self) -> Vec<String> {
+        let mut owned: Vec<String> = self
+            .owned(STANDARD_KIND)
+            .iter()
+            .map(|arn| short_id_of(arn).to_owned())
+            .collect();
         owned.sort();
         owned
-    }
-
-    fn erased(&self) -> bool {
-        self.record.lock().unwrap().is_none() && self.delete.num_calls() > 0
     }
 }
 
@@ -382,12 +316,8 @@ async fn standards_are_enabled_and_waited_for_from_pending_to_ready() {
         format!("{},{}", subscription_arn(AFSBP), subscription_arn(CIS12))
     );
     assert_eq!(outcome.data["Adopted"], "");
-    assert_eq!(ssm.owned(), [AFSBP, CIS12]);
-    assert_eq!(
-        ssm.put.num_calls(),
-        1,
-        "one ownership write claims both standards"
-    );
+    assert_eq!(ssm.owned_ids(), [AFSBP, CIS12]);
+    assert_eq!(ssm.puts(), 1, "one ownership write claims both standards");
 }
 
 #[tokio::test]
@@ -427,15 +357,11 @@ async fn the_enabled_standards_are_read_across_pages() {
 #[tokio::test]
 async fn the_ownership_claim_is_written_before_the_enable_call() {
     let ssm = Ssm::new();
-    let record = Arc::clone(&ssm.record);
+    let record = ssm.record_reader();
     let [list, list2] = <[Rule; 2]>::try_from(describe_standards()).unwrap();
     let read = none_enabled();
     let enable = mock!(Client::batch_enable_standards).then_compute_response(move |_| {
-        let claimed = record
-            .lock()
-            .unwrap()
-            .as_deref()
-            .is_some_and(|r| r.contains(&arn(PCI)));
+        let claimed = record().is_some_and(|r| r["owned"]["standard"] == json!([arn(PCI)]));
         if claimed {
             MockResponse::Output(
                 BatchEnableStandardsOutput::builder()
@@ -504,7 +430,7 @@ async fn each_incomplete_reason_is_not_active_with_its_code_and_hint() {
         assert!(failure.message().contains(hint), "{reason}: {failure}");
         assert_eq!(outcome.num_calls(), 1, "{reason}: not waited on");
         assert_eq!(
-            ssm.owned(),
+            ssm.owned_ids(),
             [CIS14],
             "the failed standard stays owned for the repair"
         );
@@ -527,7 +453,7 @@ async fn a_pre_enabled_standard_is_adopted_and_never_claimed() {
         outcome.data["StandardsSubscriptionArns"],
         subscription_arn(CIS14)
     );
-    assert_eq!(ssm.put.num_calls(), 0);
+    assert_eq!(ssm.puts(), 0);
 }
 
 #[tokio::test]
@@ -551,7 +477,7 @@ async fn adoption_is_decided_by_the_first_read_when_the_enable_call_says_already
         outcome.data["Adopted"], "",
         "the first read said missing: ours"
     );
-    assert_eq!(ssm.owned(), [NIST]);
+    assert_eq!(ssm.owned_ids(), [NIST]);
 }
 
 #[tokio::test]
@@ -571,7 +497,7 @@ async fn a_refused_enable_leaves_no_claim_behind() {
         .unwrap_err();
     assert_eq!(failure.code(), ReasonCode::AccessDenied, "{failure}");
     assert!(
-        ssm.owned().is_empty(),
+        ssm.owned_ids().is_empty(),
         "the claim written before the call is released"
     );
 }
@@ -615,7 +541,11 @@ async fn thirty_standards_are_enabled_25_per_call_at_most_one_call_per_second() 
         "the second call waited a second: {:?}",
         calls[1].1 - calls[0].1
     );
-    assert_eq!(ssm.owned().len(), 30, "every one claimed before its call");
+    assert_eq!(
+        ssm.owned_ids().len(),
+        30,
+        "every one claimed before its call"
+    );
 }
 
 #[tokio::test]
@@ -671,7 +601,7 @@ async fn resolution_failure(standard: &str) -> Failure {
     .await
     .unwrap_err();
     assert_all_called(&rules);
-    assert_eq!(ssm.put.num_calls(), 0, "nothing claimed");
+    assert_eq!(ssm.puts(), 0, "nothing claimed");
     failure
 }
 
@@ -890,7 +820,7 @@ async fn an_update_repairs_an_owned_incomplete_standard() {
         .unwrap();
     assert_all_called(&rules);
     assert_eq!(outcome.data["Adopted"], "");
-    assert_eq!(ssm.owned(), [CIS12]);
+    assert_eq!(ssm.owned_ids(), [CIS12]);
 }
 
 #[tokio::test]
@@ -949,7 +879,7 @@ async fn an_update_disables_removed_owned_standards_and_never_adopted_ones() {
     .unwrap();
     assert_all_called(&rules);
     assert_eq!(
-        ssm.owned(),
+        ssm.owned_ids(),
         [AFSBP, CIS14],
         "PCI released, NIST never owned"
     );
@@ -1061,7 +991,11 @@ async fn a_disable_that_keeps_failing_is_a_service_error_naming_the_standard() {
         "{failure}"
     );
     assert!(failure.message().contains("could not disable"), "{failure}");
-    assert_eq!(ssm.owned(), [PCI], "still recorded for the next attempt");
+    assert_eq!(
+        ssm.owned_ids(),
+        [PCI],
+        "still recorded for the next attempt"
+    );
 }
 
 /// A disable still DELETING when the wait runs out is accepted, and said so.
@@ -1112,7 +1046,7 @@ async fn an_update_repairs_an_owned_standard_left_failed() {
         .await
         .unwrap();
     assert_all_called(&rules);
-    assert_eq!(ssm.owned(), [PCI]);
+    assert_eq!(ssm.owned_ids(), [PCI]);
 }
 
 #[tokio::test(start_paused = true)]
@@ -1136,7 +1070,11 @@ async fn a_standard_pending_past_the_deadline_makes_delete_a_timeout() {
         .unwrap_err();
     assert_eq!(failure.code(), ReasonCode::Timeout, "{failure}");
     assert!(failure.message().contains("state PENDING"), "{failure}");
-    assert_eq!(ssm.owned(), [PCI], "still recorded for the next attempt");
+    assert_eq!(
+        ssm.owned_ids(),
+        [PCI],
+        "still recorded for the next attempt"
+    );
 }
 
 #[tokio::test]
