@@ -19,6 +19,77 @@ use tokio::net::TcpListener;
 #[cfg(feature = "ledger")]
 pub use crate::parameter_store::ParameterStore;
 
+use crate::{
+    parse_properties, CustomResource, Failure, Outcome, ReasonCode, RequestContext, RequestType,
+    ResourceProperties,
+};
+
+/// How long a request made by [`create`], [`update`] and [`delete`] has.
+pub const REQUEST_TIME: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A context of `request_type` with `time` left (a `tokio::time` instant, so a test on
+/// paused time waits as long as it likes) and, on Update and Delete, the physical id
+/// CloudFormation would send.
+pub fn context(request_type: RequestType, time: std::time::Duration) -> RequestContext {
+    let physical_id = (request_type != RequestType::Create).then_some("test-TestResource-1");
+    RequestContext::for_tests_of(
+        request_type,
+        physical_id,
+        tokio::time::Instant::now() + time,
+    )
+}
+
+/// `properties` parsed as the runner parses them; panics when they do not parse.
+pub fn properties<P: ResourceProperties>(properties: serde_json::Value) -> P {
+    parse_properties(&properties).expect("the test's properties parse")
+}
+
+/// The `INVALID_PROPERTIES` reason the runner would answer for `properties`; panics when
+/// they parse, or fail with another code.
+pub fn invalid<P: ResourceProperties + std::fmt::Debug>(properties: serde_json::Value) -> String {
+    let failure = parse_properties::<P>(&properties).expect_err("the properties must not parse");
+    assert_eq!(failure.code(), ReasonCode::InvalidProperties, "{failure}");
+    failure.to_string()
+}
+
+/// A Create of `resource` with `properties`, as the runner calls it.
+pub async fn create<R: CustomResource>(
+    resource: &R,
+    properties: serde_json::Value,
+) -> Result<Outcome, Failure> {
+    let ctx = context(RequestType::Create, REQUEST_TIME);
+    resource.create(&ctx, self::properties(properties)).await
+}
+
+/// An Update of `resource` to `properties` (no old properties).
+pub async fn update<R: CustomResource>(
+    resource: &R,
+    properties: serde_json::Value,
+) -> Result<Outcome, Failure> {
+    let ctx = context(RequestType::Update, REQUEST_TIME);
+    resource
+        .update(&ctx, self::properties(properties), None)
+        .await
+}
+
+/// A Delete of `resource` with `properties` (`None`: they did not parse).
+pub async fn delete<R: CustomResource>(
+    resource: &R,
+    properties: Option<serde_json::Value>,
+) -> Result<Outcome, Failure> {
+    let ctx = context(RequestType::Delete, REQUEST_TIME);
+    resource
+        .delete(&ctx, properties.map(self::properties))
+        .await
+}
+
+/// Asserts that every mock rule answered at least once.
+pub fn assert_all_called(rules: &[&aws_smithy_mocks::Rule]) {
+    for (index, rule) in rules.iter().enumerate() {
+        assert!(rule.num_calls() > 0, "rule {index} was never used");
+    }
+}
+
 /// One request the server received.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Recorded {

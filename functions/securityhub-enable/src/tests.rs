@@ -22,10 +22,11 @@ use aws_sdk_securityhub::operation::update_security_hub_configuration::{
 use aws_sdk_securityhub::types::ControlFindingGenerator as ApiGenerator;
 use aws_sdk_securityhub::Client;
 use aws_smithy_mocks::{mock, mock_client, MockResponse, Rule, RuleMode};
-use cfn_custom_resource_kit::testing::ParameterStore;
+use cfn_custom_resource_kit::testing::{
+    assert_all_called, context, create, delete, properties, ParameterStore,
+};
 use cfn_custom_resource_kit::{
-    parse_properties, Backoff, CustomResource, Failure, Ledger, Outcome, ReasonCode,
-    RequestContext, RequestType,
+    Backoff, CustomResource, Ledger, ReasonCode, RequestContext, RequestType,
 };
 use serde_json::json;
 use tokio::time::Instant;
@@ -101,33 +102,6 @@ fn resource(rules: &[&Rule], ssm: &Ssm) -> SecurityHubEnable {
         Ledger::with_prefix(ssm.client(), "/test-ledger"),
         Backoff::new(Duration::from_millis(2), Duration::from_millis(10)),
     )
-}
-
-fn context(request_type: RequestType, deadline_in: Duration) -> RequestContext {
-    let physical_id = (request_type != RequestType::Create).then_some("test-Hub-0123456789ab");
-    RequestContext::for_tests_of(request_type, physical_id, Instant::now() + deadline_in)
-}
-
-fn properties(value: serde_json::Value) -> HubProperties {
-    parse_properties(&value).unwrap()
-}
-
-async fn create(
-    resource: &SecurityHubEnable,
-    value: serde_json::Value,
-) -> Result<Outcome, Failure> {
-    resource
-        .create(
-            &context(RequestType::Create, Duration::from_secs(30)),
-            properties(value),
-        )
-        .await
-}
-
-fn assert_all_called(rules: &[&Rule]) {
-    for (index, rule) in rules.iter().enumerate() {
-        assert!(rule.num_calls() > 0, "rule {index} was never used");
-    }
 }
 
 #[tokio::test]
@@ -512,18 +486,6 @@ async fn an_update_sets_new_tags_and_removes_only_the_keys_it_set_before() {
         .await
         .unwrap();
     assert_all_called(&rules);
-}
-
-async fn delete(
-    resource: &SecurityHubEnable,
-    value: Option<serde_json::Value>,
-) -> Result<Outcome, Failure> {
-    resource
-        .delete(
-            &context(RequestType::Delete, Duration::from_secs(30)),
-            value.map(properties),
-        )
-        .await
 }
 
 #[tokio::test]

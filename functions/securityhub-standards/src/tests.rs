@@ -24,11 +24,10 @@ use aws_sdk_securityhub::types::{
 };
 use aws_sdk_securityhub::Client;
 use aws_smithy_mocks::{mock, mock_client, MockResponse, Rule, RuleMode};
-use cfn_custom_resource_kit::testing::ParameterStore;
-use cfn_custom_resource_kit::{
-    parse_properties, Backoff, CustomResource, Failure, Ledger, Outcome, ReasonCode,
-    RequestContext, RequestType,
+use cfn_custom_resource_kit::testing::{
+    assert_all_called, context, create, delete, properties, update, ParameterStore,
 };
+use cfn_custom_resource_kit::{Backoff, CustomResource, Failure, Ledger, ReasonCode, RequestType};
 use serde_json::json;
 use tokio::time::Instant;
 
@@ -239,59 +238,6 @@ fn resource_polling(
 
 fn resource(rules: &[&Rule], ssm: &Ssm) -> SecurityHubStandards {
     resource_in("us-east-1", rules, ssm)
-}
-
-fn context(request_type: RequestType, deadline_in: Duration) -> RequestContext {
-    let physical_id =
-        (request_type != RequestType::Create).then_some("test-Standards-0123456789ab");
-    RequestContext::for_tests_of(request_type, physical_id, Instant::now() + deadline_in)
-}
-
-fn properties(value: serde_json::Value) -> StandardsProperties {
-    parse_properties(&value).unwrap()
-}
-
-async fn create(
-    resource: &SecurityHubStandards,
-    value: serde_json::Value,
-) -> Result<Outcome, Failure> {
-    resource
-        .create(
-            &context(RequestType::Create, Duration::from_secs(30)),
-            properties(value),
-        )
-        .await
-}
-
-async fn update(
-    resource: &SecurityHubStandards,
-    value: serde_json::Value,
-) -> Result<Outcome, Failure> {
-    resource
-        .update(
-            &context(RequestType::Update, Duration::from_secs(30)),
-            properties(value),
-            None,
-        )
-        .await
-}
-
-async fn delete(
-    resource: &SecurityHubStandards,
-    value: Option<serde_json::Value>,
-) -> Result<Outcome, Failure> {
-    resource
-        .delete(
-            &context(RequestType::Delete, Duration::from_secs(30)),
-            value.map(properties),
-        )
-        .await
-}
-
-fn assert_all_called(rules: &[&Rule]) {
-    for (index, rule) in rules.iter().enumerate() {
-        assert!(rule.num_calls() > 0, "rule {index} was never used");
-    }
 }
 
 #[tokio::test]
