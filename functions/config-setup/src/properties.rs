@@ -438,17 +438,17 @@ fn check_arn(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cfn_custom_resource_kit::{parse_properties, ReasonCode};
+    use cfn_custom_resource_kit::parse_properties;
+    use cfn_custom_resource_kit::testing::invalid;
     use serde_json::json;
 
     fn parse(value: Value) -> Result<ConfigSetupProperties, Failure> {
         parse_properties(&value)
     }
 
+    /// The `INVALID_PROPERTIES` reason for `value`.
     fn reason(value: Value) -> String {
-        let failure = parse(value).unwrap_err();
-        assert_eq!(failure.code(), ReasonCode::InvalidProperties, "{failure}");
-        failure.to_string()
+        invalid::<ConfigSetupProperties>(value)
     }
 
     fn with(extra: Value) -> Value {

@@ -90,17 +90,17 @@ fn is_service_principal(principal: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cfn_custom_resource_kit::{parse_properties, ReasonCode};
+    use cfn_custom_resource_kit::parse_properties;
+    use cfn_custom_resource_kit::testing::invalid;
     use serde_json::json;
 
     fn parse(value: serde_json::Value) -> Result<KmsReadyProperties, Failure> {
         parse_properties(&value)
     }
 
+    /// The `INVALID_PROPERTIES` reason for `value`.
     fn reason(value: serde_json::Value) -> String {
-        let failure = parse(value).unwrap_err();
-        assert_eq!(failure.code(), ReasonCode::InvalidProperties);
-        failure.to_string()
+        invalid::<KmsReadyProperties>(value)
     }
 
     #[test]

@@ -109,6 +109,7 @@ impl ResourceProperties for HubProperties {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cfn_custom_resource_kit::testing::invalid;
     use cfn_custom_resource_kit::{parse_properties, ReasonCode};
     use serde_json::json;
 
@@ -116,10 +117,9 @@ mod tests {
         parse_properties(&value)
     }
 
+    /// The `INVALID_PROPERTIES` reason for `value`.
     fn reason(value: serde_json::Value) -> String {
-        let failure = parse(value).unwrap_err();
-        assert_eq!(failure.code(), ReasonCode::InvalidProperties);
-        failure.to_string()
+        invalid::<HubProperties>(value)
     }
 
     #[test]
