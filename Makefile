@@ -85,6 +85,7 @@ e2e: setup debug-bins shipped ## End-to-end tests only: the real binaries agains
 lint: lint-template ## fmt, clippy -D warnings, and the template checks
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p cfn-custom-resource-kit --features ledger,testing
 
 # Offline: the region only picks cfn-lint's resource specs (no credentials, no calls);
 # checkov never downloads (--skip-download). The unit tests under scripts/ check what no

@@ -21,7 +21,7 @@ pub struct RequestContext {
 
 /// What has been done and what is under way, for the `TIMEOUT` message.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Progress {
+pub(crate) struct Progress {
     /// Steps finished, in order.
     pub done: Vec<String>,
     /// The step under way, if any.
@@ -30,7 +30,7 @@ pub struct Progress {
 
 impl Progress {
     /// `done: a; b. pending: c` (or `nothing pending`).
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let done = if self.done.is_empty() {
             "nothing".to_owned()
         } else {
@@ -183,7 +183,7 @@ impl RequestContext {
     }
 
     /// A snapshot of the progress so far.
-    pub fn progress(&self) -> Progress {
+    pub(crate) fn progress(&self) -> Progress {
         self.progress
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -22,7 +22,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How hard to try delivering a response.
 #[derive(Clone, Debug)]
-pub struct DeliveryPolicy {
+pub(crate) struct DeliveryPolicy {
     /// Most PUTs to make (network errors and 5xx are retried; 4xx never).
     pub max_attempts: u32,
     /// Delay between attempts.
@@ -45,7 +45,7 @@ impl Default for DeliveryPolicy {
 /// the process, built on the first PUT: a cold start does not wait for the TLS set-up
 /// before its first Runtime API poll.
 #[derive(Clone, Debug)]
-pub struct Delivery {
+pub(crate) struct Delivery {
     connector: Arc<OnceLock<Connector>>,
     policy: DeliveryPolicy,
 }
@@ -61,7 +61,7 @@ enum Attempt {
 
 impl Delivery {
     /// A sender with its own connector (no redirects, no proxy).
-    pub fn new(policy: DeliveryPolicy) -> Self {
+    pub(crate) fn new(policy: DeliveryPolicy) -> Self {
         Self {
             connector: Arc::default(),
             policy,
@@ -76,7 +76,7 @@ impl Delivery {
     /// PUTs `body` to `url` with an empty `Content-Type` and an explicit `Content-Length`,
     /// retrying network errors and 5xx until `hard_deadline` (one attempt is made even
     /// past it). Returns the number of attempts.
-    pub async fn put(
+    pub(crate) async fn put(
         &self,
         url: &ResponseUrl,
         body: &[u8],

@@ -11,7 +11,7 @@ use crate::reason::{ReasonCode, Retry};
 
 /// How one AWS error is classified.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ErrorRule {
+pub(crate) struct ErrorRule {
     /// The operation this rule is limited to (`None`: every operation).
     pub operation: Option<&'static str>,
     /// The service's error code, e.g. `InsufficientDeliveryPolicyException`.
@@ -51,7 +51,7 @@ impl ErrorRule {
     }
 
     /// Whether the rule decides for this error.
-    pub fn matches(&self, operation: &str, code: &str, message: &str) -> bool {
+    pub(crate) fn matches(&self, operation: &str, code: &str, message: &str) -> bool {
         self.code == code
             && self.operation.is_none_or(|op| op == operation)
             && self.message_contains.is_none_or(|pattern| {
@@ -63,19 +63,19 @@ impl ErrorRule {
 }
 
 /// How long an order error (the recorder or channel another call just made) may settle.
-pub const ORDER_SETTLING: Duration = Duration::from_secs(30);
+pub(crate) const ORDER_SETTLING: Duration = Duration::from_secs(30);
 
 /// How long a bucket policy or role may take to become visible to AWS Config.
-pub const POLICY_SETTLING: Duration = Duration::from_secs(120);
+pub(crate) const POLICY_SETTLING: Duration = Duration::from_secs(120);
 
 /// How long a rule may stay in use (deleting, remediation being detached).
-pub const RULE_IN_USE_SETTLING: Duration = Duration::from_secs(90);
+pub(crate) const RULE_IN_USE_SETTLING: Duration = Duration::from_secs(90);
 
 /// How long Security Hub may take to show a hub enabled moments ago.
-pub const HUB_SETTLING: Duration = Duration::from_secs(10);
+pub(crate) const HUB_SETTLING: Duration = Duration::from_secs(10);
 
 /// Rules for every service, tried after the service's own table.
-pub const GENERIC: &[ErrorRule] = &[
+pub(crate) const GENERIC: &[ErrorRule] = &[
     // An SCP denial cannot be fixed from the account: the organization owns the setting.
     rule("AccessDeniedException", ReasonCode::OrgManaged)
         .when_message_says("service control policy"),
@@ -85,7 +85,7 @@ pub const GENERIC: &[ErrorRule] = &[
 ];
 
 /// AWS Config (`config`).
-pub const CONFIG: &[ErrorRule] = &[
+pub(crate) const CONFIG: &[ErrorRule] = &[
     rule(
         "MaxNumberOfConfigurationRecordersExceededException",
         ReasonCode::Conflict,
@@ -142,7 +142,7 @@ pub const CONFIG: &[ErrorRule] = &[
 ];
 
 /// AWS Security Hub CSPM (`securityhub`).
-pub const SECURITYHUB: &[ErrorRule] = &[
+pub(crate) const SECURITYHUB: &[ErrorRule] = &[
     // Security Hub's throttling code is LimitExceededException (HTTP 429).
     rule("LimitExceededException", ReasonCode::Throttled).retried(Retry::UntilDeadline),
     rule("AccessDeniedException", ReasonCode::OrgManaged)
@@ -170,7 +170,7 @@ pub const SECURITYHUB: &[ErrorRule] = &[
 ];
 
 /// AWS Systems Manager Parameter Store (`ssm`), where the ownership ledger lives.
-pub const SSM: &[ErrorRule] = &[
+pub(crate) const SSM: &[ErrorRule] = &[
     rule("ParameterNotFound", ReasonCode::NotFound),
     rule("ParameterLimitExceeded", ReasonCode::LimitExceeded),
     rule("TooManyUpdates", ReasonCode::Throttled).retried(Retry::UntilDeadline),
@@ -178,7 +178,7 @@ pub const SSM: &[ErrorRule] = &[
 ];
 
 /// IAM (`iam`): the Config service-linked role.
-pub const IAM: &[ErrorRule] = &[
+pub(crate) const IAM: &[ErrorRule] = &[
     rule("InvalidInput", ReasonCode::Conflict).when_message_says("has been taken"),
     rule("EntityAlreadyExists", ReasonCode::Conflict),
     rule("LimitExceeded", ReasonCode::LimitExceeded),
@@ -187,13 +187,13 @@ pub const IAM: &[ErrorRule] = &[
 ];
 
 /// AWS KMS (`kms`).
-pub const KMS: &[ErrorRule] = &[
+pub(crate) const KMS: &[ErrorRule] = &[
     rule("KMSInvalidStateException", ReasonCode::NotActive),
     rule("DisabledException", ReasonCode::NotActive),
 ];
 
 /// The table of `service` (an IAM service prefix), empty when there is none.
-pub fn table(service: &str) -> &'static [ErrorRule] {
+pub(crate) fn table(service: &str) -> &'static [ErrorRule] {
     match service {
         "config" => CONFIG,
         "securityhub" => SECURITYHUB,
@@ -205,7 +205,7 @@ pub fn table(service: &str) -> &'static [ErrorRule] {
 }
 
 /// The first rule deciding for this error: [`GENERIC`] (the SCP denial), then the service's table.
-pub fn lookup(
+pub(crate) fn lookup(
     service: &str,
     operation: &str,
     code: &str,

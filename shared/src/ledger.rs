@@ -24,11 +24,11 @@ use crate::reason::{Failure, ReasonCode};
 use crate::retry::Backoff;
 
 /// The environment variable that moves a function's ledger (default
-/// `<`[`PREFIX_ROOT`]`>/<function>`).
-pub const LEDGER_PREFIX_ENV: &str = "CR_LEDGER_PREFIX";
+/// `/cfn-custom-resource-kit/<function>`).
+pub(crate) const LEDGER_PREFIX_ENV: &str = "CR_LEDGER_PREFIX";
 
 /// Under which each function's records live unless [`LEDGER_PREFIX_ENV`] says otherwise.
-pub const PREFIX_ROOT: &str = "/cfn-custom-resource-kit";
+pub(crate) const PREFIX_ROOT: &str = "/cfn-custom-resource-kit";
 
 /// The kind under which a record lists the singletons its resource holds.
 const SINGLETON: &str = "singleton";
@@ -161,7 +161,7 @@ pub struct Ledger {
 
 impl Ledger {
     /// The ledger of `function` (its package name): under the prefix from
-    /// [`LEDGER_PREFIX_ENV`], else `/cfn-custom-resource-kit/<function>`, so each
+    /// `CR_LEDGER_PREFIX`, else `/cfn-custom-resource-kit/<function>`, so each
     /// function's role reaches only its own records.
     pub fn new(client: Client, function: &str) -> Self {
         let prefix = std::env::var(LEDGER_PREFIX_ENV)

@@ -5,6 +5,8 @@
 //! the Lambda deadline with a panic guard, and PUTs exactly one `SUCCESS` or `FAILED`
 //! to the pre-signed ResponseURL.
 
+#![warn(missing_docs)]
+
 // The runner turns a handler panic into `FAILED [INTERNAL]`; with panic=abort the process
 // would die silently and CloudFormation would wait an hour. cargo-lambda's release build
 // injects panic=abort unless the workspace's release profile sets `panic = "unwind"`.
@@ -40,18 +42,15 @@ mod watchdog;
 pub use aws::{endpoint_url, load_aws_config};
 pub use aws_api::AwsApi;
 pub use aws_error::aws_failure;
-pub use context::{fnv1a, Progress, RequestContext};
-pub use error::Error;
-pub use error_table::ErrorRule;
+pub use context::{fnv1a, RequestContext};
 pub use http::{https_connector, sdk_http_client};
 /// The error `run` returns when the Lambda runtime itself fails.
 pub use lambda_runtime::Error as RuntimeError;
 #[cfg(feature = "ledger")]
-pub use ledger::{DeletePlan, Ledger, Ownership, LEDGER_PREFIX_ENV};
+pub use ledger::{DeletePlan, Ledger, Ownership};
 pub use logging::init_logging;
-pub use origin::{ALLOWED_STACK_ACCOUNTS_ENV, LOCAL_FUNCTION_ARN_ENV};
 pub use properties::{de, parse_properties, ResourceProperties};
-pub use reason::{AwsCall, Failure, ReasonCode, Retry};
+pub use reason::{AwsCall, Failure, ReasonCode};
 pub use request::RequestType;
 pub use resource::CustomResource;
 pub use response::Outcome;

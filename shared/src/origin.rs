@@ -12,12 +12,12 @@ use crate::reason::{Failure, ReasonCode};
 /// Environment variable listing other accounts (12-digit ids, comma-separated) whose
 /// stacks may use the functions: a stack set's instances in member accounts calling a
 /// function shared from a central account. Empty by default.
-pub const ALLOWED_STACK_ACCOUNTS_ENV: &str = "CR_ALLOWED_STACK_ACCOUNTS";
+pub(crate) const ALLOWED_STACK_ACCOUNTS_ENV: &str = "CR_ALLOWED_STACK_ACCOUNTS";
 
 /// Environment variable naming the function ARN to use when the runtime passes none.
 /// Lambda always passes the real one, so this has no effect there; `cargo lambda watch`
 /// passes the placeholder `function-arn`, and local runs set this instead.
-pub const LOCAL_FUNCTION_ARN_ENV: &str = "CR_LOCAL_FUNCTION_ARN";
+pub(crate) const LOCAL_FUNCTION_ARN_ENV: &str = "CR_LOCAL_FUNCTION_ARN";
 
 /// The partition, region and account requests must come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,7 +66,7 @@ fn is_account(text: &str) -> bool {
 impl Origin {
     /// The origin of the function whose ARN Lambda passed with the invocation, plus the
     /// accounts listed in [`ALLOWED_STACK_ACCOUNTS_ENV`].
-    pub fn of_function(function_arn: &str) -> Result<Self, Failure> {
+    pub(crate) fn of_function(function_arn: &str) -> Result<Self, Failure> {
         let listed = std::env::var(ALLOWED_STACK_ACCOUNTS_ENV).unwrap_or_default();
         let local;
         let function_arn = if function_arn.starts_with("arn:") {
@@ -79,7 +79,7 @@ impl Origin {
     }
 
     /// As [`Self::of_function`], with the other accounts given (comma-separated).
-    pub fn with_accounts(function_arn: &str, other_accounts: &str) -> Result<Self, Failure> {
+    pub(crate) fn with_accounts(function_arn: &str, other_accounts: &str) -> Result<Self, Failure> {
         let arn = parse_arn(function_arn)
             .filter(|arn| arn.service == "lambda" && arn.resource.starts_with("function:"))
             .ok_or_else(|| {
@@ -113,14 +113,14 @@ impl Origin {
     }
 
     /// The function's account.
-    pub fn account(&self) -> &str {
+    pub(crate) fn account(&self) -> &str {
         &self.account
     }
 
     /// `Ok` when `stack_id` is a CloudFormation stack ARN of this origin; otherwise
     /// `ACCESS_DENIED` naming what did not match (the ids are CloudFormation's routing
     /// fields, not property values).
-    pub fn admit(&self, stack_id: &str) -> Result<(), Failure> {
+    pub(crate) fn admit(&self, stack_id: &str) -> Result<(), Failure> {
         let refuse = |what: String| {
             Err(Failure::new(
                 ReasonCode::AccessDenied,

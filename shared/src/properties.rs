@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use crate::reason::{Failure, ReasonCode};
 
 /// Property names CloudFormation adds to every custom resource; never the handler's business.
-pub const RESERVED_PROPERTIES: [&str; 2] = ["ServiceToken", "ServiceTimeout"];
+pub(crate) const RESERVED_PROPERTIES: [&str; 2] = ["ServiceToken", "ServiceTimeout"];
 
 /// The typed properties of one resource type.
 ///

@@ -108,7 +108,7 @@ pub struct Failure {
 
 /// Whether retrying a failure may help, and for how long.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Retry {
+pub(crate) enum Retry {
     /// Final: retrying cannot help.
     Never,
     /// Transient (throttling, 5xx, network): retried until the request's deadline.
@@ -158,13 +158,13 @@ impl Failure {
     }
 
     /// Sets how the failure is retried.
-    pub fn with_retry(mut self, retry: Retry) -> Self {
+    pub(crate) fn with_retry(mut self, retry: Retry) -> Self {
         self.retry = retry;
         self
     }
 
     /// How the failure is retried.
-    pub fn retry_class(&self) -> Retry {
+    pub(crate) fn retry_class(&self) -> Retry {
         self.retry
     }
 
@@ -253,7 +253,7 @@ impl std::error::Error for Failure {}
 /// Replaces control characters (newlines, tabs, escapes), line and paragraph
 /// separators and bidirectional overrides with spaces, so a reason prints as it reads,
 /// on one line, in the CloudFormation console.
-pub fn sanitize_reason(reason: &str) -> String {
+pub(crate) fn sanitize_reason(reason: &str) -> String {
     reason
         .chars()
         .map(|c| if is_unprintable(c) { ' ' } else { c })
@@ -266,7 +266,7 @@ fn is_unprintable(c: char) -> bool {
 }
 
 /// Cuts `text` to at most `max_bytes`, on a character boundary, marking the cut with `...`.
-pub fn shorten(text: &str, max_bytes: usize) -> String {
+pub(crate) fn shorten(text: &str, max_bytes: usize) -> String {
     const MARK: &str = "...";
     if text.len() <= max_bytes {
         return text.to_owned();

@@ -90,7 +90,7 @@ impl Routing {
 
 /// A request whose envelope parsed: what to do and with which (still untyped) properties.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Envelope {
+pub(crate) struct Envelope {
     /// Create, Update or Delete.
     pub request_type: RequestType,
     /// `ResourceProperties`.
@@ -101,7 +101,7 @@ pub struct Envelope {
 
 /// Parses the envelope with `aws_lambda_events`' CloudFormation types, before any
 /// typed property is looked at. A malformed envelope is `INVALID_PROPERTIES`.
-pub fn parse_envelope(event: &Value) -> Result<Envelope, Failure> {
+pub(crate) fn parse_envelope(event: &Value) -> Result<Envelope, Failure> {
     let request: CloudFormationCustomResourceRequest = serde_path_to_error::deserialize(event)
         .map_err(|error| {
             Failure::new(
@@ -140,7 +140,7 @@ pub fn parse_envelope(event: &Value) -> Result<Envelope, Failure> {
 
 /// One CloudFormation request read from a Lambda payload.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Incoming {
+pub(crate) struct Incoming {
     /// The request (on an unreadable one, only the top-level fields that could be read).
     pub request: Value,
     /// Why the request could not be read whole, if it could not.
@@ -149,7 +149,7 @@ pub struct Incoming {
 
 impl Incoming {
     /// A request read whole.
-    pub fn new(request: Value) -> Self {
+    pub(crate) fn new(request: Value) -> Self {
         Self {
             request,
             unreadable: None,
@@ -167,7 +167,7 @@ type RawFields = std::collections::BTreeMap<String, Box<serde_json::value::RawVa
 /// runtime itself refused such a payload and no handler ran: CloudFormation waited an
 /// hour. Here the routing fields are read from the top level whenever the whole does not
 /// parse, so the request is still answered.
-pub fn read_payload(text: &str) -> Vec<Result<Incoming, Error>> {
+pub(crate) fn read_payload(text: &str) -> Vec<Result<Incoming, Error>> {
     if let Ok(payload) = serde_json::from_str::<Value>(text) {
         return unwrap_payload(payload);
     }
@@ -201,7 +201,7 @@ pub fn read_payload(text: &str) -> Vec<Result<Incoming, Error>> {
 /// Returns the CloudFormation requests in a Lambda payload: the payload itself for a
 /// direct invocation, or each record's message for an SNS-backed custom resource
 /// (one result per record, so one bad record does not silence the others).
-pub fn unwrap_payload(payload: Value) -> Vec<Result<Incoming, Error>> {
+pub(crate) fn unwrap_payload(payload: Value) -> Vec<Result<Incoming, Error>> {
     let Some(records) = payload.get("Records").and_then(Value::as_array) else {
         return vec![Ok(Incoming::new(payload))];
     };

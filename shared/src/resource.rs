@@ -25,7 +25,7 @@ pub trait CustomResource: Send + Sync + 'static {
 
     /// Brings the resource to `properties`. `old` is `None` when the old properties do
     /// not parse (e.g. they belonged to a Create that failed on them). Returning another
-    /// physical id than [`RequestContext::physical_resource_id`] means replacement.
+    /// physical id than [`RequestContext::physical_id`] means replacement.
     fn update(
         &self,
         context: &RequestContext,

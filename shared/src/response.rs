@@ -11,10 +11,10 @@ use crate::reason::{sanitize_reason, shorten, Failure, ReasonCode};
 use crate::request::Routing;
 
 /// CloudFormation's limit on the response body.
-pub const MAX_RESPONSE_BYTES: usize = 4096;
+pub(crate) const MAX_RESPONSE_BYTES: usize = 4096;
 
 /// CloudFormation's limit on a PhysicalResourceId.
-pub const MAX_PHYSICAL_ID_BYTES: usize = 1024;
+pub(crate) const MAX_PHYSICAL_ID_BYTES: usize = 1024;
 
 /// What a successful handler returns: `Data`, a summary, and (rarely) a replacement id.
 ///
@@ -81,12 +81,12 @@ pub(crate) struct Answer {
 
 impl Answer {
     /// The reason code, for logs; `None` on success.
-    pub fn reason_code(&self) -> Option<ReasonCode> {
+    pub(crate) fn reason_code(&self) -> Option<ReasonCode> {
         self.result.as_ref().err().map(Failure::code)
     }
 
     /// What goes back to Lambda: status, reason and ids, never `Data` (it may be `NoEcho`).
-    pub fn summary(&self, routing: &Routing) -> serde_json::Value {
+    pub(crate) fn summary(&self, routing: &Routing) -> serde_json::Value {
         let (status, reason) = match &self.result {
             Ok(outcome) => (
                 "SUCCESS",

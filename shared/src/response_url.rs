@@ -8,7 +8,7 @@ use http::Uri;
 use crate::error::Error;
 
 /// Environment variable adding hosts (`host` or `host:port`, comma-separated) to the allow-list.
-pub const ALLOWED_HOSTS_ENV: &str = "CR_ALLOWED_RESPONSE_HOSTS";
+pub(crate) const ALLOWED_HOSTS_ENV: &str = "CR_ALLOWED_RESPONSE_HOSTS";
 
 /// The DNS suffixes of S3 in the partitions the template supports: `aws` and
 /// `aws-us-gov` (`amazonaws.com`), `aws-cn` (`amazonaws.com.cn`).
@@ -24,7 +24,7 @@ const S3_DOMAINS: [&str; 2] = [".amazonaws.com.cn", ".amazonaws.com"];
 /// Gateway, a Lambda function URL) could be someone's collector.
 /// Extra hosts come from [`ALLOWED_HOSTS_ENV`]; plain `http` only for loopback hosts listed there.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AllowList {
+pub(crate) struct AllowList {
     extra: Vec<HostRule>,
 }
 
@@ -36,12 +36,12 @@ struct HostRule {
 
 impl AllowList {
     /// The default list plus the hosts in [`ALLOWED_HOSTS_ENV`].
-    pub fn from_env() -> Self {
+    pub(crate) fn from_env() -> Self {
         Self::with_extra_hosts(&std::env::var(ALLOWED_HOSTS_ENV).unwrap_or_default())
     }
 
     /// The default list plus `hosts` (comma-separated `host` or `host:port`).
-    pub fn with_extra_hosts(hosts: &str) -> Self {
+    pub(crate) fn with_extra_hosts(hosts: &str) -> Self {
         let extra = hosts
             .split(',')
             .map(str::trim)
@@ -135,14 +135,14 @@ fn is_region(text: &str) -> bool {
 /// A ResponseURL that passed the allow-list. Its query string is a credential:
 /// `Display` and `Debug` show only scheme, host, port and path.
 #[derive(Clone)]
-pub struct ResponseUrl {
+pub(crate) struct ResponseUrl {
     uri: Uri,
     shown: String,
 }
 
 impl ResponseUrl {
     /// Parses and checks `raw` against `allow`.
-    pub fn parse(raw: &str, allow: &AllowList) -> Result<Self, Error> {
+    pub(crate) fn parse(raw: &str, allow: &AllowList) -> Result<Self, Error> {
         let uri: Uri = raw
             .parse()
             .map_err(|error| Error::UnusableResponseUrl(format!("not a URL ({error})")))?;
@@ -183,7 +183,7 @@ impl ResponseUrl {
     }
 
     /// The URL without its query string or fragment, safe to log.
-    pub fn redacted(&self) -> String {
+    pub(crate) fn redacted(&self) -> String {
         self.shown.clone()
     }
 

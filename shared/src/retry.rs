@@ -51,8 +51,8 @@ pub enum Probe<T> {
 }
 
 /// Retries `attempt` while its failures are retryable: transient ones
-/// ([`Retry::UntilDeadline`]) until the request's deadline, settling ones
-/// ([`Retry::Within`]) for their own limit. Final failures return at once.
+/// (`Retry::UntilDeadline`) until the request's deadline, settling ones
+/// (`Retry::Within`) for their own limit. Final failures return at once.
 ///
 /// The retry never sleeps past the deadline: when the next sleep would cross it,
 /// throttling and server errors are returned with their own code (they outlived their

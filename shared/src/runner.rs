@@ -62,7 +62,7 @@ where
 }
 
 /// Parses, dispatches and answers requests for one resource type.
-pub struct Runner<R> {
+pub(crate) struct Runner<R> {
     resource: Arc<R>,
     delivery: Delivery,
     allow_list: AllowList,
@@ -71,7 +71,7 @@ pub struct Runner<R> {
 
 impl<R: CustomResource> Runner<R> {
     /// A runner with the default delivery policy and the allow-list from the environment.
-    pub fn new(resource: R) -> Self {
+    pub(crate) fn new(resource: R) -> Self {
         Self::with_settings(resource, DeliveryPolicy::default(), AllowList::from_env())
     }
 
@@ -91,7 +91,7 @@ impl<R: CustomResource> Runner<R> {
 
     /// [`Self::handle_text`] for a payload already parsed (tests).
     #[cfg(test)]
-    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
+    pub(crate) async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
         let requests = crate::request::unwrap_payload(event.payload);
         self.handle_requests(requests, &event.context).await
     }
@@ -103,7 +103,10 @@ impl<R: CustomResource> Runner<R> {
     ///
     /// An `Err` goes back to Lambda: only when the event cannot be answered or the
     /// response could not be delivered.
-    pub async fn handle_text(&self, event: LambdaEvent<Box<RawValue>>) -> Result<Value, Error> {
+    pub(crate) async fn handle_text(
+        &self,
+        event: LambdaEvent<Box<RawValue>>,
+    ) -> Result<Value, Error> {
         self.handle_requests(read_payload(event.payload.get()), &event.context)
             .await
     }

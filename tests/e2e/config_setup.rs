@@ -18,7 +18,7 @@ const BINARY: Binary = Binary::Debug("config-setup");
 const BUCKET: &str = "config-delivery-e2e";
 
 /// The six managed rules of the issue.
-pub fn six_rules() -> Value {
+pub(crate) fn six_rules() -> Value {
     json!([
         {"Name": "s3-bucket-sse", "SourceIdentifier": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"},
         {"Name": "cloudtrail-enabled", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"},
@@ -30,7 +30,7 @@ pub fn six_rules() -> Value {
 }
 
 /// A started config-setup, moto's Config emptied, and the lock held.
-pub struct World {
+pub(crate) struct World {
     pub function: Function,
     pub config: Client,
     pub iam: aws_sdk_iam::Client,
@@ -38,11 +38,11 @@ pub struct World {
 }
 
 impl World {
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         Self::start_with(&[]).await
     }
 
-    pub async fn start_with(extra_env: &[(&str, String)]) -> Self {
+    pub(crate) async fn start_with(extra_env: &[(&str, String)]) -> Self {
         let lock = config_lock().await;
         let moto = Moto::shared();
         let sdk = moto.sdk_config().await;
@@ -62,11 +62,11 @@ impl World {
         }
     }
 
-    pub fn stack(&self, name: &str) -> Stack<'_> {
+    pub(crate) fn stack(&self, name: &str) -> Stack<'_> {
         Stack::new(&self.function, name, "Custom::ConfigSetup", "ConfigSetup")
     }
 
-    pub async fn recorder(&self) -> Option<ConfigurationRecorder> {
+    pub(crate) async fn recorder(&self) -> Option<ConfigurationRecorder> {
         let out = self
             .config
             .describe_configuration_recorders()
@@ -79,7 +79,7 @@ impl World {
             .next()
     }
 
-    pub async fn recording(&self, name: &str) -> bool {
+    pub(crate) async fn recording(&self, name: &str) -> bool {
         let out = self
             .config
             .describe_configuration_recorder_status()
@@ -93,7 +93,7 @@ impl World {
             .any(|s| s.recording)
     }
 
-    pub async fn channel(&self) -> Option<DeliveryChannel> {
+    pub(crate) async fn channel(&self) -> Option<DeliveryChannel> {
         let out = self
             .config
             .describe_delivery_channels()
@@ -104,14 +104,14 @@ impl World {
     }
 
     /// The rules there and not being deleted, sorted.
-    pub async fn rule_names(&self) -> Vec<String> {
+    pub(crate) async fn rule_names(&self) -> Vec<String> {
         self.rules_where(|state| state != Some(&ConfigRuleState::Deleting))
             .await
     }
 
     /// The rules AWS Config is deleting (moto keeps them until
     /// `Moto::finish_rule_deletions`), sorted.
-    pub async fn deleting_rule_names(&self) -> Vec<String> {
+    pub(crate) async fn deleting_rule_names(&self) -> Vec<String> {
         self.rules_where(|state| state == Some(&ConfigRuleState::Deleting))
             .await
     }
@@ -130,7 +130,7 @@ impl World {
     }
 
     /// A recorder, channel and running recording made outside the stack (by hand).
-    pub async fn existing_setup(&self, name: &str) {
+    pub(crate) async fn existing_setup(&self, name: &str) {
         self.config
             .put_configuration_recorder()
             .configuration_recorder(
@@ -167,7 +167,7 @@ impl World {
             .unwrap();
     }
 
-    pub async fn existing_rule(&self, name: &str, identifier: &str) {
+    pub(crate) async fn existing_rule(&self, name: &str, identifier: &str) {
         self.config
             .put_config_rule()
             .config_rule(

@@ -10,25 +10,25 @@ use tokio::time::Instant;
 const BINARY: Binary = Binary::Debug("kms-ready");
 
 /// A started kms-ready and a KMS client on moto for set-up.
-pub struct World {
+pub(crate) struct World {
     pub function: Function,
     pub kms: Client,
 }
 
 impl World {
-    pub async fn start(binary: Binary, extra_env: &[(&str, String)]) -> Self {
+    pub(crate) async fn start(binary: Binary, extra_env: &[(&str, String)]) -> Self {
         let moto = Moto::shared();
         let function = Function::start(binary, moto, extra_env).await;
         let kms = Client::new(&moto.sdk_config().await);
         Self { function, kms }
     }
 
-    pub fn stack(&self, name: &str) -> Stack<'_> {
+    pub(crate) fn stack(&self, name: &str) -> Stack<'_> {
         Stack::new(&self.function, name, "Custom::KmsReady", "KeyReady")
     }
 
     /// A new Enabled key (optionally with a key policy); returns (key id, ARN).
-    pub async fn key(&self, policy: Option<String>) -> (String, String) {
+    pub(crate) async fn key(&self, policy: Option<String>) -> (String, String) {
         let metadata = self
             .kms
             .create_key()
@@ -42,7 +42,7 @@ impl World {
         (metadata.key_id, metadata.arn.expect("arn"))
     }
 
-    pub async fn alias(&self, name: &str, key_id: &str) {
+    pub(crate) async fn alias(&self, name: &str, key_id: &str) {
         self.kms
             .create_alias()
             .alias_name(name)
@@ -52,7 +52,7 @@ impl World {
             .expect("moto CreateAlias");
     }
 
-    pub async fn state(&self, key_id: &str) -> String {
+    pub(crate) async fn state(&self, key_id: &str) -> String {
         let metadata = self
             .kms
             .describe_key()

@@ -11,7 +11,7 @@ const BINARY: Binary = Binary::Debug("securityhub-enable");
 const REGION: &str = "us-east-1";
 
 /// A started securityhub-enable pointed at its own Security Hub emulator.
-pub struct World {
+pub(crate) struct World {
     pub function: Function,
     pub hub: SecurityHub,
     /// Its own ownership ledger, as in a fresh account.
@@ -19,7 +19,7 @@ pub struct World {
 }
 
 impl World {
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let hub = SecurityHub::start().await;
         let ledger = harness::fresh_ledger();
         let function = Function::start(BINARY, Moto::shared(), &[hub.env(), ledger.clone()]).await;
@@ -30,12 +30,12 @@ impl World {
         }
     }
 
-    pub fn stack(&self, name: &str) -> Stack<'_> {
+    pub(crate) fn stack(&self, name: &str) -> Stack<'_> {
         Stack::new(&self.function, name, "Custom::SecurityHubEnable", "Hub")
     }
 
     /// A Security Hub client on the emulator, for changes made "by hand" outside the stack.
-    pub async fn client(&self) -> aws_sdk_securityhub::Client {
+    pub(crate) async fn client(&self) -> aws_sdk_securityhub::Client {
         let sdk = Moto::shared().sdk_config().await;
         aws_sdk_securityhub::Client::from_conf(
             aws_sdk_securityhub::config::Builder::from(&sdk)

@@ -22,13 +22,13 @@ const NIST: &str = "nist-800-53/v/5.0.0";
 const DELIVERY_BUCKET: &str = "securityhub-e2e-config-delivery";
 
 /// A started securityhub-standards pointed at its own emulator, whose hub is enabled.
-pub struct World {
+pub(crate) struct World {
     pub function: Function,
     pub hub: SecurityHub,
 }
 
 impl World {
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let world = Self::without_hub().await;
         world
             .hub
@@ -36,13 +36,13 @@ impl World {
         world
     }
 
-    pub async fn without_hub() -> Self {
+    pub(crate) async fn without_hub() -> Self {
         let hub = SecurityHub::start().await;
         let function = Function::start(BINARY, Moto::shared(), &[hub.env()]).await;
         Self { function, hub }
     }
 
-    pub fn stack(&self, name: &str) -> Stack<'_> {
+    pub(crate) fn stack(&self, name: &str) -> Stack<'_> {
         Stack::new(
             &self.function,
             name,

@@ -16,7 +16,7 @@ pub struct ConfigApi {
 }
 
 /// Whether AWS Config is deleting `rule` (accepted, and done in the background).
-pub fn is_deleting(rule: &ConfigRule) -> bool {
+pub(crate) fn is_deleting(rule: &ConfigRule) -> bool {
     rule.config_rule_state == Some(aws_sdk_config::types::ConfigRuleState::Deleting)
 }
 

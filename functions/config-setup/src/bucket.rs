@@ -39,7 +39,7 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The bucket-owner check over the function's SDK configuration (region, credentials,
 /// `AWS_ENDPOINT_URL[_S3]`).
 #[derive(Debug)]
-pub struct BucketOwner {
+pub(crate) struct BucketOwner {
     sdk: SdkConfig,
     connector: OnceLock<Connector>,
     backoff: Backoff,
@@ -55,7 +55,7 @@ struct Location {
 
 impl BucketOwner {
     /// The check over `sdk` (its HTTP connector is built on the first check).
-    pub fn new(sdk: &SdkConfig, backoff: Backoff) -> Self {
+    pub(crate) fn new(sdk: &SdkConfig, backoff: Backoff) -> Self {
         Self {
             sdk: sdk.clone(),
             connector: OnceLock::new(),
@@ -65,7 +65,7 @@ impl BucketOwner {
 
     /// `Ok` when `bucket` exists and belongs to `owner` (a 12-digit account id).
     /// A bucket in another region is asked again in its own region.
-    pub async fn check(
+    pub(crate) async fn check(
         &self,
         ctx: &RequestContext,
         bucket: &str,

@@ -7,7 +7,7 @@ use aws_sdk_config::types::{
 use crate::properties::ConfigSetupProperties;
 
 /// The channel `properties` ask for, under `name`.
-pub fn desired(properties: &ConfigSetupProperties, name: &str) -> DeliveryChannel {
+pub(crate) fn desired(properties: &ConfigSetupProperties, name: &str) -> DeliveryChannel {
     DeliveryChannel::builder()
         .name(name)
         .s3_bucket_name(&properties.delivery_bucket_name)
@@ -25,13 +25,16 @@ pub fn desired(properties: &ConfigSetupProperties, name: &str) -> DeliveryChanne
 }
 
 /// Whether `existing` already has every setting of `desired`.
-pub fn matches(existing: &DeliveryChannel, desired: &DeliveryChannel) -> bool {
+pub(crate) fn matches(existing: &DeliveryChannel, desired: &DeliveryChannel) -> bool {
     differences(existing, desired).is_empty()
 }
 
 /// The properties whose setting `existing` does not have as `desired` says (a setting
 /// `desired` leaves out must be absent).
-pub fn differences(existing: &DeliveryChannel, desired: &DeliveryChannel) -> Vec<&'static str> {
+pub(crate) fn differences(
+    existing: &DeliveryChannel,
+    desired: &DeliveryChannel,
+) -> Vec<&'static str> {
     let frequency = |channel: &DeliveryChannel| {
         channel
             .config_snapshot_delivery_properties

@@ -16,7 +16,7 @@ pub const CONTROL_TOWER_RECORDER: &str = "aws-controltower-BaselineConfigRecorde
 pub const CONTROL_TOWER_TAG: (&str, &str) = ("aws-control-tower", "managed-by-control-tower");
 
 /// The recorder `properties` ask for, under `name`, assuming `role_arn`.
-pub fn desired(
+pub(crate) fn desired(
     properties: &ConfigSetupProperties,
     name: &str,
     role_arn: &str,
@@ -87,7 +87,7 @@ fn internal(error: impl std::fmt::Display) -> Failure {
 
 /// Whether `existing` already has every setting of `desired` (an absent recording mode
 /// is the service's default: continuous, no overrides).
-pub fn matches(existing: &ConfigurationRecorder, desired: &ConfigurationRecorder) -> bool {
+pub(crate) fn matches(existing: &ConfigurationRecorder, desired: &ConfigurationRecorder) -> bool {
     existing.role_arn == desired.role_arn
         && group_key(existing.recording_group.as_ref())
             == group_key(desired.recording_group.as_ref())
@@ -158,6 +158,6 @@ fn mode_key(mode: Option<&RecordingMode>) -> ModeKey {
 }
 
 /// Whether the recorder is Control Tower's (by name; tags are checked by the caller).
-pub fn is_control_tower_by_name(recorder: &ConfigurationRecorder) -> bool {
+pub(crate) fn is_control_tower_by_name(recorder: &ConfigurationRecorder) -> bool {
     recorder.name.as_deref() == Some(CONTROL_TOWER_RECORDER)
 }

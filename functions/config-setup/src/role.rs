@@ -9,11 +9,11 @@ use cfn_custom_resource_kit::{AwsApi, Backoff, Failure, ReasonCode, RequestConte
 pub const SERVICE_LINKED_ROLE: &str = "AWSServiceRoleForConfig";
 
 /// The service it is linked to.
-pub const CONFIG_SERVICE: &str = "config.amazonaws.com";
+pub(crate) const CONFIG_SERVICE: &str = "config.amazonaws.com";
 
 /// The ARN of the Config service-linked role, creating the role when it is missing
 /// ("already exists" from a concurrent create is fine).
-pub async fn service_linked_role_arn(
+pub(crate) async fn service_linked_role_arn(
     iam: &Client,
     ctx: &RequestContext,
     backoff: Backoff,

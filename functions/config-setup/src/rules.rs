@@ -10,7 +10,7 @@ use crate::properties::ManagedRule;
 pub const OWNER_TAG: &str = "cfn-custom-resource-kit:owner";
 
 /// The rule `rule` asks for.
-pub fn desired(rule: &ManagedRule) -> ConfigRule {
+pub(crate) fn desired(rule: &ManagedRule) -> ConfigRule {
     ConfigRule::builder()
         .config_rule_name(&rule.name)
         .source(
@@ -44,7 +44,7 @@ const MAX_TAG_VALUE: usize = 256;
 /// The owner tag for a rule this resource creates: `<stack name>/<logical id>`. A stack
 /// name (up to 128 characters) and a logical id (up to 255) can make more than a tag
 /// value holds: then the start of it and a hash of the whole, still one per resource.
-pub fn owner_tag(stack_id: &str, logical_id: &str) -> Tag {
+pub(crate) fn owner_tag(stack_id: &str, logical_id: &str) -> Tag {
     let stack = stack_id.split('/').nth(1).unwrap_or(stack_id);
     let full = format!("{stack}/{logical_id}");
     let value = if full.chars().count() <= MAX_TAG_VALUE {
@@ -59,7 +59,7 @@ pub fn owner_tag(stack_id: &str, logical_id: &str) -> Tag {
 }
 
 /// Whether `existing` already has every setting of `desired`.
-pub fn matches(existing: &ConfigRule, desired: &ConfigRule) -> bool {
+pub(crate) fn matches(existing: &ConfigRule, desired: &ConfigRule) -> bool {
     let source = |rule: &ConfigRule| {
         rule.source
             .as_ref()

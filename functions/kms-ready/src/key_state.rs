@@ -48,7 +48,7 @@ impl EnabledKey {
 /// deadline); throttling and 5xx are retried until the deadline whatever `max_wait`
 /// says; `Disabled`, `PendingDeletion`, `PendingReplicaDeletion`, `PendingImport` and
 /// `Unavailable` fail at once with `NOT_ACTIVE`.
-pub async fn wait_until_enabled(
+pub(crate) async fn wait_until_enabled(
     client: &Client,
     context: &RequestContext,
     backoff: Backoff,

@@ -83,7 +83,7 @@ pub fn differences(hub: &Hub, properties: &HubProperties) -> Vec<Difference> {
 /// documents no default for a field left out ("Required: No"), so this resource sends only
 /// what the properties name and reads both back: an unset setting the update changed is
 /// put back.
-pub fn expected_after_update(before: &Hub, properties: &HubProperties) -> HubProperties {
+pub(crate) fn expected_after_update(before: &Hub, properties: &HubProperties) -> HubProperties {
     let mut expected = properties.clone();
     if expected.control_finding_generator.is_none() {
         expected.control_finding_generator = before

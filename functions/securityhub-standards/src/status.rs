@@ -3,16 +3,16 @@
 use crate::api::Subscription;
 
 /// The standard is enabled.
-pub const READY: &str = "READY";
+pub(crate) const READY: &str = "READY";
 /// Could not be enabled completely; `StandardsStatusReason` says why.
-pub const INCOMPLETE: &str = "INCOMPLETE";
+pub(crate) const INCOMPLETE: &str = "INCOMPLETE";
 /// Could not be enabled or disabled.
-pub const FAILED: &str = "FAILED";
+pub(crate) const FAILED: &str = "FAILED";
 /// Being disabled.
-pub const DELETING: &str = "DELETING";
+pub(crate) const DELETING: &str = "DELETING";
 
 /// Whether the subscription failed for good (the post-condition cannot arrive by waiting).
-pub fn is_not_active(subscription: &Subscription) -> bool {
+pub(crate) fn is_not_active(subscription: &Subscription) -> bool {
     matches!(subscription.status.as_str(), INCOMPLETE | FAILED)
 }
 
