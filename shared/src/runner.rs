@@ -37,6 +37,44 @@ pub(crate) fn safety_margin(time_left: Duration) -> Duration {
     (time_left / 5).min(MAX_SAFETY_MARGIN)
 }
 
+/// When each part of answering one request must be over, all from the Lambda deadline
+/// and the moment the request arrived: the one place that does this arithmetic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Deadlines {
+    /// The handler's deadline (its `RequestContext::deadline`): the Lambda deadline less
+    /// the [`safety_margin`].
+    pub(crate) work: Instant,
+    /// When the watchdog answers `FAILED [TIMEOUT]` itself if the handler has not
+    /// yielded: a quarter of the margin (at least [`WATCHDOG_GRACE`]) after `work`.
+    pub(crate) watchdog: Instant,
+    /// The last moment a response PUT may start: the Lambda deadline less a reserve
+    /// ([`PUT_RESERVE`], at most half the margin) for reporting to Lambda.
+    pub(crate) put: Instant,
+    /// The Lambda deadline.
+    pub(crate) lambda: Instant,
+}
+
+impl Deadlines {
+    /// The deadlines of a request that arrived at `now` with Lambda's deadline `lambda`.
+    pub(crate) fn new(now: Instant, lambda: Instant) -> Self {
+        let margin = safety_margin(lambda.saturating_duration_since(now));
+        let work = lambda.checked_sub(margin).unwrap_or(lambda);
+        let reserve = PUT_RESERVE.min(margin / 2);
+        Self {
+            work,
+            watchdog: work + (margin / 4).max(WATCHDOG_GRACE),
+            put: lambda.checked_sub(reserve).unwrap_or(lambda),
+            lambda,
+        }
+    }
+
+    /// How long to wait at `now` for a watchdog PUT under way (it makes one attempt even
+    /// past the deadline).
+    pub(crate) fn watchdog_done_by(&self, now: Instant) -> Instant {
+        self.lambda.max(now + WATCHDOG_GRACE * 10)
+    }
+}
+
 /// Serves Lambda invocations until the runtime stops, for the resource `make` builds.
 ///
 /// `make` runs when the first invocation arrives, not before the first Runtime API poll:
@@ -171,26 +209,14 @@ impl<R: CustomResource> Runner<R> {
                 tracing::error!(error = %error, "no response can be sent; nothing was done");
                 return Err(error);
             }
-            let margin = safety_margin(hard_deadline.saturating_duration_since(started));
-            let work_deadline = hard_deadline - margin;
-            // Leave a little time to report to Lambda after the last PUT (within the margin).
-            let reserve = PUT_RESERVE.min(margin / 2);
-            let put_deadline = hard_deadline.checked_sub(reserve).unwrap_or(hard_deadline);
+            let deadlines = Deadlines::new(started, hard_deadline);
             let (answer, guard) = self
-                .execute(
-                    incoming,
-                    origin,
-                    &routing,
-                    &url,
-                    work_deadline,
-                    margin,
-                    put_deadline,
-                )
+                .execute(incoming, origin, &routing, &url, deadlines)
                 .await;
             if let Some(guard) = guard.as_ref().filter(|guard| !guard.claim()) {
-                // Its PUT makes one attempt even past the deadline: wait for that too.
-                let wait = hard_deadline.max(Instant::now() + WATCHDOG_GRACE * 10);
-                guard.watchdog_done(wait).await;
+                guard
+                    .watchdog_done(deadlines.watchdog_done_by(Instant::now()))
+                    .await;
                 tracing::warn!("the watchdog already answered this request; nothing more is sent");
                 return Ok(guard.timeout_answer().summary(&routing));
             }
@@ -201,7 +227,7 @@ impl<R: CustomResource> Runner<R> {
             let status = status_of(&answer);
             let reason_code = answer.reason_code().map(ReasonCode::as_str).unwrap_or("");
             let reason = summary["Reason"].as_str().unwrap_or_default();
-            match self.delivery.put(&url, &body, put_deadline).await {
+            match self.delivery.put(&url, &body, deadlines.put).await {
                 Ok(attempts) => {
                     tracing::info!(
                         outcome = status,
@@ -241,18 +267,15 @@ impl<R: CustomResource> Runner<R> {
         })
     }
 
-    /// Runs the handler under `work_deadline`, the panic guard and the watchdog; returns
+    /// Runs the handler under `deadlines.work`, the panic guard and the watchdog; returns
     /// the answer and the guard the watchdog holds (none when no handler ran).
-    #[allow(clippy::too_many_arguments)]
     async fn execute(
         &self,
         incoming: Incoming,
         origin: &Result<Origin, Failure>,
         routing: &Routing,
         url: &ResponseUrl,
-        work_deadline: Instant,
-        margin: Duration,
-        put_deadline: Instant,
+        deadlines: Deadlines,
     ) -> (Answer, Option<Arc<Guard>>) {
         // A request not from this function's own stacks is never CloudFormation's: refused
         // before any AWS call, whatever its type (no real stack waits on its answer).
@@ -286,14 +309,14 @@ impl<R: CustomResource> Runner<R> {
         };
         let request_type = envelope.request_type;
         let account = origin.as_ref().map(Origin::account).unwrap_or_default();
-        let context = RequestContext::new(request_type, routing.clone(), work_deadline)
+        let context = RequestContext::new(request_type, routing.clone(), deadlines.work)
             .with_account_id(account);
         let guard = Arc::new(Guard::new(
             context.clone(),
             routing.clone(),
             url.clone(),
-            work_deadline + (margin / 4).max(WATCHDOG_GRACE),
-            put_deadline,
+            deadlines.watchdog,
+            deadlines.put,
         ));
         self.watchdog.arm(Arc::clone(&guard));
         let resource = Arc::clone(&self.resource);
@@ -302,7 +325,7 @@ impl<R: CustomResource> Runner<R> {
             async move { dispatch(resource.as_ref(), &task_context, envelope).await }
                 .instrument(tracing::Span::current()),
         );
-        let result = match tokio::time::timeout_at(work_deadline, &mut task).await {
+        let result = match tokio::time::timeout_at(deadlines.work, &mut task).await {
             Ok(Ok(result)) => result.and_then(|outcome| settle_physical_id(&context, outcome)),
             Ok(Err(join_error)) if join_error.is_panic() => {
                 let message = panic_message(join_error.into_panic());

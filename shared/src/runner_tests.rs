@@ -675,6 +675,37 @@ fn safety_margin_is_a_fifth_of_short_deadlines_and_at_most_five_seconds() {
     assert_eq!(safety_margin(Duration::ZERO), Duration::ZERO);
 }
 
+/// Every deadline of a request, as offsets from its arrival (ms), for the time Lambda
+/// left it: the handler's, the watchdog's, the last PUT's, Lambda's.
+#[test]
+fn the_deadlines_of_a_request_follow_from_the_time_left() {
+    let now = Instant::now();
+    let ms = |at: Instant| at.saturating_duration_since(now).as_millis() as u64;
+    for (left, work, watchdog, put) in [
+        // Long: 5 s margin; the watchdog 1.25 s after the handler's deadline; the PUT may
+        // start until 100 ms before Lambda's.
+        (900_000, 895_000, 896_250, 899_900),
+        (30_000, 25_000, 26_250, 29_900),
+        // Short: a fifth of the time left.
+        (10_000, 8_000, 8_500, 9_900),
+        (1_000, 800, 900, 900),
+        // Very short: the reserve shrinks to half the margin, the watchdog keeps 100 ms.
+        (100, 80, 180, 90),
+        (0, 0, 100, 0),
+    ] {
+        let d = Deadlines::new(now, now + Duration::from_millis(left));
+        assert_eq!(
+            (ms(d.work), ms(d.watchdog), ms(d.put), ms(d.lambda)),
+            (work, watchdog, put, left),
+            "{left} ms left"
+        );
+        assert!(d.work <= d.put && d.put <= d.lambda, "{left} ms left");
+    }
+    // Already past: nothing underflows.
+    let late = Deadlines::new(now + Duration::from_secs(1), now);
+    assert_eq!((late.work, late.put), (now, now));
+}
+
 #[tokio::test]
 async fn a_stack_of_another_account_or_region_is_refused_before_the_handler() {
     let s = setup().await;
