@@ -10,7 +10,7 @@ use cfn_custom_resource_kit::{AwsApi, Backoff, Failure, RequestContext};
 
 /// The AWS Config API as this resource uses it.
 #[derive(Clone, Debug)]
-pub struct ConfigApi {
+pub(crate) struct ConfigApi {
     client: Client,
     aws: AwsApi,
 }
@@ -24,7 +24,7 @@ const NO_SUCH_RECORDER: &[&str] = &["NoSuchConfigurationRecorderException"];
 
 impl ConfigApi {
     /// The API over `client`, retrying with `backoff`.
-    pub fn new(client: Client, backoff: Backoff) -> Self {
+    pub(crate) fn new(client: Client, backoff: Backoff) -> Self {
         Self {
             client,
             aws: AwsApi::new("config", backoff),
@@ -33,7 +33,7 @@ impl ConfigApi {
 
     /// The customer-managed recorder, if any. Service-linked recorders (with a service
     /// principal) belong to other services and are never returned.
-    pub async fn recorder(
+    pub(crate) async fn recorder(
         &self,
         ctx: &RequestContext,
     ) -> Result<Option<ConfigurationRecorder>, Failure> {
@@ -54,7 +54,10 @@ impl ConfigApi {
     }
 
     /// The delivery channel, if any.
-    pub async fn channel(&self, ctx: &RequestContext) -> Result<Option<DeliveryChannel>, Failure> {
+    pub(crate) async fn channel(
+        &self,
+        ctx: &RequestContext,
+    ) -> Result<Option<DeliveryChannel>, Failure> {
         let output = self
             .aws
             .call(
@@ -72,7 +75,7 @@ impl ConfigApi {
     }
 
     /// The recorder's status (`None`: no such recorder).
-    pub async fn status(
+    pub(crate) async fn status(
         &self,
         ctx: &RequestContext,
         name: &str,
@@ -101,7 +104,7 @@ impl ConfigApi {
     }
 
     /// `PutConfigurationRecorder`.
-    pub async fn put_recorder(
+    pub(crate) async fn put_recorder(
         &self,
         ctx: &RequestContext,
         recorder: &ConfigurationRecorder,
@@ -123,7 +126,7 @@ impl ConfigApi {
     }
 
     /// `PutDeliveryChannel` (a bucket policy not yet visible is retried for a while).
-    pub async fn put_channel(
+    pub(crate) async fn put_channel(
         &self,
         ctx: &RequestContext,
         channel: &DeliveryChannel,
@@ -154,7 +157,7 @@ impl ConfigApi {
     }
 
     /// `StartConfigurationRecorder`.
-    pub async fn start(&self, ctx: &RequestContext, name: &str) -> Result<(), Failure> {
+    pub(crate) async fn start(&self, ctx: &RequestContext, name: &str) -> Result<(), Failure> {
         self.aws
             .call(
                 ctx,
@@ -172,7 +175,7 @@ impl ConfigApi {
     }
 
     /// `StopConfigurationRecorder`; a recorder already gone is fine.
-    pub async fn stop(&self, ctx: &RequestContext, name: &str) -> Result<(), Failure> {
+    pub(crate) async fn stop(&self, ctx: &RequestContext, name: &str) -> Result<(), Failure> {
         self.aws
             .call_or_absent(
                 ctx,
@@ -192,7 +195,11 @@ impl ConfigApi {
 
     /// `DeleteDeliveryChannel`; gone is fine. `LastDeliveryChannelDeleteFailedException`
     /// (the recorder still records) is returned for the caller to stop and retry.
-    pub async fn delete_channel(&self, ctx: &RequestContext, name: &str) -> Result<(), Failure> {
+    pub(crate) async fn delete_channel(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+    ) -> Result<(), Failure> {
         self.aws
             .call_or_absent(
                 ctx,
@@ -211,7 +218,11 @@ impl ConfigApi {
     }
 
     /// `DeleteConfigurationRecorder`; gone is fine.
-    pub async fn delete_recorder(&self, ctx: &RequestContext, name: &str) -> Result<(), Failure> {
+    pub(crate) async fn delete_recorder(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+    ) -> Result<(), Failure> {
         self.aws
             .call_or_absent(
                 ctx,
@@ -230,7 +241,7 @@ impl ConfigApi {
     }
 
     /// The rule named `name`, if it exists.
-    pub async fn rule(
+    pub(crate) async fn rule(
         &self,
         ctx: &RequestContext,
         name: &str,
@@ -239,7 +250,7 @@ impl ConfigApi {
     }
 
     /// The rules named `names` (at most 25), in order; `None` for each that does not exist.
-    pub async fn rules(
+    pub(crate) async fn rules(
         &self,
         ctx: &RequestContext,
         names: &[&str],
@@ -287,7 +298,7 @@ impl ConfigApi {
     }
 
     /// `PutConfigRule`, tagging a rule this resource creates.
-    pub async fn put_rule(
+    pub(crate) async fn put_rule(
         &self,
         ctx: &RequestContext,
         rule: &ConfigRule,
@@ -319,7 +330,11 @@ impl ConfigApi {
     /// results", "a remediation action is associated with the rule"): the rule's state
     /// tells them apart. DELETING is a deletion already accepted; the others are retried
     /// for a while, then `CONFLICT`.
-    pub async fn delete_rule(&self, ctx: &RequestContext, name: &str) -> Result<(), Failure> {
+    pub(crate) async fn delete_rule(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+    ) -> Result<(), Failure> {
         self.aws
             .call_or_else(
                 ctx,
@@ -350,7 +365,7 @@ impl ConfigApi {
     }
 
     /// The recorder's tags (to recognise Control Tower's); none when it has no ARN.
-    pub async fn recorder_tags(
+    pub(crate) async fn recorder_tags(
         &self,
         ctx: &RequestContext,
         recorder: &ConfigurationRecorder,
@@ -362,7 +377,7 @@ impl ConfigApi {
     }
 
     /// The rule's tags (its owner tag); none when it has no ARN.
-    pub async fn rule_tags(
+    pub(crate) async fn rule_tags(
         &self,
         ctx: &RequestContext,
         rule: &ConfigRule,

@@ -25,14 +25,9 @@ use cfn_custom_resource_kit::{
 };
 
 use api::is_deleting;
-pub use api::ConfigApi;
-pub use properties::{
-    ConfigSetupProperties, ExistingRecorder, Frequency, ManagedRule, OnDelete, RecordingFrequency,
-    RecordingStrategy, RESERVED_RECORDER_PREFIX,
-};
-pub use recorder::{CONTROL_TOWER_RECORDER, CONTROL_TOWER_TAG};
-pub use role::SERVICE_LINKED_ROLE;
-pub use rules::OWNER_TAG;
+use api::ConfigApi;
+use properties::{ConfigSetupProperties, ExistingRecorder, OnDelete};
+use recorder::CONTROL_TOWER_TAG;
 
 /// Ledger kinds.
 const RECORDER: &str = "recorder";

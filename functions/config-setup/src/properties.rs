@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// Recorder names AWS reserves for service-linked recorders.
-pub const RESERVED_RECORDER_PREFIX: &str = "AWSConfigurationRecorderFor";
+pub(crate) const RESERVED_RECORDER_PREFIX: &str = "AWSConfigurationRecorderFor";
 
 /// What to do when a customer-managed recorder (or channel) with another name exists.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]

@@ -10,10 +10,11 @@ use cfn_custom_resource_kit::{Failure, ReasonCode};
 use crate::properties::{ConfigSetupProperties, RecordingStrategy};
 
 /// Control Tower's recorder, guarded by an SCP: adopted read-only.
-pub const CONTROL_TOWER_RECORDER: &str = "aws-controltower-BaselineConfigRecorder";
+pub(crate) const CONTROL_TOWER_RECORDER: &str = "aws-controltower-BaselineConfigRecorder";
 
 /// The tag Control Tower puts on what it manages.
-pub const CONTROL_TOWER_TAG: (&str, &str) = ("aws-control-tower", "managed-by-control-tower");
+pub(crate) const CONTROL_TOWER_TAG: (&str, &str) =
+    ("aws-control-tower", "managed-by-control-tower");
 
 /// The recorder `properties` ask for, under `name`, assuming `role_arn`.
 pub(crate) fn desired(

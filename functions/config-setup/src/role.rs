@@ -6,7 +6,7 @@ use aws_sdk_iam::Client;
 use cfn_custom_resource_kit::{AwsApi, Backoff, Failure, ReasonCode, RequestContext};
 
 /// The role's name.
-pub const SERVICE_LINKED_ROLE: &str = "AWSServiceRoleForConfig";
+pub(crate) const SERVICE_LINKED_ROLE: &str = "AWSServiceRoleForConfig";
 
 /// The service it is linked to.
 pub(crate) const CONFIG_SERVICE: &str = "config.amazonaws.com";

@@ -7,7 +7,7 @@ use crate::properties::ManagedRule;
 
 /// The tag key on rules this resource created, naming the stack and resource (for
 /// operators; the ownership ledger is what Delete trusts).
-pub const OWNER_TAG: &str = "cfn-custom-resource-kit:owner";
+pub(crate) const OWNER_TAG: &str = "cfn-custom-resource-kit:owner";
 
 /// The rule `rule` asks for.
 pub(crate) fn desired(rule: &ManagedRule) -> ConfigRule {

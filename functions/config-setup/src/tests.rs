@@ -46,6 +46,7 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use super::*;
+use crate::recorder::CONTROL_TOWER_RECORDER;
 
 const SLR_ARN: &str =
     "arn:aws:iam::123456789012:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig";

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 /// What a service principal needs a key policy to allow, from that service's own
 /// documentation (the source named with each).
 #[derive(Debug)]
-pub struct ServiceNeeds {
+pub(crate) struct ServiceNeeds {
     /// The principal, IAM-style wildcards allowed (`logs.*.amazonaws.com`).
     pub principal: &'static str,
     /// Which service it is, for messages.
@@ -17,7 +17,7 @@ pub struct ServiceNeeds {
 }
 
 /// The actions each service principal a baseline key serves needs.
-pub const SERVICE_NEEDS: &[ServiceNeeds] = &[
+pub(crate) const SERVICE_NEEDS: &[ServiceNeeds] = &[
     // "Action": "kms:GenerateDataKey*" for cloudtrail.amazonaws.com, and "CloudTrail
     // requires the ability to describe the properties of the KMS key ... kms:DescribeKey".
     // Decryption belongs to the principals reading the logs, not to CloudTrail.
@@ -73,10 +73,10 @@ pub const SERVICE_NEEDS: &[ServiceNeeds] = &[
 /// what writing and reading an SSE-KMS object takes in S3 ("you need
 /// kms:GenerateDataKey permissions on the key ... you need kms:Decrypt permissions",
 /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html).
-pub const DEFAULT_ACTIONS: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey"];
+pub(crate) const DEFAULT_ACTIONS: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey"];
 
 /// The documented needs of `principal`, if it is in [`SERVICE_NEEDS`].
-pub fn documented_needs(principal: &str) -> Option<&'static ServiceNeeds> {
+pub(crate) fn documented_needs(principal: &str) -> Option<&'static ServiceNeeds> {
     SERVICE_NEEDS
         .iter()
         .find(|needs| wildcard_match(needs.principal, principal))
@@ -84,7 +84,7 @@ pub fn documented_needs(principal: &str) -> Option<&'static ServiceNeeds> {
 
 /// The actions `principal` must be allowed: `explicit` when the properties name them,
 /// else the documented ones, else [`DEFAULT_ACTIONS`].
-pub fn actions_for(principal: &str, explicit: &[String]) -> Vec<String> {
+pub(crate) fn actions_for(principal: &str, explicit: &[String]) -> Vec<String> {
     if !explicit.is_empty() {
         return explicit.to_vec();
     }
@@ -97,7 +97,7 @@ pub fn actions_for(principal: &str, explicit: &[String]) -> Vec<String> {
 
 /// What the policy does for one principal.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// Needed actions no `Allow` gives it.
     pub not_allowed: Vec<String>,
     /// `Deny` statements that apply to it, each with why.
@@ -108,7 +108,7 @@ pub struct Verdict {
 
 impl Verdict {
     /// Whether the principal may use the key as far as the policy shows.
-    pub fn may_use(&self) -> bool {
+    pub(crate) fn may_use(&self) -> bool {
         self.not_allowed.is_empty() && self.denied_by.is_empty()
     }
 }
@@ -123,7 +123,7 @@ impl Verdict {
 /// [`condition_holds`]); one whose conditions cannot be evaluated here is reported as
 /// uncertain, never ignored. `NotPrincipal` and `NotAction` in a `Deny` are honoured; in
 /// an `Allow` they are not counted.
-pub fn assess(policy: &str, principal: &str, actions: &[String]) -> Result<Verdict, String> {
+pub(crate) fn assess(policy: &str, principal: &str, actions: &[String]) -> Result<Verdict, String> {
     let document: Value = serde_json::from_str(policy)
         .map_err(|error| format!("the key policy is not JSON: {error}"))?;
     let statements = match document.get("Statement") {

@@ -10,7 +10,7 @@ use cfn_custom_resource_kit::{
 
 /// A key read back as `Enabled`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EnabledKey {
+pub(crate) struct EnabledKey {
     /// The key's ARN.
     pub arn: String,
     /// The key's id.
@@ -26,7 +26,7 @@ impl EnabledKey {
     /// cannot use an asymmetric KMS key to encrypt data keys" (AWS KMS Developer Guide,
     /// data keys), and an HMAC key encrypts nothing. The services a baseline key serves
     /// (CloudWatch Logs, CloudTrail, AWS Config, SNS, S3) encrypt with data keys.
-    pub fn check_protects_data_keys(&self) -> Result<(), Failure> {
+    pub(crate) fn check_protects_data_keys(&self) -> Result<(), Failure> {
         let spec = self.key_spec.as_deref().unwrap_or("SYMMETRIC_DEFAULT");
         let usage = self.key_usage.as_deref().unwrap_or("ENCRYPT_DECRYPT");
         if spec == "SYMMETRIC_DEFAULT" && usage == "ENCRYPT_DECRYPT" {

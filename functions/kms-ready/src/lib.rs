@@ -11,11 +11,9 @@ use cfn_custom_resource_kit::{
 };
 use std::time::Duration;
 
-pub use key_policy::{
-    actions_for, assess, documented_needs, Verdict, DEFAULT_ACTIONS, SERVICE_NEEDS,
-};
-pub use key_state::EnabledKey;
-pub use properties::{KmsReadyProperties, MAX_WAIT_LIMIT_SECONDS};
+use key_policy::{actions_for, assess, documented_needs};
+use key_state::EnabledKey;
+use properties::KmsReadyProperties;
 
 /// The `Custom::KmsReady` resource over a KMS client.
 #[derive(Clone, Debug)]

@@ -4,7 +4,7 @@ use cfn_custom_resource_kit::{de, Failure, ResourceProperties};
 use serde::Deserialize;
 
 /// The longest `MaxWaitSeconds` accepted (the Lambda deadline caps it further).
-pub const MAX_WAIT_LIMIT_SECONDS: u64 = 3600;
+pub(crate) const MAX_WAIT_LIMIT_SECONDS: u64 = 3600;
 
 /// What `Custom::KmsReady` accepts.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]

@@ -13,11 +13,11 @@ use cfn_custom_resource_kit::{
 use crate::properties::HubProperties;
 
 /// How long Security Hub may take to show a hub enabled moments ago.
-pub const HUB_SETTLING: Duration = Duration::from_secs(10);
+pub(crate) const HUB_SETTLING: Duration = Duration::from_secs(10);
 
 /// `DescribeHub` as this resource reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Hub {
+pub(crate) struct Hub {
     /// `arn:<partition>:securityhub:<region>:<account>:hub/default`
     pub arn: String,
     /// When the account subscribed (ISO 8601).
@@ -30,7 +30,7 @@ pub struct Hub {
 
 /// A setting the properties name and the hub does not have.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Difference {
+pub(crate) struct Difference {
     /// The property (and API field) name.
     pub setting: &'static str,
     /// What the hub has (`unset` when the API did not say).
@@ -50,7 +50,7 @@ impl std::fmt::Display for Difference {
 }
 
 /// The settings of `hub` that differ from what `properties` name (unset properties never differ).
-pub fn differences(hub: &Hub, properties: &HubProperties) -> Vec<Difference> {
+pub(crate) fn differences(hub: &Hub, properties: &HubProperties) -> Vec<Difference> {
     let mut found = Vec::new();
     if let Some(wanted) = properties.control_finding_generator {
         if hub.control_finding_generator.as_deref() != Some(wanted.as_str()) {
@@ -98,7 +98,7 @@ pub(crate) fn expected_after_update(before: &Hub, properties: &HubProperties) ->
 }
 
 /// Whether a failure says the account has no hub (`InvalidAccessException ... not subscribed`).
-pub fn is_not_subscribed(failure: &Failure) -> bool {
+pub(crate) fn is_not_subscribed(failure: &Failure) -> bool {
     failure.aws_error_code() == Some("InvalidAccessException")
         && failure
             .message()
@@ -108,14 +108,14 @@ pub fn is_not_subscribed(failure: &Failure) -> bool {
 
 /// The Security Hub calls of this resource, each retried as the shared crate decides.
 #[derive(Clone, Debug)]
-pub struct HubApi {
+pub(crate) struct HubApi {
     client: Client,
     aws: AwsApi,
 }
 
 impl HubApi {
     /// Calls through `client`, polling and retrying with `backoff`.
-    pub fn new(client: Client, backoff: Backoff) -> Self {
+    pub(crate) fn new(client: Client, backoff: Backoff) -> Self {
         Self {
             client,
             aws: AwsApi::new("securityhub", backoff),
@@ -123,7 +123,7 @@ impl HubApi {
     }
 
     /// `DescribeHub`: `None` when the account is not subscribed.
-    pub async fn describe(&self, context: &RequestContext) -> Result<Option<Hub>, Failure> {
+    pub(crate) async fn describe(&self, context: &RequestContext) -> Result<Option<Hub>, Failure> {
         let output = self
             .aws
             .call_or_else(
@@ -156,7 +156,7 @@ impl HubApi {
     /// `EnableSecurityHub` with the requested settings and tags. "Already subscribed"
     /// (`ResourceConflictException`, e.g. after a lost answer to our own call) is fine:
     /// whose hub it is was decided by the read before.
-    pub async fn enable(
+    pub(crate) async fn enable(
         &self,
         context: &RequestContext,
         properties: &HubProperties,
@@ -191,7 +191,10 @@ impl HubApi {
     }
 
     /// Polls `DescribeHub` until the hub shows (a fresh hub may take a moment).
-    pub async fn wait_until_enabled(&self, context: &RequestContext) -> Result<Hub, Failure> {
+    pub(crate) async fn wait_until_enabled(
+        &self,
+        context: &RequestContext,
+    ) -> Result<Hub, Failure> {
         wait_until(
             context,
             HUB_SETTLING,
@@ -213,7 +216,7 @@ impl HubApi {
     /// `UpdateSecurityHubConfiguration` with only the settings that differ. A refusal
     /// because the account is a member or centrally configured is `ORG_MANAGED`, naming
     /// what differs.
-    pub async fn update_settings(
+    pub(crate) async fn update_settings(
         &self,
         context: &RequestContext,
         properties: &HubProperties,
@@ -257,7 +260,7 @@ impl HubApi {
 
     /// Polls `DescribeHub` until no setting the properties name differs (the new value
     /// shows after a delay), within the deadline.
-    pub async fn wait_for_settings(
+    pub(crate) async fn wait_for_settings(
         &self,
         context: &RequestContext,
         properties: &HubProperties,
@@ -294,7 +297,7 @@ impl HubApi {
     }
 
     /// `ListTagsForResource` of the hub.
-    pub async fn tags(
+    pub(crate) async fn tags(
         &self,
         context: &RequestContext,
         hub_arn: &str,
@@ -317,7 +320,7 @@ impl HubApi {
     }
 
     /// `TagResource` on the hub.
-    pub async fn tag(
+    pub(crate) async fn tag(
         &self,
         context: &RequestContext,
         hub_arn: &str,
@@ -338,7 +341,7 @@ impl HubApi {
     }
 
     /// `UntagResource` on the hub.
-    pub async fn untag(
+    pub(crate) async fn untag(
         &self,
         context: &RequestContext,
         hub_arn: &str,
@@ -359,7 +362,7 @@ impl HubApi {
     /// `DisableSecurityHub`. Not subscribed is fine. A refusal because the account is an
     /// administrator with members, or a member, is `CONFLICT` with the service's words
     /// and what to do.
-    pub async fn disable(&self, context: &RequestContext) -> Result<(), Failure> {
+    pub(crate) async fn disable(&self, context: &RequestContext) -> Result<(), Failure> {
         self.aws
             .call_or_else(
                 context,
@@ -385,7 +388,10 @@ impl HubApi {
     }
 
     /// Polls `DescribeHub` until the account is no longer subscribed, within the deadline.
-    pub async fn wait_until_disabled(&self, context: &RequestContext) -> Result<(), Failure> {
+    pub(crate) async fn wait_until_disabled(
+        &self,
+        context: &RequestContext,
+    ) -> Result<(), Failure> {
         wait_until(
             context,
             context.remaining(),

@@ -18,13 +18,13 @@ use cfn_custom_resource_kit::{
     Backoff, CustomResource, DeletePlan, Failure, Ledger, Outcome, RequestContext,
 };
 
-pub use hub::{differences, is_not_subscribed, Difference, Hub, HubApi, HUB_SETTLING};
-pub use properties::{ControlFindingGenerator, HubProperties, OnDelete, MAX_TAGS};
+use hub::{differences, Hub, HubApi};
+use properties::{HubProperties, OnDelete};
 
 /// The ledger kind and name under which the resource records that it enabled the hub.
-pub const HUB_KIND: &str = "hub";
+const HUB_KIND: &str = "hub";
 /// The hub's name in the ledger (Security Hub CSPM has one hub per account and region).
-pub const HUB_NAME: &str = "default";
+const HUB_NAME: &str = "default";
 
 /// The `Custom::SecurityHubEnable` resource over a Security Hub client and the ledger.
 #[derive(Clone, Debug)]

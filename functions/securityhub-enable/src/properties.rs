@@ -6,7 +6,7 @@ use cfn_custom_resource_kit::{de, Failure, ResourceProperties};
 use serde::Deserialize;
 
 /// The most tags Security Hub accepts on a resource.
-pub const MAX_TAGS: usize = 50;
+pub(crate) const MAX_TAGS: usize = 50;
 
 /// What `Custom::SecurityHubEnable` accepts.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]

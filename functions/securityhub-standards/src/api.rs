@@ -13,18 +13,18 @@ use cfn_custom_resource_kit::{
 use tokio::time::Instant;
 
 /// The most standards one `BatchEnableStandards` or `BatchDisableStandards` call takes.
-pub const MAX_PER_CALL: usize = 25;
+pub(crate) const MAX_PER_CALL: usize = 25;
 
 /// `BatchEnableStandards` allows one call per second.
-pub const ENABLE_INTERVAL: Duration = Duration::from_secs(1);
+pub(crate) const ENABLE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The most standards `DescribeStandards` and `GetEnabledStandards` return per page (the
 /// API's maximum): one call reads a region's whole catalogue or every subscription.
-pub const PAGE_SIZE: i32 = 100;
+pub(crate) const PAGE_SIZE: i32 = 100;
 
 /// One standards subscription as `GetEnabledStandards` shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Subscription {
+pub(crate) struct Subscription {
     /// The standard (`...::standards/...` or `...:::ruleset/...`).
     pub standards_arn: String,
     /// The subscription (`arn:...:<account>:subscription/...`).
@@ -53,7 +53,7 @@ impl From<StandardsSubscription> for Subscription {
 }
 
 /// Whether a failure says the account has no hub (`InvalidAccessException ... not subscribed`).
-pub fn is_not_subscribed(failure: &Failure) -> bool {
+pub(crate) fn is_not_subscribed(failure: &Failure) -> bool {
     failure.aws_error_code() == Some("InvalidAccessException")
         && failure
             .message()
@@ -76,14 +76,14 @@ fn explain_missing_hub(failure: Failure) -> Failure {
 /// to the start of the next (so the service, measuring arrivals, never sees them closer),
 /// never sleeping past the deadline.
 #[derive(Debug)]
-pub struct Pacer {
+pub(crate) struct Pacer {
     interval: Duration,
     last_end: Mutex<Option<Instant>>,
 }
 
 impl Pacer {
     /// A pacer allowing one call per `interval`.
-    pub fn new(interval: Duration) -> Self {
+    pub(crate) fn new(interval: Duration) -> Self {
         Self {
             interval,
             last_end: Mutex::new(None),
@@ -91,7 +91,7 @@ impl Pacer {
     }
 
     /// Runs `call` once the interval since the previous call's end has passed.
-    pub async fn paced<T>(
+    pub(crate) async fn paced<T>(
         &self,
         context: &RequestContext,
         call: impl Future<Output = T>,
@@ -114,14 +114,14 @@ impl Pacer {
 
 /// The standards calls of this resource.
 #[derive(Clone, Debug)]
-pub struct StandardsApi {
+pub(crate) struct StandardsApi {
     client: Client,
     aws: AwsApi,
 }
 
 impl StandardsApi {
     /// Calls through `client`, retrying with `backoff`.
-    pub fn new(client: Client, backoff: Backoff) -> Self {
+    pub(crate) fn new(client: Client, backoff: Backoff) -> Self {
         Self {
             client,
             aws: AwsApi::new("securityhub", backoff),
@@ -129,7 +129,7 @@ impl StandardsApi {
     }
 
     /// Every standards ARN `DescribeStandards` lists here (all pages).
-    pub async fn describe_standards(
+    pub(crate) async fn describe_standards(
         &self,
         context: &RequestContext,
     ) -> Result<Vec<String>, Failure> {
@@ -168,7 +168,7 @@ impl StandardsApi {
     /// Every subscription `GetEnabledStandards` shows (all pages). `None` when the account
     /// is not subscribed and `missing_hub_is_fine`; otherwise that is retried briefly (a
     /// hub enabled moments ago) and then `DEPENDENCY_NOT_READY`.
-    pub async fn enabled(
+    pub(crate) async fn enabled(
         &self,
         context: &RequestContext,
         missing_hub_is_fine: bool,
@@ -220,7 +220,7 @@ impl StandardsApi {
     /// One `BatchEnableStandards` call (at most [`MAX_PER_CALL`] ARNs), paced by `pacer`.
     /// "Already subscribed/enabled" (`ResourceConflictException`) is fine: whose standard it
     /// is was decided by the read before.
-    pub async fn enable(
+    pub(crate) async fn enable(
         &self,
         context: &RequestContext,
         pacer: &Pacer,
@@ -271,7 +271,7 @@ impl StandardsApi {
 
     /// One `BatchDisableStandards` call (at most [`MAX_PER_CALL`] subscription ARNs). A
     /// subscription still `PENDING` is refused by the service and retried until the deadline.
-    pub async fn disable(
+    pub(crate) async fn disable(
         &self,
         context: &RequestContext,
         subscription_arns: &[String],

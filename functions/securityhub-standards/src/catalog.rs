@@ -6,7 +6,7 @@ use cfn_custom_resource_kit::{Failure, ReasonCode};
 /// Short ids this resource knows to exist in some region. One the region does not list
 /// is `UNSUPPORTED` (not available here); any other short id it does not list is
 /// `INVALID_PROPERTIES` (no such standard).
-pub const KNOWN_SHORT_IDS: &[&str] = &[
+pub(crate) const KNOWN_SHORT_IDS: &[&str] = &[
     "aws-foundational-security-best-practices/v/1.0.0",
     "cis-aws-foundations-benchmark/v/1.2.0",
     "cis-aws-foundations-benchmark/v/1.4.0",
@@ -39,7 +39,7 @@ impl Location {
 }
 
 /// The partition a region belongs to.
-pub fn partition_of(region: &str) -> &'static str {
+pub(crate) fn partition_of(region: &str) -> &'static str {
     const PREFIXES: &[(&str, &str)] = &[
         ("cn-", "aws-cn"),
         ("us-gov-", "aws-us-gov"),
@@ -56,7 +56,7 @@ pub fn partition_of(region: &str) -> &'static str {
 
 /// A standards ARN taken apart.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StandardsArn<'a> {
+pub(crate) struct StandardsArn<'a> {
     /// The partition it names.
     pub partition: &'a str,
     /// The region it names; empty for the region-less `ruleset/` form (CIS 1.2.0).
@@ -68,7 +68,7 @@ pub struct StandardsArn<'a> {
 /// `arn:<partition>:securityhub:<region>::standards/<id>` or
 /// `arn:<partition>:securityhub:::ruleset/<id>`; `None` for anything else (subscription
 /// ARNs included).
-pub fn parse_arn(arn: &str) -> Option<StandardsArn<'_>> {
+pub(crate) fn parse_arn(arn: &str) -> Option<StandardsArn<'_>> {
     let mut parts = arn.splitn(6, ':');
     let (Some("arn"), Some(partition), Some("securityhub"), Some(region), Some(""), Some(resource)) = (
         parts.next(),
@@ -102,7 +102,7 @@ pub fn parse_arn(arn: &str) -> Option<StandardsArn<'_>> {
 }
 
 /// `name/v/version` with a lowercase name and a dotted numeric version.
-pub fn parse_short_id(id: &str) -> Option<&str> {
+pub(crate) fn parse_short_id(id: &str) -> Option<&str> {
     let (name, version) = id.split_once("/v/")?;
     let name_ok = name
         .chars()
@@ -118,13 +118,13 @@ pub fn parse_short_id(id: &str) -> Option<&str> {
 
 /// The short id inside a standards ARN (`cis-aws-foundations-benchmark/v/1.2.0`), or the
 /// ARN itself when it has another form.
-pub fn short_id_of(arn: &str) -> &str {
+pub(crate) fn short_id_of(arn: &str) -> &str {
     parse_arn(arn).map_or(arn, |parsed| parsed.short_id)
 }
 
 /// A requested standard, resolved.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Wanted {
+pub(crate) struct Wanted {
     /// The standards ARN `BatchEnableStandards` takes.
     pub arn: String,
     /// `name/v/version`, for messages and `Data.Adopted`.
@@ -133,7 +133,7 @@ pub struct Wanted {
 
 /// Resolves `requested` (the `Standards` property) against the standards ARNs
 /// `DescribeStandards` lists in `location`.
-pub fn resolve(
+pub(crate) fn resolve(
     requested: &[String],
     listed: &[String],
     location: &Location,

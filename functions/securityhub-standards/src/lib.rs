@@ -21,18 +21,13 @@ use cfn_custom_resource_kit::{
     ReasonCode, RequestContext,
 };
 
-pub use api::{
-    is_not_subscribed, Pacer, StandardsApi, Subscription, ENABLE_INTERVAL, MAX_PER_CALL, PAGE_SIZE,
-};
-pub use catalog::{
-    parse_arn, parse_short_id, partition_of, resolve, short_id_of, Location, StandardsArn, Wanted,
-    KNOWN_SHORT_IDS,
-};
-pub use properties::{OnDelete, StandardsProperties};
-pub use status::{describe_not_active, hint};
+use api::{Pacer, StandardsApi, Subscription, ENABLE_INTERVAL, MAX_PER_CALL};
+use catalog::{resolve, short_id_of, Location, Wanted};
+use properties::{OnDelete, StandardsProperties};
+use status::describe_not_active;
 
 /// The ledger kind of an owned standard (named by its standards ARN).
-pub const STANDARD_KIND: &str = "standard";
+const STANDARD_KIND: &str = "standard";
 
 /// The `Custom::SecurityHubStandards` resource.
 #[derive(Clone, Debug)]

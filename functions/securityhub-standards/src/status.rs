@@ -17,7 +17,7 @@ pub(crate) fn is_not_active(subscription: &Subscription) -> bool {
 }
 
 /// What to do about a `StatusReasonCode`.
-pub fn hint(reason: Option<&str>) -> &'static str {
+pub(crate) fn hint(reason: Option<&str>) -> &'static str {
     match reason {
         Some("NO_AVAILABLE_CONFIGURATION_RECORDER") => {
             "AWS Config does not record in this account and region: let the Custom::ConfigSetup resource complete first (add DependsOn on it), then Update this resource, which disables and re-enables the standards it enabled"
@@ -36,7 +36,11 @@ pub fn hint(reason: Option<&str>) -> &'static str {
 }
 
 /// `<short id> is INCOMPLETE (StatusReasonCode X): <hint>`, with a note for adopted standards.
-pub fn describe_not_active(short_id: &str, subscription: &Subscription, owned: bool) -> String {
+pub(crate) fn describe_not_active(
+    short_id: &str,
+    subscription: &Subscription,
+    owned: bool,
+) -> String {
     let reason = subscription.reason.as_deref();
     let code = reason.map_or_else(
         || "no StatusReasonCode".to_owned(),

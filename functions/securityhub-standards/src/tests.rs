@@ -32,6 +32,8 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use super::*;
+use crate::api::PAGE_SIZE;
+use crate::status::hint;
 
 const ACCOUNT: &str = "123456789012";
 const AFSBP: &str = "aws-foundational-security-best-practices/v/1.0.0";
