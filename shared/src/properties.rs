@@ -33,8 +33,15 @@ pub fn parse_properties<P: ResourceProperties>(raw: &Value) -> Result<P, Failure
             ))
         }
     };
+    // CloudFormation's own properties: the function's ARN and a number of seconds, each
+    // sent as a string; any other shape is not from CloudFormation.
     for name in RESERVED_PROPERTIES {
-        map.remove(name);
+        if map.remove(name).is_some_and(|value| !value.is_string()) {
+            return Err(Failure::invalid_property(
+                name,
+                "must be a string, as CloudFormation sends it",
+            ));
+        }
     }
     let properties: P = serde_path_to_error::deserialize(Value::Object(map)).map_err(|error| {
         let path = error.path().to_string();
@@ -281,6 +288,24 @@ mod tests {
         let failure = parse(value).unwrap_err();
         assert_eq!(failure.code(), ReasonCode::InvalidProperties);
         failure.to_string()
+    }
+
+    #[test]
+    fn cloudformations_own_properties_must_be_strings() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Empty {}
+        impl ResourceProperties for Empty {}
+        parse_properties::<Empty>(&json!({"ServiceToken": "arn", "ServiceTimeout": "600"}))
+            .unwrap();
+        for name in ["ServiceToken", "ServiceTimeout"] {
+            let failure = parse_properties::<Empty>(&json!({name: 600})).unwrap_err();
+            assert_eq!(
+                failure.to_string().split(';').next().unwrap(),
+                format!(
+                    "[INVALID_PROPERTIES] {name}: must be a string, as CloudFormation sends it"
+                )
+            );
+        }
     }
 
     #[test]

@@ -113,6 +113,7 @@ pub(crate) fn parse_envelope(event: &Value) -> Result<Envelope, Failure> {
                 ),
             )
         })?;
+    check_ids(event)?;
     Ok(match request {
         CloudFormationCustomResourceRequest::Create(create) => Envelope {
             request_type: RequestType::Create,
@@ -136,6 +137,36 @@ pub(crate) fn parse_envelope(event: &Value) -> Result<Envelope, Failure> {
             ))
         }
     })
+}
+
+/// The ids CloudFormation sends have known shapes; a request whose ids do not is not
+/// CloudFormation's, and is answered without acting. "The logical ID must be
+/// alphanumeric (A-Za-z0-9) and unique within the template" (CloudFormation User Guide,
+/// Resources), at most 255 characters; no id CloudFormation sends, and none this kit
+/// answers, holds a control character.
+fn check_ids(event: &Value) -> Result<(), Failure> {
+    let logical = event["LogicalResourceId"].as_str().unwrap_or_default();
+    if logical.is_empty()
+        || logical.len() > 255
+        || !logical.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        return Err(Failure::new(
+            ReasonCode::InvalidProperties,
+            "LogicalResourceId: not a CloudFormation logical id (1 to 255 letters and digits)",
+        ));
+    }
+    for field in ["RequestId", "PhysicalResourceId", "StackId"] {
+        if event[field]
+            .as_str()
+            .is_some_and(|id| id.chars().any(char::is_control))
+        {
+            return Err(Failure::new(
+                ReasonCode::InvalidProperties,
+                format!("{field}: holds control characters, which no CloudFormation id has"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// One CloudFormation request read from a Lambda payload.
@@ -182,6 +213,9 @@ pub(crate) fn read_payload(text: &str) -> Vec<Result<Incoming, Error>> {
     let Ok(records) = serde_json::from_str::<Vec<RawFields>>(records.get()) else {
         return vec![Err(Error::InvalidEvent("Records is not a list".into()))];
     };
+    if records.is_empty() {
+        return vec![Err(no_records())];
+    }
     records
         .iter()
         .map(|record| {
@@ -205,6 +239,9 @@ pub(crate) fn unwrap_payload(payload: Value) -> Vec<Result<Incoming, Error>> {
     let Some(records) = payload.get("Records").and_then(Value::as_array) else {
         return vec![Ok(Incoming::new(payload))];
     };
+    if records.is_empty() {
+        return vec![Err(no_records())];
+    }
     records
         .iter()
         .map(|record| {
@@ -216,6 +253,11 @@ pub(crate) fn unwrap_payload(payload: Value) -> Vec<Result<Incoming, Error>> {
             read_request(message)
         })
         .collect()
+}
+
+/// An SNS envelope without records: nothing to answer, which Lambda is told.
+fn no_records() -> Error {
+    Error::InvalidEvent("an SNS envelope without records: no request to answer".into())
 }
 
 /// One request from JSON text: whole, or its readable top-level fields.
@@ -347,6 +389,52 @@ mod tests {
             results[1].is_ok(),
             "a bad record does not hide the next one"
         );
+    }
+
+    #[test]
+    fn an_sns_envelope_without_records_is_not_an_answerable_event() {
+        for results in [
+            unwrap_payload(json!({"Records": []})),
+            read_payload(r#"{"Records": [], "Deep": [[[[[[]]]]]]}"#),
+        ] {
+            assert!(matches!(results.as_slice(), [Err(Error::InvalidEvent(_))]));
+        }
+    }
+
+    #[test]
+    fn ids_cloudformation_never_sends_are_invalid_naming_the_field() {
+        let mut create = event(CREATE);
+        parse_envelope(&create).unwrap();
+        for (field, value, named) in [
+            (
+                "LogicalResourceId",
+                json!("My-Resource"),
+                "LogicalResourceId",
+            ),
+            (
+                "LogicalResourceId",
+                json!("L".repeat(256)),
+                "LogicalResourceId",
+            ),
+            (
+                "LogicalResourceId",
+                json!("Re\u{0}source"),
+                "LogicalResourceId",
+            ),
+            ("RequestId", json!("req\nuest"), "RequestId"),
+            (
+                "PhysicalResourceId",
+                json!("id\u{1b}[31m"),
+                "PhysicalResourceId",
+            ),
+        ] {
+            let saved = create.clone();
+            create[field] = value;
+            let failure = parse_envelope(&create).unwrap_err();
+            assert_eq!(failure.code(), ReasonCode::InvalidProperties);
+            assert!(failure.message().starts_with(named), "{failure}");
+            create = saved;
+        }
     }
 
     /// `depth` nested lists around a string: past serde_json's recursion limit at 200.

@@ -7,6 +7,7 @@
 mod config_setup;
 mod kms_ready;
 mod ledger;
+mod malformed;
 mod protocol;
 mod securityhub_enable;
 mod securityhub_standards;

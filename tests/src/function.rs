@@ -158,12 +158,26 @@ fn queue_on(
     payload: Value,
     timeout: Duration,
 ) -> Pending {
+    queue_raw_on(
+        runtime,
+        invocations,
+        serde_json::to_vec(&payload).unwrap(),
+        timeout,
+    )
+}
+
+fn queue_raw_on(
+    runtime: &RuntimeApi,
+    invocations: &Mutex<u64>,
+    payload: Vec<u8>,
+    timeout: Duration,
+) -> Pending {
     let id = {
         let mut count = invocations.lock().unwrap();
         *count += 1;
         format!("lambda-invocation-{count}")
     };
-    let result = runtime.invoke(&id, payload, timeout);
+    let result = runtime.invoke_raw(&id, payload, timeout);
     Pending {
         id,
         timeout,
@@ -332,6 +346,13 @@ impl Function {
     /// Queues an invocation (Lambda deadline `timeout` from now) without waiting for it.
     pub fn queue(&self, payload: Value, timeout: Duration) -> Pending {
         queue_on(&self.runtime, &self.invocations, payload, timeout)
+    }
+
+    /// Invokes the function with `payload` as it is (JSON or not: a malformed event) and
+    /// waits for what it reports to the Runtime API.
+    pub async fn invoke_raw(&self, payload: Vec<u8>, timeout: Duration) -> InvocationResult {
+        let pending = queue_raw_on(&self.runtime, &self.invocations, payload, timeout);
+        self.wait(pending).await
     }
 
     /// Waits for what the function reports for `pending` (a few seconds of grace past

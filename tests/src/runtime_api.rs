@@ -32,7 +32,8 @@ pub enum InvocationResult {
 
 struct Queued {
     id: String,
-    payload: Value,
+    /// The event as sent: JSON, or any bytes (a malformed event).
+    payload: Vec<u8>,
     deadline_ms: u64,
 }
 
@@ -99,6 +100,16 @@ impl RuntimeApi {
         payload: Value,
         timeout: Duration,
     ) -> oneshot::Receiver<InvocationResult> {
+        self.invoke_raw(id, serde_json::to_vec(&payload).unwrap(), timeout)
+    }
+
+    /// Queues an invocation whose event is `payload` as it is, JSON or not.
+    pub fn invoke_raw(
+        &self,
+        id: &str,
+        payload: Vec<u8>,
+        timeout: Duration,
+    ) -> oneshot::Receiver<InvocationResult> {
         let (tx, rx) = oneshot::channel();
         self.state.waiting.lock().unwrap().insert(id.to_owned(), tx);
         let deadline = SystemTime::now() + timeout;
@@ -151,7 +162,7 @@ async fn route(state: &State, request: Request<Incoming>) -> Response<Full<Bytes
             let Some(next) = next else {
                 return reply(StatusCode::GONE, Vec::new());
             };
-            let mut response = reply(StatusCode::OK, serde_json::to_vec(&next.payload).unwrap());
+            let mut response = reply(StatusCode::OK, next.payload);
             let headers = response.headers_mut();
             headers.insert("lambda-runtime-aws-request-id", next.id.parse().unwrap());
             headers.insert(
