@@ -258,6 +258,16 @@ impl Prepared {
     }
 }
 
+/// The credentials every function under test gets: distinctive, so that a log line
+/// holding one is found (moto does not check them).
+pub const SECRET_ACCESS_KEY: &str = "e2e-secret-access-key-never-in-a-log";
+/// See [`SECRET_ACCESS_KEY`].
+pub const SESSION_TOKEN: &str = "e2e-session-token-never-in-a-log";
+
+/// What no function may ever print: the pre-signed ResponseURL's signature (the loopback
+/// server's URLs carry it), and the credentials.
+pub const NEVER_LOGGED: [&str; 3] = ["s3cr3t-signature", SECRET_ACCESS_KEY, SESSION_TOKEN];
+
 /// A running function process, its Runtime API, and the loopback server standing in
 /// for its ResponseURLs (the one host on its allow-list).
 pub struct Function {
@@ -310,7 +320,8 @@ impl Function {
             ("AWS_REGION".into(), "us-east-1".into()),
             ("AWS_ENDPOINT_URL".into(), moto.endpoint.clone()),
             ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
-            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), SECRET_ACCESS_KEY.into()),
+            ("AWS_SESSION_TOKEN".into(), SESSION_TOKEN.into()),
             ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
             (
                 "CR_ALLOWED_RESPONSE_HOSTS".into(),
@@ -402,6 +413,27 @@ impl Function {
     }
 }
 
+/// Every end-to-end test scans what its functions printed: a line holding the
+/// ResponseURL's signature or a credential fails the test (a test already failing is
+/// left to report its own failure).
+impl Drop for Function {
+    fn drop(&mut self) {
+        if std::thread::panicking() || !matches!(self.launch, Launch::Binary(_)) {
+            return;
+        }
+        if let Some(line) = leaked(&self.output()) {
+            panic!("{} logged a secret: {line}", self.describe);
+        }
+    }
+}
+
+/// The first line of `output` holding one of [`NEVER_LOGGED`].
+fn leaked(output: &str) -> Option<&str> {
+    output
+        .lines()
+        .find(|line| NEVER_LOGGED.iter().any(|secret| line.contains(secret)))
+}
+
 fn collect<R: tokio::io::AsyncRead + Unpin + Send + 'static>(
     reader: BufReader<R>,
     output: Arc<Mutex<String>>,
@@ -414,4 +446,26 @@ fn collect<R: tokio::io::AsyncRead + Unpin + Send + 'static>(
             output.push('\n');
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_with_the_signature_or_a_credential_is_found() {
+        let url = "https://b.s3.amazonaws.com/x?X-Amz-Signature=s3cr3t-signature";
+        for line in [
+            format!(r#"{{"level":"TRACE","url":"{url}"}}"#),
+            format!("Authorization: {SECRET_ACCESS_KEY}"),
+            format!("x-amz-security-token: {SESSION_TOKEN}"),
+        ] {
+            let output = format!("fine\n{line}\nfine too\n");
+            assert_eq!(leaked(&output), Some(line.as_str()));
+        }
+        assert_eq!(
+            leaked(r#"{"url":"https://b.s3.amazonaws.com/x?<redacted>"}"#),
+            None
+        );
+    }
 }
