@@ -17,7 +17,7 @@ use tokio::sync::MutexGuard;
 const BINARY: Binary = Binary::Debug("config-setup");
 const BUCKET: &str = "config-delivery-e2e";
 
-/// The six managed rules of the issue.
+/// Six managed rules, as the baseline template has.
 pub(crate) fn six_rules() -> Value {
     json!([
         {"Name": "s3-bucket-sse", "SourceIdentifier": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"},
