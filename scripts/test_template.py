@@ -15,6 +15,8 @@
   to an explicit log group with retention) and nothing account-, region- or
   partition-specific, no explicit physical names (a name that is exactly the stack's
   is unique like the stack);
+- alarms: every function's Lambda Errors and FAILED answers, to a topic encrypted with a
+  key KmsReady checked for CloudWatch;
 - the CloudTrail trail: multi-region, validated, its key checked by KmsReady for
   CloudTrail before the trail names it, CloudTrail's documented key and bucket
   statements with `aws:SourceArn`; with `CreateTrail` true and false (and an
@@ -487,6 +489,38 @@ def check_trail(template: dict) -> list[str]:
     return findings
 
 
+def check_alarms(template: dict) -> list[str]:
+    """Each function: an alarm on its Lambda Errors and one on its FAILED answers (the
+    metric records its answers write), both to a topic encrypted with a key KmsReady
+    checked for cloudwatch.amazonaws.com."""
+    findings = []
+    res = resources(template)
+    alarms = [r["Properties"] for r in res.values() if r.get("Type") == "AWS::CloudWatch::Alarm"]
+    for name in functions(template):
+        def watches(namespace, metric, dims):
+            return [
+                a for a in alarms
+                if a.get("Namespace") == namespace and a.get("MetricName") == metric
+                and {d["Name"]: d["Value"] for d in a.get("Dimensions", [])} == dims
+            ]
+        for what, found in (
+            ("Lambda Errors", watches("AWS/Lambda", "Errors", {"FunctionName": {"Ref": name}})),
+            ("FAILED answers", watches("CfnCustomResourceKit", "Answers", {"Function": {"Ref": name}, "Status": "FAILED"})),
+        ):
+            if not found:
+                findings.append(f"{name}: no alarm on its {what}")
+            for alarm in found:
+                topics = {ref(a) for a in alarm.get("AlarmActions", [])}
+                for topic in topics:
+                    key = getatt(res.get(topic or "", {}).get("Properties", {}).get("KmsMasterKeyId"))
+                    checker = res.get(key[0], {}) if key else {}
+                    if checker.get("Type") != "Custom::KmsReady" or "cloudwatch.amazonaws.com" not in as_list(checker["Properties"].get("RequiredServicePrincipals", [])):
+                        findings.append(f"{name}: the {what} alarm's topic {topic} is not encrypted with a key checked for cloudwatch.amazonaws.com")
+                if not topics:
+                    findings.append(f"{name}: the {what} alarm notifies no one")
+    return findings
+
+
 def resolve(template: dict, overrides: dict[str, str]) -> dict:
     """The template as CloudFormation sees it with these parameter values (others at their
     defaults): conditions evaluated, resources and outputs whose condition is false
@@ -623,6 +657,9 @@ class Template(unittest.TestCase):
 
     def test_nothing_is_account_region_or_partition_specific(self):
         self.assertNoFindings(check_portable(self.template))
+
+    def test_every_function_has_alarms_on_errors_and_failed_answers(self):
+        self.assertNoFindings(check_alarms(self.template))
 
     def test_the_trail_is_what_a_security_team_wants_and_waits_for_its_key_check(self):
         self.assertNoFindings(check_trail(self.template))
@@ -768,6 +805,14 @@ class Catches(unittest.TestCase):
         findings = " ".join(check_trail(t))
         for what in ("not retained", "does not block all public access", "not versioned", "IsMultiRegionTrail is not true", "does not DependsOn the policy"):
             self.assertIn(what, findings)
+
+    def test_a_function_without_alarms_and_a_topic_without_a_checked_key(self):
+        t = self.broken()
+        del resources(t)["KmsReadyErrorsAlarm"]
+        resources(t)["AlarmTopic"]["Properties"]["KmsMasterKeyId"] = {"Fn::GetAtt": ["LogsKey", "Arn"]}
+        findings = " ".join(check_alarms(t))
+        self.assertIn("KmsReadyFunction: no alarm on its Lambda Errors", findings)
+        self.assertIn("not encrypted with a key checked for cloudwatch.amazonaws.com", findings)
 
     def test_a_reference_the_toggle_leaves_dangling(self):
         t = self.broken()

@@ -15,8 +15,10 @@ use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 use aws_smithy_http_client::tls::Provider;
 use aws_smithy_http_client::{Builder, Connector};
 use aws_smithy_runtime_api::client::http::{
-    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
 };
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::shared::IntoShared;
 
@@ -55,7 +57,7 @@ impl<C: HttpClient> HttpClient for Deferred<C> {
         settings: &HttpConnectorSettings,
         components: &RuntimeComponents,
     ) -> SharedHttpConnector {
-        self.0.http_connector(settings, components)
+        Counted(self.0.http_connector(settings, components)).into_shared()
     }
 
     fn connector_metadata(
@@ -65,14 +67,23 @@ impl<C: HttpClient> HttpClient for Deferred<C> {
     }
 }
 
+/// A connector that counts each attempt for the answer's `AwsCalls` metric.
+#[derive(Debug)]
+struct Counted(SharedHttpConnector);
+
+impl HttpConnector for Counted {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        crate::metrics::count_sdk_attempt();
+        self.0.call(request)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
 
     use aws_sdk_ssm::config::{Credentials, SharedCredentialsProvider};
-    use aws_smithy_runtime_api::client::http::{HttpConnector, HttpConnectorFuture};
-    use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
     use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder;
     use aws_smithy_runtime_api::http::{Response, StatusCode};
     use aws_smithy_types::body::SdkBody;
@@ -140,8 +151,13 @@ mod tests {
         assert_eq!(counting.validations.load(Ordering::SeqCst), 0);
         assert_eq!(counting.connectors.load(Ordering::SeqCst), 0);
 
+        let before = crate::metrics::sdk_attempts();
         let _ = client.get_parameter().name("p").send().await;
         assert_eq!(counting.connectors.load(Ordering::SeqCst), 1);
         assert_eq!(counting.validations.load(Ordering::SeqCst), 0);
+        assert!(
+            crate::metrics::sdk_attempts() > before,
+            "the attempt is counted for AwsCalls"
+        );
     }
 }

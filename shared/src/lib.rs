@@ -24,6 +24,7 @@ mod http;
 #[cfg(feature = "ledger")]
 mod ledger;
 mod logging;
+mod metrics;
 mod origin;
 #[cfg(all(any(test, feature = "testing"), feature = "ledger"))]
 mod parameter_store;

@@ -20,6 +20,13 @@ pub enum RequestType {
 }
 
 impl RequestType {
+    /// The request type named `name` (CloudFormation's spelling), if it is one.
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        [Self::Create, Self::Update, Self::Delete]
+            .into_iter()
+            .find(|t| t.as_str() == name)
+    }
+
     /// The name CloudFormation uses.
     pub fn as_str(self) -> &'static str {
         match self {

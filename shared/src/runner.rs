@@ -20,6 +20,7 @@ use crate::request::{parse_envelope, read_payload, Envelope, Incoming, RequestTy
 use crate::resource::CustomResource;
 use crate::response::{response_body, Answer, Outcome, MAX_PHYSICAL_ID_BYTES};
 use crate::response_url::{AllowList, ResponseUrl};
+use crate::metrics::{sdk_attempts, AnswerMetrics};
 use crate::watchdog::{Guard, Watchdog};
 
 /// Time kept after the last response PUT for reporting to Lambda.
@@ -105,6 +106,8 @@ pub(crate) struct Runner<R> {
     delivery: Delivery,
     allow_list: AllowList,
     watchdog: Watchdog,
+    /// The Lambda function's name, the `Function` dimension of its answers' metrics.
+    function_name: String,
 }
 
 impl<R: CustomResource> Runner<R> {
@@ -124,6 +127,8 @@ impl<R: CustomResource> Runner<R> {
             delivery: Delivery::new(policy.clone()),
             allow_list,
             watchdog: Watchdog::start(policy),
+            function_name: std::env::var("AWS_LAMBDA_FUNCTION_NAME")
+                .unwrap_or_else(|_| "unknown".to_owned()),
         }
     }
 
@@ -192,6 +197,7 @@ impl<R: CustomResource> Runner<R> {
         hard_deadline: Instant,
     ) -> Result<Value, Error> {
         let started = Instant::now();
+        let calls_before = sdk_attempts();
         let routing = Routing::from_event(&incoming.request);
         let span = tracing::info_span!(
             "request",
@@ -227,7 +233,18 @@ impl<R: CustomResource> Runner<R> {
             let status = status_of(&answer);
             let reason_code = answer.reason_code().map(ReasonCode::as_str).unwrap_or("");
             let reason = summary["Reason"].as_str().unwrap_or_default();
-            match self.delivery.put(&url, &body, deadlines.put).await {
+            let delivered = self.delivery.put(&url, &body, deadlines.put).await;
+            AnswerMetrics {
+                function: &self.function_name,
+                request_type: RequestType::from_name(&routing.request_type)
+                    .map_or("Unknown", RequestType::as_str),
+                status,
+                reason_code: if reason_code.is_empty() { "NONE" } else { reason_code },
+                duration_ms: started.elapsed().as_millis() as u64,
+                aws_calls: sdk_attempts().saturating_sub(calls_before),
+            }
+            .emit();
+            match delivered {
                 Ok(attempts) => {
                     tracing::info!(
                         outcome = status,

@@ -489,3 +489,60 @@ async fn an_enabled_asymmetric_key_is_not_active_naming_its_spec() {
         created.reason()
     );
 }
+
+/// Each answer writes one metric record in the embedded metric format on its own line
+/// of standard output: its function, request type, status, reason code, duration and
+/// AWS calls, as CloudWatch Logs reads it.
+#[tokio::test]
+async fn every_answer_writes_one_embedded_metric_record() {
+    let world = World::start(BINARY, &[]).await;
+    let (key_id, _) = world.key(None).await;
+    let mut ready = world.stack("metrics-ok");
+    ready
+        .create(json!({"KeyId": key_id}))
+        .await
+        .assert_success();
+    let (disabled, _) = world.key(None).await;
+    world.kms.disable_key().key_id(&disabled).send().await.unwrap();
+    world
+        .stack("metrics-failed")
+        .create(json!({"KeyId": disabled}))
+        .await
+        .assert_failed("NOT_ACTIVE");
+    ready.delete().await.assert_success();
+    let records: Vec<serde_json::Value> = world
+        .function
+        .output()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line.get("_aws").is_some())
+        .collect();
+    let summary: Vec<(String, String, String, u64)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["RequestType"].as_str().unwrap().to_owned(),
+                r["Status"].as_str().unwrap().to_owned(),
+                r["ReasonCode"].as_str().unwrap().to_owned(),
+                r["AwsCalls"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("Create".into(), "SUCCESS".into(), "NONE".into(), 1),
+            ("Create".into(), "FAILED".into(), "NOT_ACTIVE".into(), 1),
+            ("Delete".into(), "SUCCESS".into(), "NONE".into(), 0),
+        ],
+        "{records:#?}"
+    );
+    for record in &records {
+        assert_eq!(record["Function"], "under-test");
+        assert_eq!(record["Answers"], 1);
+        assert!(record["Duration"].is_u64());
+        let directive = &record["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], "CfnCustomResourceKit");
+        assert_eq!(directive["Dimensions"][0], json!(["Function", "Status"]));
+    }
+}
