@@ -119,10 +119,17 @@ mod tests {
             }
         }
         for metric in directive["Metrics"].as_array().unwrap() {
-            assert!(record[metric["Name"].as_str().unwrap()].is_u64(), "{metric}");
+            assert!(
+                record[metric["Name"].as_str().unwrap()].is_u64(),
+                "{metric}"
+            );
         }
         assert_eq!(
-            (&record["Status"], &record["ReasonCode"], &record["AwsCalls"]),
+            (
+                &record["Status"],
+                &record["ReasonCode"],
+                &record["AwsCalls"]
+            ),
             (&json!("FAILED"), &json!("NOT_ACTIVE"), &json!(3))
         );
         // One line.

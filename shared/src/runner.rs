@@ -13,6 +13,7 @@ use tracing::Instrument;
 use crate::context::{answered_physical_id, Progress, RequestContext};
 use crate::delivery::{Delivery, DeliveryPolicy};
 use crate::error::Error;
+use crate::metrics::{sdk_attempts, AnswerMetrics};
 use crate::origin::Origin;
 use crate::properties::parse_properties;
 use crate::reason::{Failure, ReasonCode};
@@ -20,7 +21,6 @@ use crate::request::{parse_envelope, read_payload, Envelope, Incoming, RequestTy
 use crate::resource::CustomResource;
 use crate::response::{response_body, Answer, Outcome, MAX_PHYSICAL_ID_BYTES};
 use crate::response_url::{AllowList, ResponseUrl};
-use crate::metrics::{sdk_attempts, AnswerMetrics};
 use crate::watchdog::{Guard, Watchdog};
 
 /// Time kept after the last response PUT for reporting to Lambda.

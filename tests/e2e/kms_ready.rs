@@ -503,7 +503,13 @@ async fn every_answer_writes_one_embedded_metric_record() {
         .await
         .assert_success();
     let (disabled, _) = world.key(None).await;
-    world.kms.disable_key().key_id(&disabled).send().await.unwrap();
+    world
+        .kms
+        .disable_key()
+        .key_id(&disabled)
+        .send()
+        .await
+        .unwrap();
     world
         .stack("metrics-failed")
         .create(json!({"KeyId": disabled}))
