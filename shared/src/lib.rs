@@ -35,6 +35,7 @@ mod resource;
 mod response;
 mod response_url;
 mod retry;
+mod runbook;
 mod runner;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -56,4 +57,5 @@ pub use request::RequestType;
 pub use resource::CustomResource;
 pub use response::Outcome;
 pub use retry::{retry, wait_until, Backoff, Probe};
+pub use runbook::{render_runbook, Remedy, COMMON_REMEDIES};
 pub use runner::run;

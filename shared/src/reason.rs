@@ -104,6 +104,7 @@ pub struct Failure {
     aws_call: Option<Box<AwsCall>>,
     retry: Retry,
     progress: Option<String>,
+    remedy: Option<&'static str>,
 }
 
 /// Whether retrying a failure may help, and for how long.
@@ -127,6 +128,7 @@ impl Failure {
             aws_call: None,
             retry: Retry::Never,
             progress: None,
+            remedy: None,
         }
     }
 
@@ -170,6 +172,12 @@ impl Failure {
 
     /// Appends what the request had done and had pending (the runner does this for
     /// every `FAILED` answer), after the AWS call.
+    /// The runbook's "what to do" for this failure, said in the reason.
+    pub(crate) fn with_remedy(mut self, action: &'static str) -> Self {
+        self.remedy = Some(action);
+        self
+    }
+
     pub(crate) fn with_progress(mut self, progress: String) -> Self {
         self.progress = Some(progress);
         self
@@ -240,6 +248,9 @@ impl fmt::Display for Failure {
                 write!(f, ", AWS request id {id}")?;
             }
             f.write_str(")")?;
+        }
+        if let Some(action) = self.remedy {
+            write!(f, "; what to do: {action}")?;
         }
         if let Some(progress) = &self.progress {
             write!(f, "; {progress}")?;

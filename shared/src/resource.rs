@@ -16,6 +16,11 @@ pub trait CustomResource: Send + Sync + 'static {
     /// The resource's properties.
     type Properties: ResourceProperties;
 
+    /// The resource's runbook: what each reason code it answers means, what to check,
+    /// what to do (codes it does not list fall back to [`crate::COMMON_REMEDIES`]). A
+    /// `FAILED` reason ends with the entry's "what to do".
+    const RUNBOOK: &'static [crate::Remedy] = &[];
+
     /// Creates (or adopts) the resource. [`RequestContext::new_physical_id`] gives a stable id.
     fn create(
         &self,

@@ -373,10 +373,16 @@ impl<R: CustomResource> Runner<R> {
                     .map_or_else(|| context.physical_id().to_owned(), str::to_owned),
                 result: Ok(outcome),
             },
-            Err(failure) => Answer {
-                result: Err(failure.with_progress(context.progress().describe())),
-                physical_id: context.physical_id().to_owned(),
-            },
+            Err(failure) => {
+                let failure = match crate::runbook::remedy_for(R::RUNBOOK, failure.code()) {
+                    Some(remedy) => failure.with_remedy(remedy.action),
+                    None => failure,
+                };
+                Answer {
+                    result: Err(failure.with_progress(context.progress().describe())),
+                    physical_id: context.physical_id().to_owned(),
+                }
+            }
         };
         (answer, Some(guard))
     }

@@ -343,7 +343,7 @@ async fn a_panic_becomes_failed_internal() {
     assert_eq!(body["Status"], "FAILED");
     assert_eq!(
         reason(&body),
-        "[INTERNAL] the handler panicked: boom; done: nothing; pending: nothing"
+        "[INTERNAL] the handler panicked: boom; what to do: report it with the log lines; the stack can be rolled back, and a Delete still works; done: nothing; pending: nothing"
     );
 }
 

@@ -225,3 +225,124 @@ impl ResponseServer {
             .collect()
     }
 }
+
+/// The codes any resource calling `services` may answer: what the runner itself answers
+/// (`INVALID_PROPERTIES`, `ACCESS_DENIED`, `TIMEOUT`, `INTERNAL`), what the generic
+/// classification of an AWS error gives, and what those services' error tables give.
+/// A resource adds the codes its own code constructs.
+pub fn codes_the_kit_answers(services: &[&str]) -> Vec<ReasonCode> {
+    let mut codes = vec![
+        ReasonCode::InvalidProperties,
+        ReasonCode::AccessDenied,
+        ReasonCode::OrgManaged,
+        ReasonCode::NotFound,
+        ReasonCode::Conflict,
+        ReasonCode::LimitExceeded,
+        ReasonCode::Throttled,
+        ReasonCode::ServiceError,
+        ReasonCode::Timeout,
+        ReasonCode::Internal,
+    ];
+    for service in services {
+        codes.extend(
+            crate::error_table::table(service)
+                .iter()
+                .map(|rule| rule.reason),
+        );
+    }
+    codes.sort_by_key(|c| c.as_str());
+    codes.dedup();
+    codes
+}
+
+/// Checks that `docs/runbook.md` (beside the workspace's `Cargo.toml`, above
+/// `manifest_dir`) holds exactly [`crate::render_runbook`]'s section for `title`,
+/// between `<!-- runbook: title -->` and `<!-- end runbook: title -->`. With
+/// `RUNBOOK_WRITE=1` in the environment it writes the section instead.
+pub fn check_runbook_section(manifest_dir: &str, title: &str, remedies: &[crate::Remedy]) {
+    let path = std::path::Path::new(manifest_dir).join("../../docs/runbook.md");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let (start, end) = (
+        format!("<!-- runbook: {title} -->\n"),
+        format!("<!-- end runbook: {title} -->"),
+    );
+    let mut all: Vec<crate::Remedy> = remedies.to_vec();
+    all.extend(
+        crate::COMMON_REMEDIES
+            .iter()
+            .filter(|common| !remedies.iter().any(|own| own.code == common.code)),
+    );
+    let wanted = crate::render_runbook(title, &all);
+    let found = text.find(&start).and_then(|i| {
+        text[i + start.len()..]
+            .find(&end)
+            .map(|j| (i, i + start.len() + j))
+    });
+    if std::env::var("RUNBOOK_WRITE").is_ok_and(|v| v == "1") {
+        let section = format!("{start}{wanted}{end}");
+        let text = match found {
+            Some((i, j)) => format!("{}{section}{}", &text[..i], &text[j + end.len()..]),
+            None => format!("{}\n{section}\n", text.trim_end()),
+        };
+        std::fs::write(&path, text).expect("write docs/runbook.md");
+        return;
+    }
+    let (i, j) = found.unwrap_or_else(|| {
+        panic!("docs/runbook.md has no section {title}; run the tests with RUNBOOK_WRITE=1")
+    });
+    assert_eq!(
+        &text[i + start.len()..j],
+        wanted,
+        "docs/runbook.md's section {title} differs from the code's table; run the tests with RUNBOOK_WRITE=1"
+    );
+}
+
+/// The codes a crate's own code constructs (`ReasonCode::X` in `src/*.rs`, tests aside).
+pub fn codes_in_source(manifest_dir: &str) -> Vec<ReasonCode> {
+    let mut codes = Vec::new();
+    let dir = std::path::Path::new(manifest_dir).join("src");
+    for entry in std::fs::read_dir(dir).expect("src/") {
+        let path = entry.expect("a source file").path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if !name.ends_with(".rs") || name.contains("tests") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("readable source");
+        for code in ReasonCode::ALL {
+            if text.contains(&format!("ReasonCode::{code:?}")) {
+                codes.push(code);
+            }
+        }
+    }
+    codes.sort_by_key(|c| c.as_str());
+    codes.dedup();
+    codes
+}
+
+/// Asserts that `runbook` with [`crate::COMMON_REMEDIES`] documents exactly the codes
+/// the resource can answer: those of [`codes_the_kit_answers`] for `services` and of
+/// [`codes_in_source`]; every code once, none that cannot happen.
+pub fn assert_runbook_covers(manifest_dir: &str, services: &[&str], runbook: &[crate::Remedy]) {
+    let mut possible = codes_the_kit_answers(services);
+    possible.extend(codes_in_source(manifest_dir));
+    possible.sort_by_key(|c| c.as_str());
+    possible.dedup();
+    let mut own: Vec<ReasonCode> = runbook.iter().map(|r| r.code).collect();
+    own.sort_by_key(|c| c.as_str());
+    let before = own.len();
+    own.dedup();
+    assert_eq!(
+        before,
+        own.len(),
+        "a code documented twice in the resource's runbook"
+    );
+    // The resource's entry for a common code replaces the common one.
+    let mut documented = own;
+    documented.extend(crate::COMMON_REMEDIES.iter().map(|r| r.code));
+    documented.sort_by_key(|c| c.as_str());
+    documented.dedup();
+    assert_eq!(
+        documented, possible,
+        "documented codes vs the codes the resource can answer"
+    );
+}

@@ -13,6 +13,7 @@ mod properties;
 mod recorder;
 mod role;
 mod rules;
+mod runbook;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
@@ -957,6 +958,7 @@ fn deletion_note(under_way: &[String]) -> Option<String> {
 
 impl CustomResource for ConfigSetup {
     type Properties = ConfigSetupProperties;
+    const RUNBOOK: &'static [cfn_custom_resource_kit::Remedy] = runbook::RUNBOOK;
 
     async fn create(
         &self,

@@ -4,6 +4,7 @@
 mod key_policy;
 mod key_state;
 mod properties;
+mod runbook;
 
 use aws_sdk_kms::Client;
 use cfn_custom_resource_kit::{
@@ -157,6 +158,7 @@ impl KmsReady {
 
 impl CustomResource for KmsReady {
     type Properties = KmsReadyProperties;
+    const RUNBOOK: &'static [cfn_custom_resource_kit::Remedy] = runbook::RUNBOOK;
 
     async fn create(
         &self,

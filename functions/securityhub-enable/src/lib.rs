@@ -9,6 +9,7 @@
 
 mod hub;
 mod properties;
+mod runbook;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -186,6 +187,7 @@ impl SecurityHubEnable {
 
 impl CustomResource for SecurityHubEnable {
     type Properties = HubProperties;
+    const RUNBOOK: &'static [cfn_custom_resource_kit::Remedy] = runbook::RUNBOOK;
 
     async fn create(
         &self,

@@ -10,6 +10,7 @@
 mod api;
 mod catalog;
 mod properties;
+mod runbook;
 mod status;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -456,6 +457,7 @@ fn short_ids_of<'a>(arns: impl Iterator<Item = &'a str>) -> String {
 
 impl CustomResource for SecurityHubStandards {
     type Properties = StandardsProperties;
+    const RUNBOOK: &'static [cfn_custom_resource_kit::Remedy] = runbook::RUNBOOK;
 
     async fn create(
         &self,
