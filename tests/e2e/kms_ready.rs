@@ -543,6 +543,8 @@ async fn every_answer_writes_one_embedded_metric_record() {
         ],
         "{records:#?}"
     );
+    // `cargo test ... -- --nocapture` shows one as CloudWatch Logs receives it.
+    eprintln!("{}", records[1]);
     for record in &records {
         assert_eq!(record["Function"], "under-test");
         assert_eq!(record["Answers"], 1);
