@@ -15,6 +15,8 @@
   to an explicit log group with retention) and nothing account-, region- or
   partition-specific, no explicit physical names (a name that is exactly the stack's
   is unique like the stack);
+- tags: the four tags of the tagging strategy, from their parameters, on every taggable
+  resource, every function and the Security Hub hub;
 - alarms: every function's Lambda Errors and FAILED answers, to a topic encrypted with a
   key KmsReady checked for CloudWatch;
 - the CloudTrail trail: multi-region, validated, its key checked by KmsReady for
@@ -521,6 +523,36 @@ def check_alarms(template: dict) -> list[str]:
     return findings
 
 
+TAG_PARAMETERS = {"Project": "TagProject", "Environment": "TagEnvironment", "Owner": "TagOwner", "CostCentre": "TagCostCentre"}
+TAGGABLE = {
+    "AWS::CloudTrail::Trail", "AWS::CloudWatch::Alarm", "AWS::IAM::Role", "AWS::KMS::Key",
+    "AWS::Logs::LogGroup", "AWS::S3::Bucket", "AWS::SNS::Topic",
+}
+
+
+def check_tags(template: dict) -> list[str]:
+    """The tagging strategy's four tags, from the parameters, on every taggable resource
+    (list form), on every function (the Globals' map) and on the Security Hub hub."""
+    findings = []
+    wanted = {key: {"Ref": param} for key, param in TAG_PARAMETERS.items()}
+    for name, r in resources(template).items():
+        kind = r.get("Type")
+        if kind in TAGGABLE:
+            tags = {t.get("Key"): t.get("Value") for t in r.get("Properties", {}).get("Tags", [])}
+        elif kind == "Custom::SecurityHubEnable":
+            tags = r.get("Properties", {}).get("Tags", {})
+        else:
+            continue
+        missing = sorted(k for k, v in wanted.items() if tags.get(k) != v)
+        if missing:
+            findings.append(f"{name} ({kind}): tags {missing} missing or not from their parameters")
+    function_tags = template.get("Globals", {}).get("Function", {}).get("Tags", {})
+    missing = sorted(k for k, v in wanted.items() if function_tags.get(k) != v)
+    if missing:
+        findings.append(f"Globals.Function: tags {missing} missing")
+    return findings
+
+
 def resolve(template: dict, overrides: dict[str, str]) -> dict:
     """The template as CloudFormation sees it with these parameter values (others at their
     defaults): conditions evaluated, resources and outputs whose condition is false
@@ -657,6 +689,9 @@ class Template(unittest.TestCase):
 
     def test_nothing_is_account_region_or_partition_specific(self):
         self.assertNoFindings(check_portable(self.template))
+
+    def test_every_taggable_resource_carries_the_tagging_strategy(self):
+        self.assertNoFindings(check_tags(self.template))
 
     def test_every_function_has_alarms_on_errors_and_failed_answers(self):
         self.assertNoFindings(check_alarms(self.template))
@@ -805,6 +840,16 @@ class Catches(unittest.TestCase):
         findings = " ".join(check_trail(t))
         for what in ("not retained", "does not block all public access", "not versioned", "IsMultiRegionTrail is not true", "does not DependsOn the policy"):
             self.assertIn(what, findings)
+
+    def test_a_resource_without_its_tags(self):
+        t = self.broken()
+        del resources(t)["TrailBucket"]["Properties"]["Tags"]
+        resources(t)["KmsReadyRole"]["Properties"]["Tags"] = [{"Key": "Owner", "Value": "me"}]
+        del t["Globals"]["Function"]["Tags"]["CostCentre"]
+        findings = " ".join(check_tags(t))
+        self.assertIn("TrailBucket (AWS::S3::Bucket): tags ['CostCentre', 'Environment', 'Owner', 'Project']", findings)
+        self.assertIn("KmsReadyRole (AWS::IAM::Role)", findings)
+        self.assertIn("Globals.Function: tags ['CostCentre'] missing", findings)
 
     def test_a_function_without_alarms_and_a_topic_without_a_checked_key(self):
         t = self.broken()
