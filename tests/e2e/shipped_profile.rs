@@ -27,7 +27,7 @@ async fn a_panic_in_a_shipped_profile_handler_reaches_cloudformation_as_internal
     created.assert_failed("INTERNAL");
     assert_eq!(
         created.reason(),
-        "[INTERNAL] the handler panicked: deliberate panic from the probe; done: nothing; pending: nothing"
+        "[INTERNAL] the handler panicked: deliberate panic from the probe; what to do: report it with the log lines; the stack can be rolled back, and a Delete still works; done: nothing; pending: nothing"
     );
     // The process survived the panic and serves the next request.
     stack.delete().await.assert_failed("INTERNAL");
