@@ -16,6 +16,18 @@ pub(crate) struct ServiceNeeds {
     pub source: &'static str,
 }
 
+/// What CloudWatch Logs documents for its principals (the wildcards of its policy
+/// spelled out: `kms:Encrypt*`, `kms:Decrypt*`, `kms:ReEncrypt*`, `kms:GenerateDataKey*`,
+/// `kms:Describe*`).
+const LOGS_ACTIONS: &[&str] = &[
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:DescribeKey",
+];
+
 /// The actions each service principal a baseline key serves needs.
 pub(crate) const SERVICE_NEEDS: &[ServiceNeeds] = &[
     // "Action": "kms:GenerateDataKey*" for cloudtrail.amazonaws.com, and "CloudTrail
@@ -32,14 +44,7 @@ pub(crate) const SERVICE_NEEDS: &[ServiceNeeds] = &[
     ServiceNeeds {
         principal: "logs.*.amazonaws.com",
         service: "CloudWatch Logs",
-        actions: &[
-            "kms:Encrypt",
-            "kms:Decrypt",
-            "kms:ReEncryptFrom",
-            "kms:ReEncryptTo",
-            "kms:GenerateDataKey",
-            "kms:DescribeKey",
-        ],
+        actions: LOGS_ACTIONS,
         source: "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html",
     },
     // Vended logs to SSE-KMS buckets: delivery.logs.amazonaws.com needs kms:Encrypt,
@@ -47,14 +52,7 @@ pub(crate) const SERVICE_NEEDS: &[ServiceNeeds] = &[
     ServiceNeeds {
         principal: "delivery.logs.amazonaws.com",
         service: "CloudWatch Logs log delivery",
-        actions: &[
-            "kms:Encrypt",
-            "kms:Decrypt",
-            "kms:ReEncryptFrom",
-            "kms:ReEncryptTo",
-            "kms:GenerateDataKey",
-            "kms:DescribeKey",
-        ],
+        actions: LOGS_ACTIONS,
         source: "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-and-resource-policy.html",
     },
     // "Action": [ "kms:Decrypt", "kms:GenerateDataKey" ] for config.amazonaws.com.
