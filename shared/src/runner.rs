@@ -224,7 +224,9 @@ impl<R: CustomResource> Runner<R> {
                     .watchdog_done(deadlines.watchdog_done_by(Instant::now()))
                     .await;
                 tracing::warn!("the watchdog already answered this request; nothing more is sent");
-                return Ok(guard.timeout_answer().summary(&routing));
+                let answer = guard.timeout_answer();
+                self.measure(&routing, &answer, started, calls_before);
+                return Ok(answer.summary(&routing));
             }
             let summary = answer.summary(&routing);
             let body = response_body(&routing, &answer).inspect_err(|error| {
@@ -234,16 +236,7 @@ impl<R: CustomResource> Runner<R> {
             let reason_code = answer.reason_code().map(ReasonCode::as_str).unwrap_or("");
             let reason = summary["Reason"].as_str().unwrap_or_default();
             let delivered = self.delivery.put(&url, &body, deadlines.put).await;
-            AnswerMetrics {
-                function: &self.function_name,
-                request_type: RequestType::from_name(&routing.request_type)
-                    .map_or("Unknown", RequestType::as_str),
-                status,
-                reason_code: if reason_code.is_empty() { "NONE" } else { reason_code },
-                duration_ms: started.elapsed().as_millis() as u64,
-                aws_calls: sdk_attempts().saturating_sub(calls_before),
-            }
-            .emit();
+            self.measure(&routing, &answer, started, calls_before);
             match delivered {
                 Ok(attempts) => {
                     tracing::info!(
@@ -271,6 +264,20 @@ impl<R: CustomResource> Runner<R> {
         }
         .instrument(span)
         .await
+    }
+
+    /// Writes the answer's metric record (one per answer, the watchdog's included).
+    fn measure(&self, routing: &Routing, answer: &Answer, started: Instant, calls_before: u64) {
+        AnswerMetrics {
+            function: &self.function_name,
+            request_type: RequestType::from_name(&routing.request_type)
+                .map_or("Unknown", RequestType::as_str),
+            status: status_of(answer),
+            reason_code: answer.reason_code().map_or("NONE", ReasonCode::as_str),
+            duration_ms: started.elapsed().as_millis() as u64,
+            aws_calls: sdk_attempts().saturating_sub(calls_before),
+        }
+        .emit();
     }
 
     fn response_url(&self, routing: &Routing) -> Result<ResponseUrl, Error> {

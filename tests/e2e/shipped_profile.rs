@@ -60,4 +60,13 @@ async fn a_shipped_handler_that_blocks_its_thread_still_gets_timeout_before_the_
         panic!("Lambda saw {:?}", created.lambda);
     };
     assert_eq!(summary["Status"], "FAILED");
+    // The watchdog's answer is measured like any other: one metric record, TIMEOUT.
+    let output = function.output();
+    let codes: Vec<serde_json::Value> = output
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line.get("_aws").is_some())
+        .map(|record| record["ReasonCode"].clone())
+        .collect();
+    assert_eq!(codes, [json!("TIMEOUT")], "{output}");
 }
