@@ -518,7 +518,8 @@ async fn every_answer_writes_one_embedded_metric_record() {
     ready.delete().await.assert_success();
     let records: Vec<serde_json::Value> = world
         .function
-        .output()
+        .output_when(|output| output.matches(r#""_aws""#).count() >= 3)
+        .await
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter(|line| line.get("_aws").is_some())

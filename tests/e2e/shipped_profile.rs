@@ -61,7 +61,9 @@ async fn a_shipped_handler_that_blocks_its_thread_still_gets_timeout_before_the_
     };
     assert_eq!(summary["Status"], "FAILED");
     // The watchdog's answer is measured like any other: one metric record, TIMEOUT.
-    let output = function.output();
+    let output = function
+        .output_when(|output| output.contains(r#""_aws""#))
+        .await;
     let codes: Vec<serde_json::Value> = output
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())

@@ -399,6 +399,19 @@ impl Function {
         self.output.lock().unwrap().clone()
     }
 
+    /// What the process printed, once `ready` says it holds what a test waits for (its
+    /// lines are read from the pipe asynchronously), or after 5 s as it is then.
+    pub async fn output_when(&self, ready: impl Fn(&str) -> bool) -> String {
+        let until = Instant::now() + Duration::from_secs(5);
+        loop {
+            let output = self.output();
+            if ready(&output) || Instant::now() >= until {
+                return output;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Kills the process (as Lambda does at its timeout) and starts a new one against
     /// the same Runtime API and ResponseURL server: a fresh execution environment.
     /// Invocations the killed process had taken are lost, as in Lambda.
