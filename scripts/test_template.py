@@ -532,14 +532,15 @@ TAGGABLE = {
 
 def check_tags(template: dict) -> list[str]:
     """The tagging strategy's four tags, from the parameters, on every taggable resource
-    (list form), on every function (the Globals' map) and on the Security Hub hub."""
+    (list form), on every function (the Globals' map), on the Security Hub hub and on
+    what ConfigSetup creates."""
     findings = []
     wanted = {key: {"Ref": param} for key, param in TAG_PARAMETERS.items()}
     for name, r in resources(template).items():
         kind = r.get("Type")
         if kind in TAGGABLE:
             tags = {t.get("Key"): t.get("Value") for t in r.get("Properties", {}).get("Tags", [])}
-        elif kind == "Custom::SecurityHubEnable":
+        elif kind in ("Custom::SecurityHubEnable", "Custom::ConfigSetup"):
             tags = r.get("Properties", {}).get("Tags", {})
         else:
             continue
@@ -695,6 +696,14 @@ class Template(unittest.TestCase):
 
     def test_every_function_has_alarms_on_errors_and_failed_answers(self):
         self.assertNoFindings(check_alarms(self.template))
+
+    def test_the_dashboard_is_json_and_shows_every_function_and_failed_answers_by_reason(self):
+        body = resources(self.template)["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+        dashboard = json.loads(re.sub(r"\$\{[^}]+\}", "X", body))
+        text = json.dumps(dashboard)
+        for name in functions(self.template):
+            self.assertIn("${%s}" % name, body, f"{name} is not on the dashboard")
+        self.assertIn("ReasonCode", text)
 
     def test_the_trail_is_what_a_security_team_wants_and_waits_for_its_key_check(self):
         self.assertNoFindings(check_trail(self.template))

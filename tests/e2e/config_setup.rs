@@ -465,6 +465,67 @@ async fn a_recorder_failure_from_before_the_repair_is_history_not_the_answer() {
     stack.delete().await.assert_success();
 }
 
+/// `Tags` go on the rules this resource creates, beside its owner tag; an Update that
+/// changes them retags what it created and removes the keys no longer named.
+#[tokio::test]
+async fn tags_go_on_what_it_creates_and_an_update_retags_it() {
+    let world = World::start().await;
+    let mut stack = world.stack("tagged");
+    let rules = json!([{"Name": "trail", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"}]);
+    stack
+        .create(properties(
+            json!({"ManagedRules": rules, "Tags": {"Team": "security", "Old": "x"}}),
+        ))
+        .await
+        .assert_success();
+    let tags_of_trail = || async {
+        let arn = world
+            .config
+            .describe_config_rules()
+            .config_rule_names("trail")
+            .send()
+            .await
+            .unwrap()
+            .config_rules
+            .unwrap()[0]
+            .config_rule_arn
+            .clone()
+            .unwrap();
+        let mut tags: Vec<(String, String)> = world
+            .config
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .unwrap()
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| (t.key.unwrap_or_default(), t.value.unwrap_or_default()))
+            .collect();
+        tags.sort();
+        tags
+    };
+    let keys = |tags: &[(String, String)]| tags.iter().map(|t| t.0.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        keys(&tags_of_trail().await),
+        ["Old", "Team", "cfn-custom-resource-kit:owner"]
+    );
+    stack
+        .update(properties(
+            json!({"ManagedRules": rules, "Tags": {"Team": "platform"}}),
+        ))
+        .await
+        .assert_success();
+    let tags = tags_of_trail().await;
+    assert_eq!(keys(&tags), ["Team", "cfn-custom-resource-kit:owner"]);
+    assert!(
+        tags.contains(&("Team".to_owned(), "platform".to_owned())),
+        "{tags:?}"
+    );
+    stack.delete().await.assert_success();
+}
+
 #[tokio::test]
 async fn existing_recorder_fail_answers_conflict_naming_it_and_its_delete_touches_nothing() {
     let world = World::start().await;

@@ -103,11 +103,12 @@ impl ConfigApi {
         }))
     }
 
-    /// `PutConfigurationRecorder`.
+    /// `PutConfigurationRecorder`, with `tags` when this request creates it.
     pub(crate) async fn put_recorder(
         &self,
         ctx: &RequestContext,
         recorder: &ConfigurationRecorder,
+        tags: &[Tag],
     ) -> Result<(), Failure> {
         self.aws
             .call(
@@ -118,6 +119,7 @@ impl ConfigApi {
                     self.client
                         .put_configuration_recorder()
                         .configuration_recorder(recorder.clone())
+                        .set_tags((!tags.is_empty()).then(|| tags.to_vec()))
                         .send()
                 },
             )
@@ -297,12 +299,12 @@ impl ConfigApi {
         }
     }
 
-    /// `PutConfigRule`, tagging a rule this resource creates.
+    /// `PutConfigRule`, with `tags` on a rule this resource creates (none otherwise).
     pub(crate) async fn put_rule(
         &self,
         ctx: &RequestContext,
         rule: &ConfigRule,
-        tag: Option<&Tag>,
+        tags: &[Tag],
     ) -> Result<(), Failure> {
         let name = rule.config_rule_name.as_deref().unwrap_or("?");
         self.aws
@@ -314,7 +316,7 @@ impl ConfigApi {
                     self.client
                         .put_config_rule()
                         .config_rule(rule.clone())
-                        .set_tags(tag.map(|t| vec![t.clone()]))
+                        .set_tags((!tags.is_empty()).then(|| tags.to_vec()))
                         .send()
                 },
             )
@@ -362,6 +364,39 @@ impl ConfigApi {
             )
             .await
             .map(drop)
+    }
+
+    /// `TagResource` then `UntagResource` (when `removed` names keys) on `arn`.
+    pub(crate) async fn retag(
+        &self,
+        ctx: &RequestContext,
+        arn: &str,
+        tags: &[Tag],
+        removed: &[String],
+    ) -> Result<(), Failure> {
+        if !tags.is_empty() {
+            self.aws
+                .call(ctx, "TagResource", "tagging", || {
+                    self.client
+                        .tag_resource()
+                        .resource_arn(arn)
+                        .set_tags(Some(tags.to_vec()))
+                        .send()
+                })
+                .await?;
+        }
+        if !removed.is_empty() {
+            self.aws
+                .call(ctx, "UntagResource", "untagging", || {
+                    self.client
+                        .untag_resource()
+                        .resource_arn(arn)
+                        .set_tag_keys(Some(removed.to_vec()))
+                        .send()
+                })
+                .await?;
+        }
+        Ok(())
     }
 
     /// The recorder's tags (to recognise Control Tower's); none when it has no ARN.

@@ -230,7 +230,15 @@ impl ConfigSetup {
         let changed_at = (recorder_needed || channel_needed).then(SystemTime::now);
         if recorder_needed {
             ctx.step(format!("putting recorder {recorder_name}"));
-            if let Err(failure) = self.config.put_recorder(ctx, &wanted_recorder).await {
+            // A recorder this request creates carries the owner tag and the Tags property.
+            let tags = match existing {
+                None => rules::tags(
+                    rules::owner_tag(ctx.stack_id(), ctx.logical_resource_id()),
+                    &properties.tags,
+                ),
+                Some(_) => Vec::new(),
+            };
+            if let Err(failure) = self.config.put_recorder(ctx, &wanted_recorder, &tags).await {
                 return Err(self
                     .ledger
                     .abandon(ctx, &mut owned, &singleton, failure)
@@ -295,6 +303,49 @@ impl ConfigSetup {
             (Some(note), Some(summary)) => answer.with_summary(format!("{summary}; {note}")),
             _ => answer,
         })
+    }
+
+    /// An Update that changed `Tags`: the recorder and rules this resource created get the
+    /// new tags (TagResource), and lose the keys no longer named (UntagResource).
+    async fn retag(
+        &self,
+        ctx: &RequestContext,
+        properties: &ConfigSetupProperties,
+        old_tags: &BTreeMap<String, String>,
+    ) -> Result<(), Failure> {
+        let owned = self.ledger.read(ctx).await?;
+        let tags = rules::tags(
+            rules::owner_tag(ctx.stack_id(), ctx.logical_resource_id()),
+            &properties.tags,
+        );
+        let removed: Vec<String> = old_tags
+            .keys()
+            .filter(|key| !properties.tags.contains_key(*key))
+            .cloned()
+            .collect();
+        let mut arns = Vec::new();
+        if let Some(recorder) = self.config.recorder(ctx).await? {
+            if recorder
+                .name
+                .as_deref()
+                .is_some_and(|n| owned.owns(RECORDER, n))
+            {
+                arns.extend(recorder.arn);
+            }
+        }
+        let names: Vec<String> = owned.owned(RULE);
+        for chunk in names.chunks(25) {
+            let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            for rule in self.config.rules(ctx, &chunk).await?.into_iter().flatten() {
+                arns.extend(rule.config_rule_arn);
+            }
+        }
+        for arn in arns {
+            ctx.step(format!("tagging {arn}"));
+            self.config.retag(ctx, &arn, &tags, &removed).await?;
+        }
+        ctx.step_done();
+        Ok(())
     }
 
     /// Reads the requested rules: which to put (new or changed) and which are new. A rule
@@ -374,15 +425,15 @@ impl ConfigSetup {
         plan: &RulePlan,
         owned: &mut Ownership,
     ) -> Result<Vec<String>, Failure> {
-        let tag = rules::owner_tag(ctx.stack_id(), ctx.logical_resource_id());
+        let tags = rules::tags(
+            rules::owner_tag(ctx.stack_id(), ctx.logical_resource_id()),
+            &properties.tags,
+        );
         for (rule, is_new) in &plan.to_put {
             let name = rule.config_rule_name.as_deref().unwrap_or_default();
             ctx.step(format!("putting rule {name}"));
-            if let Err(failure) = self
-                .config
-                .put_rule(ctx, rule, is_new.then_some(&tag))
-                .await
-            {
+            let tags: &[aws_sdk_config::types::Tag] = if *is_new { &tags } else { &[] };
+            if let Err(failure) = self.config.put_rule(ctx, rule, tags).await {
                 let new: &[(&str, &str)] = if *is_new { &[(RULE, name)] } else { &[] };
                 return Err(self.ledger.abandon(ctx, owned, new, failure).await);
             }
@@ -977,8 +1028,12 @@ impl CustomResource for ConfigSetup {
         // A changed RecorderName is refused by `converge` when this resource created the
         // recorder (create-only); checking against the record, not `old`, keeps the
         // rollback Update (old and new swapped) working.
-        let _ = old;
-        self.converge(ctx, &properties).await
+        let outcome = self.converge(ctx, &properties).await?;
+        let old_tags = old.map(|o| o.tags).unwrap_or_default();
+        if old_tags != properties.tags {
+            self.retag(ctx, &properties, &old_tags).await?;
+        }
+        Ok(outcome)
     }
 
     async fn delete(

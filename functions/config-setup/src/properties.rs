@@ -1,5 +1,7 @@
 //! `Custom::ConfigSetup` properties and their validation.
 
+use std::collections::BTreeMap;
+
 use cfn_custom_resource_kit::{de, Failure, ResourceProperties};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -181,6 +183,9 @@ pub struct ConfigSetupProperties {
     /// What Delete does.
     #[serde(default)]
     pub on_delete: OnDelete,
+    /// Tags on the recorder and rules this resource creates, beside its owner tag.
+    #[serde(default, deserialize_with = "de::string_map")]
+    pub tags: BTreeMap<String, String>,
 }
 
 fn default_name() -> String {
@@ -198,6 +203,7 @@ impl ConfigSetupProperties {
 impl ResourceProperties for ConfigSetupProperties {
     fn validate(&self) -> Result<(), Failure> {
         validate_recorder_name(&self.recorder_name)?;
+        validate_tags(&self.tags)?;
         if let Some(role) = &self.role_arn {
             check_arn("RoleArn", role, "iam", |resource| {
                 resource.starts_with("role/")
@@ -310,6 +316,43 @@ impl ResourceProperties for ConfigSetupProperties {
         }
         Ok(())
     }
+}
+
+/// AWS Config's Tag: "Key … Length Constraints: Minimum length of 1. Maximum length of
+/// 128", "Value … Maximum length of 256", at most 50 tags per resource (one is the owner
+/// tag); `aws:` is AWS's own prefix.
+fn validate_tags(tags: &BTreeMap<String, String>) -> Result<(), Failure> {
+    if tags.len() > 49 {
+        return Err(Failure::invalid_property(
+            "Tags",
+            "at most 49 tags (AWS Config takes 50 per resource, and this resource adds its owner tag)",
+        ));
+    }
+    for (key, value) in tags {
+        let field = format!("Tags.{key}");
+        if key.is_empty()
+            || key.chars().count() > 128
+            || key.to_ascii_lowercase().starts_with("aws:")
+        {
+            return Err(Failure::invalid_property(
+                "Tags",
+                "a key must have 1 to 128 characters and not start with aws:",
+            ));
+        }
+        if key == crate::rules::OWNER_TAG {
+            return Err(Failure::invalid_property(
+                &field,
+                "is this resource's own owner tag",
+            ));
+        }
+        if value.chars().count() > 256 {
+            return Err(Failure::invalid_property(
+                &field,
+                "a value has at most 256 characters",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn validate_recorder_name(name: &str) -> Result<(), Failure> {
@@ -545,6 +588,26 @@ mod tests {
         assert!(reason(json!({"DeliveryBucketName": "Bad_Bucket"}))
             .starts_with("[INVALID_PROPERTIES] DeliveryBucketName: "));
         assert!(reason(json!({})).contains("missing field `DeliveryBucketName`"));
+    }
+
+    #[test]
+    fn tags_stay_within_aws_configs_limits() {
+        let base = json!({"DeliveryBucketName": "b-ok"});
+        let with = |tags: Value| {
+            let mut v = base.clone();
+            v["Tags"] = tags;
+            v
+        };
+        parse(with(json!({"Team": "security"}))).unwrap();
+        assert!(reason(with(json!({"aws:x": "y"}))).starts_with("[INVALID_PROPERTIES] Tags: "));
+        assert!(reason(with(json!({"cfn-custom-resource-kit:owner": "y"})))
+            .starts_with("[INVALID_PROPERTIES] Tags.cfn-custom-resource-kit:owner: "));
+        assert!(reason(with(json!({"k": "v".repeat(257)})))
+            .starts_with("[INVALID_PROPERTIES] Tags.k: "));
+        let many: Map<String, Value> = (0..50).map(|i| (format!("k{i}"), json!("v"))).collect();
+        assert!(
+            reason(with(Value::Object(many))).starts_with("[INVALID_PROPERTIES] Tags: at most 49")
+        );
     }
 
     #[test]

@@ -58,6 +58,17 @@ pub(crate) fn owner_tag(stack_id: &str, logical_id: &str) -> Tag {
     Tag::builder().key(OWNER_TAG).value(value).build()
 }
 
+/// The tags of what this resource creates: its owner tag and the `Tags` property.
+pub(crate) fn tags(owner: Tag, extra: &std::collections::BTreeMap<String, String>) -> Vec<Tag> {
+    std::iter::once(owner)
+        .chain(
+            extra
+                .iter()
+                .map(|(key, value)| Tag::builder().key(key).value(value).build()),
+        )
+        .collect()
+}
+
 /// Whether `existing` already has every setting of `desired`.
 pub(crate) fn matches(existing: &ConfigRule, desired: &ConfigRule) -> bool {
     let source = |rule: &ConfigRule| {

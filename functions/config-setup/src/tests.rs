@@ -47,6 +47,7 @@ use tokio::time::Instant;
 
 use super::*;
 use crate::recorder::CONTROL_TOWER_RECORDER;
+use crate::rules::OWNER_TAG;
 
 const SLR_ARN: &str =
     "arn:aws:iam::123456789012:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig";
@@ -335,6 +336,58 @@ async fn a_fresh_create_with_rules_writes_the_ledger_once_and_reads_the_status_o
     );
     assert_eq!(mocks.config[5].num_calls(), 1, "StartConfigurationRecorder");
     assert_eq!(mocks.config[7].num_calls(), 1, "PutConfigRule");
+}
+
+/// What this resource creates carries its owner tag and the Tags property; the
+/// recorder and a new rule get them in their create calls.
+#[tokio::test]
+async fn a_new_recorder_and_rule_carry_the_owner_tag_and_the_tags_property() {
+    let has_tags = |tags: Option<&[Tag]>| {
+        let keys: Vec<&str> = tags
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|t| t.key())
+            .collect();
+        keys == [OWNER_TAG, "Team"]
+    };
+    let mut mocks = fresh();
+    mocks.config[2] = status_is(true, Some(RecorderStatus::Success));
+    mocks.config[3] = mock!(aws_sdk_config::Client::put_configuration_recorder)
+        .match_requests(move |input| has_tags(input.tags.as_deref()))
+        .then_output(|| PutConfigurationRecorderOutput::builder().build());
+    mocks.config.push(
+        mock!(aws_sdk_config::Client::describe_config_rules)
+            .sequence()
+            .error(|| {
+                DescribeConfigRulesError::generic(meta("NoSuchConfigRuleException", "no trail"))
+            })
+            .output(|| {
+                DescribeConfigRulesOutput::builder()
+                    .config_rules(rule("trail", "CLOUD_TRAIL_ENABLED", None))
+                    .build()
+            })
+            .build(),
+    );
+    mocks.config.push(
+        mock!(aws_sdk_config::Client::put_config_rule)
+            .match_requests(move |input| has_tags(input.tags.as_deref()))
+            .then_output(|| PutConfigRuleOutput::builder().build()),
+    );
+    mocks
+        .resource()
+        .create(
+            &context(60),
+            properties(json!({"Tags": {"Team": "security"},
+                "ManagedRules": [{"Name": "trail", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"}]})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        mocks.config[3].num_calls(),
+        1,
+        "PutConfigurationRecorder, tagged"
+    );
+    assert_eq!(mocks.config[7].num_calls(), 1, "PutConfigRule, tagged");
 }
 
 #[tokio::test]
