@@ -10,6 +10,8 @@
 //! a value the function itself decides (never one an event could choose):
 //! `[Function, Status]` (what an alarm on `FAILED` watches) and
 //! `[Function, RequestType, Status, ReasonCode]` (`ReasonCode` `NONE` on `SUCCESS`).
+//! The record also names the `ResourceType` (a member, not a dimension: the event names
+//! it; one that is not a custom resource type name is `Unknown`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -40,6 +42,8 @@ pub(crate) fn sdk_attempts() -> u64 {
 pub(crate) struct AnswerMetrics<'a> {
     /// The Lambda function (`AWS_LAMBDA_FUNCTION_NAME`).
     pub(crate) function: &'a str,
+    /// The request's `ResourceType`, when it is a custom resource type name.
+    pub(crate) resource_type: &'a str,
     /// `Create`, `Update`, `Delete`, or `Unknown` for a request of no valid type.
     pub(crate) request_type: &'a str,
     /// `SUCCESS` or `FAILED`.
@@ -72,6 +76,7 @@ impl AnswerMetrics<'_> {
                 }]
             },
             "Function": self.function,
+            "ResourceType": resource_type_name(self.resource_type),
             "RequestType": self.request_type,
             "Status": self.status,
             "ReasonCode": self.reason_code,
@@ -94,6 +99,23 @@ impl AnswerMetrics<'_> {
     }
 }
 
+/// `resource_type` when it is a custom resource type name ("Custom::" and up to 60
+/// letters, digits and `_@-`, as CloudFormation requires), else `Unknown`.
+fn resource_type_name(resource_type: &str) -> &str {
+    let valid = resource_type.strip_prefix("Custom::").is_some_and(|name| {
+        !name.is_empty()
+            && name.len() <= 60
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '@' | '-'))
+    });
+    if valid || resource_type == "AWS::CloudFormation::CustomResource" {
+        resource_type
+    } else {
+        "Unknown"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +124,7 @@ mod tests {
     fn the_record_follows_the_embedded_metric_format() {
         let metrics = AnswerMetrics {
             function: "baseline-KmsReadyFunction-1A2B3C",
+            resource_type: "Custom::KmsReady",
             request_type: "Create",
             status: "FAILED",
             reason_code: "NOT_ACTIVE",
@@ -134,5 +157,9 @@ mod tests {
         );
         // One line.
         assert!(!record.to_string().contains('\n'));
+        assert_eq!(record["ResourceType"], "Custom::KmsReady");
+        for odd in ["Custom::", "AWS::S3::Bucket", "Custom::a\nb", &format!("Custom::{}", "x".repeat(61))] {
+            assert_eq!(resource_type_name(odd), "Unknown", "{odd}");
+        }
     }
 }

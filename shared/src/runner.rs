@@ -270,6 +270,7 @@ impl<R: CustomResource> Runner<R> {
     fn measure(&self, routing: &Routing, answer: &Answer, started: Instant, calls_before: u64) {
         AnswerMetrics {
             function: &self.function_name,
+            resource_type: &routing.resource_type,
             request_type: RequestType::from_name(&routing.request_type)
                 .map_or("Unknown", RequestType::as_str),
             status: status_of(answer),

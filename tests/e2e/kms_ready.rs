@@ -548,6 +548,7 @@ async fn every_answer_writes_one_embedded_metric_record() {
     eprintln!("{}", records[1]);
     for record in &records {
         assert_eq!(record["Function"], "under-test");
+        assert_eq!(record["ResourceType"], "Custom::KmsReady");
         assert_eq!(record["Answers"], 1);
         assert!(record["Duration"].is_u64());
         let directive = &record["_aws"]["CloudWatchMetrics"][0];
