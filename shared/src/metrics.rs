@@ -158,7 +158,8 @@ mod tests {
         // One line.
         assert!(!record.to_string().contains('\n'));
         assert_eq!(record["ResourceType"], "Custom::KmsReady");
-        for odd in ["Custom::", "AWS::S3::Bucket", "Custom::a\nb", &format!("Custom::{}", "x".repeat(61))] {
+        let long = format!("Custom::{}", "x".repeat(61));
+        for odd in ["Custom::", "AWS::S3::Bucket", "Custom::a\nb", long.as_str()] {
             assert_eq!(resource_type_name(odd), "Unknown", "{odd}");
         }
     }
