@@ -230,7 +230,7 @@ impl ResponseServer {
 /// (`INVALID_PROPERTIES`, `ACCESS_DENIED`, `TIMEOUT`, `INTERNAL`), what the generic
 /// classification of an AWS error gives, and what those services' error tables give.
 /// A resource adds the codes its own code constructs.
-pub fn codes_the_kit_answers(services: &[&str]) -> Vec<ReasonCode> {
+fn codes_the_kit_answers(services: &[&str]) -> Vec<ReasonCode> {
     let mut codes = vec![
         ReasonCode::InvalidProperties,
         ReasonCode::AccessDenied,
@@ -259,7 +259,7 @@ pub fn codes_the_kit_answers(services: &[&str]) -> Vec<ReasonCode> {
 /// `manifest_dir`) holds exactly [`crate::render_runbook`]'s section for `title`,
 /// between `<!-- runbook: title -->` and `<!-- end runbook: title -->`. With
 /// `RUNBOOK_WRITE=1` in the environment it writes the section instead.
-pub fn check_runbook_section(manifest_dir: &str, title: &str, remedies: &[crate::Remedy]) {
+fn check_runbook_section(manifest_dir: &str, title: &str, remedies: &[crate::Remedy]) {
     let path = std::path::Path::new(manifest_dir).join("../../docs/runbook.md");
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     let (start, end) = (
@@ -298,7 +298,7 @@ pub fn check_runbook_section(manifest_dir: &str, title: &str, remedies: &[crate:
 }
 
 /// The codes a crate's own code constructs (`ReasonCode::X` in `src/*.rs`, tests aside).
-pub fn codes_in_source(manifest_dir: &str) -> Vec<ReasonCode> {
+fn codes_in_source(manifest_dir: &str) -> Vec<ReasonCode> {
     let mut codes = Vec::new();
     let dir = std::path::Path::new(manifest_dir).join("src");
     for entry in std::fs::read_dir(dir).expect("src/") {
@@ -322,7 +322,7 @@ pub fn codes_in_source(manifest_dir: &str) -> Vec<ReasonCode> {
 /// Asserts that `runbook` with [`crate::COMMON_REMEDIES`] documents exactly the codes
 /// the resource can answer: those of [`codes_the_kit_answers`] for `services` and of
 /// [`codes_in_source`]; every code once, none that cannot happen.
-pub fn assert_runbook_covers(manifest_dir: &str, services: &[&str], runbook: &[crate::Remedy]) {
+fn assert_runbook_covers(manifest_dir: &str, services: &[&str], runbook: &[crate::Remedy]) {
     let mut possible = codes_the_kit_answers(services);
     possible.extend(codes_in_source(manifest_dir));
     possible.sort_by_key(|c| c.as_str());
@@ -345,4 +345,17 @@ pub fn assert_runbook_covers(manifest_dir: &str, services: &[&str], runbook: &[c
         documented, possible,
         "documented codes vs the codes the resource can answer"
     );
+}
+
+/// A resource's runbook test (`manifest_dir`: its `CARGO_MANIFEST_DIR`; `services`: the
+/// services it calls): the table lists every code the resource can answer once and no
+/// other, and `docs/runbook.md`'s section `title` says what the table says.
+pub fn check_runbook(
+    manifest_dir: &str,
+    services: &[&str],
+    title: &str,
+    runbook: &[crate::Remedy],
+) {
+    assert_runbook_covers(manifest_dir, services, runbook);
+    check_runbook_section(manifest_dir, title, runbook);
 }

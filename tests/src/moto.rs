@@ -114,13 +114,22 @@ impl Moto {
 
     /// SDK configuration for test set-up calls (create a key, disable it, ...).
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        self.sdk_config_with(aws_sdk_kms::config::Credentials::new(
+            "testing", "testing", None, None, "e2e",
+        ))
+        .await
+    }
+
+    /// SDK configuration for moto with `credentials` (which decide the account).
+    async fn sdk_config_with(
+        &self,
+        credentials: aws_sdk_kms::config::Credentials,
+    ) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .http_client(cfn_custom_resource_kit::sdk_http_client())
             .region(aws_config::Region::new("us-east-1"))
             .endpoint_url(&self.endpoint)
-            .credentials_provider(aws_sdk_kms::config::Credentials::new(
-                "testing", "testing", None, None, "e2e",
-            ))
+            .credentials_provider(credentials)
             .load()
             .await
     }
@@ -183,19 +192,14 @@ impl Moto {
             .await
             .expect("moto AssumeRole");
         let credentials = assumed.credentials.expect("credentials");
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(cfn_custom_resource_kit::sdk_http_client())
-            .region(aws_config::Region::new("us-east-1"))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(aws_sdk_kms::config::Credentials::new(
-                credentials.access_key_id,
-                credentials.secret_access_key,
-                Some(credentials.session_token),
-                None,
-                "e2e-other-account",
-            ))
-            .load()
-            .await
+        self.sdk_config_with(aws_sdk_kms::config::Credentials::new(
+            credentials.access_key_id,
+            credentials.secret_access_key,
+            Some(credentials.session_token),
+            None,
+            "e2e-other-account",
+        ))
+        .await
     }
 
     /// Removes every rule, delivery channel and recorder from AWS Config (recorders

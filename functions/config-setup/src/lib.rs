@@ -232,10 +232,7 @@ impl ConfigSetup {
             ctx.step(format!("putting recorder {recorder_name}"));
             // A recorder this request creates carries the owner tag and the Tags property.
             let tags = match existing {
-                None => rules::tags(
-                    rules::owner_tag(ctx.stack_id(), ctx.logical_resource_id()),
-                    &properties.tags,
-                ),
+                None => rules::tags(ctx, &properties.tags),
                 Some(_) => Vec::new(),
             };
             if let Err(failure) = self.config.put_recorder(ctx, &wanted_recorder, &tags).await {
@@ -306,7 +303,8 @@ impl ConfigSetup {
     }
 
     /// An Update that changed `Tags`: the recorder and rules this resource created get the
-    /// new tags (TagResource), and lose the keys no longer named (UntagResource).
+    /// new tags (TagResource), and lose the keys no longer named (UntagResource). A rule
+    /// being deleted, or whose owner tag names another resource, is left as it is.
     async fn retag(
         &self,
         ctx: &RequestContext,
@@ -314,10 +312,8 @@ impl ConfigSetup {
         old_tags: &BTreeMap<String, String>,
     ) -> Result<(), Failure> {
         let owned = self.ledger.read(ctx).await?;
-        let tags = rules::tags(
-            rules::owner_tag(ctx.stack_id(), ctx.logical_resource_id()),
-            &properties.tags,
-        );
+        let ours = rules::owner_tag(ctx.stack_id(), ctx.logical_resource_id());
+        let tags = rules::tags(ctx, &properties.tags);
         let removed: Vec<String> = old_tags
             .keys()
             .filter(|key| !properties.tags.contains_key(*key))
@@ -337,6 +333,11 @@ impl ConfigSetup {
         for chunk in names.chunks(25) {
             let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
             for rule in self.config.rules(ctx, &chunk).await?.into_iter().flatten() {
+                if is_deleting(&rule)
+                    || rules::owned_by_another(&self.config.rule_tags(ctx, &rule).await?, &ours)
+                {
+                    continue;
+                }
                 arns.extend(rule.config_rule_arn);
             }
         }
@@ -425,10 +426,7 @@ impl ConfigSetup {
         plan: &RulePlan,
         owned: &mut Ownership,
     ) -> Result<Vec<String>, Failure> {
-        let tags = rules::tags(
-            rules::owner_tag(ctx.stack_id(), ctx.logical_resource_id()),
-            &properties.tags,
-        );
+        let tags = rules::tags(ctx, &properties.tags);
         for (rule, is_new) in &plan.to_put {
             let name = rule.config_rule_name.as_deref().unwrap_or_default();
             ctx.step(format!("putting rule {name}"));
@@ -486,10 +484,7 @@ impl ConfigSetup {
                     continue;
                 }
                 let tags = self.config.rule_tags(ctx, &rule).await?;
-                if tags
-                    .iter()
-                    .any(|t| t.key == ours.key && t.value != ours.value)
-                {
+                if rules::owned_by_another(&tags, &ours) {
                     tracing::warn!(rule = %name, "the rule's owner tag names another resource: left as it is");
                     continue;
                 }

@@ -58,15 +58,26 @@ pub(crate) fn owner_tag(stack_id: &str, logical_id: &str) -> Tag {
     Tag::builder().key(OWNER_TAG).value(value).build()
 }
 
-/// The tags of what this resource creates: its owner tag and the `Tags` property.
-pub(crate) fn tags(owner: Tag, extra: &std::collections::BTreeMap<String, String>) -> Vec<Tag> {
-    std::iter::once(owner)
+/// The tags of what the resource of `ctx` creates: its owner tag and the `Tags` property.
+pub(crate) fn tags(
+    ctx: &cfn_custom_resource_kit::RequestContext,
+    extra: &std::collections::BTreeMap<String, String>,
+) -> Vec<Tag> {
+    std::iter::once(owner_tag(ctx.stack_id(), ctx.logical_resource_id()))
         .chain(
             extra
                 .iter()
                 .map(|(key, value)| Tag::builder().key(key).value(value).build()),
         )
         .collect()
+}
+
+/// Whether a rule's `tags` carry an owner tag naming another resource than `ours`: the
+/// rule was replaced since (deleted out of band and made again by another stack), and is
+/// no longer this resource's to change.
+pub(crate) fn owned_by_another(tags: &[Tag], ours: &Tag) -> bool {
+    tags.iter()
+        .any(|t| t.key == ours.key && t.value != ours.value)
 }
 
 /// Whether `existing` already has every setting of `desired`.

@@ -297,7 +297,8 @@ impl SecurityHubStandards {
         watched: &[&Subscription],
     ) -> Result<Vec<String>, Failure> {
         let mut asking: Vec<&Subscription> = targets.to_vec();
-        for attempt in 1..=DISABLE_ATTEMPTS {
+        let mut attempt = 1;
+        loop {
             for chunk in asking.chunks(MAX_PER_CALL) {
                 context.step(format!(
                     "disabling {} (BatchDisableStandards)",
@@ -352,8 +353,8 @@ impl SecurityHubStandards {
                 ));
             }
             asking = failed;
+            attempt += 1;
         }
-        unreachable!("the last attempt returns")
     }
 
     /// Polls `GetEnabledStandards` while any of `watched` is `DELETING` (or still shows
