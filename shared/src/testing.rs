@@ -107,6 +107,76 @@ pub struct Recorded {
     pub received_at: std::time::Instant,
 }
 
+/// Serves `answer` on a free 127.0.0.1 port, each connection on its own task, until the
+/// runtime stops; returns the address. The one accept loop of every loopback stand-in
+/// (the ResponseURL here; the Runtime API, the fault proxy and the emulators in the harness).
+pub async fn serve_loopback<A, F>(answer: A) -> SocketAddr
+where
+    A: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: std::future::Future<Output = Response<Full<Bytes>>> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request| {
+                    let answered = answer(request);
+                    async move { Ok::<_, Infallible>(answered.await) }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// Records `request` and answers it with the next planned status (200 once none is left).
+async fn record(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+    };
+    let content_type = header("content-type");
+    let content_length = header("content-length").and_then(|v| v.parse().ok());
+    let method = request.method().to_string();
+    let path_and_query = request
+        .uri()
+        .path_and_query()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let body = match request.into_body().collect().await {
+        Ok(collected) => collected.to_bytes().to_vec(),
+        Err(_) => Vec::new(),
+    };
+    let status = {
+        let mut state = state.lock().expect("state lock");
+        state.requests.push(Recorded {
+            method,
+            path_and_query,
+            content_type,
+            content_length,
+            body,
+            received_at: std::time::Instant::now(),
+        });
+        if state.planned.is_empty() {
+            200
+        } else {
+            state.planned.remove(0)
+        }
+    };
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    response
+}
+
 #[derive(Default)]
 struct State {
     /// Statuses to answer with, in order; once used up every request gets 200.
@@ -125,71 +195,13 @@ pub struct ResponseServer {
 impl ResponseServer {
     /// Starts on a free 127.0.0.1 port; runs until the runtime stops.
     pub async fn start(planned: Vec<u16>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1");
-        let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(Mutex::new(State {
             planned,
             requests: Vec::new(),
         }));
-        let server = Self { addr, state };
-        let accepting = server.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let server = accepting.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |request| {
-                        let server = server.clone();
-                        async move { Ok::<_, Infallible>(server.answer(request).await) }
-                    });
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        server
-    }
-
-    async fn answer(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
-        let header = |name: &str| {
-            request
-                .headers()
-                .get(name)
-                .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-        };
-        let content_type = header("content-type");
-        let content_length = header("content-length").and_then(|v| v.parse().ok());
-        let method = request.method().to_string();
-        let path_and_query = request
-            .uri()
-            .path_and_query()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        let body = match request.into_body().collect().await {
-            Ok(collected) => collected.to_bytes().to_vec(),
-            Err(_) => Vec::new(),
-        };
-        let status = {
-            let mut state = self.state.lock().expect("state lock");
-            state.requests.push(Recorded {
-                method,
-                path_and_query,
-                content_type,
-                content_length,
-                body,
-                received_at: std::time::Instant::now(),
-            });
-            if state.planned.is_empty() {
-                200
-            } else {
-                state.planned.remove(0)
-            }
-        };
-        let mut response = Response::new(Full::new(Bytes::new()));
-        *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-        response
+        let answering = Arc::clone(&state);
+        let addr = serve_loopback(move |request| record(Arc::clone(&answering), request)).await;
+        Self { addr, state }
     }
 
     /// The address to put in a ResponseURL.

@@ -5,18 +5,14 @@
 //! mid-request, as Lambda does at its timeout.
 
 use std::collections::BTreeSet;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use cfn_custom_resource_kit::testing::serve_loopback;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
 
 #[derive(Default)]
 struct State {
@@ -36,39 +32,21 @@ pub struct FaultProxy {
 impl FaultProxy {
     /// Starts on a free 127.0.0.1 port, forwarding to `upstream` (`http://127.0.0.1:port`).
     pub async fn start(upstream: &str) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1");
-        let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(Mutex::new(State::default()));
-        let proxy = Self { addr, state };
         let client = reqwest::Client::builder()
             .no_proxy()
             .build()
             .expect("client");
-        let upstream = upstream.trim_end_matches('/').to_owned();
-        let serving = proxy.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let proxy = serving.clone();
-                let client = client.clone();
-                let upstream = upstream.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |request| {
-                        let proxy = proxy.clone();
-                        let client = client.clone();
-                        let upstream = upstream.clone();
-                        async move {
-                            Ok::<_, Infallible>(proxy.forward(request, &client, &upstream).await)
-                        }
-                    });
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        proxy
+        let upstream: Arc<str> = upstream.trim_end_matches('/').into();
+        let serving = Arc::clone(&state);
+        let addr = serve_loopback(move |request| {
+            let state = Arc::clone(&serving);
+            let client = client.clone();
+            let upstream = Arc::clone(&upstream);
+            async move { forward(&state, request, &client, &upstream).await }
+        })
+        .await;
+        Self { addr, state }
     }
 
     /// `http://127.0.0.1:<port>`
@@ -119,56 +97,58 @@ impl FaultProxy {
             .iter()
             .any(|op| op == operation)
     }
+}
 
-    async fn forward(
-        &self,
-        request: Request<Incoming>,
-        client: &reqwest::Client,
-        upstream: &str,
-    ) -> Response<Full<Bytes>> {
-        let (parts, body) = request.into_parts();
-        let body = body
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
-        let operation = operation_of(&parts.uri, &parts.headers, &body);
-        let stalled = {
-            let mut state = self.state.lock().unwrap();
-            state.seen.push(operation.clone());
-            state.stalled.contains(&operation)
-        };
-        if stalled {
-            std::future::pending::<()>().await;
+/// Forwards `request` to `upstream` unless its operation is stalled, counting the
+/// upstream's time.
+async fn forward(
+    state: &Mutex<State>,
+    request: Request<Incoming>,
+    client: &reqwest::Client,
+    upstream: &str,
+) -> Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let operation = operation_of(&parts.uri, &parts.headers, &body);
+    let stalled = {
+        let mut state = state.lock().unwrap();
+        state.seen.push(operation.clone());
+        state.stalled.contains(&operation)
+    };
+    if stalled {
+        std::future::pending::<()>().await;
+    }
+    let url = format!(
+        "{upstream}{}",
+        parts.uri.path_and_query().map_or("/", |p| p.as_str())
+    );
+    let mut outgoing = client.request(parts.method.clone(), url).body(body);
+    for (name, value) in &parts.headers {
+        if name != "host" && name != "content-length" {
+            outgoing = outgoing.header(name, value);
         }
-        let url = format!(
-            "{upstream}{}",
-            parts.uri.path_and_query().map_or("/", |p| p.as_str())
-        );
-        let mut outgoing = client.request(parts.method.clone(), url).body(body);
-        for (name, value) in &parts.headers {
-            if name != "host" && name != "content-length" {
-                outgoing = outgoing.header(name, value);
-            }
-        }
-        let sent = Instant::now();
-        match outgoing.send().await {
-            Ok(answer) => {
-                let mut response = Response::builder().status(answer.status());
-                for (name, value) in answer.headers() {
-                    if name != "content-length" && name != "transfer-encoding" {
-                        response = response.header(name, value);
-                    }
+    }
+    let sent = Instant::now();
+    match outgoing.send().await {
+        Ok(answer) => {
+            let mut response = Response::builder().status(answer.status());
+            for (name, value) in answer.headers() {
+                if name != "content-length" && name != "transfer-encoding" {
+                    response = response.header(name, value);
                 }
-                let bytes = answer.bytes().await.unwrap_or_default();
-                self.state.lock().unwrap().upstream += sent.elapsed();
-                response.body(Full::new(bytes)).expect("response")
             }
-            Err(error) => Response::builder()
-                .status(502)
-                .body(Full::new(Bytes::from(error.to_string())))
-                .expect("response"),
+            let bytes = answer.bytes().await.unwrap_or_default();
+            state.lock().unwrap().upstream += sent.elapsed();
+            response.body(Full::new(bytes)).expect("response")
         }
+        Err(error) => Response::builder()
+            .status(502)
+            .body(Full::new(Bytes::from(error.to_string())))
+            .expect("response"),
     }
 }
 

@@ -5,19 +5,15 @@
 //! `lambda_runtime` reads (request id, deadline, function ARN, trace id).
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use cfn_custom_resource_kit::testing::serve_loopback;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::Value;
-use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
@@ -55,10 +51,6 @@ pub struct RuntimeApi {
 impl RuntimeApi {
     /// Starts on a free 127.0.0.1 port.
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind runtime api");
-        let addr = listener.local_addr().expect("addr");
         let (sender, receiver) = mpsc::unbounded_channel();
         let state = Arc::new(State {
             queue: tokio::sync::Mutex::new(receiver),
@@ -67,20 +59,11 @@ impl RuntimeApi {
             init_error: Mutex::default(),
         });
         let serving = Arc::clone(&state);
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let state = Arc::clone(&serving);
-                tokio::spawn(async move {
-                    let service = service_fn(move |request| {
-                        let state = Arc::clone(&state);
-                        async move { Ok::<_, Infallible>(route(&state, request).await) }
-                    });
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        let addr = serve_loopback(move |request| {
+            let state = Arc::clone(&serving);
+            async move { route(&state, request).await }
+        })
+        .await;
         Self {
             addr,
             sender,
