@@ -209,7 +209,7 @@ pub(crate) fn new_physical_id(routing: &Routing) -> String {
     let hash = format!("-{:012x}", fnv1a(seed.as_bytes()) & 0xffff_ffff_ffff);
     // Shorten the readable part, never the hash that makes the id unique.
     let readable = format!("{stack_name}-{}", routing.logical_resource_id);
-    let readable = crate::reason::shorten(&readable, MAX_PHYSICAL_ID_BYTES - hash.len());
+    let readable = crate::failure::shorten(&readable, MAX_PHYSICAL_ID_BYTES - hash.len());
     format!("{readable}{hash}")
 }
 

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws_api::AwsApi;
 use crate::context::RequestContext;
-use crate::reason::{Failure, ReasonCode};
+use crate::failure::{Failure, ReasonCode};
 use crate::retry::Backoff;
 
 /// The environment variable that moves a function's ledger (default

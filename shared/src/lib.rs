@@ -15,11 +15,10 @@ compile_error!("cfn-custom-resource-kit needs panic = \"unwind\" (set it in [pro
 
 mod aws;
 mod aws_api;
-mod aws_error;
 mod context;
 mod delivery;
 mod error;
-mod error_table;
+mod failure;
 mod http;
 #[cfg(feature = "ledger")]
 mod ledger;
@@ -29,7 +28,6 @@ mod origin;
 #[cfg(all(any(test, feature = "testing"), feature = "ledger"))]
 mod parameter_store;
 mod properties;
-mod reason;
 mod request;
 mod resource;
 mod response;
@@ -43,8 +41,8 @@ mod watchdog;
 
 pub use aws::{endpoint_url, load_aws_config};
 pub use aws_api::AwsApi;
-pub use aws_error::aws_failure;
 pub use context::{fnv1a, RequestContext};
+pub use failure::{aws_failure, AwsCall, Failure, ReasonCode};
 pub use http::{https_connector, sdk_http_client};
 /// The error `run` returns when the Lambda runtime itself fails.
 pub use lambda_runtime::Error as RuntimeError;
@@ -52,7 +50,6 @@ pub use lambda_runtime::Error as RuntimeError;
 pub use ledger::{DeletePlan, Ledger, Ownership};
 pub use logging::init_logging;
 pub use properties::{de, parse_properties, ResourceProperties};
-pub use reason::{AwsCall, Failure, ReasonCode};
 pub use request::RequestType;
 pub use resource::CustomResource;
 pub use response::Outcome;

@@ -7,7 +7,7 @@
 //! CustomResource), so a `StackId` of another region, partition or (unless listed)
 //! account is never CloudFormation's: such a request is refused before any AWS call.
 
-use crate::reason::{Failure, ReasonCode};
+use crate::failure::{Failure, ReasonCode};
 
 /// Environment variable listing other accounts (12-digit ids, comma-separated) whose
 /// stacks may use the functions: a stack set's instances in member accounts calling a

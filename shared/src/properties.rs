@@ -3,7 +3,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::reason::{Failure, ReasonCode};
+use crate::failure::{Failure, ReasonCode};
 
 /// Property names CloudFormation adds to every custom resource; never the handler's business.
 pub(crate) const RESERVED_PROPERTIES: [&str; 2] = ["ServiceToken", "ServiceTimeout"];

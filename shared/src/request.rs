@@ -6,7 +6,7 @@ use aws_lambda_events::event::cloudformation::CloudFormationCustomResourceReques
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::reason::{Failure, ReasonCode};
+use crate::failure::{Failure, ReasonCode};
 
 /// The lifecycle step CloudFormation asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

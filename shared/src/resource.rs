@@ -3,8 +3,8 @@
 use std::future::Future;
 
 use crate::context::RequestContext;
+use crate::failure::Failure;
 use crate::properties::ResourceProperties;
-use crate::reason::Failure;
 use crate::response::Outcome;
 
 /// A custom resource type: typed properties and the three lifecycle handlers.

@@ -7,7 +7,7 @@ use aws_lambda_events::event::cloudformation::{
 };
 
 use crate::error::Error;
-use crate::reason::{sanitize_reason, shorten, Failure, ReasonCode};
+use crate::failure::{sanitize_reason, shorten, Failure, ReasonCode};
 use crate::request::Routing;
 
 /// CloudFormation's limit on the response body.

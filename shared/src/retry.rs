@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::context::RequestContext;
-use crate::reason::{Failure, ReasonCode, Retry};
+use crate::failure::{Failure, ReasonCode, Retry};
 
 /// Exponential delays with "equal jitter": attempt `n` waits between half and all of
 /// `min(max, initial * 2^n)`.

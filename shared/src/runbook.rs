@@ -3,7 +3,7 @@
 //! do", and `docs/runbook.md` is rendered from the same tables (each function's tests
 //! keep the two in step).
 
-use crate::reason::ReasonCode;
+use crate::failure::ReasonCode;
 
 /// The runbook entry of one reason code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

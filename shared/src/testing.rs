@@ -257,7 +257,7 @@ fn codes_the_kit_answers(services: &[&str]) -> Vec<ReasonCode> {
     ];
     for service in services {
         codes.extend(
-            crate::error_table::table(service)
+            crate::failure::error_table(service)
                 .iter()
                 .map(|rule| rule.reason),
         );

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::context::RequestContext;
 use crate::delivery::{Delivery, DeliveryPolicy};
-use crate::reason::{Failure, ReasonCode};
+use crate::failure::{Failure, ReasonCode};
 use crate::request::Routing;
 use crate::response::{response_body, Answer};
 use crate::response_url::ResponseUrl;

@@ -1,5 +1,5 @@
-//! The one place that turns AWS SDK errors into reason codes: the per-service tables
-//! of [`crate::error_table`] first, then generic rules by code family and HTTP status.
+//! The one place that turns an AWS SDK error into a [`Failure`]: the tables of
+//! [`super::tables`] first, then the rules by code family and HTTP status below.
 
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
@@ -7,8 +7,8 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::request_id::RequestId;
 
-use crate::error_table::ErrorRule;
-use crate::reason::{AwsCall, Failure, ReasonCode};
+use super::tables::{self, ErrorRule};
+use super::{AwsCall, Failure, ReasonCode};
 
 const THROTTLING_CODES: &[&str] = &[
     "Throttling",
@@ -124,7 +124,7 @@ fn classify(
     operation: &str,
 ) -> Failure {
     let code_str = code.unwrap_or("");
-    if let Some(rule) = crate::error_table::lookup(service, operation, code_str, message) {
+    if let Some(rule) = tables::lookup(service, operation, code_str, message) {
         return from_rule(rule, code_str, message, service, operation);
     }
     let is = |list: &[&str]| list.contains(&code_str);
@@ -315,27 +315,27 @@ mod tests {
 
     #[test]
     fn config_errors_follow_the_contract() {
-        use crate::reason::Retry;
+        use crate::failure::Retry;
         let cases = [
             (
                 "InsufficientDeliveryPolicyException",
                 ReasonCode::AccessDenied,
-                Retry::Within(crate::error_table::POLICY_SETTLING),
+                Retry::Within(tables::POLICY_SETTLING),
             ),
             (
                 "InsufficientPermissionsException",
                 ReasonCode::AccessDenied,
-                Retry::Within(crate::error_table::POLICY_SETTLING),
+                Retry::Within(tables::POLICY_SETTLING),
             ),
             (
                 "NoAvailableConfigurationRecorderException",
                 ReasonCode::DependencyNotReady,
-                Retry::Within(crate::error_table::ORDER_SETTLING),
+                Retry::Within(tables::ORDER_SETTLING),
             ),
             (
                 "NoAvailableDeliveryChannelException",
                 ReasonCode::DependencyNotReady,
-                Retry::Within(crate::error_table::ORDER_SETTLING),
+                Retry::Within(tables::ORDER_SETTLING),
             ),
             ("NoSuchBucketException", ReasonCode::NotFound, Retry::Never),
             (
@@ -381,7 +381,7 @@ mod tests {
             (
                 "ResourceInUseException",
                 ReasonCode::Conflict,
-                Retry::Within(crate::error_table::RULE_IN_USE_SETTLING),
+                Retry::Within(tables::RULE_IN_USE_SETTLING),
             ),
         ];
         for (code, reason, retry) in cases {
@@ -449,7 +449,7 @@ mod tests {
             "The standard subscription is in state PENDING, please try later",
         );
         assert_eq!(pending.code(), ReasonCode::DependencyNotReady);
-        assert_eq!(pending.retry_class(), crate::reason::Retry::UntilDeadline);
+        assert_eq!(pending.retry_class(), crate::failure::Retry::UntilDeadline);
         assert_eq!(
             map_in(
                 "securityhub",

@@ -1,13 +1,10 @@
-//! Error classification as data: one table per service, consulted before the generic
-//! rules in [`crate::aws_error`]. Each function's issue extends its service's table here,
-//! so a code means the same thing in every function.
-//!
-//! The generic rules come first, then the service's own; the first whose service, operation, code and message
-//! pattern all match decides. Put rules with a message pattern before the plain ones.
+//! Error classification as data: [`GENERIC`], then one table per service (the order is
+//! the module's, see [`super`]). Within a table the first rule whose operation, code and
+//! message pattern all match decides: put rules with a message pattern before the plain ones.
 
 use std::time::Duration;
 
-use crate::reason::{ReasonCode, Retry};
+use super::{ReasonCode, Retry};
 
 /// How one AWS error is classified.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,7 +71,7 @@ pub(crate) const RULE_IN_USE_SETTLING: Duration = Duration::from_secs(90);
 /// How long Security Hub may take to show a hub enabled moments ago.
 pub(crate) const HUB_SETTLING: Duration = Duration::from_secs(10);
 
-/// Rules for every service, tried after the service's own table.
+/// Rules for every service, tried before the service's own table.
 pub(crate) const GENERIC: &[ErrorRule] = &[
     // An SCP denial cannot be fixed from the account: the organization owns the setting.
     rule("AccessDeniedException", ReasonCode::OrgManaged)
