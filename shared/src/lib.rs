@@ -42,7 +42,7 @@ mod watchdog;
 pub use aws::{endpoint_url, load_aws_config};
 pub use aws_api::AwsApi;
 pub use context::{fnv1a, RequestContext};
-pub use failure::{aws_failure, AwsCall, Failure, ReasonCode};
+pub use failure::{aws_failure, AwsCall, Failure, ReasonCode, HUB_SETTLING};
 pub use http::{https_connector, sdk_http_client};
 /// The error `run` returns when the Lambda runtime itself fails.
 pub use lambda_runtime::Error as RuntimeError;

@@ -17,3 +17,4 @@ pub use classify::aws_failure;
 pub(crate) use reason::{sanitize_reason, shorten, Retry};
 pub use reason::{AwsCall, Failure, ReasonCode};
 pub(crate) use tables::table as error_table;
+pub use tables::HUB_SETTLING;

@@ -68,8 +68,9 @@ pub(crate) const POLICY_SETTLING: Duration = Duration::from_secs(120);
 /// How long a rule may stay in use (deleting, remediation being detached).
 pub(crate) const RULE_IN_USE_SETTLING: Duration = Duration::from_secs(90);
 
-/// How long Security Hub may take to show a hub enabled moments ago.
-pub(crate) const HUB_SETTLING: Duration = Duration::from_secs(10);
+/// How long Security Hub may take to show a hub enabled moments ago: its "not subscribed"
+/// error is retried this long, and a function waiting for a new hub waits as long.
+pub const HUB_SETTLING: Duration = Duration::from_secs(10);
 
 /// Rules for every service, tried before the service's own table.
 pub(crate) const GENERIC: &[ErrorRule] = &[
