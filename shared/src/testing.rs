@@ -309,23 +309,30 @@ fn check_runbook_section(manifest_dir: &str, title: &str, remedies: &[crate::Rem
     );
 }
 
-/// The codes a crate's own code constructs (`ReasonCode::X` in `src/*.rs`, tests aside).
+/// The codes a crate's own code constructs (`ReasonCode::X` in `src/**/*.rs`; files and
+/// folders named for tests aside).
 fn codes_in_source(manifest_dir: &str) -> Vec<ReasonCode> {
-    let mut codes = Vec::new();
-    let dir = std::path::Path::new(manifest_dir).join("src");
-    for entry in std::fs::read_dir(dir).expect("src/") {
-        let path = entry.expect("a source file").path();
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        if !name.ends_with(".rs") || name.contains("tests") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).expect("readable source");
-        for code in ReasonCode::ALL {
-            if text.contains(&format!("ReasonCode::{code:?}")) {
-                codes.push(code);
+    fn scan(dir: &std::path::Path, codes: &mut Vec<ReasonCode>) {
+        for entry in std::fs::read_dir(dir).expect("a source folder") {
+            let path = entry.expect("a source file").path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            if name.contains("tests") {
+                continue;
+            }
+            if path.is_dir() {
+                scan(&path, codes);
+            } else if name.ends_with(".rs") {
+                let text = std::fs::read_to_string(&path).expect("readable source");
+                codes.extend(
+                    ReasonCode::ALL
+                        .into_iter()
+                        .filter(|code| text.contains(&format!("ReasonCode::{code:?}"))),
+                );
             }
         }
     }
+    let mut codes = Vec::new();
+    scan(&std::path::Path::new(manifest_dir).join("src"), &mut codes);
     codes.sort_by_key(|c| c.as_str());
     codes.dedup();
     codes
