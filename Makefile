@@ -86,6 +86,8 @@ lint: lint-template ## fmt, clippy -D warnings, and the template checks
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p cfn-custom-resource-kit --features ledger,testing
+	# The kit is publishable: packaged alone, its tarball builds (no upload).
+	cargo publish --dry-run --allow-dirty --package cfn-custom-resource-kit
 
 # Offline: the region only picks cfn-lint's resource specs (no credentials, no calls);
 # checkov never downloads (--skip-download). The unit tests under scripts/ check what no

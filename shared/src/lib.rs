@@ -1,9 +1,77 @@
-//! The CloudFormation custom-resource protocol, shared by every function of the suite.
+//! The CloudFormation custom-resource protocol for Rust Lambda functions.
 //!
 //! A function implements [`CustomResource`] and calls [`run`]. This crate parses the
 //! request (direct or SNS-wrapped) before the typed properties, runs the handler under
 //! the Lambda deadline with a panic guard, and PUTs exactly one `SUCCESS` or `FAILED`
-//! to the pre-signed ResponseURL.
+//! to the pre-signed ResponseURL, a `FAILED` reason starting with a stable
+//! [`ReasonCode`].
+//!
+//! A complete resource: a `Custom::Greeting` whose `Name` property must not be empty,
+//! answering `Fn::GetAtt Greeting.Text`.
+//!
+//! ```no_run
+//! use cfn_custom_resource_kit::{
+//!     init_logging, run, CustomResource, Failure, Outcome, RequestContext,
+//!     ResourceProperties, RuntimeError,
+//! };
+//! use serde::Deserialize;
+//!
+//! #[derive(Deserialize)]
+//! #[serde(deny_unknown_fields, rename_all = "PascalCase")]
+//! struct GreetingProperties {
+//!     name: String,
+//! }
+//!
+//! impl ResourceProperties for GreetingProperties {
+//!     fn validate(&self) -> Result<(), Failure> {
+//!         if self.name.is_empty() {
+//!             return Err(Failure::invalid_property("Name", "must not be empty"));
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! struct Greeting;
+//!
+//! impl CustomResource for Greeting {
+//!     type Properties = GreetingProperties;
+//!
+//!     async fn create(
+//!         &self,
+//!         _context: &RequestContext,
+//!         properties: GreetingProperties,
+//!     ) -> Result<Outcome, Failure> {
+//!         Ok(Outcome::new().with_data("Text", format!("Hello, {}", properties.name)))
+//!     }
+//!
+//!     async fn update(
+//!         &self,
+//!         context: &RequestContext,
+//!         properties: GreetingProperties,
+//!         _old: Option<GreetingProperties>,
+//!     ) -> Result<Outcome, Failure> {
+//!         self.create(context, properties).await
+//!     }
+//!
+//!     async fn delete(
+//!         &self,
+//!         _context: &RequestContext,
+//!         _properties: Option<GreetingProperties>,
+//!     ) -> Result<Outcome, Failure> {
+//!         Ok(Outcome::new().with_summary("nothing to remove"))
+//!     }
+//! }
+//!
+//! #[tokio::main(flavor = "current_thread")]
+//! async fn main() -> Result<(), RuntimeError> {
+//!     init_logging();
+//!     run(|| Greeting).await
+//! }
+//! ```
+//!
+//! With the `ledger` feature, `Ledger` records in SSM Parameter Store what a resource
+//! created, so that Delete removes only that; with `testing`, the `testing` module
+//! offers the loopback servers, request builders and in-memory stores its tests use.
 
 #![warn(missing_docs)]
 

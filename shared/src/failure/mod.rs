@@ -16,5 +16,6 @@ mod tables;
 pub use classify::aws_failure;
 pub(crate) use reason::{sanitize_reason, shorten, Retry};
 pub use reason::{AwsCall, Failure, ReasonCode};
+#[cfg(any(test, feature = "testing"))]
 pub(crate) use tables::table as error_table;
 pub use tables::HUB_SETTLING;
