@@ -2,18 +2,15 @@
 
 use std::collections::BTreeMap;
 use std::future::ready;
-use std::time::Duration;
 
 use aws_sdk_securityhub::types::ControlFindingGenerator as ApiGenerator;
 use aws_sdk_securityhub::Client;
 use cfn_custom_resource_kit::{
     wait_until, AwsApi, Backoff, Failure, Probe, ReasonCode, RequestContext,
 };
+use securityhub_common::{call_or_no_hub, is_not_subscribed, HUB_SETTLING};
 
-use crate::properties::HubProperties;
-
-/// How long Security Hub may take to show a hub enabled moments ago.
-pub(crate) const HUB_SETTLING: Duration = Duration::from_secs(10);
+use crate::properties::{ControlFindingGenerator, HubProperties};
 
 /// `DescribeHub` as this resource reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,7 +22,7 @@ pub(crate) struct Hub {
     /// Whether new controls are enabled automatically.
     pub auto_enable_controls: Option<bool>,
     /// `SECURITY_CONTROL` or `STANDARD_CONTROL`.
-    pub control_finding_generator: Option<String>,
+    pub control_finding_generator: Option<ApiGenerator>,
 }
 
 /// A setting the properties name and the hub does not have.
@@ -53,13 +50,14 @@ impl std::fmt::Display for Difference {
 pub(crate) fn differences(hub: &Hub, properties: &HubProperties) -> Vec<Difference> {
     let mut found = Vec::new();
     if let Some(wanted) = properties.control_finding_generator {
-        if hub.control_finding_generator.as_deref() != Some(wanted.as_str()) {
+        if hub.control_finding_generator != Some(wanted.into()) {
             found.push(Difference {
                 setting: "ControlFindingGenerator",
                 found: hub
                     .control_finding_generator
-                    .clone()
-                    .unwrap_or_else(|| "unset".into()),
+                    .as_ref()
+                    .map_or("unset", ApiGenerator::as_str)
+                    .into(),
                 wanted: wanted.as_str().into(),
             });
         }
@@ -88,22 +86,13 @@ pub(crate) fn expected_after_update(before: &Hub, properties: &HubProperties) ->
     if expected.control_finding_generator.is_none() {
         expected.control_finding_generator = before
             .control_finding_generator
-            .as_deref()
-            .and_then(crate::properties::ControlFindingGenerator::from_api);
+            .as_ref()
+            .and_then(ControlFindingGenerator::from_api);
     }
     if expected.auto_enable_controls.is_none() {
         expected.auto_enable_controls = before.auto_enable_controls;
     }
     expected
-}
-
-/// Whether a failure says the account has no hub (`InvalidAccessException ... not subscribed`).
-pub(crate) fn is_not_subscribed(failure: &Failure) -> bool {
-    failure.aws_error_code() == Some("InvalidAccessException")
-        && failure
-            .message()
-            .to_ascii_lowercase()
-            .contains("not subscribed")
 }
 
 /// The Security Hub calls of this resource, each retried as the shared crate decides.
@@ -124,32 +113,15 @@ impl HubApi {
 
     /// `DescribeHub`: `None` when the account is not subscribed.
     pub(crate) async fn describe(&self, context: &RequestContext) -> Result<Option<Hub>, Failure> {
-        let output = self
-            .aws
-            .call_or_else(
-                context,
-                "DescribeHub",
-                "reading the hub",
-                || {
-                    let sent = self.client.describe_hub().send();
-                    async move { sent.await.map(Some) }
-                },
-                |failure| {
-                    ready(if is_not_subscribed(&failure) {
-                        Ok(None)
-                    } else {
-                        Err(failure)
-                    })
-                },
-            )
-            .await?;
+        let output = call_or_no_hub(&self.aws, context, "DescribeHub", "reading the hub", || {
+            self.client.describe_hub().send()
+        })
+        .await?;
         Ok(output.map(|output| Hub {
             arn: output.hub_arn.unwrap_or_default(),
             subscribed_at: output.subscribed_at.unwrap_or_default(),
             auto_enable_controls: output.auto_enable_controls,
-            control_finding_generator: output
-                .control_finding_generator
-                .map(|g| g.as_str().to_owned()),
+            control_finding_generator: output.control_finding_generator,
         }))
     }
 
@@ -168,9 +140,7 @@ impl HubApi {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect()
         });
-        let generator = properties
-            .control_finding_generator
-            .map(|g| ApiGenerator::from(g.as_str()));
+        let generator = properties.control_finding_generator.map(ApiGenerator::from);
         self.aws
             .call_or_absent(
                 context,
@@ -226,7 +196,7 @@ impl HubApi {
         let generator = properties
             .control_finding_generator
             .filter(|_| differs("ControlFindingGenerator"))
-            .map(|g| ApiGenerator::from(g.as_str()));
+            .map(ApiGenerator::from);
         let auto_enable = properties
             .auto_enable_controls
             .filter(|_| differs("AutoEnableControls"));

@@ -20,7 +20,8 @@ use cfn_custom_resource_kit::{
 };
 
 use hub::{differences, Hub, HubApi};
-use properties::{HubProperties, OnDelete};
+use properties::HubProperties;
+use securityhub_common::OnDelete;
 
 /// The ledger kind and name under which the resource records that it enabled the hub.
 const HUB_KIND: &str = "hub";
@@ -35,18 +36,18 @@ pub struct SecurityHubEnable {
 }
 
 impl SecurityHubEnable {
-    /// A resource using `securityhub` and the ledger in SSM (`ssm`), polling with the
-    /// default backoff (0.5 s doubling to 5 s).
-    pub fn new(securityhub: Client, ssm: aws_sdk_ssm::Client) -> Self {
-        Self::with_parts(
+    /// A resource using `securityhub` and `ledger`, polling with the default backoff
+    /// (0.5 s doubling to 5 s).
+    pub fn new(securityhub: Client, ledger: Ledger) -> Self {
+        Self::with_backoff(
             securityhub,
-            Ledger::new(ssm, "securityhub-enable"),
+            ledger,
             Backoff::new(Duration::from_millis(500), Duration::from_secs(5)),
         )
     }
 
-    /// A resource with an explicit ledger and polling backoff.
-    pub fn with_parts(securityhub: Client, ledger: Ledger, backoff: Backoff) -> Self {
+    /// A resource with an explicit polling backoff.
+    pub fn with_backoff(securityhub: Client, ledger: Ledger, backoff: Backoff) -> Self {
         Self {
             hub: HubApi::new(securityhub, backoff),
             ledger: ledger.with_singleton(HUB_KIND, &[HUB_KIND]),

@@ -1,6 +1,6 @@
 //! `Custom::SecurityHubEnable` Lambda entry point.
 
-use cfn_custom_resource_kit::{init_logging, load_aws_config, run, RuntimeError};
+use cfn_custom_resource_kit::{init_logging, load_aws_config, run, Ledger, RuntimeError};
 use securityhub_enable::SecurityHubEnable;
 
 #[tokio::main(flavor = "current_thread")]
@@ -8,10 +8,8 @@ async fn main() -> Result<(), RuntimeError> {
     init_logging();
     run(|| {
         let config = load_aws_config();
-        SecurityHubEnable::new(
-            aws_sdk_securityhub::Client::new(&config),
-            aws_sdk_ssm::Client::new(&config),
-        )
+        let ledger = Ledger::new(aws_sdk_ssm::Client::new(&config), "securityhub-enable");
+        SecurityHubEnable::new(aws_sdk_securityhub::Client::new(&config), ledger)
     })
     .await
 }

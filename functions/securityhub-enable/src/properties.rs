@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_securityhub::types::ControlFindingGenerator as ApiGenerator;
 use cfn_custom_resource_kit::{de, Failure, ResourceProperties};
+use securityhub_common::OnDelete;
 use serde::Deserialize;
 
 /// The most tags Security Hub accepts on a resource.
@@ -25,7 +27,8 @@ pub struct HubProperties {
     /// Tags on the hub (`hub/default`).
     #[serde(default, deserialize_with = "de::string_map")]
     pub tags: BTreeMap<String, String>,
-    /// What Delete does to a hub this resource enabled.
+    /// What Delete does to a hub this resource enabled (`Disable`: disable it; `Retain`:
+    /// leave it enabled).
     #[serde(default)]
     pub on_delete: OnDelete,
 }
@@ -43,10 +46,10 @@ pub enum ControlFindingGenerator {
 
 impl ControlFindingGenerator {
     /// The setting for an API value (`None` for one this version does not know).
-    pub fn from_api(value: &str) -> Option<Self> {
+    pub fn from_api(value: &ApiGenerator) -> Option<Self> {
         match value {
-            "SECURITY_CONTROL" => Some(Self::SecurityControl),
-            "STANDARD_CONTROL" => Some(Self::StandardControl),
+            ApiGenerator::SecurityControl => Some(Self::SecurityControl),
+            ApiGenerator::StandardControl => Some(Self::StandardControl),
             _ => None,
         }
     }
@@ -60,14 +63,13 @@ impl ControlFindingGenerator {
     }
 }
 
-/// What Delete does.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-pub enum OnDelete {
-    /// Disable the hub, if this resource enabled it.
-    #[default]
-    Disable,
-    /// Leave the hub enabled.
-    Retain,
+impl From<ControlFindingGenerator> for ApiGenerator {
+    fn from(setting: ControlFindingGenerator) -> Self {
+        match setting {
+            ControlFindingGenerator::SecurityControl => Self::SecurityControl,
+            ControlFindingGenerator::StandardControl => Self::StandardControl,
+        }
+    }
 }
 
 impl ResourceProperties for HubProperties {

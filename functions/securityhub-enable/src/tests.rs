@@ -97,7 +97,7 @@ fn resource(rules: &[&Rule], ssm: &Ssm) -> SecurityHubEnable {
     let client = mock_client!(aws_sdk_securityhub, RuleMode::Sequential, rules, |config| {
         config.retry_config(RetryConfig::disabled())
     });
-    SecurityHubEnable::with_parts(
+    SecurityHubEnable::with_backoff(
         client,
         Ledger::with_prefix(ssm.client(), "/test-ledger"),
         Backoff::new(Duration::from_millis(2), Duration::from_millis(10)),

@@ -1,15 +1,18 @@
 //! The Security Hub standards calls, each retried as the shared crate decides, and the
 //! pacing `BatchEnableStandards` asks for (one call per second).
 
-use std::future::{ready, Future};
+use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use aws_sdk_securityhub::types::{StandardsSubscription, StandardsSubscriptionRequest};
+use aws_sdk_securityhub::types::{
+    StandardsStatus, StandardsSubscription, StandardsSubscriptionRequest, StatusReasonCode,
+};
 use aws_sdk_securityhub::Client;
 use cfn_custom_resource_kit::{
     aws_failure, retry, AwsApi, Backoff, Failure, ReasonCode, RequestContext,
 };
+use securityhub_common::{call_or_no_hub, is_not_subscribed};
 use tokio::time::Instant;
 
 /// The most standards one `BatchEnableStandards` or `BatchDisableStandards` call takes.
@@ -30,9 +33,9 @@ pub(crate) struct Subscription {
     /// The subscription (`arn:...:<account>:subscription/...`).
     pub subscription_arn: String,
     /// `PENDING`, `READY`, `FAILED`, `DELETING` or `INCOMPLETE`.
-    pub status: String,
+    pub status: StandardsStatus,
     /// `StandardsStatusReason.StatusReasonCode`, when there is one.
-    pub reason: Option<String>,
+    pub reason: Option<StatusReasonCode>,
 }
 
 impl From<StandardsSubscription> for Subscription {
@@ -40,25 +43,15 @@ impl From<StandardsSubscription> for Subscription {
         Self {
             standards_arn: subscription.standards_arn.unwrap_or_default(),
             subscription_arn: subscription.standards_subscription_arn.unwrap_or_default(),
+            // Required in the API; one missing reads as an unknown (empty) status.
             status: subscription
                 .standards_status
-                .map(|status| status.as_str().to_owned())
-                .unwrap_or_default(),
+                .unwrap_or_else(|| StandardsStatus::from("")),
             reason: subscription
                 .standards_status_reason
-                .and_then(|reason| reason.status_reason_code)
-                .map(|code| code.as_str().to_owned()),
+                .and_then(|reason| reason.status_reason_code),
         }
     }
-}
-
-/// Whether a failure says the account has no hub (`InvalidAccessException ... not subscribed`).
-pub(crate) fn is_not_subscribed(failure: &Failure) -> bool {
-    failure.aws_error_code() == Some("InvalidAccessException")
-        && failure
-            .message()
-            .to_ascii_lowercase()
-            .contains("not subscribed")
 }
 
 /// Adds what to do to a failure that says Security Hub is not enabled.
@@ -175,32 +168,22 @@ impl StandardsApi {
     ) -> Result<Option<Vec<Subscription>>, Failure> {
         let mut subscriptions = Vec::new();
         let mut token: Option<String> = None;
+        const OPERATION: &str = "GetEnabledStandards";
+        const WHAT: &str = "reading the enabled standards (GetEnabledStandards)";
         loop {
-            let page = self
-                .aws
-                .call_or_else(
-                    context,
-                    "GetEnabledStandards",
-                    "reading the enabled standards (GetEnabledStandards)",
-                    || {
-                        let sent = self
-                            .client
-                            .get_enabled_standards()
-                            .max_results(PAGE_SIZE)
-                            .set_next_token(token.clone())
-                            .send();
-                        async move { sent.await.map(Some) }
-                    },
-                    |failure| {
-                        ready(if missing_hub_is_fine && is_not_subscribed(&failure) {
-                            Ok(None)
-                        } else {
-                            Err(failure)
-                        })
-                    },
-                )
-                .await
-                .map_err(explain_missing_hub)?;
+            let send = || {
+                self.client
+                    .get_enabled_standards()
+                    .max_results(PAGE_SIZE)
+                    .set_next_token(token.clone())
+                    .send()
+            };
+            let page = if missing_hub_is_fine {
+                call_or_no_hub(&self.aws, context, OPERATION, WHAT, send).await
+            } else {
+                self.aws.call(context, OPERATION, WHAT, send).await.map(Some)
+            }
+            .map_err(explain_missing_hub)?;
             let Some(page) = page else {
                 return Ok(None);
             };

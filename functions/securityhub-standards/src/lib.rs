@@ -16,6 +16,7 @@ mod status;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use aws_sdk_securityhub::types::StandardsStatus;
 use aws_sdk_securityhub::Client;
 use cfn_custom_resource_kit::{
     wait_until, Backoff, CustomResource, DeletePlan, Failure, Ledger, Outcome, Ownership, Probe,
@@ -24,7 +25,8 @@ use cfn_custom_resource_kit::{
 
 use api::{Pacer, StandardsApi, Subscription, ENABLE_INTERVAL, MAX_PER_CALL};
 use catalog::{resolve, short_id_of, Location, Wanted};
-use properties::{OnDelete, StandardsProperties};
+use properties::StandardsProperties;
+use securityhub_common::OnDelete;
 use status::describe_not_active;
 
 /// The ledger kind of an owned standard (named by its standards ARN).
@@ -51,18 +53,18 @@ const DISABLE_WAIT: Duration = Duration::from_secs(300);
 const DISABLE_ATTEMPTS: u32 = 3;
 
 impl SecurityHubStandards {
-    /// A resource using `securityhub` (its region decides partition and region) and the
-    /// ledger in SSM (`ssm`), polling with the default backoff (0.5 s doubling to 10 s).
-    pub fn new(securityhub: Client, ssm: aws_sdk_ssm::Client) -> Self {
-        Self::with_parts(
+    /// A resource using `securityhub` (its region decides partition and region) and
+    /// `ledger`, polling with the default backoff (0.5 s doubling to 10 s).
+    pub fn new(securityhub: Client, ledger: Ledger) -> Self {
+        Self::with_backoff(
             securityhub,
-            Ledger::new(ssm, "securityhub-standards"),
+            ledger,
             Backoff::new(Duration::from_millis(500), Duration::from_secs(10)),
         )
     }
 
-    /// A resource with an explicit ledger and polling backoff.
-    pub fn with_parts(securityhub: Client, ledger: Ledger, backoff: Backoff) -> Self {
+    /// A resource with an explicit polling backoff.
+    pub fn with_backoff(securityhub: Client, ledger: Ledger, backoff: Backoff) -> Self {
         let region = securityhub
             .config()
             .region()
@@ -210,12 +212,12 @@ impl SecurityHubStandards {
             .iter()
             .filter(|w| ownership.owns(STANDARD_KIND, &w.arn))
             .filter_map(|w| enabled.get(&w.arn))
-            .filter(|s| s.status == status::INCOMPLETE || s.status == status::FAILED)
+            .filter(|s| status::is_not_active(s))
             .collect();
         let watched: Vec<&Subscription> = wanted
             .iter()
             .filter_map(|w| enabled.get(&w.arn))
-            .filter(|s| s.status == status::DELETING || repairs.contains(s))
+            .filter(|s| s.status == StandardsStatus::Deleting || repairs.contains(s))
             .collect();
         if watched.is_empty() {
             return Ok(());
@@ -269,7 +271,7 @@ impl SecurityHubStandards {
         let targets: Vec<&Subscription> = present
             .iter()
             .copied()
-            .filter(|s| s.status != status::DELETING)
+            .filter(|s| s.status != StandardsStatus::Deleting)
             .collect();
         let under_way = self.disable_confirmed(context, &targets, &present).await?;
         context.step("recording that the removed standards are no longer owned");
@@ -318,7 +320,7 @@ impl SecurityHubStandards {
                 .filter(|s| {
                     found
                         .get(&s.standards_arn)
-                        .is_some_and(|f| f.status == status::FAILED)
+                        .is_some_and(|f| f.status == StandardsStatus::Failed)
                 })
                 .collect();
             if failed.is_empty() {
@@ -334,7 +336,7 @@ impl SecurityHubStandards {
                     .map(|s| {
                         let reason = found
                             .get(&s.standards_arn)
-                            .and_then(|f| f.reason.as_deref());
+                            .and_then(|f| f.reason.as_ref());
                         format!(
                             "{} is FAILED ({})",
                             short_id_of(&s.standards_arn),
@@ -378,7 +380,7 @@ impl SecurityHubStandards {
                     .filter_map(|s| enabled.get(&s.standards_arn))
                     .map(|s| (s.standards_arn.clone(), s.clone()))
                     .collect();
-                let settled = found.values().all(|s| s.status == status::FAILED);
+                let settled = found.values().all(|s| s.status == StandardsStatus::Failed);
                 Ok(if settled || tokio::time::Instant::now() >= give_up_at {
                     Probe::Ready(found)
                 } else {
@@ -411,7 +413,7 @@ impl SecurityHubStandards {
                 let mut waiting = Vec::new();
                 for w in wanted {
                     match enabled.get(&w.arn) {
-                        Some(s) if s.status == status::READY => {}
+                        Some(s) if s.status == StandardsStatus::Ready => {}
                         Some(s) if status::is_not_active(s) => {
                             not_active.push(describe_not_active(
                                 &w.short_id,
@@ -507,7 +509,7 @@ impl CustomResource for SecurityHubStandards {
                     let targets: Vec<&Subscription> = present
                         .iter()
                         .copied()
-                        .filter(|s| s.status != status::DELETING)
+                        .filter(|s| s.status != StandardsStatus::Deleting)
                         .collect();
                     let under_way = if present.is_empty() {
                         Vec::new()

@@ -1,6 +1,7 @@
 //! `Custom::SecurityHubStandards` properties.
 
 use cfn_custom_resource_kit::{de, Failure, ResourceProperties};
+use securityhub_common::OnDelete;
 use serde::Deserialize;
 
 use crate::catalog::{parse_arn, parse_short_id};
@@ -14,23 +15,14 @@ pub struct StandardsProperties {
     /// Whether Create and Update wait until every standard is `READY`.
     #[serde(default = "yes", deserialize_with = "de::bool")]
     pub wait_for_ready: bool,
-    /// What Delete does to the standards this resource enabled.
+    /// What Delete does to the standards this resource enabled (`Disable`: disable
+    /// them; `Retain`: leave every standard enabled).
     #[serde(default)]
     pub on_delete: OnDelete,
 }
 
 fn yes() -> bool {
     true
-}
-
-/// What Delete does.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-pub enum OnDelete {
-    /// Disable the standards this resource enabled.
-    #[default]
-    Disable,
-    /// Leave every standard enabled.
-    Retain,
 }
 
 impl ResourceProperties for StandardsProperties {

@@ -231,7 +231,7 @@ fn resource_polling(
             .retry_config(RetryConfig::disabled())
             .region(Region::new(region))
     });
-    SecurityHubStandards::with_parts(
+    SecurityHubStandards::with_backoff(
         client,
         Ledger::with_prefix(ssm.client(), "/test-ledger"),
         backoff,
@@ -1063,8 +1063,8 @@ async fn delete_leaves_adopted_standards_and_honours_retain() {
 fn a_hint_exists_for_every_reason_code_the_sdk_knows() {
     for code in StatusReasonCode::values() {
         assert_ne!(
-            hint(Some(code)),
-            hint(Some("SOMETHING_NEW")),
+            hint(Some(&StatusReasonCode::from(*code))),
+            hint(Some(&StatusReasonCode::from("SOMETHING_NEW"))),
             "{code} needs its own hint"
         );
     }
