@@ -129,7 +129,7 @@ bench: setup shipped ## each benched function vs its Python crhelper + boto3 pee
 	@if [ "$(ARM64)" != skip ] && rustup target list --installed 2>/dev/null | grep -q aarch64-unknown-linux-gnu; then \
 		$(MAKE) --no-print-directory build; \
 	else echo "arm64 size skipped (ARM64=skip, or no aarch64 std: rustup target add aarch64-unknown-linux-gnu)"; fi
-	cargo run --quiet -p tests --bin bench -- --runs $${RUNS:-9} --json-dir bench/results
+	cargo run --quiet -p bench -- --runs $${RUNS:-9} --json-dir bench/results
 
 demo: setup debug-bins ## KmsReady lifecycle against moto, printing what CloudFormation receives
 	cargo run --quiet -p tests --bin demo
