@@ -1,12 +1,15 @@
-//! AWS Config calls: each retried as the shared error table says, each mapped to a
-//! reason code naming the operation.
+//! The AWS calls of this resource (AWS Config, and IAM for the service-linked role):
+//! each retried as the shared error table says, each mapped to a reason code naming the
+//! operation.
+
+use std::future::{ready, Ready};
 
 use aws_sdk_config::operation::delete_config_rule::DeleteConfigRuleOutput;
 use aws_sdk_config::types::{
     ConfigRule, ConfigurationRecorder, ConfigurationRecorderStatus, DeliveryChannel, Tag,
 };
 use aws_sdk_config::Client;
-use cfn_custom_resource_kit::{AwsApi, Backoff, Failure, RequestContext};
+use cfn_custom_resource_kit::{AwsApi, Backoff, Failure, ReasonCode, RequestContext};
 
 /// The AWS Config API as this resource uses it.
 #[derive(Clone, Debug)]
@@ -29,6 +32,11 @@ impl ConfigApi {
             client,
             aws: AwsApi::new("config", backoff),
         }
+    }
+
+    /// The backoff of the resource's own polls.
+    pub(crate) fn backoff(&self) -> Backoff {
+        self.aws.backoff()
     }
 
     /// The customer-managed recorder, if any. Service-linked recorders (with a service
@@ -399,31 +407,17 @@ impl ConfigApi {
         Ok(())
     }
 
-    /// The recorder's tags (to recognise Control Tower's); none when it has no ARN.
-    pub(crate) async fn recorder_tags(
+    /// The tags of the recorder or rule with `arn` (to recognise Control Tower's recorder,
+    /// or read a rule's owner tag); none when it has no ARN. `what` names the step.
+    pub(crate) async fn tags(
         &self,
         ctx: &RequestContext,
-        recorder: &ConfigurationRecorder,
+        arn: Option<&str>,
+        what: &str,
     ) -> Result<Vec<Tag>, Failure> {
-        match recorder.arn.as_deref() {
-            Some(arn) => self.tags(ctx, arn, "reading the recorder's tags").await,
-            None => Ok(Vec::new()),
-        }
-    }
-
-    /// The rule's tags (its owner tag); none when it has no ARN.
-    pub(crate) async fn rule_tags(
-        &self,
-        ctx: &RequestContext,
-        rule: &ConfigRule,
-    ) -> Result<Vec<Tag>, Failure> {
-        match rule.config_rule_arn.as_deref() {
-            Some(arn) => self.tags(ctx, arn, "reading the rule's tags").await,
-            None => Ok(Vec::new()),
-        }
-    }
-
-    async fn tags(&self, ctx: &RequestContext, arn: &str, what: &str) -> Result<Vec<Tag>, Failure> {
+        let Some(arn) = arn else {
+            return Ok(Vec::new());
+        };
         let output = self
             .aws
             .call(ctx, "ListTagsForResource", what, || {
@@ -434,5 +428,77 @@ impl ConfigApi {
             })
             .await?;
         Ok(output.tags.unwrap_or_default())
+    }
+}
+
+/// IAM as this resource uses it: the AWS Config service-linked role.
+#[derive(Clone, Debug)]
+pub(crate) struct IamApi {
+    client: aws_sdk_iam::Client,
+    aws: AwsApi,
+}
+
+/// `None` for a failure with `code`, for `call_or_else` (the failure otherwise).
+fn none_when<T>(code: ReasonCode) -> impl Fn(Failure) -> Ready<Result<Option<T>, Failure>> {
+    move |failure| {
+        ready(match failure.code() == code {
+            true => Ok(None),
+            false => Err(failure),
+        })
+    }
+}
+
+impl IamApi {
+    /// The API over `client`, retrying with `backoff`.
+    pub(crate) fn new(client: aws_sdk_iam::Client, backoff: Backoff) -> Self {
+        Self {
+            client,
+            aws: AwsApi::new("iam", backoff),
+        }
+    }
+
+    /// The ARN of the role `name` (`None`: no such role).
+    pub(crate) async fn role_arn(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+    ) -> Result<Option<String>, Failure> {
+        self.aws
+            .call_or_else(
+                ctx,
+                "GetRole",
+                "reading the service-linked role",
+                || {
+                    let sent = self.client.get_role().role_name(name).send();
+                    async move { sent.await.map(|output| output.role.map(|role| role.arn)) }
+                },
+                none_when(ReasonCode::NotFound),
+            )
+            .await
+    }
+
+    /// `CreateServiceLinkedRole` for `service`: the new role's ARN; `None` when it
+    /// already exists ("already exists" from a concurrent create is `CONFLICT`).
+    pub(crate) async fn create_service_linked_role(
+        &self,
+        ctx: &RequestContext,
+        service: &str,
+    ) -> Result<Option<String>, Failure> {
+        self.aws
+            .call_or_else(
+                ctx,
+                "CreateServiceLinkedRole",
+                "creating the service-linked role",
+                || {
+                    let sent = self
+                        .client
+                        .create_service_linked_role()
+                        .aws_service_name(service)
+                        .send();
+                    async move { sent.await.map(|output| output.role.map(|role| role.arn)) }
+                },
+                none_when(ReasonCode::Conflict),
+            )
+            .await
     }
 }

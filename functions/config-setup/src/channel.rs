@@ -1,10 +1,130 @@
-//! The delivery channel: the settings asked for, and how they compare.
+//! The delivery channel: the settings asked for and how they compare (plan), putting it
+//! and reading it back (apply, verify), and deleting it on Delete.
 
 use aws_sdk_config::types::{
     ConfigSnapshotDeliveryProperties, DeliveryChannel, MaximumExecutionFrequency,
 };
+use cfn_custom_resource_kit::{Failure, ReasonCode, RequestContext};
 
+use crate::api::ConfigApi;
 use crate::properties::ConfigSetupProperties;
+
+/// The ledger kind of the channel this resource created.
+pub(crate) const KIND: &str = "channel";
+
+/// The channel a Create or Update converges: its name, whether it is adopted, what
+/// exists and what the properties ask for.
+pub(crate) struct Plan {
+    pub(crate) name: String,
+    pub(crate) adopted: bool,
+    existing: Option<DeliveryChannel>,
+    wanted: DeliveryChannel,
+}
+
+impl Plan {
+    /// The plan for `existing` (of `name`, `adopted` as [`crate::recorder::decide`] says).
+    pub(crate) fn new(
+        existing: Option<DeliveryChannel>,
+        (name, adopted): (String, bool),
+        properties: &ConfigSetupProperties,
+    ) -> Self {
+        let wanted = desired(properties, &name);
+        Self {
+            name,
+            adopted,
+            existing,
+            wanted,
+        }
+    }
+
+    /// The ledger claim for the channel when this request creates it.
+    pub(crate) fn claim(&self) -> Option<(&'static str, &str)> {
+        self.existing
+            .is_none()
+            .then_some((KIND, self.name.as_str()))
+    }
+
+    /// Whether the channel must be put (missing, or with other settings).
+    pub(crate) fn needs_put(&self) -> bool {
+        self.existing
+            .as_ref()
+            .is_none_or(|c| !matches(c, &self.wanted))
+    }
+}
+
+/// Puts the channel (read back by [`verify`]).
+pub(crate) async fn put(api: &ConfigApi, ctx: &RequestContext, plan: &Plan) -> Result<(), Failure> {
+    ctx.step(format!("putting delivery channel {}", plan.name));
+    api.put_channel(ctx, &plan.wanted).await
+}
+
+/// Reads the channel back after PutDeliveryChannel: every field the properties set or
+/// leave out must show as they say. PutDeliveryChannel may keep a field the request
+/// leaves out ("this action will keep the existing value for the parameter that is
+/// not changed", PutDeliveryChannel, an earlier version of the API reference): such a
+/// field cannot be cleared in place, and that is said, never answered `SUCCESS`.
+pub(crate) async fn verify(
+    api: &ConfigApi,
+    ctx: &RequestContext,
+    plan: &Plan,
+) -> Result<(), Failure> {
+    let name = &plan.name;
+    ctx.step(format!("reading delivery channel {name} back"));
+    let differing = match api.channel(ctx).await? {
+        Some(found) => differences(&found, &plan.wanted),
+        None => vec!["the channel itself (it is gone)"],
+    };
+    if differing.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::new(
+        ReasonCode::NotActive,
+        format!(
+            "delivery channel {name} read back after PutDeliveryChannel differs from the properties in {}: PutDeliveryChannel keeps a setting a request leaves out, so removing one needs the channel deleted (recorder stopped first) and put again",
+            differing.join(", ")
+        ),
+    ))
+}
+
+/// Delete: deletes the channel `name` this resource created (its recorder, when it
+/// created that too, `recorder`, already stopped). Answers what it kept instead: the
+/// channel an adopted recorder records through, as deleting the last channel needs the
+/// recorder stopped, and that recorder is not ours.
+pub(crate) async fn remove(
+    api: &ConfigApi,
+    ctx: &RequestContext,
+    name: &str,
+    recorder: Option<&str>,
+) -> Result<Option<String>, Failure> {
+    if recorder.is_none() && adopted_recorder_records(api, ctx).await? {
+        return Ok(Some(format!(
+            "delivery channel {name} (the adopted recorder records through it)"
+        )));
+    }
+    ctx.step(format!("deleting delivery channel {name}"));
+    match (api.delete_channel(ctx, name).await, recorder) {
+        // The recorder records again (or still): stop it first, then retry.
+        (Err(failure), Some(recorder))
+            if failure.aws_error_code() == Some("LastDeliveryChannelDeleteFailedException") =>
+        {
+            ctx.step(format!("stopping recorder {recorder} again"));
+            api.stop(ctx, recorder).await?;
+            ctx.step(format!("deleting delivery channel {name} again"));
+            api.delete_channel(ctx, name).await?;
+        }
+        (other, _) => other?,
+    }
+    Ok(None)
+}
+
+/// Whether the region's recorder (one this resource adopted) records.
+async fn adopted_recorder_records(api: &ConfigApi, ctx: &RequestContext) -> Result<bool, Failure> {
+    let Some(found) = api.recorder(ctx).await? else {
+        return Ok(false);
+    };
+    let name = found.name.unwrap_or_default();
+    Ok(api.status(ctx, &name).await?.is_some_and(|s| s.recording))
+}
 
 /// The channel `properties` ask for, under `name`.
 pub(crate) fn desired(properties: &ConfigSetupProperties, name: &str) -> DeliveryChannel {

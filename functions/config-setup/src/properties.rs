@@ -339,7 +339,7 @@ fn validate_tags(tags: &BTreeMap<String, String>) -> Result<(), Failure> {
                 "a key must have 1 to 128 characters and not start with aws:",
             ));
         }
-        if key == crate::rules::OWNER_TAG {
+        if key == crate::tags::OWNER_TAG {
             return Err(Failure::invalid_property(
                 &field,
                 "is this resource's own owner tag",

@@ -46,8 +46,8 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use super::*;
-use crate::recorder::CONTROL_TOWER_RECORDER;
-use crate::rules::OWNER_TAG;
+use crate::recorder::{CONTROL_TOWER_RECORDER, CONTROL_TOWER_TAG, RECORDING_WAIT};
+use crate::tags::OWNER_TAG;
 
 const SLR_ARN: &str =
     "arn:aws:iam::123456789012:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig";
@@ -1244,10 +1244,13 @@ fn a_hundred_rules_of_thirty_characters_fit_as_the_readme_says() {
         ssm: vec![],
     };
     let ctx = context(60);
-    mocks
-        .resource()
-        .check_limits(&ctx, &props, &cfn_custom_resource_kit::Ownership::default())
-        .unwrap();
+    answer::check_limits(
+        &ctx,
+        &mocks.resource().ledger,
+        &props,
+        &cfn_custom_resource_kit::Ownership::default(),
+    )
+    .unwrap();
 }
 
 #[tokio::test]
