@@ -203,26 +203,27 @@ type RawFields = std::collections::BTreeMap<String, Box<serde_json::value::RawVa
 ///
 /// serde_json refuses input nested deeper than 128 levels. Before this read, the Lambda
 /// runtime itself refused such a payload and no handler ran: CloudFormation waited an
-/// hour. Here the routing fields are read from the top level whenever the whole does not
-/// parse, so the request is still answered.
+/// hour. Here each top-level field is read on its own, so the routing fields of a request
+/// whose properties nest too deeply still are, and the request is answered.
 pub(crate) fn read_payload(text: &str) -> Vec<Result<Incoming, Error>> {
-    if let Ok(payload) = serde_json::from_str::<Value>(text) {
-        return unwrap_payload(payload);
-    }
     let Ok(fields) = serde_json::from_str::<RawFields>(text) else {
         return vec![Err(Error::InvalidEvent(
             "the payload is not a JSON object".into(),
         ))];
     };
-    let Some(records) = fields.get("Records") else {
+    // A direct invocation: the payload is the request (also when `Records` is no list, so
+    // a request carrying a stray `Records` field is still answered).
+    let Some(Ok(records)) = fields
+        .get("Records")
+        .map(|records| serde_json::from_str::<Vec<RawFields>>(records.get()))
+    else {
         return vec![Ok(read_fields(fields))];
-    };
-    let Ok(records) = serde_json::from_str::<Vec<RawFields>>(records.get()) else {
-        return vec![Err(Error::InvalidEvent("Records is not a list".into()))];
     };
     if records.is_empty() {
         return vec![Err(no_records())];
     }
+    // An SNS-backed custom resource: one result per record, so one bad record does not
+    // silence the others.
     records
         .iter()
         .map(|record| {
@@ -235,29 +236,6 @@ pub(crate) fn read_payload(text: &str) -> Vec<Result<Incoming, Error>> {
                 })
                 .ok_or_else(|| Error::InvalidEvent("a record without Sns.Message".into()))?;
             read_request(&message)
-        })
-        .collect()
-}
-
-/// Returns the CloudFormation requests in a Lambda payload: the payload itself for a
-/// direct invocation, or each record's message for an SNS-backed custom resource
-/// (one result per record, so one bad record does not silence the others).
-pub(crate) fn unwrap_payload(payload: Value) -> Vec<Result<Incoming, Error>> {
-    let Some(records) = payload.get("Records").and_then(Value::as_array) else {
-        return vec![Ok(Incoming::new(payload))];
-    };
-    if records.is_empty() {
-        return vec![Err(no_records())];
-    }
-    records
-        .iter()
-        .map(|record| {
-            let message = record
-                .get("Sns")
-                .and_then(|sns| sns.get("Message"))
-                .and_then(Value::as_str)
-                .ok_or_else(|| Error::InvalidEvent("a record without Sns.Message".into()))?;
-            read_request(message)
         })
         .collect()
 }
@@ -364,7 +342,7 @@ mod tests {
 
     #[test]
     fn direct_payload_is_returned_as_is() {
-        let requests: Vec<Incoming> = unwrap_payload(event(CREATE))
+        let requests: Vec<Incoming> = read_payload(CREATE)
             .into_iter()
             .map(Result::unwrap)
             .collect();
@@ -373,10 +351,7 @@ mod tests {
 
     #[test]
     fn sns_record_message_is_unwrapped() {
-        let requests: Vec<Incoming> = unwrap_payload(event(SNS))
-            .into_iter()
-            .map(Result::unwrap)
-            .collect();
+        let requests: Vec<Incoming> = read_payload(SNS).into_iter().map(Result::unwrap).collect();
         assert_eq!(requests.len(), 1);
         assert_eq!(requests[0].request["RequestType"], "Create");
         assert_eq!(
@@ -389,7 +364,7 @@ mod tests {
     fn sns_record_without_json_message_is_an_invalid_event() {
         let payload =
             json!({"Records": [{"Sns": {"Message": "not json"}}, {"Sns": {"Message": "{}"}}]});
-        let results = unwrap_payload(payload);
+        let results = read_payload(&payload.to_string());
         assert_eq!(results.len(), 2, "one result per record");
         assert!(matches!(results[0], Err(Error::InvalidEvent(_))));
         assert!(
@@ -401,7 +376,7 @@ mod tests {
     #[test]
     fn an_sns_envelope_without_records_is_not_an_answerable_event() {
         for results in [
-            unwrap_payload(json!({"Records": []})),
+            read_payload(r#"{"Records": []}"#),
             read_payload(r#"{"Records": [], "Deep": [[[[[[]]]]]]}"#),
         ] {
             assert!(matches!(results.as_slice(), [Err(Error::InvalidEvent(_))]));

@@ -135,7 +135,7 @@ impl<R: CustomResource> Runner<R> {
     /// [`Self::handle_text`] for a payload already parsed (tests).
     #[cfg(test)]
     pub(crate) async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
-        let requests = crate::request::unwrap_payload(event.payload);
+        let requests = read_payload(&event.payload.to_string());
         self.handle_requests(requests, &event.context).await
     }
 
