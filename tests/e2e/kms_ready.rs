@@ -414,17 +414,6 @@ async fn a_failed_update_rolls_back_to_the_old_key() {
     stack.delete().await.assert_success();
 }
 
-#[tokio::test]
-async fn an_sns_wrapped_request_is_answered_like_a_direct_one() {
-    let world = World::start(BINARY, &[]).await;
-    let (key_id, arn) = world.key(None).await;
-    let mut stack = world.stack("sns");
-    let event = stack.request("Create", &json!({"KeyId": key_id}), None);
-    let created = stack.send_via_sns(&event).await;
-    created.assert_success();
-    assert_eq!(created.data("KeyArn"), Some(arn.as_str()));
-}
-
 /// The SDK client is built when the first invocation arrives, not before the first poll
 /// (Lambda's init phase): building it parses the SDK crate's partition table, which the
 /// SDK logs at DEBUG as "loading default partitions".

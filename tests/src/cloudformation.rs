@@ -155,34 +155,7 @@ impl<'a> Stack<'a> {
 
     /// Invokes the function with `event` and collects what reached its ResponseURL.
     pub async fn send(&self, event: &Value) -> CfnResponse {
-        self.send_payload(event, event).await
-    }
-
-    /// Like [`Self::send`], with the request wrapped in an SNS notification.
-    pub async fn send_via_sns(&self, event: &Value) -> CfnResponse {
-        let payload = json!({"Records": [{
-            "EventSource": "aws:sns",
-            "EventVersion": "1.0",
-            "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:cfn-requests:1f2e3d4c",
-            "Sns": {
-                "Type": "Notification",
-                "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
-                "TopicArn": "arn:aws:sns:us-east-1:123456789012:cfn-requests",
-                "Subject": "AWS CloudFormation custom resource request",
-                "Message": event.to_string(),
-                "Timestamp": "2026-11-23T12:00:00.000Z",
-                "SignatureVersion": "1",
-                "Signature": "EXAMPLE",
-                "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/cert.pem",
-                "UnsubscribeUrl": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
-                "MessageAttributes": {}
-            }
-        }]});
-        self.send_payload(&payload, event).await
-    }
-
-    async fn send_payload(&self, payload: &Value, event: &Value) -> CfnResponse {
-        let lambda = self.function.invoke(payload.clone(), self.timeout).await;
+        let lambda = self.function.invoke(event.clone(), self.timeout).await;
         let path = format!(
             "cfn-responses/{}",
             event["RequestId"].as_str().unwrap_or_default()
