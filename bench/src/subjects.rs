@@ -64,39 +64,8 @@ pub(crate) const SUBJECTS: &[Subject] = &[
         security_hub: None,
         reset: Some(reset_config),
         minimum_calls: [
-            &[
-                "GetParameter",
-                "DescribeConfigurationRecorders",
-                "DescribeDeliveryChannels",
-                "GetRole",
-                "DescribeConfigRules",
-                "DescribeConfigRules",
-                // The record's claim, then the singleton record (one owner per region).
-                "PutParameter",
-                "PutParameter",
-                "PutConfigurationRecorder",
-                // The bucket's owner before the channel is written; the channel read back.
-                "GetBucketLocation",
-                "DescribeDeliveryChannels",
-                "PutDeliveryChannel",
-                "StartConfigurationRecorder",
-                "PutConfigRule",
-                "PutConfigRule",
-                "DescribeConfigurationRecorderStatus",
-                "DescribeConfigRules",
-            ],
-            &[
-                "GetParameter",
-                "DescribeConfigurationRecorders",
-                "DescribeDeliveryChannels",
-                "GetRole",
-                "DescribeConfigRules",
-                "DescribeConfigRules",
-                "PutParameter",
-                "DescribeConfigurationRecorderStatus",
-                "PutConfigRule",
-                "DescribeConfigRules",
-            ],
+            &CONFIG_CREATE,
+            &CONFIG_UPDATE,
             // The record and the singleton record (does it still name this resource?);
             // the owned rules read together, each one's owner tag (a rule someone else
             // made since is left), each deletion asked for, then all read back together
@@ -193,6 +162,66 @@ pub(crate) const SUBJECTS: &[Subject] = &[
         ],
     },
 ];
+
+/// What config-setup reads before it acts, on Create and Update alike: the record, the
+/// recorders, the channels, the service-linked role, the rules (those the ledger says
+/// exist together, each other one alone).
+const CONFIG_READS: [&str; 6] = [
+    "GetParameter",
+    "DescribeConfigurationRecorders",
+    "DescribeDeliveryChannels",
+    "GetRole",
+    "DescribeConfigRules",
+    "DescribeConfigRules",
+];
+
+const CONFIG_CREATE: [&str; 17] = then(
+    &CONFIG_READS,
+    &[
+        // The record's claim, then the singleton record (one owner per region).
+        "PutParameter",
+        "PutParameter",
+        "PutConfigurationRecorder",
+        // The bucket's owner before the channel is written; the channel read back.
+        "GetBucketLocation",
+        "DescribeDeliveryChannels",
+        "PutDeliveryChannel",
+        "StartConfigurationRecorder",
+        "PutConfigRule",
+        "PutConfigRule",
+        "DescribeConfigurationRecorderStatus",
+        "DescribeConfigRules",
+    ],
+);
+
+const CONFIG_UPDATE: [&str; 10] = then(
+    &CONFIG_READS,
+    &[
+        "PutParameter",
+        "DescribeConfigurationRecorderStatus",
+        "PutConfigRule",
+        "DescribeConfigRules",
+    ],
+);
+
+/// The `N` calls of `first`, then those of `rest` (a compile error unless `N` in all).
+const fn then<const N: usize>(first: &[&'static str], rest: &[&'static str]) -> [&'static str; N] {
+    assert!(
+        first.len() + rest.len() == N,
+        "N is not the number of calls"
+    );
+    let mut all = [""; N];
+    let mut i = 0;
+    while i < N {
+        all[i] = if i < first.len() {
+            first[i]
+        } else {
+            rest[i - first.len()]
+        };
+        i += 1;
+    }
+    all
+}
 
 /// securityhub-standards' Create, and its Update adding a standard: the same calls.
 const STANDARDS_ENABLED: &[&str] = &[
