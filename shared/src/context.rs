@@ -161,18 +161,16 @@ impl RequestContext {
     pub fn step(&self, step: impl Into<String>) {
         let step = step.into();
         tracing::info!(step = %step, "step");
-        let mut progress = self
-            .progress
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(previous) = progress.pending.take() {
-            progress.done.push(previous);
-        }
-        progress.pending = Some(step);
+        self.finish_step(Some(step));
     }
 
     /// Marks the step under way as finished.
     pub fn step_done(&self) {
+        self.finish_step(None);
+    }
+
+    /// Moves the step under way to the finished ones; `next` is under way from now on.
+    fn finish_step(&self, next: Option<String>) {
         let mut progress = self
             .progress
             .lock()
@@ -180,6 +178,7 @@ impl RequestContext {
         if let Some(previous) = progress.pending.take() {
             progress.done.push(previous);
         }
+        progress.pending = next;
     }
 
     /// A snapshot of the progress so far.

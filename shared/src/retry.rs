@@ -359,20 +359,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_state_that_does_not_arrive_within_the_wait_limit_returns_its_failure() {
         let started = Instant::now();
-        let result: Result<(), _> = wait_until(
-            &context(Duration::from_secs(300)),
-            Duration::from_secs(20),
-            Backoff::default(),
-            "waiting for the key",
-            || async {
-                Ok(Probe::NotYet(Failure::new(
-                    ReasonCode::NotActive,
-                    "key is Creating",
-                )))
-            },
-        )
-        .await;
-        let failure = result.unwrap_err();
+        let failure =
+            wait_for_what_never_comes(Duration::from_secs(300), Duration::from_secs(20)).await;
         assert_eq!(failure.code(), ReasonCode::NotActive);
         assert_eq!(
             failure.message(),
@@ -384,22 +372,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_wait_limit_beyond_the_deadline_ends_in_timeout() {
         let started = Instant::now();
-        let result: Result<(), _> = wait_until(
-            &context(Duration::from_secs(5)),
-            Duration::from_secs(300),
-            Backoff::default(),
-            "waiting for READY",
-            || async {
-                Ok(Probe::NotYet(Failure::new(
-                    ReasonCode::NotActive,
-                    "PENDING",
-                )))
-            },
-        )
-        .await;
-        let failure = result.unwrap_err();
+        let failure =
+            wait_for_what_never_comes(Duration::from_secs(5), Duration::from_secs(300)).await;
         assert_eq!(failure.code(), ReasonCode::Timeout);
-        assert!(failure.message().contains("waiting for READY"), "{failure}");
+        assert!(
+            failure.message().contains("waiting for the key"),
+            "{failure}"
+        );
         assert!(started.elapsed() <= Duration::from_secs(5));
     }
 
@@ -414,5 +393,23 @@ mod tests {
         )
         .await;
         assert_eq!(result, Ok("now"));
+    }
+
+    /// Waits up to `limit`, with `time` left, for a key that stays `Creating`.
+    async fn wait_for_what_never_comes(time: Duration, limit: Duration) -> Failure {
+        let never: Result<(), _> = wait_until(
+            &context(time),
+            limit,
+            Backoff::default(),
+            "waiting for the key",
+            || async {
+                Ok(Probe::NotYet(Failure::new(
+                    ReasonCode::NotActive,
+                    "key is Creating",
+                )))
+            },
+        )
+        .await;
+        never.unwrap_err()
     }
 }
