@@ -10,6 +10,8 @@ exception. An import failure goes to `POST /2018-06-01/runtime/init/error`.
 
 The handler's module is looked up beside this file (`LAMBDA_TASK_ROOT` when set), as
 Lambda looks in /var/task. `AWS_LAMBDA_RUNTIME_API` is `host:port` of the Runtime API.
+Each peer's handler is `<module>.handler`, its module named after the function it mirrors
+(`kms_ready` for kms-ready).
 """
 
 import importlib

@@ -1,8 +1,11 @@
-"""What every peer shares: crhelper's response PUT, plain HTTP for listed loopback hosts."""
+"""What every peer shares: its crhelper resource (the response PUT plain HTTP for listed
+loopback hosts), its boto3 clients, and the wait between reads of a state that settles."""
 
 import os
+import time
 from http.client import HTTPConnection, HTTPSConnection
 
+import boto3
 import crhelper.utils
 from crhelper import CfnResource
 
@@ -24,3 +27,22 @@ def cfn_resource():
     `loopback_aware_connection`."""
     crhelper.utils.HTTPSConnection = loopback_aware_connection
     return CfnResource(json_logging=False, log_level="INFO", boto_level="CRITICAL")
+
+
+def client(service):
+    """A boto3 client for `service`. Region and endpoints come from the environment as with
+    the Rust SDK: `AWS_REGION` (passed explicitly, as crhelper does for its own clients)
+    and `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` (boto3 >= 1.28)."""
+    return boto3.client(service, region_name=os.environ.get("AWS_REGION"))
+
+
+def poll(read, done):
+    """Calls `read` until `done` accepts what it returns, and returns that: 0.2 s between
+    the first two reads, then twice as long each time, at most 3 s."""
+    delay = 0.2
+    result = read()
+    while not done(result):
+        time.sleep(delay)
+        delay = min(delay * 2, 3)
+        result = read()
+    return result

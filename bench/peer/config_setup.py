@@ -11,28 +11,16 @@ recorder; read the requested rules, record and put the missing ones (tagged); th
 by reading back: the recorder status records and every rule is ACTIVE. `Data`:
 `RecorderName`, `DeliveryChannelName`, `Recording`, `RuleNames`, `Adopted`. An existing
 recorder is adopted (brought to these settings under its own name).
-
-Region and endpoints come from the environment as with the Rust SDK: `AWS_REGION` and
-`AWS_ENDPOINT_URL` (boto3 >= 1.28).
-
-Handler: `config_setup.handler` (run by bootstrap.py).
 """
 
-import os
-import time
-
-import boto3
-
-from ledger import claim, ledger_name, physical_id, read_record
-from loopback import cfn_resource
+from common import cfn_resource, client, poll
+from ledger import claim, read_record, resource
 
 SLR_NAME = "AWSServiceRoleForConfig"
 
 helper = cfn_resource()
-region = os.environ.get("AWS_REGION")
-config = boto3.client("config", region_name=region)
-iam = boto3.client("iam", region_name=region)
-ssm = boto3.client("ssm", region_name=region)
+config = client("config")
+iam = client("iam")
 
 
 def _service_linked_role():
@@ -49,9 +37,8 @@ def _service_linked_role():
 @helper.update
 def create_or_update(event, context):
     properties = event["ResourceProperties"]
-    resource_id = physical_id(event)
-    ledger = ledger_name(resource_id)
-    record = read_record(ssm, ledger)
+    resource_id, ledger = resource(event)
+    record = read_record(ledger)
     recorders = [
         r for r in config.describe_configuration_recorders()["ConfigurationRecorders"]
         if not r.get("servicePrincipal")
@@ -73,7 +60,7 @@ def create_or_update(event, context):
     }
     channel = {"name": channel_name, "s3BucketName": properties["DeliveryBucketName"]}
     if not adopted:
-        claim(ssm, ledger, record, "recorder", [name])
+        claim(ledger, record, "recorder", [name])
     config.put_configuration_recorder(ConfigurationRecorder=recorder)
     config.put_delivery_channel(DeliveryChannel=channel)
     status = config.describe_configuration_recorder_status(ConfigurationRecorderNames=[name])
@@ -90,7 +77,7 @@ def create_or_update(event, context):
             existing = set()
     missing = [r for r in rules if r["Name"] not in existing]
     if missing:
-        claim(ssm, ledger, record, "rule", [r["Name"] for r in missing])
+        claim(ledger, record, "rule", [r["Name"] for r in missing])
     for rule in missing:
         config.put_config_rule(
             ConfigRule={
@@ -104,13 +91,11 @@ def create_or_update(event, context):
     state = status["ConfigurationRecordersStatus"][0]
     if not state.get("recording") or state.get("lastStatus") == "Failure":
         raise RuntimeError("[NOT_ACTIVE] recorder {} does not record".format(name))
-    delay = 0.2
-    while names:
-        found = config.describe_config_rules(ConfigRuleNames=names)["ConfigRules"]
-        if all(r.get("ConfigRuleState") == "ACTIVE" for r in found) and len(found) == len(names):
-            break
-        time.sleep(delay)
-        delay = min(delay * 2, 3)
+    if names:
+        poll(
+            lambda: config.describe_config_rules(ConfigRuleNames=names)["ConfigRules"],
+            lambda found: all(r.get("ConfigRuleState") == "ACTIVE" for r in found) and len(found) == len(names),
+        )
     helper.Data.update(
         RecorderName=name,
         DeliveryChannelName=channel_name,

@@ -7,27 +7,19 @@ Lambda deadline; any other state fails at once); with `RequiredServicePrincipals
 policy must let them use the key (an Allow naming the principal, or `*` without a condition,
 for kms:Decrypt and kms:GenerateDataKey; an unconditional Deny wins); `Data` carries
 `KeyArn`, `KeyId`, `KeyState`. Delete has nothing to undo.
-
-Region and endpoint come from the environment as with the Rust SDK: `AWS_REGION` (passed
-explicitly, as crhelper does for its own clients) and `AWS_ENDPOINT_URL` (boto3 >= 1.28).
-
-Handler: `kms_ready.handler` (run by bootstrap.py).
 """
 
 import fnmatch
 import json
-import os
 import time
 
-import boto3
-
-from loopback import cfn_resource
+from common import cfn_resource, client
 
 WAITING_STATES = ("Creating", "Updating")
 USE_ACTIONS = ("kms:decrypt", "kms:generatedatakey")
 
 helper = cfn_resource()
-kms = boto3.client("kms", region_name=os.environ.get("AWS_REGION"))
+kms = client("kms")
 
 
 

@@ -7,26 +7,13 @@ record (SSM GetParameter under /cfn-custom-resource-kit/ownership/); when there 
 record the intent to own it (PutParameter) before EnableSecurityHub
 (EnableDefaultStandards false), then DescribeHub until it shows; `Data` carries `HubArn`,
 `SubscribedAt`, `Adopted`. An existing hub is adopted. Delete disables only an owned hub.
-
-Region and endpoints come from the environment as with the Rust SDK: `AWS_REGION` and
-`AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_SECURITYHUB` (boto3 >= 1.28).
-
-Handler: `securityhub_enable.handler` (run by bootstrap.py).
 """
 
-import os
-import time
-
-import boto3
-
-from ledger import claim, ledger_name, physical_id, read_record
-from loopback import cfn_resource
-
+from common import cfn_resource, client, poll
+from ledger import claim, erase, read_record, resource
 
 helper = cfn_resource()
-region = os.environ.get("AWS_REGION")
-securityhub = boto3.client("securityhub", region_name=region)
-ssm = boto3.client("ssm", region_name=region)
+securityhub = client("securityhub")
 
 
 def _hub():
@@ -41,33 +28,25 @@ def _hub():
 @helper.create
 @helper.update
 def create_or_update(event, context):
-    resource_id = physical_id(event)
-    name = ledger_name(resource_id)
+    resource_id, name = resource(event)
     hub = _hub()
-    record = read_record(ssm, name)
+    record = read_record(name)
     owned = "hub" in record["owned"]
     if hub is None:
-        claim(ssm, name, record, "hub", ["default"])
+        claim(name, record, "hub", ["default"])
         owned = True
         securityhub.enable_security_hub(EnableDefaultStandards=False)
-        hub, delay = _hub(), 0.2
-        while hub is None:
-            time.sleep(delay)
-            delay = min(delay * 2, 3)
-            hub = _hub()
+        hub = poll(_hub, lambda hub: hub is not None)
     helper.Data.update(HubArn=hub["HubArn"], SubscribedAt=hub["SubscribedAt"], Adopted=str(not owned).lower())
     return resource_id
 
 
 @helper.delete
 def delete(event, context):
-    name = ledger_name(event["PhysicalResourceId"])
-    if "hub" in read_record(ssm, name)["owned"] and _hub() is not None:
+    _, name = resource(event)
+    if "hub" in read_record(name)["owned"] and _hub() is not None:
         securityhub.disable_security_hub()
-    try:
-        ssm.delete_parameter(Name=name)
-    except ssm.exceptions.ParameterNotFound:
-        pass
+    erase(name)
 
 
 def handler(event, context):

@@ -10,25 +10,13 @@ every requested standard is READY (INCOMPLETE or FAILED fail the request). `Data
 `StandardsSubscriptionArns`, `Adopted`. Standards enabled before are adopted. Delete
 disables only the standards the record says this resource enabled, waits until they are
 gone, and erases the record.
-
-Region and endpoints come from the environment as with the Rust SDK: `AWS_REGION` and
-`AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_SECURITYHUB` (boto3 >= 1.28).
-
-Handler: `securityhub_standards.handler` (run by bootstrap.py).
 """
 
-import os
-import time
-
-import boto3
-
-from ledger import claim, ledger_name, physical_id, read_record
-from loopback import cfn_resource
+from common import cfn_resource, client, poll
+from ledger import claim, erase, read_record, resource
 
 helper = cfn_resource()
-region = os.environ.get("AWS_REGION")
-securityhub = boto3.client("securityhub", region_name=region)
-ssm = boto3.client("ssm", region_name=region)
+securityhub = client("securityhub")
 
 
 def _short_id(standards_arn):
@@ -60,32 +48,29 @@ def _enabled():
     return subscriptions
 
 
+def _ready(wanted, enabled):
+    """Whether every standard of `wanted` is READY; fails on one INCOMPLETE or FAILED."""
+    states = [enabled.get(arn, {}).get("StandardsStatus", "PENDING") for arn in wanted]
+    failed = [arn for arn, state in zip(wanted, states) if state in ("INCOMPLETE", "FAILED")]
+    if failed:
+        raise RuntimeError("not ready: {}".format(", ".join(map(_short_id, failed))))
+    return all(state == "READY" for state in states)
+
+
 @helper.create
 @helper.update
 def create_or_update(event, context):
-    properties = event["ResourceProperties"]
-    resource_id = physical_id(event)
-    name = ledger_name(resource_id)
-    wanted = _resolve(properties["Standards"])
-    record = read_record(ssm, name)
+    resource_id, name = resource(event)
+    wanted = _resolve(event["ResourceProperties"]["Standards"])
+    record = read_record(name)
     enabled = _enabled()
     missing = [arn for arn in wanted if arn not in enabled]
     if missing:
-        claim(ssm, name, record, "standard", missing)
+        claim(name, record, "standard", missing)
         securityhub.batch_enable_standards(
             StandardsSubscriptionRequests=[{"StandardsArn": arn} for arn in missing]
         )
-    delay = 0.2
-    while True:
-        enabled = _enabled()
-        states = [enabled.get(arn, {}).get("StandardsStatus", "PENDING") for arn in wanted]
-        failed = [arn for arn, state in zip(wanted, states) if state in ("INCOMPLETE", "FAILED")]
-        if failed:
-            raise RuntimeError("not ready: {}".format(", ".join(map(_short_id, failed))))
-        if all(state == "READY" for state in states):
-            break
-        time.sleep(delay)
-        delay = min(delay * 2, 3)
+    enabled = poll(_enabled, lambda enabled: _ready(wanted, enabled))
     owned = record["owned"].get("standard", [])
     helper.Data.update(
         StandardsSubscriptionArns=",".join(enabled[arn]["StandardsSubscriptionArn"] for arn in wanted),
@@ -96,20 +81,14 @@ def create_or_update(event, context):
 
 @helper.delete
 def delete(event, context):
-    name = ledger_name(event["PhysicalResourceId"])
-    owned = read_record(ssm, name)["owned"].get("standard", [])
+    _, name = resource(event)
+    owned = read_record(name)["owned"].get("standard", [])
     enabled = _enabled()
     leaving = [enabled[arn]["StandardsSubscriptionArn"] for arn in owned if arn in enabled]
     if leaving:
         securityhub.batch_disable_standards(StandardsSubscriptionArns=leaving)
-        delay = 0.2
-        while any(arn in _enabled() for arn in owned):
-            time.sleep(delay)
-            delay = min(delay * 2, 3)
-    try:
-        ssm.delete_parameter(Name=name)
-    except ssm.exceptions.ParameterNotFound:
-        pass
+        poll(_enabled, lambda enabled: not any(arn in enabled for arn in owned))
+    erase(name)
 
 
 def handler(event, context):
