@@ -3,6 +3,10 @@
 //! service would. A function pointed at it (`AWS_ENDPOINT_URL_<SERVICE>`) sees moto,
 //! except that a stalled call never answers: the test can then kill the process
 //! mid-request, as Lambda does at its timeout.
+//!
+//! It also times the upstream's answers, call by call ([`FaultProxy::upstream_time`]):
+//! the benchmark puts one in front of moto and of the Security Hub emulator to tell the
+//! emulators' time from the implementation's own.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
