@@ -18,6 +18,7 @@ pub(crate) enum Metric {
 }
 
 impl Metric {
+    /// In declaration order: a metric's discriminant is its index.
     pub(crate) const ALL: [Metric; 8] = [
         Metric::FirstPoll,
         Metric::ColdCreate,
