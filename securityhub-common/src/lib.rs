@@ -37,31 +37,27 @@ pub async fn call_or_no_hub<T, E, F, Fut>(
     context: &RequestContext,
     operation: &'static str,
     what: &str,
-    mut attempt: F,
+    attempt: F,
 ) -> Result<Option<T>, Failure>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    securityhub
-        .call_or_else(
-            context,
-            operation,
-            what,
-            || {
-                let sent = attempt();
-                async move { sent.await.map(Some) }
-            },
-            |failure| {
-                ready(if is_not_subscribed(&failure) {
-                    Ok(None)
-                } else {
-                    Err(failure)
-                })
-            },
-        )
-        .await
+    let answer = securityhub
+        .call_or_else(context, operation, what, attempt, |failure| {
+            // No hub is the answer, not a failure to wait out.
+            ready(Err(if is_not_subscribed(&failure) {
+                failure.permanent()
+            } else {
+                failure
+            }))
+        })
+        .await;
+    match answer {
+        Err(failure) if is_not_subscribed(&failure) => Ok(None),
+        answer => answer.map(Some),
+    }
 }
 
 /// What Delete does to what the resource enabled (the hub, the standards). What it

@@ -9,8 +9,11 @@ use aws_sdk_securityhub::config::Region;
 use aws_sdk_securityhub::error::ErrorMetadata;
 use aws_sdk_securityhub::Client;
 use aws_smithy_mocks::{mock_client, Rule, RuleMode};
-use cfn_custom_resource_kit::testing::ParameterStore;
-use cfn_custom_resource_kit::{Backoff, Ledger};
+use cfn_custom_resource_kit::testing::{self, ParameterStore};
+use cfn_custom_resource_kit::{
+    parse_properties, Backoff, CustomResource, Failure, Ledger, Outcome, ReasonCode, RequestType,
+    ResourceProperties,
+};
 
 /// The account of every test answer.
 pub const ACCOUNT: &str = "123456789012";
@@ -18,15 +21,34 @@ pub const ACCOUNT: &str = "123456789012";
 /// Security Hub's words for an account without a hub (`InvalidAccessException`).
 pub const NOT_SUBSCRIBED: &str = "Account 123456789012 is not subscribed to AWS Security Hub";
 
-/// Security Hub's throttling answer (`LimitExceededException`, HTTP 429).
-pub const THROTTLED: (&str, &str) = ("LimitExceededException", "Rate exceeded");
-
 /// The ledger's parameter prefix in the tests.
 pub const LEDGER_PREFIX: &str = "/test-ledger";
 
 /// An error answer with `code` and `message`.
 pub fn error(code: &str, message: &str) -> ErrorMetadata {
     ErrorMetadata::builder().code(code).message(message).build()
+}
+
+/// The answer of an account without a hub ([`NOT_SUBSCRIBED`]).
+pub fn not_subscribed() -> ErrorMetadata {
+    error("InvalidAccessException", NOT_SUBSCRIBED)
+}
+
+/// Security Hub's throttling answer (`LimitExceededException`, HTTP 429).
+pub fn throttled() -> ErrorMetadata {
+    error("LimitExceededException", "Rate exceeded")
+}
+
+/// A Create of `resource` with `properties` and `time` left (the kit's `create` has 30 s).
+pub async fn create_within<R: CustomResource>(
+    resource: &R,
+    time: Duration,
+    properties: serde_json::Value,
+) -> Result<Outcome, Failure> {
+    let context = testing::context(RequestType::Create, time);
+    resource
+        .create(&context, testing::properties(properties))
+        .await
 }
 
 /// A client in `region` answered by `rules` in order, with the SDK's own retries off.
@@ -46,4 +68,49 @@ pub fn ledger(ssm: &ParameterStore) -> Ledger {
 /// A backoff that keeps tests on real time quick (2 ms doubling to 10 ms).
 pub fn quick_backoff() -> Backoff {
     Backoff::new(Duration::from_millis(2), Duration::from_millis(10))
+}
+
+/// Every sample event under `events/<function>/` is a request of `resource_type` named
+/// `<request-type>[-<variant>].json` whose properties (and old properties) parse, unless
+/// the name ends in `bad-properties`; `create`, `update` and `delete` are there.
+pub fn check_sample_events<P: ResourceProperties + std::fmt::Debug>(
+    manifest_dir: &str,
+    function: &str,
+    resource_type: &str,
+) {
+    let dir = format!("{manifest_dir}/../../events/{function}");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        let event: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let request_type = name.split('-').next().unwrap();
+        assert_eq!(
+            event["RequestType"].as_str().unwrap().to_lowercase(),
+            request_type,
+            "{name}"
+        );
+        assert_eq!(event["ResourceType"], resource_type, "{name}");
+        let parsed = parse_properties::<P>(&event["ResourceProperties"]);
+        if name.ends_with("bad-properties") {
+            assert_eq!(
+                parsed.unwrap_err().code(),
+                ReasonCode::InvalidProperties,
+                "{name}"
+            );
+        } else {
+            parsed.unwrap_or_else(|failure| panic!("{name}: {failure}"));
+        }
+        if let Some(old) = event.get("OldResourceProperties") {
+            parse_properties::<P>(old).unwrap();
+        }
+        names.push(name);
+    }
+    for needed in ["create", "update", "delete"] {
+        assert!(
+            names.iter().any(|n| n == needed),
+            "{needed}.json is missing"
+        );
+    }
 }

@@ -111,8 +111,9 @@ impl ResourceProperties for HubProperties {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cfn_custom_resource_kit::parse_properties;
     use cfn_custom_resource_kit::testing::invalid;
-    use cfn_custom_resource_kit::{parse_properties, ReasonCode};
+    use securityhub_common::testing::check_sample_events;
     use serde_json::json;
 
     fn parse(value: serde_json::Value) -> Result<HubProperties, Failure> {
@@ -187,43 +188,10 @@ mod tests {
 
     #[test]
     fn every_sample_event_is_a_request_of_this_resource_whose_properties_parse_unless_named_bad() {
-        let dir = concat!(
+        check_sample_events::<HubProperties>(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../events/securityhub-enable"
+            "securityhub-enable",
+            "Custom::SecurityHubEnable",
         );
-        let mut names = Vec::new();
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
-            let event: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-            let request_type = name.split('-').next().unwrap();
-            assert_eq!(
-                event["RequestType"].as_str().unwrap().to_lowercase(),
-                request_type,
-                "{name}"
-            );
-            assert_eq!(event["ResourceType"], "Custom::SecurityHubEnable", "{name}");
-            let parsed = parse_properties::<HubProperties>(&event["ResourceProperties"]);
-            if name.ends_with("bad-properties") {
-                assert_eq!(
-                    parsed.unwrap_err().code(),
-                    ReasonCode::InvalidProperties,
-                    "{name}"
-                );
-            } else {
-                parsed.unwrap_or_else(|failure| panic!("{name}: {failure}"));
-            }
-            if let Some(old) = event.get("OldResourceProperties") {
-                parse_properties::<HubProperties>(old).unwrap();
-            }
-            names.push(name);
-        }
-        for needed in ["create", "update", "delete"] {
-            assert!(
-                names.iter().any(|n| n == needed),
-                "{needed}.json is missing"
-            );
-        }
     }
 }
