@@ -6,28 +6,16 @@
 use std::time::Duration;
 
 use aws_sdk_config::types::{
-    ConfigRule, ConfigRuleState, ConfigurationRecorder, DeliveryChannel, Owner, RecordingGroup,
-    Source,
+    ConfigRule, ConfigRuleState, ConfigurationRecorder, DeliveryChannel, Owner, Source,
 };
 use aws_sdk_config::Client;
-use harness::{config_lock, Binary, CfnResponse, FaultProxy, Function, Moto, Stack};
+use harness::cloudformation::baseline_managed_rules;
+use harness::{config_lock, Binary, FaultProxy, Function, Moto, Stack};
 use serde_json::{json, Value};
 use tokio::sync::MutexGuard;
 
 const BINARY: Binary = Binary::Debug("config-setup");
 const BUCKET: &str = "config-delivery-e2e";
-
-/// Six managed rules, as the baseline template has.
-pub(crate) fn six_rules() -> Value {
-    json!([
-        {"Name": "s3-bucket-sse", "SourceIdentifier": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"},
-        {"Name": "cloudtrail-enabled", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"},
-        {"Name": "restricted-ssh", "SourceIdentifier": "INCOMING_SSH_DISABLED"},
-        {"Name": "rds-storage-encrypted", "SourceIdentifier": "RDS_STORAGE_ENCRYPTED"},
-        {"Name": "vpc-default-sg-closed", "SourceIdentifier": "VPC_DEFAULT_SECURITY_GROUP_CLOSED"},
-        {"Name": "root-mfa", "SourceIdentifier": "ROOT_ACCOUNT_MFA_ENABLED", "MaximumExecutionFrequency": "TwentyFour_Hours"}
-    ])
-}
 
 /// A started config-setup, moto's Config emptied, and the lock held.
 pub(crate) struct World {
@@ -131,40 +119,10 @@ impl World {
 
     /// A recorder, channel and running recording made outside the stack (by hand).
     pub(crate) async fn existing_setup(&self, name: &str) {
-        self.config
-            .put_configuration_recorder()
-            .configuration_recorder(
-                ConfigurationRecorder::builder()
-                    .name(name)
-                    .role_arn("arn:aws:iam::123456789012:role/hand-made")
-                    .recording_group(
-                        RecordingGroup::builder()
-                            .all_supported(true)
-                            .include_global_resource_types(false)
-                            .build(),
-                    )
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-        self.config
-            .put_delivery_channel()
-            .delivery_channel(
-                DeliveryChannel::builder()
-                    .name(name)
-                    .s3_bucket_name("hand-made-bucket")
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-        self.config
-            .start_configuration_recorder()
-            .configuration_recorder_name(name)
-            .send()
-            .await
-            .unwrap();
+        let role = "arn:aws:iam::123456789012:role/hand-made";
+        Moto::shared()
+            .start_recording(name, role, "hand-made-bucket")
+            .await;
     }
 
     pub(crate) async fn existing_rule(&self, name: &str, identifier: &str) {
@@ -196,20 +154,14 @@ fn properties(extra: Value) -> Value {
     base
 }
 
-fn assert_reason_contains(response: &CfnResponse, text: &str) {
-    assert!(
-        response.reason().contains(text),
-        "reason: {}",
-        response.reason()
-    );
-}
-
 #[tokio::test]
 async fn a_fresh_create_with_six_rules_records_and_delete_removes_it_all() {
     let world = World::start().await;
     let mut stack = world.stack("fresh");
     let created = stack
-        .create(properties(json!({"ManagedRules": six_rules()})))
+        .create(properties(
+            json!({"ManagedRules": baseline_managed_rules()}),
+        ))
         .await;
     created.assert_success();
     assert_eq!(created.data("RecorderName"), Some("default"));
@@ -265,7 +217,9 @@ async fn delete_answers_success_while_aws_config_is_still_deleting_the_rules() {
     let world = World::start().await;
     let mut stack = world.stack("async-delete");
     stack
-        .create(properties(json!({"ManagedRules": six_rules()})))
+        .create(properties(
+            json!({"ManagedRules": baseline_managed_rules()}),
+        ))
         .await
         .assert_success();
     // One rule's deletion was asked for already (a first Delete Lambda cut off).
@@ -284,9 +238,9 @@ async fn delete_answers_success_while_aws_config_is_still_deleting_the_rules() {
         "not held up by the deletions: {:?}",
         started.elapsed()
     );
-    assert_reason_contains(&deleted, "AWS Config is still deleting rule(s) ");
+    deleted.assert_reason_contains("AWS Config is still deleting rule(s) ");
     for name in ["root-mfa", "s3-bucket-sse", "vpc-default-sg-closed"] {
-        assert_reason_contains(&deleted, name);
+        deleted.assert_reason_contains(name);
     }
     assert_eq!(world.deleting_rule_names().await.len(), 6);
     assert!(world.recorder().await.is_none());
@@ -314,7 +268,7 @@ async fn a_rule_name_still_deleting_is_waited_for_then_dependency_not_ready() {
         .assert_success();
     let dropped = stack.update(properties(json!({"ManagedRules": one}))).await;
     dropped.assert_success();
-    assert_reason_contains(&dropped, "still deleting rule(s) cloudtrail-enabled");
+    dropped.assert_reason_contains("still deleting rule(s) cloudtrail-enabled");
     assert_eq!(world.deleting_rule_names().await, ["cloudtrail-enabled"]);
 
     stack.timeout = Duration::from_secs(12);
@@ -323,8 +277,8 @@ async fn a_rule_name_still_deleting_is_waited_for_then_dependency_not_ready() {
         .update(properties(json!({"ManagedRules": both})))
         .await;
     refused.assert_failed("DEPENDENCY_NOT_READY");
-    assert_reason_contains(&refused, "cloudtrail-enabled");
-    assert_reason_contains(&refused, "up to an hour");
+    refused.assert_reason_contains("cloudtrail-enabled");
+    refused.assert_reason_contains("up to an hour");
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "waited at most half its time: {:?}",
@@ -461,7 +415,7 @@ async fn a_recorder_failure_from_before_the_repair_is_history_not_the_answer() {
         .await;
     failing.await.unwrap();
     updated.assert_failed("NOT_ACTIVE");
-    assert_reason_contains(&updated, "last delivery failed: AccessDenied");
+    updated.assert_reason_contains("last delivery failed: AccessDenied");
     stack.delete().await.assert_success();
 }
 
@@ -535,8 +489,8 @@ async fn existing_recorder_fail_answers_conflict_naming_it_and_its_delete_touche
         .create(properties(json!({"ExistingRecorder": "Fail"})))
         .await;
     created.assert_failed("CONFLICT");
-    assert_reason_contains(&created, "\"hand-made\"");
-    assert_reason_contains(&created, "done:");
+    created.assert_reason_contains("\"hand-made\"");
+    created.assert_reason_contains("done:");
     // The rollback Delete after the failed Create.
     stack.delete().await.assert_success();
     assert!(world.recording("hand-made").await);
@@ -551,7 +505,9 @@ async fn a_same_named_rule_that_existed_before_is_left_alone_on_delete() {
         .await;
     let mut stack = world.stack("pre-rule");
     stack
-        .create(properties(json!({"ManagedRules": six_rules()})))
+        .create(properties(
+            json!({"ManagedRules": baseline_managed_rules()}),
+        ))
         .await
         .assert_success();
     stack.delete().await.assert_success();
@@ -600,8 +556,8 @@ async fn a_rollback_update_restores_the_old_rules() {
             "ManagedRules": [{"Name": "restricted-ssh", "SourceIdentifier": "INCOMING_SSH_DISABLED"}]})))
         .await;
     failed.assert_failed("INVALID_PROPERTIES");
-    assert_reason_contains(&failed, "RecorderName");
-    assert_reason_contains(&failed, "create-only");
+    failed.assert_reason_contains("RecorderName");
+    failed.assert_reason_contains("create-only");
     rolled_back.assert_success();
     assert_eq!(world.rule_names().await, vec!["root-mfa".to_owned()]);
     assert_eq!(
@@ -614,14 +570,12 @@ async fn a_rollback_update_restores_the_old_rules() {
 async fn a_duplicate_create_gets_the_same_answer_and_delete_twice_succeeds() {
     let world = World::start().await;
     let mut stack = world.stack("duplicate");
-    let event = stack.request(
-        "Create",
-        &properties(json!({"ManagedRules": six_rules()})),
-        None,
-    );
-    let first = stack.send(&event).await;
+    let (first, second) = stack
+        .create_delivered_twice(properties(
+            json!({"ManagedRules": baseline_managed_rules()}),
+        ))
+        .await;
     first.assert_success();
-    let second = stack.send(&event).await;
     second.assert_success();
     assert_eq!(second.physical_id(), first.physical_id());
     assert_eq!(
@@ -629,8 +583,6 @@ async fn a_duplicate_create_gets_the_same_answer_and_delete_twice_succeeds() {
         Some("false"),
         "a redelivered Create finds its own recorder"
     );
-    stack.physical_id = Some(first.physical_id().to_owned());
-    stack.properties = properties(json!({"ManagedRules": six_rules()}));
     stack.delete().await.assert_success();
     assert!(world.recorder().await.is_none());
     stack.delete().await.assert_success();
@@ -643,18 +595,13 @@ async fn bad_properties_fail_naming_the_field_and_delete_after_succeeds() {
     let created = stack
         .create(json!({"DeliveryBucketName": BUCKET, "RecordingStrategy": "Inclusion"}))
         .await;
-    created.assert_failed("INVALID_PROPERTIES");
-    assert!(
-        created
-            .reason()
-            .starts_with("[INVALID_PROPERTIES] ResourceTypes: "),
-        "{}",
-        created.reason()
-    );
+    created
+        .assert_failed("INVALID_PROPERTIES")
+        .assert_reason_starts_with("[INVALID_PROPERTIES] ResourceTypes: ");
     stack.delete().await.assert_success();
     let missing = world.stack("missing").create(json!({})).await;
     missing.assert_failed("INVALID_PROPERTIES");
-    assert_reason_contains(&missing, "DeliveryBucketName");
+    missing.assert_reason_contains("DeliveryBucketName");
     assert!(world.recorder().await.is_none());
 }
 
@@ -666,11 +613,10 @@ async fn a_delivery_bucket_that_does_not_exist_is_not_found_before_any_change() 
         .create(json!({"DeliveryBucketName": "no-such-bucket-e2e"}))
         .await;
     created.assert_failed("NOT_FOUND");
-    assert_reason_contains(&created, "no-such-bucket-e2e");
+    created.assert_reason_contains("no-such-bucket-e2e");
     // The bucket's owner is checked before any change, and that finds it missing.
-    assert_reason_contains(&created, "(s3:GetBucketLocation");
-    assert_reason_contains(
-        &created,
+    created.assert_reason_contains("(s3:GetBucketLocation");
+    created.assert_reason_contains(
         "pending: checking that account 123456789012 owns bucket no-such-bucket-e2e",
     );
     assert!(world.recorder().await.is_none(), "nothing was made");
@@ -733,7 +679,9 @@ async fn a_fresh_create_and_its_delete_make_the_expected_aws_calls() {
     let mut stack = world.stack("calls");
     proxy.reset_calls();
     stack
-        .create(properties(json!({"ManagedRules": six_rules()})))
+        .create(properties(
+            json!({"ManagedRules": baseline_managed_rules()}),
+        ))
         .await
         .assert_success();
     let create = proxy.calls();
@@ -808,7 +756,7 @@ async fn recording_settings_aws_refuses_or_ignores_are_invalid_before_any_change
         let mut stack = world.stack("recording-settings");
         let created = stack.create(self::properties(properties)).await;
         created.assert_failed("INVALID_PROPERTIES");
-        assert_reason_contains(&created, field);
+        created.assert_reason_contains(field);
         assert!(world.recorder().await.is_none(), "nothing was made");
         stack.delete().await.assert_success();
     }
@@ -853,10 +801,7 @@ async fn a_channel_setting_that_cannot_be_cleared_in_place_is_reported_not_hidde
         .assert_success();
     let updated = stack.update(properties(json!({}))).await;
     updated.assert_failed("NOT_ACTIVE");
-    assert_reason_contains(
-        &updated,
-        "differs from the properties in DeliverySnsTopicArn",
-    );
+    updated.assert_reason_contains("differs from the properties in DeliverySnsTopicArn");
     assert_eq!(
         world.channel().await.unwrap().sns_topic_arn.as_deref(),
         Some(topic),

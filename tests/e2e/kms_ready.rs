@@ -42,6 +42,29 @@ impl World {
         (metadata.key_id, metadata.arn.expect("arn"))
     }
 
+    /// A new key, disabled; returns its id.
+    pub(crate) async fn disabled_key(&self) -> String {
+        let (key_id, _) = self.key(None).await;
+        self.kms
+            .disable_key()
+            .key_id(&key_id)
+            .send()
+            .await
+            .expect("moto DisableKey");
+        key_id
+    }
+
+    /// Creates a key and a stack `name` whose resource waits for it; asserts that the
+    /// Create answers SUCCESS with the key's ARN. Returns the stack, for what follows.
+    pub(crate) async fn assert_a_new_key_is_ready(&self, name: &str) -> Stack<'_> {
+        let (key_id, arn) = self.key(None).await;
+        let mut stack = self.stack(name);
+        let created = stack.create(json!({"KeyId": key_id})).await;
+        created.assert_success();
+        assert_eq!(created.data("KeyArn"), Some(arn.as_str()));
+        stack
+    }
+
     pub(crate) async fn alias(&self, name: &str, key_id: &str) {
         self.kms
             .create_alias()
@@ -133,23 +156,13 @@ async fn alias_names_and_alias_arns_resolve_to_the_key() {
 #[tokio::test]
 async fn a_disabled_key_fails_at_once_with_not_active() {
     let world = World::start(BINARY, &[]).await;
-    let (key_id, _) = world.key(None).await;
-    world
-        .kms
-        .disable_key()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let key_id = world.disabled_key().await;
     let mut stack = world.stack("disabled");
     let started = Instant::now();
     let created = stack.create(json!({"KeyId": key_id})).await;
-    created.assert_failed("NOT_ACTIVE");
-    assert!(
-        created.reason().contains("is Disabled"),
-        "{}",
-        created.reason()
-    );
+    created
+        .assert_failed("NOT_ACTIVE")
+        .assert_reason_contains("is Disabled");
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "a terminal state is not waited on"
@@ -173,12 +186,9 @@ async fn a_key_pending_deletion_fails_with_not_active() {
         .stack("pending")
         .create(json!({"KeyId": key_id}))
         .await;
-    created.assert_failed("NOT_ACTIVE");
-    assert!(
-        created.reason().contains("is PendingDeletion"),
-        "{}",
-        created.reason()
-    );
+    created
+        .assert_failed("NOT_ACTIVE")
+        .assert_reason_contains("is PendingDeletion");
 }
 
 #[tokio::test]
@@ -189,12 +199,9 @@ async fn a_missing_key_is_not_found_after_max_wait_seconds() {
         .stack("missing")
         .create(json!({"KeyId": "alias/does-not-exist", "MaxWaitSeconds": "2"}))
         .await;
-    created.assert_failed("NOT_FOUND");
-    assert!(
-        created.reason().contains("(kms:DescribeKey"),
-        "{}",
-        created.reason()
-    );
+    created
+        .assert_failed("NOT_FOUND")
+        .assert_reason_contains("(kms:DescribeKey");
     assert!(
         started.elapsed() >= Duration::from_secs(2),
         "not-yet-found is retried for MaxWaitSeconds"
@@ -210,26 +217,12 @@ async fn the_deadline_sends_timeout_before_lambda_gives_up() {
     let created = stack
         .create(json!({"KeyId": "alias/never-created", "MaxWaitSeconds": 300}))
         .await;
-    created.assert_failed("TIMEOUT");
-    assert!(
-        created
-            .reason()
-            .contains("pending: waiting for key alias/never-created"),
-        "the reason says what was pending: {}",
-        created.reason()
-    );
-    assert!(
-        created
-            .reason()
-            .contains("waiting for key alias/never-created to be Enabled"),
-        "{}",
-        created.reason()
-    );
-    assert!(
-        created.reason().contains("NOT_FOUND"),
-        "the last error is quoted: {}",
-        created.reason()
-    );
+    // What was pending, and the last error quoted.
+    created
+        .assert_failed("TIMEOUT")
+        .assert_reason_contains("pending: waiting for key alias/never-created")
+        .assert_reason_contains("waiting for key alias/never-created to be Enabled")
+        .assert_reason_contains("NOT_FOUND");
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "answered before the Lambda deadline"
@@ -252,13 +245,8 @@ async fn required_service_principals_are_checked_in_the_key_policy() {
         .stack("policy-missing")
         .create(json!({"KeyId": key_id, "RequiredServicePrincipals": ["logs.us-east-1.amazonaws.com", "config.amazonaws.com"]}))
         .await;
-    refused.assert_failed("NOT_ACTIVE");
-    assert!(
-        refused
-            .reason()
-            .contains("config.amazonaws.com: no Allow gives it kms:Decrypt, kms:GenerateDataKey (AWS Config needs"),
-        "{}",
-        refused.reason()
+    refused.assert_failed("NOT_ACTIVE").assert_reason_contains(
+        "config.amazonaws.com: no Allow gives it kms:Decrypt, kms:GenerateDataKey (AWS Config needs",
     );
 }
 
@@ -303,15 +291,10 @@ async fn a_deny_outside_the_organization_is_reported_for_the_service() {
             json!({"KeyId": key_id, "RequiredServicePrincipals": ["logs.us-east-1.amazonaws.com"]}),
         )
         .await;
-    refused.assert_failed("NOT_ACTIVE");
-    assert!(
-        refused
-            .reason()
-            .contains("statement \"OrganizationOnly\" denies")
-            && refused.reason().contains("aws:PrincipalOrgID"),
-        "{}",
-        refused.reason()
-    );
+    refused
+        .assert_failed("NOT_ACTIVE")
+        .assert_reason_contains("statement \"OrganizationOnly\" denies")
+        .assert_reason_contains("aws:PrincipalOrgID");
 }
 
 /// GetKeyPolicy: "Cross-account use: No." For another account's key the answer says
@@ -329,17 +312,10 @@ async fn another_accounts_key_says_which_checks_were_possible() {
             json!({"KeyId": arn, "RequiredServicePrincipals": ["logs.us-east-1.amazonaws.com"]}),
         )
         .await;
-    refused.assert_failed("UNSUPPORTED");
-    assert!(
-        refused
-            .reason()
-            .contains("belongs to account 210987654321: checked that it is Enabled")
-            && refused
-                .reason()
-                .contains("GetKeyPolicy works only in the key's own account"),
-        "{}",
-        refused.reason()
-    );
+    refused
+        .assert_failed("UNSUPPORTED")
+        .assert_reason_contains("belongs to account 210987654321: checked that it is Enabled")
+        .assert_reason_contains("GetKeyPolicy works only in the key's own account");
     world
         .stack("cross-account-state")
         .create(json!({"KeyId": arn}))
@@ -351,33 +327,17 @@ async fn another_accounts_key_says_which_checks_were_possible() {
 async fn a_duplicate_delivery_gets_the_same_answer() {
     let world = World::start(BINARY, &[]).await;
     let (key_id, _) = world.key(None).await;
-    let mut stack = world.stack("duplicate");
-    let event = stack.request("Create", &json!({"KeyId": key_id}), None);
-    let first = stack.send(&event).await;
-    let second = stack.send(&event).await;
+    let (first, _) = world
+        .stack("duplicate")
+        .create_delivered_twice(json!({"KeyId": key_id}))
+        .await;
     first.assert_success();
-    assert_eq!(
-        second.puts.len(),
-        2,
-        "each delivery answers once (the server saw both)"
-    );
-    assert_eq!(
-        second.puts[0], second.puts[1],
-        "the redelivered request gets the same body"
-    );
 }
 
 #[tokio::test]
 async fn delete_after_a_failed_create_succeeds_with_the_failed_id() {
     let world = World::start(BINARY, &[]).await;
-    let (key_id, _) = world.key(None).await;
-    world
-        .kms
-        .disable_key()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    let key_id = world.disabled_key().await;
     let mut stack = world.stack("failed-create");
     let created = stack.create(json!({"KeyId": key_id})).await;
     created.assert_failed("NOT_ACTIVE");
@@ -397,8 +357,7 @@ async fn delete_after_a_failed_create_succeeds_with_the_failed_id() {
 async fn a_failed_update_rolls_back_to_the_old_key() {
     let world = World::start(BINARY, &[]).await;
     let (good, _) = world.key(None).await;
-    let (bad, _) = world.key(None).await;
-    world.kms.disable_key().key_id(&bad).send().await.unwrap();
+    let bad = world.disabled_key().await;
     let mut stack = world.stack("rollback");
     let created = stack.create(json!({"KeyId": good})).await;
     created.assert_success();
@@ -438,12 +397,7 @@ async fn the_sdk_client_is_built_after_the_first_poll() {
         "an SDK client was built before the first poll:\n{before}"
     );
 
-    let (key_id, _) = world.key(None).await;
-    world
-        .stack("lazy")
-        .create(json!({"KeyId": key_id}))
-        .await
-        .assert_success();
+    world.assert_a_new_key_is_ready("lazy").await;
     assert!(
         world.function.output().contains(BUILT),
         "the first invocation builds the client (else this test proves nothing)"
@@ -469,14 +423,9 @@ async fn an_enabled_asymmetric_key_is_not_active_naming_its_spec() {
         .stack("asymmetric")
         .create(json!({"KeyId": metadata.key_id}))
         .await;
-    created.assert_failed("NOT_ACTIVE");
-    assert!(
-        created
-            .reason()
-            .contains("ECC_NIST_P256 key for SIGN_VERIFY"),
-        "{}",
-        created.reason()
-    );
+    created
+        .assert_failed("NOT_ACTIVE")
+        .assert_reason_contains("ECC_NIST_P256 key for SIGN_VERIFY");
 }
 
 /// Each answer writes one metric record in the embedded metric format on its own line
@@ -485,34 +434,15 @@ async fn an_enabled_asymmetric_key_is_not_active_naming_its_spec() {
 #[tokio::test]
 async fn every_answer_writes_one_embedded_metric_record() {
     let world = World::start(BINARY, &[]).await;
-    let (key_id, _) = world.key(None).await;
-    let mut ready = world.stack("metrics-ok");
-    ready
-        .create(json!({"KeyId": key_id}))
-        .await
-        .assert_success();
-    let (disabled, _) = world.key(None).await;
-    world
-        .kms
-        .disable_key()
-        .key_id(&disabled)
-        .send()
-        .await
-        .unwrap();
+    let mut ready = world.assert_a_new_key_is_ready("metrics-ok").await;
+    let disabled = world.disabled_key().await;
     world
         .stack("metrics-failed")
         .create(json!({"KeyId": disabled}))
         .await
         .assert_failed("NOT_ACTIVE");
     ready.delete().await.assert_success();
-    let records: Vec<serde_json::Value> = world
-        .function
-        .output_when(|output| output.matches(r#""_aws""#).count() >= 3)
-        .await
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|line| line.get("_aws").is_some())
-        .collect();
+    let records = world.function.metric_records(3).await;
     let summary: Vec<(String, String, String, u64)> = records
         .iter()
         .map(|r| {

@@ -15,11 +15,17 @@ fn context(request_type: RequestType, physical_id: Option<&str>) -> RequestConte
     )
 }
 
+/// A ledger in moto's SSM under a prefix of its own (`/e2e-<name>-<pid>`), that SSM
+/// client, and the prefix.
+async fn ledger_in_ssm(name: &str) -> (Ledger, Client, String) {
+    let ssm = Client::new(&Moto::shared().sdk_config().await);
+    let prefix = format!("/e2e-{name}-{}", std::process::id());
+    (Ledger::with_prefix(ssm.clone(), &prefix), ssm, prefix)
+}
+
 #[tokio::test]
 async fn the_ledger_survives_from_create_to_delete_in_ssm() {
-    let ssm = Client::new(&Moto::shared().sdk_config().await);
-    let prefix = format!("/e2e-ledger-{}", std::process::id());
-    let ledger = Ledger::with_prefix(ssm.clone(), &prefix);
+    let (ledger, ssm, prefix) = ledger_in_ssm("ledger").await;
     let create = context(RequestType::Create, None);
     let mut owned = ledger.read(&create).await.unwrap();
     assert!(owned.is_empty());
@@ -72,9 +78,7 @@ async fn the_ledger_survives_from_create_to_delete_in_ssm() {
 /// (`ParameterAlreadyExists`), as SSM does: the singleton record has one holder.
 #[tokio::test]
 async fn an_account_wide_singleton_has_one_holder_in_ssm() {
-    let ssm = Client::new(&Moto::shared().sdk_config().await);
-    let prefix = format!("/e2e-singleton-{}", std::process::id());
-    let ledger = Ledger::with_prefix(ssm.clone(), &prefix);
+    let (ledger, ssm, prefix) = ledger_in_ssm("singleton").await;
     let first = context(RequestType::Create, None);
     let second = context(RequestType::Update, Some("second-resource-id"));
     let (ours, first_owned) = claim_hub(&ledger, &first, ledger.read(&first).await.unwrap()).await;

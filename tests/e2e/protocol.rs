@@ -4,18 +4,14 @@ use harness::{Binary, InvocationResult};
 use serde_json::json;
 
 use crate::kms_ready::World;
+use crate::trust::closed_endpoint;
 
 const BINARY: Binary = Binary::Debug("kms-ready");
 
 #[tokio::test]
 async fn logs_are_json_with_request_fields_and_never_show_the_signature_even_at_trace() {
     let world = World::start(BINARY, &[("AWS_LAMBDA_LOG_LEVEL", "TRACE".to_owned())]).await;
-    let (key_id, _) = world.key(None).await;
-    let mut stack = world.stack("logs");
-    stack
-        .create(json!({"KeyId": key_id}))
-        .await
-        .assert_success();
+    let mut stack = world.assert_a_new_key_is_ready("logs").await;
     stack
         .create(json!({"KeyId": "alias/x", "Nope": 1}))
         .await
@@ -29,9 +25,10 @@ async fn logs_are_json_with_request_fields_and_never_show_the_signature_even_at_
         !output.contains("s3cr3t-signature"),
         "the ResponseURL's query string was logged:\n{output}"
     );
-    let delivered: Vec<serde_json::Value> = output
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+    let delivered: Vec<serde_json::Value> = world
+        .function
+        .json_lines()
+        .into_iter()
         .filter(|line| line["message"] == "response delivered")
         .collect();
     assert_eq!(
@@ -57,22 +54,12 @@ async fn logs_are_json_with_request_fields_and_never_show_the_signature_even_at_
 async fn a_service_specific_endpoint_overrides_the_global_one() {
     let moto = harness::Moto::shared();
     // The global endpoint is a closed port; only AWS_ENDPOINT_URL_KMS leads to moto.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
     let env = [
-        ("AWS_ENDPOINT_URL", format!("http://{closed}")),
+        closed_endpoint(),
         ("AWS_ENDPOINT_URL_KMS", moto.endpoint.clone()),
     ];
     let world = World::start(BINARY, &env).await;
-    let (key_id, arn) = world.key(None).await;
-    let created = world
-        .stack("endpoints")
-        .create(json!({"KeyId": key_id}))
-        .await;
-    created.assert_success();
-    assert_eq!(created.data("KeyArn"), Some(arn.as_str()));
+    world.assert_a_new_key_is_ready("endpoints").await;
 }
 
 #[tokio::test]
@@ -140,12 +127,7 @@ async fn no_echo_data_reaches_cloudformation_but_never_lambdas_return_value() {
 #[tokio::test]
 async fn the_lambda_log_level_is_a_ceiling_for_every_target() {
     let world = World::start(BINARY, &[("AWS_LAMBDA_LOG_LEVEL", "WARN".to_owned())]).await;
-    let (key_id, _) = world.key(None).await;
-    world
-        .stack("quiet")
-        .create(json!({"KeyId": key_id}))
-        .await
-        .assert_success();
+    world.assert_a_new_key_is_ready("quiet").await;
     let output = world.function.output();
     // The metric records are not log lines: they are written at any level.
     for line in output.lines().filter(|line| line.starts_with('{')) {
@@ -168,12 +150,7 @@ async fn rust_log_directives_choose_levels_per_target() {
         &[("RUST_LOG", "warn,cfn_custom_resource_kit=info".to_owned())],
     )
     .await;
-    let (key_id, _) = world.key(None).await;
-    world
-        .stack("directives")
-        .create(json!({"KeyId": key_id}))
-        .await
-        .assert_success();
+    world.assert_a_new_key_is_ready("directives").await;
     let output = world.function.output();
     assert!(output.contains("response delivered"), "{output}");
     assert!(!output.contains(r#""level":"DEBUG""#), "{output}");

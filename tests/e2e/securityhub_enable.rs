@@ -43,14 +43,6 @@ impl World {
                 .build(),
         )
     }
-
-    fn count(&self, operation: &str) -> usize {
-        self.hub
-            .operations()
-            .iter()
-            .filter(|op| *op == operation)
-            .count()
-    }
 }
 
 fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -88,12 +80,7 @@ async fn a_hub_this_resource_enables_is_configured_tagged_and_disabled_by_its_de
         world.hub.subscriptions().is_empty(),
         "EnableDefaultStandards is false unless asked"
     );
-    let enable = world
-        .hub
-        .calls()
-        .into_iter()
-        .find(|c| c.operation == "EnableSecurityHub")
-        .unwrap();
+    let enable = &world.hub.calls_of("EnableSecurityHub")[0];
     assert_eq!(enable.body["EnableDefaultStandards"], json!(false));
 
     let updated = stack
@@ -110,7 +97,7 @@ async fn a_hub_this_resource_enables_is_configured_tagged_and_disabled_by_its_de
         "an unset property leaves the hub's value alone"
     );
     assert_eq!(hub.tags, tags(&[("Owner", "platform")]));
-    assert_eq!(world.count("EnableSecurityHub"), 1);
+    assert_eq!(world.hub.count("EnableSecurityHub"), 1);
 
     stack.delete().await.assert_success();
     assert!(world.hub.hub().is_none(), "the hub it enabled is disabled");
@@ -130,28 +117,23 @@ async fn an_adopted_hub_is_reported_and_left_enabled_by_delete() {
         created.data("SubscribedAt"),
         Some("2024-03-01T08:00:00.000Z")
     );
-    assert_eq!(world.count("EnableSecurityHub"), 0);
+    assert_eq!(world.hub.count("EnableSecurityHub"), 0);
     stack.delete().await.assert_success();
     assert!(
         world.hub.hub().is_some(),
         "an adopted hub is never disabled"
     );
-    assert_eq!(world.count("DisableSecurityHub"), 0);
+    assert_eq!(world.hub.count("DisableSecurityHub"), 0);
 }
 
 #[tokio::test]
 async fn a_duplicate_create_gets_the_same_answer_and_the_hub_stays_owned() {
     let world = World::start().await;
     let mut stack = world.stack("hub-duplicate");
-    let event = stack.request("Create", &json!({}), None);
-    let first = stack.send(&event).await;
+    let (first, second) = stack.create_delivered_twice(json!({})).await;
     first.assert_success();
-    let second = stack.send(&event).await;
-    assert_eq!(second.puts.len(), 2, "each delivery answers once");
-    assert_eq!(second.puts[0], second.puts[1], "the same body");
     assert_eq!(second.body()["Data"]["Adopted"], "false");
-    assert_eq!(world.count("EnableSecurityHub"), 1);
-    stack.physical_id = Some(first.physical_id().to_owned());
+    assert_eq!(world.hub.count("EnableSecurityHub"), 1);
     stack.delete().await.assert_success();
     assert!(
         world.hub.hub().is_none(),
@@ -170,20 +152,17 @@ async fn a_centrally_configured_account_refusing_a_setting_is_org_managed_and_no
     let created = stack
         .create(json!({"ControlFindingGenerator": "SECURITY_CONTROL"}))
         .await;
-    created.assert_failed("ORG_MANAGED");
-    assert!(
-        created.reason().contains(
-            "ControlFindingGenerator is STANDARD_CONTROL, the properties ask for SECURITY_CONTROL"
-        ),
-        "{}",
-        created.reason()
-    );
-    assert!(created.reason().contains("central configuration"));
+    created
+        .assert_failed("ORG_MANAGED")
+        .assert_reason_contains(
+            "ControlFindingGenerator is STANDARD_CONTROL, the properties ask for SECURITY_CONTROL",
+        )
+        .assert_reason_contains("central configuration");
     let deleted = stack.delete().await;
     deleted.assert_success();
     assert_eq!(deleted.physical_id(), created.physical_id());
     assert!(world.hub.hub().is_some());
-    assert_eq!(world.count("DisableSecurityHub"), 0);
+    assert_eq!(world.hub.count("DisableSecurityHub"), 0);
 }
 
 #[tokio::test]
@@ -216,20 +195,13 @@ async fn delete_of_an_administrator_with_members_is_a_conflict_saying_what_to_do
     let mut stack = world.stack("hub-admin");
     stack.create(json!({})).await.assert_success();
     world.hub.members(2);
-    let refused = stack.delete().await;
-    refused.assert_failed("CONFLICT");
-    assert!(
-        refused
-            .reason()
-            .contains("administrator account for 2 member accounts"),
-        "the service's words: {}",
-        refused.reason()
-    );
-    assert!(
-        refused.reason().contains("OnDelete: Retain"),
-        "{}",
-        refused.reason()
-    );
+    // The service's words, and what to do.
+    stack
+        .delete()
+        .await
+        .assert_failed("CONFLICT")
+        .assert_reason_contains("administrator account for 2 member accounts")
+        .assert_reason_contains("OnDelete: Retain");
     assert!(world.hub.hub().is_some());
     world.hub.members(0);
     stack.delete().await.assert_success();
@@ -245,15 +217,11 @@ async fn delete_of_a_member_account_is_a_conflict() {
     let mut stack = world.stack("hub-member");
     stack.create(json!({})).await.assert_success();
     world.hub.member_of(Some("210987654321"));
-    let refused = stack.delete().await;
-    refused.assert_failed("CONFLICT");
-    assert!(
-        refused
-            .reason()
-            .contains("member account of administrator 210987654321"),
-        "{}",
-        refused.reason()
-    );
+    stack
+        .delete()
+        .await
+        .assert_failed("CONFLICT")
+        .assert_reason_contains("member account of administrator 210987654321");
 }
 
 #[tokio::test]
@@ -280,14 +248,9 @@ async fn delete_after_a_create_with_bad_properties_succeeds_without_touching_the
     let created = stack
         .create(json!({"ControlFindingGenerator": "BOTH", "Tags": {"Team": "x"}}))
         .await;
-    created.assert_failed("INVALID_PROPERTIES");
-    assert!(
-        created
-            .reason()
-            .starts_with("[INVALID_PROPERTIES] ControlFindingGenerator: "),
-        "{}",
-        created.reason()
-    );
+    created
+        .assert_failed("INVALID_PROPERTIES")
+        .assert_reason_starts_with("[INVALID_PROPERTIES] ControlFindingGenerator: ");
     stack.delete().await.assert_success();
     assert!(
         world.hub.operations().is_empty(),

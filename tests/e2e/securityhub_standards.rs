@@ -7,7 +7,6 @@
 
 use std::time::Duration;
 
-use aws_sdk_config::types::{ConfigurationRecorder, DeliveryChannel, RecordingGroup};
 use harness::securityhub::{standards_arn, subscription_arn};
 use harness::{config_lock, Binary, Function, Moto, SecurityHub, Stack};
 use serde_json::json;
@@ -51,14 +50,6 @@ impl World {
         )
     }
 
-    fn count(&self, operation: &str) -> usize {
-        self.hub
-            .operations()
-            .iter()
-            .filter(|op| *op == operation)
-            .count()
-    }
-
     /// Whether `short_id` is enabled (anything but gone or being disabled).
     fn enabled(&self, short_id: &str) -> bool {
         self.hub
@@ -91,11 +82,15 @@ async fn standards_are_enabled_and_the_create_waits_until_they_are_ready() {
     assert_eq!(world.hub.status_of(AFSBP).as_deref(), Some("READY"));
     assert_eq!(world.hub.status_of(CIS12).as_deref(), Some("READY"));
     assert!(
-        world.count("GetEnabledStandards") >= 3,
+        world.hub.count("GetEnabledStandards") >= 3,
         "read once, then polled through PENDING: {:?}",
         world.hub.operations()
     );
-    assert_eq!(world.count("BatchEnableStandards"), 1, "one call for both");
+    assert_eq!(
+        world.hub.count("BatchEnableStandards"),
+        1,
+        "one call for both"
+    );
 }
 
 #[tokio::test]
@@ -142,13 +137,8 @@ async fn a_failed_update_rolls_back_and_the_rollback_disables_what_the_failed_up
     let (failed, rollback) = stack
         .update_then_roll_back(json!({"Standards": [AFSBP, PCI]}))
         .await;
-    failed.assert_failed("NOT_ACTIVE");
-    assert!(
-        failed
-            .reason()
-            .contains("pci-dss/v/3.2.1 is INCOMPLETE (StatusReasonCode MAXIMUM_NUMBER_OF_CONFIG_RULES_EXCEEDED)"),
-        "{}",
-        failed.reason()
+    failed.assert_failed("NOT_ACTIVE").assert_reason_contains(
+        "pci-dss/v/3.2.1 is INCOMPLETE (StatusReasonCode MAXIMUM_NUMBER_OF_CONFIG_RULES_EXCEEDED)",
     );
     rollback.assert_success();
     assert!(
@@ -168,7 +158,7 @@ async fn delete_twice_succeeds() {
         .assert_success();
     stack.delete().await.assert_success();
     stack.delete().await.assert_success();
-    assert_eq!(world.count("BatchDisableStandards"), 1);
+    assert_eq!(world.hub.count("BatchDisableStandards"), 1);
 }
 
 /// StandardsSubscription: "FAILED - The standard could not be disabled." The emulator
@@ -184,7 +174,7 @@ async fn a_disable_that_ends_failed_is_asked_again_then_reported() {
     world.hub.failing_disables(PCI, 1, "INTERNAL_ERROR");
     once.delete().await.assert_success();
     assert_eq!(world.hub.status_of(PCI), None, "disabled on the second ask");
-    assert_eq!(world.count("BatchDisableStandards"), 2);
+    assert_eq!(world.hub.count("BatchDisableStandards"), 2);
 
     let mut always = world.stack("std-fail-always");
     always
@@ -192,22 +182,18 @@ async fn a_disable_that_ends_failed_is_asked_again_then_reported() {
         .await
         .assert_success();
     world.hub.failing_disables(NIST, u32::MAX, "INTERNAL_ERROR");
-    let deleted = always.delete().await;
-    deleted.assert_failed("SERVICE_ERROR");
-    assert!(
-        deleted
-            .reason()
-            .contains("nist-800-53/v/5.0.0 is FAILED (StatusReasonCode INTERNAL_ERROR)"),
-        "{}",
-        deleted.reason()
-    );
-    assert!(
-        deleted.reason().contains("could not disable"),
-        "{}",
-        deleted.reason()
-    );
+    always
+        .delete()
+        .await
+        .assert_failed("SERVICE_ERROR")
+        .assert_reason_contains("nist-800-53/v/5.0.0 is FAILED (StatusReasonCode INTERNAL_ERROR)")
+        .assert_reason_contains("could not disable");
     assert_eq!(world.hub.status_of(NIST).as_deref(), Some("FAILED"));
-    assert_eq!(world.count("BatchDisableStandards"), 5, "2 + 3 attempts");
+    assert_eq!(
+        world.hub.count("BatchDisableStandards"),
+        5,
+        "2 + 3 attempts"
+    );
 }
 
 /// An Update whose disable ends FAILED fails naming it; CloudFormation's rollback Update
@@ -224,12 +210,9 @@ async fn a_standard_left_failed_by_an_update_is_repaired_by_the_rollback() {
     let (failed, rollback) = stack
         .update_then_roll_back(json!({"Standards": [AFSBP]}))
         .await;
-    failed.assert_failed("SERVICE_ERROR");
-    assert!(
-        failed.reason().contains("pci-dss/v/3.2.1 is FAILED"),
-        "{}",
-        failed.reason()
-    );
+    failed
+        .assert_failed("SERVICE_ERROR")
+        .assert_reason_contains("pci-dss/v/3.2.1 is FAILED");
     rollback.assert_success();
     assert_eq!(world.hub.status_of(PCI).as_deref(), Some("READY"));
     assert_eq!(rollback.data("Adopted"), Some(""), "still this resource's");
@@ -245,35 +228,26 @@ async fn delete_after_a_failed_create_succeeds() {
     let created = stack
         .create(json!({"Standards": [AFSBP, "pci-dss/v/4.0.1"]}))
         .await;
-    created.assert_failed("UNSUPPORTED");
-    assert!(
-        created
-            .reason()
-            .contains("Standards[1]: pci-dss/v/4.0.1 is not available in us-east-1"),
-        "{}",
-        created.reason()
-    );
+    created
+        .assert_failed("UNSUPPORTED")
+        .assert_reason_contains("Standards[1]: pci-dss/v/4.0.1 is not available in us-east-1");
     let deleted = stack.delete().await;
     deleted.assert_success();
     assert_eq!(deleted.physical_id(), created.physical_id());
-    assert_eq!(world.count("BatchEnableStandards"), 0);
-    assert_eq!(world.count("BatchDisableStandards"), 0);
+    assert_eq!(world.hub.count("BatchEnableStandards"), 0);
+    assert_eq!(world.hub.count("BatchDisableStandards"), 0);
 }
 
 #[tokio::test]
 async fn a_duplicate_create_gets_the_same_answer_without_adopting_its_own_standards() {
     let world = World::start().await;
     let mut stack = world.stack("std-duplicate");
-    let event = stack.request("Create", &json!({"Standards": [PCI]}), None);
-    let first = stack.send(&event).await;
+    let (first, second) = stack
+        .create_delivered_twice(json!({"Standards": [PCI]}))
+        .await;
     first.assert_success();
-    let second = stack.send(&event).await;
-    assert_eq!(second.puts.len(), 2);
-    assert_eq!(second.puts[0], second.puts[1], "the same body");
     assert_eq!(second.body()["Data"]["Adopted"], "");
-    assert_eq!(world.count("BatchEnableStandards"), 1);
-    stack.physical_id = Some(first.physical_id().to_owned());
-    stack.properties = json!({"Standards": [PCI]});
+    assert_eq!(world.hub.count("BatchEnableStandards"), 1);
     stack.delete().await.assert_success();
     assert!(!world.enabled(PCI), "still owned after the redelivery");
 }
@@ -283,12 +257,9 @@ async fn security_hub_not_enabled_is_dependency_not_ready_and_delete_succeeds() 
     let world = World::without_hub().await;
     let mut stack = world.stack("std-no-hub");
     let created = stack.create(json!({"Standards": [PCI]})).await;
-    created.assert_failed("DEPENDENCY_NOT_READY");
-    assert!(
-        created.reason().contains("Security Hub is not enabled"),
-        "{}",
-        created.reason()
-    );
+    created
+        .assert_failed("DEPENDENCY_NOT_READY")
+        .assert_reason_contains("Security Hub is not enabled");
     stack.delete().await.assert_success();
 }
 
@@ -304,12 +275,7 @@ async fn throttled_calls_are_retried_and_enable_calls_stay_a_second_apart() {
         .create(json!({"Standards": [PCI, NIST]}))
         .await
         .assert_success();
-    let enables: Vec<_> = world
-        .hub
-        .calls()
-        .into_iter()
-        .filter(|c| c.operation == "BatchEnableStandards")
-        .collect();
+    let enables = world.hub.calls_of("BatchEnableStandards");
     assert_eq!(enables.len(), 2, "the throttled call and its retry");
     assert!(
         enables[1].at - enables[0].at >= Duration::from_secs(1),
@@ -326,56 +292,23 @@ async fn bad_properties_are_invalid_properties_naming_the_field() {
     let created = stack
         .create(json!({"Standards": [PCI, "PCI DSS 3.2.1"]}))
         .await;
-    created.assert_failed("INVALID_PROPERTIES");
-    assert!(
-        created
-            .reason()
-            .starts_with("[INVALID_PROPERTIES] Standards[1]: "),
-        "{}",
-        created.reason()
-    );
+    created
+        .assert_failed("INVALID_PROPERTIES")
+        .assert_reason_starts_with("[INVALID_PROPERTIES] Standards[1]: ");
     assert!(world.hub.operations().is_empty());
     stack.delete().await.assert_success();
 }
 
-/// Makes moto's AWS Config record: a recorder, a delivery channel (moto checks that its
-/// bucket exists, as AWS does), started.
-async fn start_recording(config: &aws_sdk_config::Client) {
-    Moto::shared().create_bucket(DELIVERY_BUCKET).await;
-    config
-        .put_configuration_recorder()
-        .configuration_recorder(
-            ConfigurationRecorder::builder()
-                .name("default")
-                .role_arn("arn:aws:iam::123456789012:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig")
-                .recording_group(
-                    RecordingGroup::builder()
-                        .all_supported(true)
-                        .include_global_resource_types(false)
-                        .build(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .expect("moto PutConfigurationRecorder");
-    config
-        .put_delivery_channel()
-        .delivery_channel(
-            DeliveryChannel::builder()
-                .name("default")
-                .s3_bucket_name(DELIVERY_BUCKET)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("moto PutDeliveryChannel");
-    config
-        .start_configuration_recorder()
-        .configuration_recorder_name("default")
-        .send()
-        .await
-        .expect("moto StartConfigurationRecorder");
+/// Makes moto's AWS Config record: a recorder with the service-linked role, a delivery
+/// channel to a bucket made for it, started.
+async fn start_recording(moto: &Moto) {
+    moto.create_bucket(DELIVERY_BUCKET).await;
+    moto.start_recording(
+        "default",
+        "arn:aws:iam::123456789012:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig",
+        DELIVERY_BUCKET,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -388,19 +321,13 @@ async fn standards_before_config_records_are_not_active_naming_no_available_conf
     world.hub.recording_from_moto(moto).await;
     let mut stack = world.stack("std-no-recorder");
     let created = stack.create(json!({"Standards": [CIS12]})).await;
-    created.assert_failed("NOT_ACTIVE");
-    assert!(
-        created
-            .reason()
-            .contains("is INCOMPLETE (StatusReasonCode NO_AVAILABLE_CONFIGURATION_RECORDER)"),
-        "{}",
-        created.reason()
-    );
-    assert!(
-        created.reason().contains("DependsOn"),
-        "the hint: {}",
-        created.reason()
-    );
+    // The status, and the hint.
+    created
+        .assert_failed("NOT_ACTIVE")
+        .assert_reason_contains(
+            "is INCOMPLETE (StatusReasonCode NO_AVAILABLE_CONFIGURATION_RECORDER)",
+        )
+        .assert_reason_contains("DependsOn");
     stack.delete().await.assert_success();
     assert!(!world.enabled(CIS12), "the rollback Delete disabled it");
 }
@@ -409,7 +336,6 @@ async fn standards_before_config_records_are_not_active_naming_no_available_conf
 async fn an_update_after_config_records_repairs_the_incomplete_standard() {
     let _lock = config_lock().await;
     let moto = Moto::shared();
-    let config = aws_sdk_config::Client::new(&moto.sdk_config().await);
     moto.empty_config().await;
     let world = World::start().await;
     world.hub.recording_from_moto(moto).await;
@@ -418,7 +344,7 @@ async fn an_update_after_config_records_repairs_the_incomplete_standard() {
     created.assert_failed("NOT_ACTIVE");
     assert_eq!(world.hub.status_of(CIS12).as_deref(), Some("INCOMPLETE"));
 
-    start_recording(&config).await;
+    start_recording(moto).await;
     let repaired = stack.update(json!({"Standards": [CIS12]})).await;
     repaired.assert_success();
     assert_eq!(repaired.physical_id(), created.physical_id());
@@ -434,7 +360,7 @@ async fn an_update_after_config_records_repairs_the_incomplete_standard() {
         .rposition(|op| op == "BatchEnableStandards")
         .unwrap();
     assert!(disabled < enabled_again, "{operations:?}");
-    assert_eq!(world.count("BatchEnableStandards"), 2);
+    assert_eq!(world.hub.count("BatchEnableStandards"), 2);
 
     stack.delete().await.assert_success();
     moto.empty_config().await;

@@ -10,13 +10,7 @@ use crate::kms_ready::World;
 #[tokio::test]
 async fn the_shipped_kms_ready_answers_a_create_with_the_key_arn() {
     let world = World::start(Binary::Shipped("kms-ready"), &[]).await;
-    let (key_id, arn) = world.key(None).await;
-    let created = world
-        .stack("shipped")
-        .create(json!({"KeyId": key_id}))
-        .await;
-    created.assert_success();
-    assert_eq!(created.data("KeyArn"), Some(arn.as_str()));
+    world.assert_a_new_key_is_ready("shipped").await;
 }
 
 #[tokio::test]
@@ -42,12 +36,9 @@ async fn a_shipped_handler_that_blocks_its_thread_still_gets_timeout_before_the_
     let created = stack
         .create(json!({"Behaviour": "block", "BlockSeconds": 6}))
         .await;
-    created.assert_failed("TIMEOUT");
-    assert!(
-        created.reason().contains("pending: blocking the thread"),
-        "{}",
-        created.reason()
-    );
+    created
+        .assert_failed("TIMEOUT")
+        .assert_reason_contains("pending: blocking the thread");
     assert_eq!(created.puts.len(), 1, "exactly one answer");
     let put = &function.responses().requests()[0];
     assert!(
@@ -61,14 +52,7 @@ async fn a_shipped_handler_that_blocks_its_thread_still_gets_timeout_before_the_
     };
     assert_eq!(summary["Status"], "FAILED");
     // The watchdog's answer is measured like any other: one metric record, TIMEOUT.
-    let output = function
-        .output_when(|output| output.contains(r#""_aws""#))
-        .await;
-    let codes: Vec<serde_json::Value> = output
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|line| line.get("_aws").is_some())
-        .map(|record| record["ReasonCode"].clone())
-        .collect();
-    assert_eq!(codes, [json!("TIMEOUT")], "{output}");
+    let records = function.metric_records(1).await;
+    let codes: Vec<&serde_json::Value> = records.iter().map(|r| &r["ReasonCode"]).collect();
+    assert_eq!(codes, [&json!("TIMEOUT")], "{records:#?}");
 }

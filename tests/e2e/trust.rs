@@ -11,7 +11,7 @@ const KMS_READY: Binary = Binary::Debug("kms-ready");
 
 /// An endpoint where nothing listens: any AWS call fails, so an `ACCESS_DENIED` answer
 /// from a function pointed at it was given before any call.
-fn closed_endpoint() -> (&'static str, String) {
+pub(crate) fn closed_endpoint() -> (&'static str, String) {
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -43,8 +43,9 @@ async fn a_stack_of_another_account_or_region_is_refused_before_any_aws_call() {
         let mut stack = world.stack("foreign");
         stack.stack_id = stack_id;
         let created = stack.create(json!({"KeyId": "alias/any"})).await;
-        created.assert_failed("ACCESS_DENIED");
-        assert!(created.reason().contains(named), "{}", created.reason());
+        created
+            .assert_failed("ACCESS_DENIED")
+            .assert_reason_contains(named);
         stack.physical_id = Some("someone-elses-id".into());
         let deleted = stack.delete().await;
         deleted.assert_failed("ACCESS_DENIED");
@@ -86,23 +87,12 @@ async fn another_stacks_physical_id_neither_deletes_nor_changes_what_it_owns() {
     intruder.physical_id = Some(owned_id.clone());
     intruder.properties = json!({});
     let deleted = intruder.delete().await;
-    deleted.assert_success();
-    assert!(
-        deleted.reason().contains("another stack"),
-        "{}",
-        deleted.reason()
-    );
+    deleted
+        .assert_success()
+        .assert_reason_contains("another stack");
     assert_eq!(deleted.physical_id(), owned_id);
     assert!(world.hub.hub().is_some(), "the owner's hub stays enabled");
-    assert_eq!(
-        world
-            .hub
-            .operations()
-            .iter()
-            .filter(|op| *op == "DisableSecurityHub")
-            .count(),
-        0
-    );
+    assert_eq!(world.hub.count("DisableSecurityHub"), 0);
 
     let updated = intruder
         .update(json!({"ControlFindingGenerator": "STANDARD_CONTROL"}))
@@ -132,9 +122,11 @@ async fn retain_is_honoured_when_the_deletes_properties_no_longer_parse() {
         .assert_success();
     // A newer, stricter version, a renamed property: the Delete's properties do not parse.
     stack.properties = json!({"OnDelete": "Retain", "RenamedSetting": "x"});
-    let deleted = stack.delete().await;
-    deleted.assert_success();
-    assert!(deleted.reason().contains("Retain"), "{}", deleted.reason());
+    stack
+        .delete()
+        .await
+        .assert_success()
+        .assert_reason_contains("Retain");
     assert!(world.hub.hub().is_some(), "Retain kept the hub enabled");
 }
 
@@ -154,14 +146,9 @@ async fn properties_nested_past_the_parsers_limit_are_answered() {
     let created = stack
         .create(json!({"KeyId": "alias/x", "Deep": nested(300)}))
         .await;
-    created.assert_failed("INVALID_PROPERTIES");
-    assert!(
-        created
-            .reason()
-            .contains("ResourceProperties: cannot be read: nested deeper"),
-        "{}",
-        created.reason()
-    );
+    created
+        .assert_failed("INVALID_PROPERTIES")
+        .assert_reason_contains("ResourceProperties: cannot be read: nested deeper");
     assert!(!created.physical_id().is_empty());
     // Its rollback Delete, with the same properties, succeeds.
     stack.delete().await.assert_success();
@@ -184,12 +171,7 @@ async fn ids_no_answer_can_hold_get_an_error_for_lambda_and_the_process_lives_on
         other => panic!("Lambda should see an error, saw {other:?}"),
     }
     // The process did not die: the next request is answered.
-    let (key_id, _) = world.key(None).await;
-    world
-        .stack("after-huge-ids")
-        .create(json!({"KeyId": key_id}))
-        .await
-        .assert_success();
+    world.assert_a_new_key_is_ready("after-huge-ids").await;
 }
 
 #[tokio::test]
@@ -249,15 +231,10 @@ async fn a_rule_list_too_long_to_answer_is_refused_before_any_change() {
     let created = stack
         .create(json!({"DeliveryBucketName": "config-delivery-e2e", "ManagedRules": rules}))
         .await;
-    created.assert_failed("INVALID_PROPERTIES");
-    assert!(
-        created
-            .reason()
-            .starts_with("[INVALID_PROPERTIES] ManagedRules: 40 rules"),
-        "{}",
-        created.reason()
-    );
-    assert!(created.reason().contains("4096"), "{}", created.reason());
+    created
+        .assert_failed("INVALID_PROPERTIES")
+        .assert_reason_starts_with("[INVALID_PROPERTIES] ManagedRules: 40 rules")
+        .assert_reason_contains("4096");
     // The id is the full generated one (never shortened), and nothing was made.
     assert!(created.physical_id().starts_with("many-rules-ConfigSetup-"));
     assert!(world.recorder().await.is_none());
@@ -290,13 +267,7 @@ async fn two_stacks_racing_for_the_hub_leave_exactly_one_owner() {
         // (the first read it once, the second once before its claim, then polls). Ten
         // seconds at most: a function that enables the hub too is held instead.
         let started = std::time::Instant::now();
-        while world
-            .hub
-            .operations()
-            .iter()
-            .filter(|op| *op == "DescribeHub")
-            .count()
-            < 3
+        while world.hub.count("DescribeHub") < 3
             && started.elapsed() < std::time::Duration::from_secs(10)
         {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -348,24 +319,7 @@ async fn a_rule_whose_create_was_refused_is_not_deleted_when_someone_makes_it_la
     assert_eq!(created.status(), "FAILED", "{}", created.reason());
     assert!(world.rule_names().await.is_empty());
     // Someone else makes a rule of that name.
-    world
-        .config
-        .put_config_rule()
-        .config_rule(
-            aws_sdk_config::types::ConfigRule::builder()
-                .config_rule_name("victim")
-                .source(
-                    aws_sdk_config::types::Source::builder()
-                        .owner(aws_sdk_config::types::Owner::Aws)
-                        .source_identifier("CLOUD_TRAIL_ENABLED")
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    world.existing_rule("victim", "CLOUD_TRAIL_ENABLED").await;
     // The rollback Delete of the failed Create must leave it.
     stack.delete().await.assert_success();
     assert_eq!(
@@ -383,14 +337,9 @@ async fn the_delivery_bucket_must_belong_to_the_expected_account() {
     let created = stack
         .create(json!({"DeliveryBucketName": "config-delivery-e2e", "DeliveryBucketOwner": "210987654321"}))
         .await;
-    created.assert_failed("ACCESS_DENIED");
-    assert!(
-        created
-            .reason()
-            .contains("bucket config-delivery-e2e is not owned by account 210987654321"),
-        "{}",
-        created.reason()
-    );
+    created
+        .assert_failed("ACCESS_DENIED")
+        .assert_reason_contains("bucket config-delivery-e2e is not owned by account 210987654321");
     assert!(
         world.channel().await.is_none(),
         "no delivery channel was written"

@@ -56,15 +56,30 @@ impl CfnResponse {
         self
     }
 
-    /// Asserts `FAILED` with `[code]`.
-    pub fn assert_failed(&self, code: &str) -> &Self {
-        assert_eq!(self.status(), "FAILED", "body: {}", self.body());
+    /// Asserts that the `Reason` holds `text`, showing it otherwise.
+    pub fn assert_reason_contains(&self, text: &str) -> &Self {
         assert!(
-            self.reason().starts_with(&format!("[{code}] ")),
-            "reason: {}",
+            self.reason().contains(text),
+            "the reason lacks {text:?}: {}",
             self.reason()
         );
         self
+    }
+
+    /// Asserts that the `Reason` starts with `head` (`[CODE] Field: `), showing it otherwise.
+    pub fn assert_reason_starts_with(&self, head: &str) -> &Self {
+        assert!(
+            self.reason().starts_with(head),
+            "the reason does not start with {head:?}: {}",
+            self.reason()
+        );
+        self
+    }
+
+    /// Asserts `FAILED` with `[code]`.
+    pub fn assert_failed(&self, code: &str) -> &Self {
+        assert_eq!(self.status(), "FAILED", "body: {}", self.body());
+        self.assert_reason_starts_with(&format!("[{code}] "))
     }
 }
 
@@ -189,6 +204,30 @@ impl<'a> Stack<'a> {
         response
     }
 
+    /// One Create delivered twice (CloudFormation redelivers when no answer arrived):
+    /// asserts that each delivery is answered once and the redelivery with the same body.
+    /// CloudFormation then holds the id answered and `properties`. Returns both answers.
+    pub async fn create_delivered_twice(
+        &mut self,
+        properties: Value,
+    ) -> (CfnResponse, CfnResponse) {
+        let event = self.request("Create", &properties, None);
+        let first = self.send(&event).await;
+        let second = self.send(&event).await;
+        assert_eq!(
+            second.puts.len(),
+            2,
+            "each delivery answers once (the server saw both)"
+        );
+        assert_eq!(
+            second.puts[0], second.puts[1],
+            "the redelivered request gets the same body"
+        );
+        self.physical_id = Some(first.physical_id().to_owned());
+        self.properties = properties;
+        (first, second)
+    }
+
     /// Update to `properties`; on SUCCESS CloudFormation keeps the new id and properties.
     pub async fn update(&mut self, properties: Value) -> CfnResponse {
         let old = self.properties.clone();
@@ -218,6 +257,18 @@ impl<'a> Stack<'a> {
         let event = self.request("Delete", &properties, None);
         self.send(&event).await
     }
+}
+
+/// The six AWS Config managed rules of the baseline template (`ManagedRules`).
+pub fn baseline_managed_rules() -> Value {
+    json!([
+        {"Name": "s3-bucket-sse", "SourceIdentifier": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"},
+        {"Name": "cloudtrail-enabled", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"},
+        {"Name": "restricted-ssh", "SourceIdentifier": "INCOMING_SSH_DISABLED"},
+        {"Name": "rds-storage-encrypted", "SourceIdentifier": "RDS_STORAGE_ENCRYPTED"},
+        {"Name": "vpc-default-sg-closed", "SourceIdentifier": "VPC_DEFAULT_SECURITY_GROUP_CLOSED"},
+        {"Name": "root-mfa", "SourceIdentifier": "ROOT_ACCOUNT_MFA_ENABLED", "MaximumExecutionFrequency": "TwentyFour_Hours"}
+    ])
 }
 
 /// Properties as CloudFormation delivers them: every scalar (number, boolean) a

@@ -412,6 +412,23 @@ impl Function {
         }
     }
 
+    /// The lines of its output that are JSON (its logs and metric records), parsed.
+    pub fn json_lines(&self) -> Vec<Value> {
+        json_lines(&self.output())
+    }
+
+    /// Its embedded-metric-format records (JSON lines with an `_aws` member), once at
+    /// least `count` were printed (or after 5 s, as many as there are).
+    pub async fn metric_records(&self, count: usize) -> Vec<Value> {
+        let output = self
+            .output_when(|output| output.matches(r#""_aws""#).count() >= count)
+            .await;
+        json_lines(&output)
+            .into_iter()
+            .filter(|line| line.get("_aws").is_some())
+            .collect()
+    }
+
     /// Kills the process (as Lambda does at its timeout) and starts a new one against
     /// the same Runtime API and ResponseURL server: a fresh execution environment.
     /// Invocations the killed process had taken are lost, as in Lambda.
@@ -438,6 +455,13 @@ impl Drop for Function {
             panic!("{} logged a secret: {line}", self.describe);
         }
     }
+}
+
+fn json_lines(output: &str) -> Vec<Value> {
+    output
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
 }
 
 /// The first line of `output` holding one of [`NEVER_LOGGED`].

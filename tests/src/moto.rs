@@ -202,6 +202,45 @@ impl Moto {
         .await
     }
 
+    /// Makes AWS Config record, as done by hand outside any stack: recorder `name` (all
+    /// supported types, no global ones) with `role_arn`, a delivery channel `name` to
+    /// `bucket` (moto checks that it exists, as AWS does), the recorder started.
+    pub async fn start_recording(&self, name: &str, role_arn: &str, bucket: &str) {
+        use aws_sdk_config::types::{ConfigurationRecorder, DeliveryChannel, RecordingGroup};
+        let config = aws_sdk_config::Client::new(&self.sdk_config().await);
+        let group = RecordingGroup::builder()
+            .all_supported(true)
+            .include_global_resource_types(false)
+            .build();
+        let recorder = ConfigurationRecorder::builder()
+            .name(name)
+            .role_arn(role_arn)
+            .recording_group(group)
+            .build();
+        config
+            .put_configuration_recorder()
+            .configuration_recorder(recorder)
+            .send()
+            .await
+            .expect("moto PutConfigurationRecorder");
+        let channel = DeliveryChannel::builder()
+            .name(name)
+            .s3_bucket_name(bucket)
+            .build();
+        config
+            .put_delivery_channel()
+            .delivery_channel(channel)
+            .send()
+            .await
+            .expect("moto PutDeliveryChannel");
+        config
+            .start_configuration_recorder()
+            .configuration_recorder_name(name)
+            .send()
+            .await
+            .expect("moto StartConfigurationRecorder");
+    }
+
     /// Removes every rule, delivery channel and recorder from AWS Config (recorders
     /// stopped first, channels before recorders, as the service requires).
     pub async fn empty_config(&self) {
