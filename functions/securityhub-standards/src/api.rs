@@ -181,7 +181,10 @@ impl StandardsApi {
             let page = if missing_hub_is_fine {
                 call_or_no_hub(&self.aws, context, OPERATION, WHAT, send).await
             } else {
-                self.aws.call(context, OPERATION, WHAT, send).await.map(Some)
+                self.aws
+                    .call(context, OPERATION, WHAT, send)
+                    .await
+                    .map(Some)
             }
             .map_err(explain_missing_hub)?;
             let Some(page) = page else {

@@ -334,9 +334,7 @@ impl SecurityHubStandards {
                 let described: Vec<String> = failed
                     .iter()
                     .map(|s| {
-                        let reason = found
-                            .get(&s.standards_arn)
-                            .and_then(|f| f.reason.as_ref());
+                        let reason = found.get(&s.standards_arn).and_then(|f| f.reason.as_ref());
                         format!(
                             "{} is FAILED ({})",
                             short_id_of(&s.standards_arn),

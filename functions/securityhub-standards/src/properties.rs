@@ -60,8 +60,8 @@ impl ResourceProperties for StandardsProperties {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cfn_custom_resource_kit::testing::invalid;
     use cfn_custom_resource_kit::parse_properties;
+    use cfn_custom_resource_kit::testing::invalid;
     use securityhub_common::testing::check_sample_events;
     use serde_json::json;
 
@@ -150,6 +150,10 @@ mod tests {
 
     #[test]
     fn every_sample_event_is_a_request_of_this_resource_whose_properties_parse_unless_named_bad() {
-        check_sample_events::<StandardsProperties>(env!("CARGO_MANIFEST_DIR"), "securityhub-standards", "Custom::SecurityHubStandards");
+        check_sample_events::<StandardsProperties>(
+            env!("CARGO_MANIFEST_DIR"),
+            "securityhub-standards",
+            "Custom::SecurityHubStandards",
+        );
     }
 }
