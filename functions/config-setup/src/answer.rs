@@ -11,6 +11,8 @@ pub(crate) struct Converged {
     pub(crate) recorder_name: String,
     pub(crate) channel_name: String,
     pub(crate) adopted: bool,
+    /// AWS Control Tower's recorder, adopted read-only.
+    pub(crate) control_tower: bool,
 }
 
 /// The answer to a Create or Update, its summary followed by `notes`.
@@ -19,12 +21,15 @@ pub(crate) fn outcome(
     rule_names: &[String],
     notes: impl IntoIterator<Item = String>,
 ) -> Outcome {
-    let summary = format!(
-        "recorder {} records through channel {}; {} rule(s) ACTIVE",
-        converged.recorder_name,
-        converged.channel_name,
-        rule_names.len()
-    );
+    let summary = match converged.control_tower {
+        true => "AWS Control Tower's recorder records (adopted read-only)".to_owned(),
+        false => format!(
+            "recorder {} records through channel {}; {} rule(s) ACTIVE",
+            converged.recorder_name,
+            converged.channel_name,
+            rule_names.len()
+        ),
+    };
     Outcome::new()
         .with_data("RecorderName", &converged.recorder_name)
         .with_data("DeliveryChannelName", &converged.channel_name)
@@ -67,6 +72,7 @@ pub(crate) fn check_limits(
         recorder_name: properties.recorder_name.clone(),
         channel_name: properties.recorder_name.clone(),
         adopted: false,
+        control_tower: false,
     };
     let too_many = |what: &str, size: usize| {
         Failure::invalid_property(

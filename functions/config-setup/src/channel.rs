@@ -4,10 +4,11 @@
 use aws_sdk_config::types::{
     ConfigSnapshotDeliveryProperties, DeliveryChannel, MaximumExecutionFrequency,
 };
-use cfn_custom_resource_kit::{Failure, ReasonCode, RequestContext};
+use cfn_custom_resource_kit::{Failure, Ownership, ReasonCode, RequestContext};
 
 use crate::api::ConfigApi;
 use crate::properties::ConfigSetupProperties;
+use crate::recorder;
 
 /// The ledger kind of the channel this resource created.
 pub(crate) const KIND: &str = "channel";
@@ -22,19 +23,21 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// The plan for `existing` (of `name`, `adopted` as [`crate::recorder::decide`] says).
+    /// The plan for `existing`: which channel to use as [`recorder::decide`] says
+    /// (`CONFLICT` under `ExistingRecorder: Fail`), with the settings `properties` ask for.
     pub(crate) fn new(
         existing: Option<DeliveryChannel>,
-        (name, adopted): (String, bool),
         properties: &ConfigSetupProperties,
-    ) -> Self {
-        let wanted = desired(properties, &name);
-        Self {
+        owned: &Ownership,
+    ) -> Result<Self, Failure> {
+        let found = existing.as_ref().and_then(|c| c.name.as_deref());
+        let (name, adopted) = recorder::decide("delivery channel", found, properties, owned, KIND)?;
+        Ok(Self {
+            wanted: desired(properties, &name),
             name,
             adopted,
             existing,
-            wanted,
-        }
+        })
     }
 
     /// The ledger claim for the channel when this request creates it.

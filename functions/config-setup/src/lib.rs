@@ -106,18 +106,9 @@ impl ConfigSetup {
             &owned,
             recorder::KIND,
         )?;
-        let channel_name = found_channel.as_ref().and_then(|c| c.name.as_deref());
-        let channel_choice = recorder::decide(
-            "delivery channel",
-            channel_name,
-            properties,
-            &owned,
-            channel::KIND,
-        )?;
-
+        let channel = channel::Plan::new(found_channel, properties, &owned)?;
         let role_arn = role::arn(&self.iam, ctx, properties).await?;
         let recorder = recorder::Plan::new(found, recorder_choice, properties, &role_arn)?;
-        let channel = channel::Plan::new(found_channel, channel_choice, properties);
         let rules = rules::plan(&self.config, ctx, properties, &owned).await?;
         if channel.needs_put() {
             self.check_bucket_owner(ctx, properties).await?;
@@ -147,15 +138,7 @@ impl ConfigSetup {
             channel::verify(&self.config, ctx, &channel).await?;
         }
         let (verified, started_at) = recorder::start(&self.config, ctx, &recorder).await?;
-        let under_way = rules::apply(
-            &self.config,
-            &self.ledger,
-            ctx,
-            properties,
-            &rules,
-            &mut owned,
-        )
-        .await?;
+        let under_way = rules::apply(&self.config, &self.ledger, ctx, &rules, &mut owned).await?;
 
         let status_note = match verified {
             true => None,
@@ -164,17 +147,30 @@ impl ConfigSetup {
                 recorder::verify(&self.config, ctx, &recorder.name, changed_at).await?
             }
         };
-        let names = rules::names(properties);
-        rules::verify(&self.config, ctx, &names).await?;
-        ctx.step_done();
         let converged = Converged {
             adopted: recorder.adopted || channel.adopted,
             recorder_name: recorder.name,
             channel_name: channel.name,
+            control_tower: false,
         };
         let notes = answer::deletion_note(&under_way)
             .into_iter()
             .chain(status_note);
+        self.verified(ctx, properties, converged, notes).await
+    }
+
+    /// The last step of a Create or Update: every requested rule read back `ACTIVE`; then
+    /// the answer, its summary followed by `notes`.
+    async fn verified(
+        &self,
+        ctx: &RequestContext,
+        properties: &ConfigSetupProperties,
+        converged: Converged,
+        notes: impl IntoIterator<Item = String>,
+    ) -> Result<Outcome, Failure> {
+        let names = rules::names(properties);
+        rules::verify(&self.config, ctx, &names).await?;
+        ctx.step_done();
         Ok(answer::outcome(&converged, &names, notes))
     }
 
@@ -300,28 +296,15 @@ impl ConfigSetup {
             ctx.step("recording the rules this resource creates");
             self.ledger.claim_all(ctx, &mut owned, &claims).await?;
         }
-        let under_way = rules::apply(
-            &self.config,
-            &self.ledger,
-            ctx,
-            properties,
-            &rules,
-            &mut owned,
-        )
-        .await?;
-        let names = rules::names(properties);
-        rules::verify(&self.config, ctx, &names).await?;
-        ctx.step_done();
+        let under_way = rules::apply(&self.config, &self.ledger, ctx, &rules, &mut owned).await?;
         let converged = Converged {
             recorder_name,
             channel_name,
             adopted: true,
+            control_tower: true,
         };
-        let summary = answer::joined(
-            "AWS Control Tower's recorder records (adopted read-only)".to_owned(),
-            answer::deletion_note(&under_way),
-        );
-        Ok(answer::outcome(&converged, &names, None).with_summary(summary))
+        let notes = answer::deletion_note(&under_way);
+        self.verified(ctx, properties, converged, notes).await
     }
 
     /// An Update that changed `Tags`: the recorder and rules this resource created get the

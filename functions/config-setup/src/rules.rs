@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use aws_sdk_config::types::{
-    ConfigRule, ConfigRuleState, MaximumExecutionFrequency, Owner, Scope, Source,
+    ConfigRule, ConfigRuleState, MaximumExecutionFrequency, Owner, Scope, Source, Tag,
 };
 use cfn_custom_resource_kit::{
     wait_until, Failure, Ledger, Ownership, Probe, ReasonCode, RequestContext,
@@ -87,12 +87,14 @@ pub(crate) fn matches(existing: &ConfigRule, desired: &ConfigRule) -> bool {
         && existing.maximum_execution_frequency == desired.maximum_execution_frequency
 }
 
-/// What the requested rules need: each rule to put (and whether it is new), and the
-/// names of the new ones (claimed before anything is created).
-#[derive(Default)]
+/// What the requested rules need: each rule to put (and whether it is new), the names
+/// of the new ones (claimed before anything is created), the tags a new rule gets, and
+/// the names of all requested (an owned rule not among them is deleted).
 pub(crate) struct Plan {
     to_put: Vec<(ConfigRule, bool)>,
     new_names: Vec<String>,
+    tags: Vec<Tag>,
+    wanted: BTreeSet<String>,
 }
 
 impl Plan {
@@ -149,7 +151,12 @@ pub(crate) async fn plan(
         wait_for_deletions(api, ctx, &deleting).await?;
         return Box::pin(plan(api, ctx, properties, owned)).await;
     }
-    let mut plan = Plan::default();
+    let mut plan = Plan {
+        to_put: Vec::new(),
+        new_names: Vec::new(),
+        tags: tags::creation(ctx, &properties.tags),
+        wanted: names(properties).into_iter().collect(),
+    };
     for rule in &properties.managed_rules {
         let wanted = desired(rule);
         match found.remove(rule.name.as_str()).flatten() {
@@ -180,31 +187,24 @@ pub(crate) async fn apply(
     api: &ConfigApi,
     ledger: &Ledger,
     ctx: &RequestContext,
-    properties: &ConfigSetupProperties,
     plan: &Plan,
     owned: &mut Ownership,
 ) -> Result<Vec<String>, Failure> {
-    let tags = tags::creation(ctx, &properties.tags);
     for (rule, is_new) in &plan.to_put {
         let name = rule.config_rule_name.as_deref().unwrap_or_default();
         ctx.step(format!("putting rule {name}"));
         let (tags, new): (&[_], &[(&str, &str)]) = match is_new {
-            true => (&tags, &[(KIND, name)]),
+            true => (&plan.tags, &[(KIND, name)]),
             false => (&[], &[]),
         };
         if let Err(failure) = api.put_rule(ctx, rule, tags).await {
             return Err(ledger.abandon(ctx, owned, new, failure).await);
         }
     }
-    let wanted: BTreeSet<&str> = properties
-        .managed_rules
-        .iter()
-        .map(|r| r.name.as_str())
-        .collect();
     let unwanted: Vec<String> = owned
         .owned(KIND)
         .into_iter()
-        .filter(|name| !wanted.contains(name.as_str()))
+        .filter(|name| !plan.wanted.contains(name))
         .collect();
     let under_way = remove(api, ctx, &unwanted).await?;
     let done_with: Vec<(&str, &str)> = unwanted.iter().map(|n| (KIND, n.as_str())).collect();
@@ -261,7 +261,7 @@ async fn is_another_resources(
     api: &ConfigApi,
     ctx: &RequestContext,
     rule: &ConfigRule,
-    ours: &aws_sdk_config::types::Tag,
+    ours: &Tag,
 ) -> Result<bool, Failure> {
     let found = api
         .tags(

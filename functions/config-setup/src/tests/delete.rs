@@ -13,9 +13,13 @@ use cfn_custom_resource_kit::testing::delete;
 
 use super::*;
 
-/// The ownership record of a resource that created the rules `names`.
-fn owning_rules(names: &[&str]) -> Value {
-    json!({"owned": {"rule": names}, "retainOnDelete": false})
+/// A resource that created the rules `names`; DeleteConfigRule answered by `delete_rule`,
+/// DescribeConfigRules by `reads`.
+fn owning_rules(names: &[&str], delete_rule: &Rule, reads: &Rule) -> Fake {
+    Fake::fresh()
+        .owning(json!({"owned": {"rule": names}}))
+        .with(delete_rule)
+        .with(reads)
 }
 
 /// `DeleteConfigRule` accepting every deletion.
@@ -66,63 +70,61 @@ async fn delete_stops_then_retries_the_channel_after_last_delivery_channel_delet
     assert_eq!(fake.ssm.deletes(), 1, "the record is erased");
 }
 
-/// A Delete delivered again after the first one asked for the deletion: the rule is
-/// DELETING, which is the deletion accepted; DeleteConfigRule would answer
-/// ResourceInUseException, so it is not asked again, and the stack is not held up.
+/// A rule in DELETING is a deletion accepted: named in the summary, never waited for.
+/// Every deletion is asked for first, then all are read back in one call. A Delete
+/// delivered again after the first one asked finds the rule DELETING; DeleteConfigRule
+/// would answer ResourceInUseException, so it is not asked again, and the stack is not
+/// held up.
 #[tokio::test]
-async fn a_rule_already_deleting_is_accepted_without_asking_again() {
-    let delete_rule = delete_rule_accepted();
-    let reads = rule_reads(&[Some(&[deleting_rule("trail")])]);
-    let fake = Fake::fresh()
-        .owning(owning_rules(&["trail"]))
-        .with(&delete_rule)
-        .with(&reads);
-    let summary = deleted(&fake).await;
-    assert_eq!(delete_rule.num_calls(), 0, "DeleteConfigRule");
-    assert_eq!(reads.num_calls(), 1, "one read");
-    assert!(
-        summary.contains("AWS Config is still deleting rule(s) trail"),
-        "{summary}"
-    );
-    assert_eq!(fake.ssm.deletes(), 1, "the record is erased");
+async fn rules_still_deleting_are_named_and_not_waited_for() {
+    let going: &[ConfigRule] = &[deleting_rule("trail"), deleting_rule("ssh")];
+    let found: &[ConfigRule] = &[trail(), rule("ssh", "INCOMING_SSH_DISABLED", None)];
+    for (owned, answers, deletions, reads_made, named) in [
+        (
+            &["trail"][..],
+            &[Some(&going[..1])][..],
+            0,
+            1,
+            "AWS Config is still deleting rule(s) trail",
+        ),
+        (
+            &["trail", "ssh"],
+            &[Some(found), Some(going)],
+            2,
+            2,
+            "still deleting rule(s) ssh, trail",
+        ),
+    ] {
+        let delete_rule = delete_rule_accepted();
+        let reads = rule_reads(answers);
+        let fake = owning_rules(owned, &delete_rule, &reads);
+        let summary = deleted(&fake).await;
+        assert_eq!(
+            delete_rule.num_calls(),
+            deletions,
+            "DeleteConfigRule, each once"
+        );
+        assert_eq!(
+            reads.num_calls(),
+            reads_made,
+            "read, then read back if asked"
+        );
+        assert!(summary.contains(named), "{summary}");
+        assert_eq!(fake.ssm.deletes(), 1, "the record is erased");
+    }
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_rule_in_use_is_retried_then_a_conflict() {
     let delete_rule = delete_rule_in_use("remediation attached");
-    let fake = Fake::fresh()
-        .owning(owning_rules(&["trail"]))
-        .with(&delete_rule)
-        .with(&rule_reads(&[Some(&[trail()])]));
+    let fake = owning_rules(&["trail"], &delete_rule, &rule_reads(&[Some(&[trail()])]));
     let ctx = context(RequestType::Delete, Duration::from_secs(900));
     let failure = fake
         .patient()
         .delete(&ctx, Some(parsed(with(json!({})))))
         .await;
-    assert_failed(failure, ReasonCode::Conflict, "");
+    assert_failed(failure, ReasonCode::Conflict, &[]);
     assert!(delete_rule.num_calls() > 2);
-}
-
-/// Every deletion is asked for first, then all are read back in one call: DELETING is
-/// an answer (named in the summary), never waited for.
-#[tokio::test]
-async fn rules_are_deleted_first_then_read_back_together_and_not_waited_for() {
-    let delete_rule = delete_rule_accepted();
-    let reads = rule_reads(&[
-        Some(&[trail(), rule("ssh", "INCOMING_SSH_DISABLED", None)]),
-        Some(&[deleting_rule("trail"), deleting_rule("ssh")]),
-    ]);
-    let fake = Fake::fresh()
-        .owning(owning_rules(&["trail", "ssh"]))
-        .with(&delete_rule)
-        .with(&reads);
-    let summary = deleted(&fake).await;
-    assert_eq!(delete_rule.num_calls(), 2, "DeleteConfigRule, each once");
-    assert_eq!(reads.num_calls(), 2, "read, then read back");
-    assert!(
-        summary.contains("still deleting rule(s) ssh, trail"),
-        "{summary}"
-    );
 }
 
 /// DeleteConfigRule racing a deletion already under way answers ResourceInUseException
@@ -132,13 +134,8 @@ async fn resource_in_use_on_a_rule_already_deleting_is_the_deletion_accepted() {
     let delete_rule = delete_rule_in_use(
         "The rule trail is currently being deleted.  Please retry after some time",
     );
-    let fake = Fake::fresh()
-        .owning(owning_rules(&["trail"]))
-        .with(&delete_rule)
-        .with(&rule_reads(&[
-            Some(&[trail()]),
-            Some(&[deleting_rule("trail")]),
-        ]));
+    let reads = rule_reads(&[Some(&[trail()]), Some(&[deleting_rule("trail")])]);
+    let fake = owning_rules(&["trail"], &delete_rule, &reads);
     deleted(&fake).await;
     assert_eq!(delete_rule.num_calls(), 1, "not asked again");
 }
@@ -178,11 +175,8 @@ async fn a_rule_whose_owner_tag_names_another_stack_is_never_deleted() {
             )
             .build()
     });
-    let fake = Fake::fresh()
-        .owning(owning_rules(&["trail"]))
-        .with(&delete_rule)
-        .with(&rule_reads(&[Some(&[found])]))
-        .with(&owner_tag);
+    let fake =
+        owning_rules(&["trail"], &delete_rule, &rule_reads(&[Some(&[found])])).with(&owner_tag);
     deleted(&fake).await;
     assert_eq!(delete_rule.num_calls(), 0, "DeleteConfigRule never called");
     assert_eq!(owner_tag.num_calls(), 1, "the owner tag was read");

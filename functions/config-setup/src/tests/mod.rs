@@ -188,11 +188,14 @@ async fn create_patiently(fake: &Fake, properties: Value) -> Result<Outcome, Fai
     fake.patient().create(&ctx, parsed(properties)).await
 }
 
-/// Asserts `failure` has `code` and its reason contains `text`; answers it.
-fn assert_failed(failure: Result<Outcome, Failure>, code: ReasonCode, text: &str) -> Failure {
-    let failure = failure.expect_err("the request must fail");
+/// Asserts that `answer` is a failure with `code` whose message says each of `texts`;
+/// answers the failure.
+fn assert_failed(answer: Result<Outcome, Failure>, code: ReasonCode, texts: &[&str]) -> Failure {
+    let failure = answer.expect_err("the request must fail");
     assert_eq!(failure.code(), code, "{failure}");
-    assert!(failure.to_string().contains(text), "{failure}");
+    for text in texts {
+        assert!(failure.message().contains(text), "{failure}");
+    }
     failure
 }
 

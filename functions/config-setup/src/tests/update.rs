@@ -54,7 +54,7 @@ async fn an_update_that_changes_nothing_puts_nothing() {
 async fn an_update_renaming_the_recorder_it_created_is_refused_as_create_only() {
     let fake = Fake::fresh().owning(json!({"owned": {"recorder": ["default"]}}));
     let failure = update(&fake.resource(), with(json!({"RecorderName": "renamed"}))).await;
-    let failure = assert_failed(failure, ReasonCode::InvalidProperties, "");
+    let failure = assert_failed(failure, ReasonCode::InvalidProperties, &[]);
     assert!(
         failure
             .message()
