@@ -67,6 +67,14 @@ impl World {
             .next()
     }
 
+    /// Asserts that AWS Config has no recorder, no delivery channel and no rule (but
+    /// those it is still deleting), saying `why` otherwise.
+    pub(crate) async fn assert_config_empty(&self, why: &str) {
+        assert!(self.recorder().await.is_none(), "a recorder: {why}");
+        assert!(self.channel().await.is_none(), "a delivery channel: {why}");
+        assert_eq!(self.rule_names().await, Vec::<String>::new(), "{why}");
+    }
+
     pub(crate) async fn recording(&self, name: &str) -> bool {
         let out = self
             .config
@@ -191,12 +199,12 @@ async fn a_fresh_create_with_six_rules_records_and_delete_removes_it_all() {
     );
     assert_eq!(world.rule_names().await.len(), 6);
 
-    let deleted = stack.delete().await;
-    deleted.assert_success();
-    assert_eq!(deleted.physical_id(), created.physical_id());
-    assert!(world.recorder().await.is_none());
-    assert!(world.channel().await.is_none());
-    assert!(world.rule_names().await.is_empty());
+    stack
+        .delete()
+        .await
+        .assert_success()
+        .assert_physical_id(created.physical_id());
+    world.assert_config_empty("Delete removed it all").await;
     assert_eq!(
         world.deleting_rule_names().await.len(),
         6,
@@ -243,8 +251,9 @@ async fn delete_answers_success_while_aws_config_is_still_deleting_the_rules() {
         deleted.assert_reason_contains(name);
     }
     assert_eq!(world.deleting_rule_names().await.len(), 6);
-    assert!(world.recorder().await.is_none());
-    assert!(world.channel().await.is_none());
+    world
+        .assert_config_empty("the recorder and channel removed, the rules deleting")
+        .await;
     // CloudFormation delivers the Delete again: the same answer, nothing left to do.
     stack.delete().await.assert_success();
     Moto::shared().finish_rule_deletions().await;
@@ -619,7 +628,7 @@ async fn a_delivery_bucket_that_does_not_exist_is_not_found_before_any_change() 
     created.assert_reason_contains(
         "pending: checking that account 123456789012 owns bucket no-such-bucket-e2e",
     );
-    assert!(world.recorder().await.is_none(), "nothing was made");
+    world.assert_config_empty("nothing was made").await;
     stack.delete().await.assert_success();
     assert!(world.recorder().await.is_none());
 }
@@ -757,7 +766,7 @@ async fn recording_settings_aws_refuses_or_ignores_are_invalid_before_any_change
         let created = stack.create(self::properties(properties)).await;
         created.assert_failed("INVALID_PROPERTIES");
         created.assert_reason_contains(field);
-        assert!(world.recorder().await.is_none(), "nothing was made");
+        world.assert_config_empty("nothing was made").await;
         stack.delete().await.assert_success();
     }
 }

@@ -75,17 +75,18 @@ impl World {
             .expect("moto CreateAlias");
     }
 
-    pub(crate) async fn state(&self, key_id: &str) -> String {
+    /// Asserts that `key_id` is in `state` (`Enabled`, `Disabled`, ...), saying `why`.
+    pub(crate) async fn assert_key_state(&self, key_id: &str, state: &str, why: &str) {
         let metadata = self
             .kms
             .describe_key()
             .key_id(key_id)
             .send()
             .await
-            .unwrap()
+            .expect("moto DescribeKey")
             .key_metadata
-            .unwrap();
-        metadata.key_state.unwrap().as_str().to_owned()
+            .expect("metadata");
+        assert_eq!(metadata.key_state.unwrap().as_str(), state, "{why}");
     }
 }
 
@@ -128,14 +129,14 @@ async fn an_enabled_key_goes_through_create_update_and_delete() {
         "an Update keeps the PhysicalResourceId"
     );
 
-    let deleted = stack.delete().await;
-    deleted.assert_success();
-    assert_eq!(deleted.physical_id(), id);
-    assert_eq!(
-        world.state(&key_id).await,
-        "Enabled",
-        "Delete leaves the key alone"
-    );
+    stack
+        .delete()
+        .await
+        .assert_success()
+        .assert_physical_id(&id);
+    world
+        .assert_key_state(&key_id, "Enabled", "Delete leaves the key alone")
+        .await;
 }
 
 #[tokio::test]
@@ -343,14 +344,14 @@ async fn delete_after_a_failed_create_succeeds_with_the_failed_id() {
     created.assert_failed("NOT_ACTIVE");
     let failed_id = created.physical_id().to_owned();
     assert!(!failed_id.is_empty());
-    let deleted = stack.delete().await;
-    deleted.assert_success();
-    assert_eq!(deleted.physical_id(), failed_id);
-    assert_eq!(
-        world.state(&key_id).await,
-        "Disabled",
-        "Delete touched nothing"
-    );
+    stack
+        .delete()
+        .await
+        .assert_success()
+        .assert_physical_id(&failed_id);
+    world
+        .assert_key_state(&key_id, "Disabled", "Delete touched nothing")
+        .await;
 }
 
 #[tokio::test]
@@ -368,8 +369,9 @@ async fn a_failed_update_rolls_back_to_the_old_key() {
         created.physical_id(),
         "a failed Update reports the existing id"
     );
-    rollback.assert_success();
-    assert_eq!(rollback.physical_id(), created.physical_id());
+    rollback
+        .assert_success()
+        .assert_physical_id(created.physical_id());
     stack.delete().await.assert_success();
 }
 

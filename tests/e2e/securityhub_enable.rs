@@ -100,7 +100,7 @@ async fn a_hub_this_resource_enables_is_configured_tagged_and_disabled_by_its_de
     assert_eq!(world.hub.count("EnableSecurityHub"), 1);
 
     stack.delete().await.assert_success();
-    assert!(world.hub.hub().is_none(), "the hub it enabled is disabled");
+    world.hub.assert_disabled("the hub it enabled is disabled");
 }
 
 #[tokio::test]
@@ -119,10 +119,7 @@ async fn an_adopted_hub_is_reported_and_left_enabled_by_delete() {
     );
     assert_eq!(world.hub.count("EnableSecurityHub"), 0);
     stack.delete().await.assert_success();
-    assert!(
-        world.hub.hub().is_some(),
-        "an adopted hub is never disabled"
-    );
+    world.hub.assert_enabled("an adopted hub is never disabled");
     assert_eq!(world.hub.count("DisableSecurityHub"), 0);
 }
 
@@ -135,10 +132,9 @@ async fn a_duplicate_create_gets_the_same_answer_and_the_hub_stays_owned() {
     assert_eq!(second.body()["Data"]["Adopted"], "false");
     assert_eq!(world.hub.count("EnableSecurityHub"), 1);
     stack.delete().await.assert_success();
-    assert!(
-        world.hub.hub().is_none(),
-        "the redelivered Create did not turn the hub into an adopted one"
-    );
+    world
+        .hub
+        .assert_disabled("the redelivered Create did not turn the hub into an adopted one");
 }
 
 #[tokio::test]
@@ -158,10 +154,12 @@ async fn a_centrally_configured_account_refusing_a_setting_is_org_managed_and_no
             "ControlFindingGenerator is STANDARD_CONTROL, the properties ask for SECURITY_CONTROL",
         )
         .assert_reason_contains("central configuration");
-    let deleted = stack.delete().await;
-    deleted.assert_success();
-    assert_eq!(deleted.physical_id(), created.physical_id());
-    assert!(world.hub.hub().is_some());
+    stack
+        .delete()
+        .await
+        .assert_success()
+        .assert_physical_id(created.physical_id());
+    world.hub.assert_enabled("nothing is undone");
     assert_eq!(world.hub.count("DisableSecurityHub"), 0);
 }
 
@@ -178,15 +176,16 @@ async fn a_failed_update_rolls_back_to_the_old_settings() {
         .update_then_roll_back(json!({"ControlFindingGenerator": "STANDARD_CONTROL"}))
         .await;
     failed.assert_failed("ORG_MANAGED");
-    rollback.assert_success();
-    assert_eq!(rollback.physical_id(), created.physical_id());
+    rollback
+        .assert_success()
+        .assert_physical_id(created.physical_id());
     assert_eq!(
         world.hub.hub().unwrap().control_finding_generator,
         "SECURITY_CONTROL"
     );
     world.hub.centrally_configured(false);
     stack.delete().await.assert_success();
-    assert!(world.hub.hub().is_none());
+    world.hub.assert_disabled("its own Delete disables it");
 }
 
 #[tokio::test]
@@ -202,13 +201,12 @@ async fn delete_of_an_administrator_with_members_is_a_conflict_saying_what_to_do
         .assert_failed("CONFLICT")
         .assert_reason_contains("administrator account for 2 member accounts")
         .assert_reason_contains("OnDelete: Retain");
-    assert!(world.hub.hub().is_some());
+    world.hub.assert_enabled("the refused Delete left it");
     world.hub.members(0);
     stack.delete().await.assert_success();
-    assert!(
-        world.hub.hub().is_none(),
-        "the ledger kept the claim for the next Delete"
-    );
+    world
+        .hub
+        .assert_disabled("the ledger kept the claim for the next Delete");
 }
 
 #[tokio::test]
@@ -236,7 +234,7 @@ async fn delete_twice_and_after_an_out_of_band_disable_succeeds() {
         .send()
         .await
         .expect("DisableSecurityHub through the SDK");
-    assert!(world.hub.hub().is_none());
+    world.hub.assert_disabled("disabled through the SDK");
     stack.delete().await.assert_success();
     stack.delete().await.assert_success();
 }

@@ -231,9 +231,11 @@ async fn delete_after_a_failed_create_succeeds() {
     created
         .assert_failed("UNSUPPORTED")
         .assert_reason_contains("Standards[1]: pci-dss/v/4.0.1 is not available in us-east-1");
-    let deleted = stack.delete().await;
-    deleted.assert_success();
-    assert_eq!(deleted.physical_id(), created.physical_id());
+    stack
+        .delete()
+        .await
+        .assert_success()
+        .assert_physical_id(created.physical_id());
     assert_eq!(world.hub.count("BatchEnableStandards"), 0);
     assert_eq!(world.hub.count("BatchDisableStandards"), 0);
 }

@@ -47,9 +47,11 @@ async fn a_stack_of_another_account_or_region_is_refused_before_any_aws_call() {
             .assert_failed("ACCESS_DENIED")
             .assert_reason_contains(named);
         stack.physical_id = Some("someone-elses-id".into());
-        let deleted = stack.delete().await;
-        deleted.assert_failed("ACCESS_DENIED");
-        assert_eq!(deleted.physical_id(), "someone-elses-id");
+        stack
+            .delete()
+            .await
+            .assert_failed("ACCESS_DENIED")
+            .assert_physical_id("someone-elses-id");
     }
 }
 
@@ -86,12 +88,13 @@ async fn another_stacks_physical_id_neither_deletes_nor_changes_what_it_owns() {
     let mut intruder = world.stack("hub-intruder");
     intruder.physical_id = Some(owned_id.clone());
     intruder.properties = json!({});
-    let deleted = intruder.delete().await;
-    deleted
+    intruder
+        .delete()
+        .await
         .assert_success()
-        .assert_reason_contains("another stack");
-    assert_eq!(deleted.physical_id(), owned_id);
-    assert!(world.hub.hub().is_some(), "the owner's hub stays enabled");
+        .assert_reason_contains("another stack")
+        .assert_physical_id(&owned_id);
+    world.hub.assert_enabled("the owner's hub stays enabled");
     assert_eq!(world.hub.count("DisableSecurityHub"), 0);
 
     let updated = intruder
@@ -106,10 +109,9 @@ async fn another_stacks_physical_id_neither_deletes_nor_changes_what_it_owns() {
 
     // The owner's record survived: its own Delete still disables the hub it enabled.
     owner.delete().await.assert_success();
-    assert!(
-        world.hub.hub().is_none(),
-        "the owner's Delete disabled its hub"
-    );
+    world
+        .hub
+        .assert_disabled("the owner's Delete disabled its hub");
 }
 
 #[tokio::test]
@@ -127,7 +129,7 @@ async fn retain_is_honoured_when_the_deletes_properties_no_longer_parse() {
         .await
         .assert_success()
         .assert_reason_contains("Retain");
-    assert!(world.hub.hub().is_some(), "Retain kept the hub enabled");
+    world.hub.assert_enabled("Retain kept the hub enabled");
 }
 
 /// `Value` nested `depth` lists deep (built without recursion).
@@ -186,9 +188,11 @@ async fn a_physical_id_of_a_kilobyte_comes_back_unchanged() {
         .await;
     assert_eq!(updated.status(), "FAILED");
     assert_eq!(updated.physical_id(), id);
-    let deleted = stack.delete().await;
-    deleted.assert_success();
-    assert_eq!(deleted.physical_id(), id);
+    stack
+        .delete()
+        .await
+        .assert_success()
+        .assert_physical_id(&id);
 }
 
 #[tokio::test]
@@ -217,8 +221,7 @@ async fn config_is_not_changed_for_a_stack_of_another_account() {
         .create(json!({"DeliveryBucketName": "config-delivery-e2e"}))
         .await;
     created.assert_failed("ACCESS_DENIED");
-    assert!(world.recorder().await.is_none(), "no recorder was made");
-    assert!(world.channel().await.is_none(), "no channel was made");
+    world.assert_config_empty("nothing was made").await;
 }
 
 #[tokio::test]
@@ -237,8 +240,7 @@ async fn a_rule_list_too_long_to_answer_is_refused_before_any_change() {
         .assert_reason_contains("4096");
     // The id is the full generated one (never shortened), and nothing was made.
     assert!(created.physical_id().starts_with("many-rules-ConfigSetup-"));
-    assert!(world.recorder().await.is_none());
-    assert!(world.rule_names().await.is_empty());
+    world.assert_config_empty("nothing was made").await;
     stack.delete().await.assert_success();
 }
 
@@ -297,12 +299,11 @@ async fn two_stacks_racing_for_the_hub_leave_exactly_one_owner() {
         (&mut second_stack, &mut first_stack)
     };
     adopter.delete().await.assert_success();
-    assert!(
-        world.hub.hub().is_some(),
-        "the adopter's Delete left the hub"
-    );
+    world
+        .hub
+        .assert_enabled("the adopter's Delete left the hub");
     owner.delete().await.assert_success();
-    assert!(world.hub.hub().is_none(), "the owner's Delete disabled it");
+    world.hub.assert_disabled("the owner's Delete disabled it");
 }
 
 #[tokio::test]

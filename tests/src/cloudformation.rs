@@ -58,21 +58,26 @@ impl CfnResponse {
 
     /// Asserts that the `Reason` holds `text`, showing it otherwise.
     pub fn assert_reason_contains(&self, text: &str) -> &Self {
+        self.assert_reason(self.reason().contains(text), "hold", text)
+    }
+
+    /// Asserts that the `Reason` starts with `head` (`[CODE] Field: `), showing it otherwise.
+    pub fn assert_reason_starts_with(&self, head: &str) -> &Self {
+        self.assert_reason(self.reason().starts_with(head), "start with", head)
+    }
+
+    fn assert_reason(&self, holds: bool, how: &str, text: &str) -> &Self {
         assert!(
-            self.reason().contains(text),
-            "the reason lacks {text:?}: {}",
+            holds,
+            "the reason does not {how} {text:?}: {}",
             self.reason()
         );
         self
     }
 
-    /// Asserts that the `Reason` starts with `head` (`[CODE] Field: `), showing it otherwise.
-    pub fn assert_reason_starts_with(&self, head: &str) -> &Self {
-        assert!(
-            self.reason().starts_with(head),
-            "the reason does not start with {head:?}: {}",
-            self.reason()
-        );
+    /// Asserts that the answer carries the `PhysicalResourceId` `id`.
+    pub fn assert_physical_id(&self, id: &str) -> &Self {
+        assert_eq!(self.physical_id(), id, "body: {}", self.body());
         self
     }
 

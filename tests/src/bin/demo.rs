@@ -8,6 +8,7 @@
 use std::process::ExitCode;
 
 use aws_sdk_kms::Client;
+use harness::cloudformation::baseline_managed_rules;
 use harness::{key_policy_allowing, Binary, CfnResponse, Function, Moto, SecurityHub, Stack};
 use serde_json::{json, Value};
 
@@ -41,6 +42,44 @@ impl Demo {
     }
 }
 
+impl Demo {
+    /// Plays a Create of `properties` and shows what CloudFormation received.
+    async fn create(
+        &mut self,
+        stack: &mut Stack<'_>,
+        step: &str,
+        properties: Value,
+        expected: &str,
+    ) {
+        let response = stack.create(properties.clone()).await;
+        self.show(step, &properties, &response, expected);
+    }
+
+    /// Plays an Update to `properties` and shows what CloudFormation received.
+    async fn update(
+        &mut self,
+        stack: &mut Stack<'_>,
+        step: &str,
+        properties: Value,
+        expected: &str,
+    ) {
+        let response = stack.update(properties.clone()).await;
+        self.show(step, &properties, &response, expected);
+    }
+
+    /// Plays the Delete of what the stack holds and shows what CloudFormation received.
+    async fn delete(&mut self, stack: &mut Stack<'_>, step: &str, expected: &str) {
+        let response = stack.delete().await;
+        let properties = stack.properties.clone();
+        self.show(step, &properties, &response, expected);
+    }
+}
+
+/// A resource `logical_id` of `resource_type` in the stack `security-baseline`.
+fn baseline_stack<'a>(function: &'a Function, resource_type: &str, logical_id: &str) -> Stack<'a> {
+    Stack::new(function, "security-baseline", resource_type, logical_id)
+}
+
 fn without_token(properties: &Value) -> Value {
     let mut shown = properties.clone();
     if let Some(map) = shown.as_object_mut() {
@@ -52,11 +91,7 @@ fn without_token(properties: &Value) -> Value {
 #[tokio::main]
 async fn main() -> ExitCode {
     let shipped = std::env::args().any(|a| a == "--shipped");
-    let binary = if shipped {
-        Binary::Shipped("kms-ready")
-    } else {
-        Binary::Debug("kms-ready")
-    };
+    let binary = build("kms-ready", shipped);
     println!(
         "KmsReady demo: {} against moto on loopback",
         binary.path().display()
@@ -89,33 +124,28 @@ async fn main() -> ExitCode {
         requests: 0,
         mismatches: 0,
     };
-    let mut stack = Stack::new(
-        &function,
-        "security-baseline",
-        "Custom::KmsReady",
-        "LogsKeyReady",
-    );
+    let mut stack = baseline_stack(&function, "Custom::KmsReady", "LogsKeyReady");
 
     let create = json!({"KeyId": "alias/baseline-logs"});
-    let response = stack.create(create.clone()).await;
-    demo.show(
+    demo.create(
+        &mut stack,
         "Create: wait until alias/baseline-logs is Enabled",
-        &create,
-        &response,
+        create,
         "SUCCESS",
-    );
+    )
+    .await;
 
     let update = json!({"KeyId": "alias/baseline-logs", "MaxWaitSeconds": "120", "RequiredServicePrincipals": ["logs.us-east-1.amazonaws.com"]});
-    let response = stack.update(update.clone()).await;
-    demo.show(
+    demo.update(
+        &mut stack,
         "Update: also require that CloudWatch Logs may use the key",
-        &update,
-        &response,
+        update,
         "SUCCESS",
-    );
+    )
+    .await;
 
-    let response = stack.delete().await;
-    demo.show("Delete: nothing to undo", &update, &response, "SUCCESS");
+    demo.delete(&mut stack, "Delete: nothing to undo", "SUCCESS")
+        .await;
 
     let disabled = kms
         .create_key()
@@ -130,29 +160,23 @@ async fn main() -> ExitCode {
         .send()
         .await
         .expect("DisableKey");
-    let mut failing = Stack::new(
-        &function,
-        "security-baseline",
-        "Custom::KmsReady",
-        "DisabledKeyReady",
-    );
+    let mut failing = baseline_stack(&function, "Custom::KmsReady", "DisabledKeyReady");
     failing.stack_id = stack.stack_id.clone();
     let bad = json!({"KeyId": disabled.key_id});
-    let response = failing.create(bad.clone()).await;
-    demo.show(
+    demo.create(
+        &mut failing,
         "Create on a Disabled key: an honest failure, at once",
-        &bad,
-        &response,
+        bad,
         "[NOT_ACTIVE]",
-    );
+    )
+    .await;
 
-    let response = failing.delete().await;
-    demo.show(
+    demo.delete(
+        &mut failing,
         "Delete after the failed Create (stack rollback)",
-        &bad,
-        &response,
         "SUCCESS",
-    );
+    )
+    .await;
 
     trail_key(&mut demo, &function, &kms, &stack.stack_id).await;
     config_setup(&mut demo, moto, shipped).await;
@@ -213,80 +237,56 @@ async fn trail_key(demo: &mut Demo, function: &Function, kms: &Client, stack_id:
             .expect("moto CreateKey")
             .key_metadata
             .expect("metadata");
-        let mut stack = Stack::new(function, "security-baseline", "Custom::KmsReady", logical_id);
+        let mut stack = baseline_stack(function, "Custom::KmsReady", logical_id);
         stack.stack_id = stack_id.to_owned();
         let create = json!({"KeyId": key.key_id, "RequiredServicePrincipals": ["cloudtrail.amazonaws.com"]});
-        let response = stack.create(create.clone()).await;
-        demo.show(title, &create, &response, expected);
+        demo.create(&mut stack, title, create, expected).await;
         stack.delete().await;
     }
 }
 
 /// ConfigSetup: an honest failure and its rollback, then six managed rules recording.
 async fn config_setup(demo: &mut Demo, moto: &Moto, shipped: bool) {
-    let binary = if shipped {
-        Binary::Shipped("config-setup")
-    } else {
-        Binary::Debug("config-setup")
-    };
+    let binary = build("config-setup", shipped);
     println!("\n\nConfigSetup demo: {}", binary.path().display());
     let function = Function::start(binary, moto, &[]).await;
     let config = aws_sdk_config::Client::new(&moto.sdk_config().await);
     moto.create_bucket("security-baseline-config").await;
     println!("created bucket security-baseline-config in moto");
 
-    let mut failing = Stack::new(
-        &function,
-        "security-baseline",
-        "Custom::ConfigSetup",
-        "ConfigSetup",
-    );
+    let mut failing = baseline_stack(&function, "Custom::ConfigSetup", "ConfigSetup");
     let missing = json!({"DeliveryBucketName": "no-such-config-bucket"});
-    let response = failing.create(missing.clone()).await;
-    demo.show(
+    demo.create(
+        &mut failing,
         "Create with a delivery bucket that does not exist: an honest failure",
-        &missing,
-        &response,
+        missing,
         "[NOT_FOUND]",
-    );
-    let response = failing.delete().await;
-    demo.show(
+    )
+    .await;
+    demo.delete(
+        &mut failing,
         "Delete after the failed Create: removes the recorder that Create had made",
-        &missing,
-        &response,
         "SUCCESS",
-    );
+    )
+    .await;
 
-    let mut stack = Stack::new(
-        &function,
-        "security-baseline",
-        "Custom::ConfigSetup",
-        "ConfigSetup",
-    );
-    let create = json!({"DeliveryBucketName": "security-baseline-config", "ManagedRules": [
-        {"Name": "s3-bucket-sse", "SourceIdentifier": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"},
-        {"Name": "cloudtrail-enabled", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"},
-        {"Name": "restricted-ssh", "SourceIdentifier": "INCOMING_SSH_DISABLED"},
-        {"Name": "rds-storage-encrypted", "SourceIdentifier": "RDS_STORAGE_ENCRYPTED"},
-        {"Name": "vpc-default-sg-closed", "SourceIdentifier": "VPC_DEFAULT_SECURITY_GROUP_CLOSED"},
-        {"Name": "root-mfa", "SourceIdentifier": "ROOT_ACCOUNT_MFA_ENABLED", "MaximumExecutionFrequency": "TwentyFour_Hours"}
-    ]});
-    let response = stack.create(create.clone()).await;
-    demo.show(
+    let mut stack = baseline_stack(&function, "Custom::ConfigSetup", "ConfigSetup");
+    let create = json!({"DeliveryBucketName": "security-baseline-config", "ManagedRules": baseline_managed_rules()});
+    demo.create(
+        &mut stack,
         "Create: recorder, channel, six managed rules, verified recording",
-        &create,
-        &response,
+        create,
         "SUCCESS",
-    );
+    )
+    .await;
     show_config_state(&config).await;
 
-    let response = stack.delete().await;
-    demo.show(
+    demo.delete(
+        &mut stack,
         "Delete: rules, channel and recorder it created",
-        &create,
-        &response,
         "SUCCESS",
-    );
+    )
+    .await;
     show_config_state(&config).await;
 }
 
@@ -329,6 +329,7 @@ async fn show_config_state(config: &aws_sdk_config::Client) {
     println!("     {} rule(s) {}", names.len(), names.join(", "));
 }
 
+/// The shipped (`--shipped`) or the debug build of function `name`.
 fn build(name: &'static str, shipped: bool) -> Binary {
     if shipped {
         Binary::Shipped(name)
@@ -352,59 +353,44 @@ async fn security_hub(demo: &mut Demo, moto: &Moto, shipped: bool) {
     let standards_fn = Function::start(build("securityhub-standards", shipped), moto, &env).await;
     let config_fn = Function::start(build("config-setup", shipped), moto, &[]).await;
 
-    let mut enable = Stack::new(
-        &enable_fn,
-        "security-baseline",
-        "Custom::SecurityHubEnable",
-        "SecurityHub",
-    );
+    let mut enable = baseline_stack(&enable_fn, "Custom::SecurityHubEnable", "SecurityHub");
     let hub_properties =
         json!({"ControlFindingGenerator": "SECURITY_CONTROL", "Tags": {"Team": "security"}});
-    let response = enable.create(hub_properties.clone()).await;
-    demo.show(
+    demo.create(
+        &mut enable,
         "Create: enable Security Hub CSPM",
-        &hub_properties,
-        &response,
+        hub_properties,
         "SUCCESS",
-    );
+    )
+    .await;
 
-    let mut standards = Stack::new(
-        &standards_fn,
-        "security-baseline",
-        "Custom::SecurityHubStandards",
-        "Standards",
-    );
+    let mut standards = baseline_stack(&standards_fn, "Custom::SecurityHubStandards", "Standards");
     let wanted = json!({"Standards": ["aws-foundational-security-best-practices/v/1.0.0", "cis-aws-foundations-benchmark/v/1.2.0"]});
-    let response = standards.create(wanted.clone()).await;
-    demo.show(
+    demo.create(
+        &mut standards,
         "Create standards before AWS Config records: an honest failure",
-        &wanted,
-        &response,
+        wanted.clone(),
         "[NOT_ACTIVE]",
-    );
+    )
+    .await;
 
-    let mut config = Stack::new(
-        &config_fn,
-        "security-baseline",
-        "Custom::ConfigSetup",
-        "ConfigSetup",
-    );
+    let mut config = baseline_stack(&config_fn, "Custom::ConfigSetup", "ConfigSetup");
     let recording = json!({"DeliveryBucketName": "security-baseline-config"});
-    let response = config.create(recording.clone()).await;
-    demo.show(
+    demo.create(
+        &mut config,
         "ConfigSetup makes AWS Config record",
-        &recording,
-        &response,
+        recording,
         "SUCCESS",
-    );
+    )
+    .await;
 
-    let response = standards.update(wanted.clone()).await;
-    demo.show(
+    demo.update(
+        &mut standards,
         "Update the standards: the INCOMPLETE ones are repaired and READY",
-        &wanted,
-        &response,
+        wanted,
         "SUCCESS",
-    );
+    )
+    .await;
     for subscription in hub.subscriptions() {
         println!(
             "   read back: {} {}",
@@ -413,22 +399,12 @@ async fn security_hub(demo: &mut Demo, moto: &Moto, shipped: bool) {
         );
     }
 
-    let response = standards.delete().await;
-    demo.show(
-        "Delete the standards it enabled",
-        &wanted,
-        &response,
-        "SUCCESS",
-    );
-    let response = config.delete().await;
-    demo.show("Delete ConfigSetup", &recording, &response, "SUCCESS");
-    let response = enable.delete().await;
-    demo.show(
-        "Delete: disable the hub it enabled",
-        &hub_properties,
-        &response,
-        "SUCCESS",
-    );
+    demo.delete(&mut standards, "Delete the standards it enabled", "SUCCESS")
+        .await;
+    demo.delete(&mut config, "Delete ConfigSetup", "SUCCESS")
+        .await;
+    demo.delete(&mut enable, "Delete: disable the hub it enabled", "SUCCESS")
+        .await;
     println!(
         "   read back: hub {}",
         if hub.hub().is_some() {

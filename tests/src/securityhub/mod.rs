@@ -167,6 +167,16 @@ impl SecurityHub {
         self.inner.state().hub.clone()
     }
 
+    /// Asserts that the hub is enabled (the account subscribed), saying `why` otherwise.
+    pub fn assert_enabled(&self, why: &str) {
+        assert!(self.hub().is_some(), "the hub is disabled: {why}");
+    }
+
+    /// Asserts that the hub is disabled (the account not subscribed), saying `why` otherwise.
+    pub fn assert_disabled(&self, why: &str) {
+        assert!(self.hub().is_none(), "the hub is enabled: {why}");
+    }
+
     /// Every subscription, in the order they were made.
     pub fn subscriptions(&self) -> Vec<Subscription> {
         self.inner.state().subscriptions.clone()
