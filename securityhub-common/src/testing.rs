@@ -70,6 +70,30 @@ pub fn quick_backoff() -> Backoff {
     Backoff::new(Duration::from_millis(2), Duration::from_millis(10))
 }
 
+/// Asserts that `failure` has `code` and that its message says each of `says`.
+pub fn assert_fails_with(failure: &Failure, code: ReasonCode, says: &[&str]) {
+    assert_eq!(failure.code(), code, "{failure}");
+    for words in says {
+        assert!(failure.message().contains(words), "{failure}");
+    }
+}
+
+/// A Create of `resource` with `time` left that Security Hub throttles until the
+/// deadline: `THROTTLED`, saying each of `says`, answered within `time`.
+pub async fn assert_create_throttled_within<R: CustomResource>(
+    resource: &R,
+    time: Duration,
+    properties: serde_json::Value,
+    says: &[&str],
+) {
+    let started = tokio::time::Instant::now();
+    let failure = create_within(resource, time, properties)
+        .await
+        .expect_err("throttled until the deadline");
+    assert_fails_with(&failure, ReasonCode::Throttled, says);
+    assert!(started.elapsed() <= time);
+}
+
 /// Every sample event under `events/<function>/` is a request of `resource_type` named
 /// `<request-type>[-<variant>].json` whose properties (and old properties) parse, unless
 /// the name ends in `bad-properties`; `create`, `update` and `delete` are there.

@@ -81,22 +81,22 @@ async fn the_ownership_claim_is_written_before_the_enable_call() {
 }
 
 #[tokio::test]
-async fn a_subscribed_hub_is_adopted_and_not_recorded_as_owned() {
-    let ssm = Ssm::new();
-    let read = describe_default_hub();
-    let outcome = create(&resource(&[&read], &ssm), json!({})).await.unwrap();
-    assert_eq!(outcome.data["Adopted"], "true");
-    assert_eq!(ssm.puts(), 0, "nothing is claimed for an adopted hub");
-    assert_eq!(read.num_calls(), 1);
-}
-
-#[tokio::test]
-async fn a_redelivered_create_finds_its_claim_and_does_not_call_the_hub_adopted() {
-    let ssm = Ssm::owning_the_hub();
-    let read = describe_default_hub();
-    let outcome = create(&resource(&[&read], &ssm), json!({})).await.unwrap();
-    assert_eq!(outcome.data["Adopted"], "false");
-    assert_eq!(read.num_calls(), 1, "no second EnableSecurityHub");
+async fn a_subscribed_hub_is_adopted_unless_the_record_says_this_resource_enabled_it() {
+    // (the ledger, Data.Adopted, PutParameter calls)
+    let cases = [
+        // Nothing is claimed for an adopted hub.
+        (Ssm::new(), "true", 0),
+        // A redelivered Create finds its claim: no second EnableSecurityHub, and the hub
+        // is not called adopted (the record only gains the OnDelete choice).
+        (Ssm::owning_the_hub(), "false", 1),
+    ];
+    for (ssm, adopted, puts) in cases {
+        let read = describe_default_hub();
+        let outcome = create(&resource(&[&read], &ssm), json!({})).await.unwrap();
+        assert_eq!(outcome.data["Adopted"], adopted);
+        assert_eq!(ssm.puts(), puts);
+        assert_eq!(read.num_calls(), 1, "DescribeHub only");
+    }
 }
 
 #[tokio::test]

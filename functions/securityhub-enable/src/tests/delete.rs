@@ -3,7 +3,7 @@
 
 use cfn_custom_resource_kit::testing::{assert_all_called, delete, update};
 use cfn_custom_resource_kit::ReasonCode;
-use securityhub_common::testing::NOT_SUBSCRIBED;
+use securityhub_common::testing::{assert_fails_with, NOT_SUBSCRIBED};
 
 use super::*;
 
@@ -121,15 +121,11 @@ async fn an_administrator_with_members_or_a_member_refusing_delete_is_a_conflict
         let failure = delete(&resource(&[&disable], &ssm), Some(json!({})))
             .await
             .unwrap_err();
-        assert_eq!(failure.code(), ReasonCode::Conflict, "{failure}");
-        assert!(
-            failure.message().contains(words),
-            "the service's words: {failure}"
-        );
-        assert!(
-            failure.message().contains("OnDelete: Retain")
-                && failure.message().contains("disassociate"),
-            "what to do: {failure}"
+        // The service's words, and what to do.
+        assert_fails_with(
+            &failure,
+            ReasonCode::Conflict,
+            &[words, "OnDelete: Retain", "disassociate"],
         );
         assert_eq!(disable.num_calls(), 1, "not retried");
         assert!(ssm.owns_the_hub(), "the record stays for the next attempt");

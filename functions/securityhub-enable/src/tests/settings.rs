@@ -3,7 +3,7 @@
 
 use cfn_custom_resource_kit::testing::{assert_all_called, create};
 use cfn_custom_resource_kit::ReasonCode;
-use securityhub_common::testing::create_within;
+use securityhub_common::testing::{assert_fails_with, create_within};
 
 use super::*;
 
@@ -83,12 +83,10 @@ async fn a_setting_that_never_shows_ends_in_timeout_at_the_deadline() {
     )
     .await
     .unwrap_err();
-    assert_eq!(failure.code(), ReasonCode::Timeout, "{failure}");
-    assert!(
-        failure
-            .message()
-            .contains("AutoEnableControls is true, the properties ask for false"),
-        "{failure}"
+    assert_fails_with(
+        &failure,
+        ReasonCode::Timeout,
+        &["AutoEnableControls is true, the properties ask for false"],
     );
 }
 

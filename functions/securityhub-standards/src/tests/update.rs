@@ -3,6 +3,7 @@
 
 use cfn_custom_resource_kit::testing::{assert_all_called, update};
 use cfn_custom_resource_kit::ReasonCode;
+use securityhub_common::testing::assert_fails_with;
 
 use super::*;
 
@@ -59,10 +60,10 @@ async fn an_adopted_incomplete_standard_is_not_repaired_but_reported() {
         .await
         .unwrap_err();
     assert_all_called(&rules);
-    assert_eq!(failure.code(), ReasonCode::NotActive);
-    assert!(
-        failure.message().contains("enabled before this resource"),
-        "{failure}"
+    assert_fails_with(
+        &failure,
+        ReasonCode::NotActive,
+        &["enabled before this resource"],
     );
 }
 
