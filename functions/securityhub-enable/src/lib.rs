@@ -21,7 +21,7 @@ use cfn_custom_resource_kit::{
 
 use hub::{differences, Hub, HubApi};
 use properties::HubProperties;
-use securityhub_common::OnDelete;
+use securityhub_common::{erase_ownership, plan_delete, read_ownership};
 
 /// The ledger kind and name under which the resource records that it enabled the hub.
 const HUB_KIND: &str = "hub";
@@ -62,12 +62,7 @@ impl SecurityHubEnable {
         old: Option<&HubProperties>,
     ) -> Result<Outcome, Failure> {
         // The record first: one of another stack's resource refuses before any other call.
-        context.step("reading the ownership record");
-        let mut ownership = self.ledger.read(context).await?;
-        let retain = properties.on_delete == OnDelete::Retain;
-        self.ledger
-            .record_on_delete(context, &mut ownership, retain)
-            .await?;
+        let mut ownership = read_ownership(&self.ledger, context, properties.on_delete).await?;
         context.step("reading the hub (DescribeHub)");
         let found = self.hub.describe(context).await?;
         let hub = match found {
@@ -215,9 +210,8 @@ impl CustomResource for SecurityHubEnable {
         context: &RequestContext,
         properties: Option<HubProperties>,
     ) -> Result<Outcome, Failure> {
-        let retain = properties.map(|p| p.on_delete == OnDelete::Retain);
-        context.step("reading the ownership record");
-        let ownership = match self.ledger.plan_delete(context, retain).await? {
+        let on_delete = properties.map(|p| p.on_delete);
+        let ownership = match plan_delete(&self.ledger, context, on_delete).await? {
             DeletePlan::Remove(ownership) => ownership,
             DeletePlan::Keep(outcome) => return Ok(outcome),
         };
@@ -230,10 +224,7 @@ impl CustomResource for SecurityHubEnable {
             self.hub.wait_until_disabled(context).await?;
             "Security Hub disabled"
         };
-        context.step("erasing the ownership record");
-        self.ledger.erase(context, &ownership).await?;
-        context.step_done();
-        Ok(Outcome::new().with_summary(summary))
+        erase_ownership(&self.ledger, context, &ownership, summary).await
     }
 }
 

@@ -111,14 +111,9 @@ impl ResourceProperties for HubProperties {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cfn_custom_resource_kit::parse_properties;
-    use cfn_custom_resource_kit::testing::invalid;
+    use cfn_custom_resource_kit::testing::{invalid, properties};
     use securityhub_common::testing::check_sample_events;
     use serde_json::json;
-
-    fn parse(value: serde_json::Value) -> Result<HubProperties, Failure> {
-        parse_properties(&value)
-    }
 
     /// The `INVALID_PROPERTIES` reason for `value`.
     fn reason(value: serde_json::Value) -> String {
@@ -127,7 +122,7 @@ mod tests {
 
     #[test]
     fn nothing_is_required_and_unset_settings_stay_unset() {
-        let parsed = parse(json!({})).unwrap();
+        let parsed: HubProperties = properties(json!({}));
         assert!(!parsed.enable_default_standards);
         assert_eq!(parsed.control_finding_generator, None);
         assert_eq!(parsed.auto_enable_controls, None);
@@ -137,14 +132,13 @@ mod tests {
 
     #[test]
     fn cloudformation_strings_are_accepted() {
-        let parsed = parse(json!({
+        let parsed: HubProperties = properties(json!({
             "EnableDefaultStandards": "true",
             "ControlFindingGenerator": "STANDARD_CONTROL",
             "AutoEnableControls": "false",
             "Tags": {"Team": "security", "Tier": 1},
             "OnDelete": "Retain"
-        }))
-        .unwrap();
+        }));
         assert!(parsed.enable_default_standards);
         assert_eq!(
             parsed.control_finding_generator,

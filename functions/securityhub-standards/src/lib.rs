@@ -26,7 +26,7 @@ use cfn_custom_resource_kit::{
 use api::{Pacer, StandardsApi, Subscription, ENABLE_INTERVAL, MAX_PER_CALL};
 use catalog::{resolve, short_id_of, Location, Wanted};
 use properties::StandardsProperties;
-use securityhub_common::OnDelete;
+use securityhub_common::{erase_ownership, plan_delete, read_ownership};
 use status::describe_not_active;
 
 /// The ledger kind of an owned standard (named by its standards ARN).
@@ -102,12 +102,7 @@ impl SecurityHubStandards {
         context.step("resolving the standards (DescribeStandards)");
         let listed = self.api.describe_standards(context).await?;
         let wanted = resolve(&properties.standards, &listed, &self.location)?;
-        context.step("reading the ownership record");
-        let mut ownership = self.ledger.read(context).await?;
-        let retain = properties.on_delete == OnDelete::Retain;
-        self.ledger
-            .record_on_delete(context, &mut ownership, retain)
-            .await?;
+        let mut ownership = read_ownership(&self.ledger, context, properties.on_delete).await?;
         context.step("reading the enabled standards (GetEnabledStandards)");
         let mut enabled = self.read_enabled(context).await?;
         let pacer = Pacer::new(self.enable_interval);
@@ -486,9 +481,8 @@ impl CustomResource for SecurityHubStandards {
         context: &RequestContext,
         properties: Option<StandardsProperties>,
     ) -> Result<Outcome, Failure> {
-        let retain = properties.map(|p| p.on_delete == OnDelete::Retain);
-        context.step("reading the ownership record");
-        let ownership = match self.ledger.plan_delete(context, retain).await? {
+        let on_delete = properties.map(|p| p.on_delete);
+        let ownership = match plan_delete(&self.ledger, context, on_delete).await? {
             DeletePlan::Remove(ownership) => ownership,
             DeletePlan::Keep(outcome) => return Ok(outcome),
         };
@@ -529,10 +523,7 @@ impl CustomResource for SecurityHubStandards {
                 }
             }
         };
-        context.step("erasing the ownership record");
-        self.ledger.erase(context, &ownership).await?;
-        context.step_done();
-        Ok(Outcome::new().with_summary(summary))
+        erase_ownership(&self.ledger, context, &ownership, summary).await
     }
 }
 

@@ -60,14 +60,9 @@ impl ResourceProperties for StandardsProperties {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cfn_custom_resource_kit::parse_properties;
-    use cfn_custom_resource_kit::testing::invalid;
+    use cfn_custom_resource_kit::testing::{invalid, properties};
     use securityhub_common::testing::check_sample_events;
     use serde_json::json;
-
-    fn parse(value: serde_json::Value) -> Result<StandardsProperties, Failure> {
-        parse_properties(&value)
-    }
 
     /// The `INVALID_PROPERTIES` reason for `value`.
     fn reason(value: serde_json::Value) -> String {
@@ -76,17 +71,17 @@ mod tests {
 
     #[test]
     fn short_ids_and_arns_are_accepted_with_defaults() {
-        let parsed = parse(json!({"Standards": [
+        let parsed: StandardsProperties = properties(json!({"Standards": [
             "aws-foundational-security-best-practices/v/1.0.0",
             "arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0",
             "arn:aws-us-gov:securityhub:us-gov-west-1::standards/nist-800-53/v/5.0.0"
-        ]}))
-        .unwrap();
+        ]}));
         assert_eq!(parsed.standards.len(), 3);
         assert!(parsed.wait_for_ready);
         assert_eq!(parsed.on_delete, OnDelete::Disable);
-        let strings = parse(json!({"Standards": ["pci-dss/v/4.0.1"], "WaitForReady": "false", "OnDelete": "Retain"}))
-            .unwrap();
+        let strings: StandardsProperties = properties(
+            json!({"Standards": ["pci-dss/v/4.0.1"], "WaitForReady": "false", "OnDelete": "Retain"}),
+        );
         assert!(!strings.wait_for_ready);
         assert_eq!(strings.on_delete, OnDelete::Retain);
     }

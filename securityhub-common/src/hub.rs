@@ -1,0 +1,52 @@
+//! How Security Hub says an account has no hub, and how long a fresh hub may take to show.
+
+use std::future::{ready, Future};
+use std::time::Duration;
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use cfn_custom_resource_kit::{AwsApi, Failure, RequestContext};
+
+/// How long Security Hub may take to show a hub enabled moments ago. The kit's error
+/// table retries "not subscribed" (`InvalidAccessException`) for as long.
+pub const HUB_SETTLING: Duration = Duration::from_secs(10);
+
+/// Whether a failure says the account has no hub (`InvalidAccessException ... not subscribed`).
+pub fn is_not_subscribed(failure: &Failure) -> bool {
+    failure.aws_error_code() == Some("InvalidAccessException")
+        && failure
+            .message()
+            .to_ascii_lowercase()
+            .contains("not subscribed")
+}
+
+/// [`AwsApi::call`] for a Security Hub read, answering `None` when the account is not
+/// subscribed (no hub) rather than retrying that for [`HUB_SETTLING`] and failing.
+pub async fn call_or_no_hub<T, E, F, Fut>(
+    securityhub: &AwsApi,
+    context: &RequestContext,
+    operation: &'static str,
+    what: &str,
+    attempt: F,
+) -> Result<Option<T>, Failure>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let answer = securityhub
+        .call_or_else(context, operation, what, attempt, |failure| {
+            // No hub is the answer, not a failure to wait out.
+            ready(Err(if is_not_subscribed(&failure) {
+                failure.permanent()
+            } else {
+                failure
+            }))
+        })
+        .await;
+    match answer {
+        Err(failure) if is_not_subscribed(&failure) => Ok(None),
+        answer => answer.map(Some),
+    }
+}
