@@ -6,6 +6,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use http_body_util::{BodyExt, Full};
@@ -267,12 +268,11 @@ fn codes_the_kit_answers(services: &[&str]) -> Vec<ReasonCode> {
     codes
 }
 
-/// Checks that `docs/runbook.md` (beside the workspace's `Cargo.toml`, above
-/// `manifest_dir`) holds exactly [`crate::render_runbook`]'s section for `title`,
+/// Checks that `docs/runbook.md` (in `workspace`) holds exactly [`crate::render_runbook`]'s section for `title`,
 /// between `<!-- runbook: title -->` and `<!-- end runbook: title -->`. With
 /// `RUNBOOK_WRITE=1` in the environment it writes the section instead.
-fn check_runbook_section(manifest_dir: &str, title: &str, remedies: &[crate::Remedy]) {
-    let path = std::path::Path::new(manifest_dir).join("../../docs/runbook.md");
+fn check_runbook_section(workspace: &Path, title: &str, remedies: &[crate::Remedy]) {
+    let path = workspace.join("docs/runbook.md");
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     let (start, end) = (
         format!("<!-- runbook: {title} -->\n"),
@@ -309,9 +309,9 @@ fn check_runbook_section(manifest_dir: &str, title: &str, remedies: &[crate::Rem
     );
 }
 
-/// The codes a crate's own code constructs (`ReasonCode::X` in `src/**/*.rs`; files and
-/// folders named for tests aside).
-fn codes_in_source(manifest_dir: &str) -> Vec<ReasonCode> {
+/// The codes a crate's own code constructs (`ReasonCode::X` in `src/**/*.rs` of its folder;
+/// files and folders named for tests aside).
+fn codes_in_source(crate_dir: &Path) -> Vec<ReasonCode> {
     fn scan(dir: &std::path::Path, codes: &mut Vec<ReasonCode>) {
         for entry in std::fs::read_dir(dir).expect("a source folder") {
             let path = entry.expect("a source file").path();
@@ -332,7 +332,7 @@ fn codes_in_source(manifest_dir: &str) -> Vec<ReasonCode> {
         }
     }
     let mut codes = Vec::new();
-    scan(&std::path::Path::new(manifest_dir).join("src"), &mut codes);
+    scan(&crate_dir.join("src"), &mut codes);
     codes.sort_by_key(|c| c.as_str());
     codes.dedup();
     codes
@@ -340,10 +340,12 @@ fn codes_in_source(manifest_dir: &str) -> Vec<ReasonCode> {
 
 /// Asserts that `runbook` with [`crate::COMMON_REMEDIES`] documents exactly the codes
 /// the resource can answer: those of [`codes_the_kit_answers`] for `services` and of
-/// [`codes_in_source`]; every code once, none that cannot happen.
-fn assert_runbook_covers(manifest_dir: &str, services: &[&str], runbook: &[crate::Remedy]) {
+/// [`codes_in_source`] for each of `crate_dirs`; every code once, none that cannot happen.
+fn assert_runbook_covers(crate_dirs: &[PathBuf], services: &[&str], runbook: &[crate::Remedy]) {
     let mut possible = codes_the_kit_answers(services);
-    possible.extend(codes_in_source(manifest_dir));
+    for dir in crate_dirs {
+        possible.extend(codes_in_source(dir));
+    }
     possible.sort_by_key(|c| c.as_str());
     possible.dedup();
     let mut own: Vec<ReasonCode> = runbook.iter().map(|r| r.code).collect();
@@ -366,15 +368,18 @@ fn assert_runbook_covers(manifest_dir: &str, services: &[&str], runbook: &[crate
     );
 }
 
-/// A resource's runbook test (`manifest_dir`: its `CARGO_MANIFEST_DIR`; `services`: the
-/// services it calls): the table lists every code the resource can answer once and no
-/// other, and `docs/runbook.md`'s section `title` says what the table says.
+/// A resource's runbook test: the table lists every code the resource can answer once
+/// and no other, and `docs/runbook.md`'s section `title` says what the table says.
+/// `workspace` holds `docs/`; `crates`, relative to it, are the folders of the crates whose
+/// code answers for the resource; `services` are the services it calls.
 pub fn check_runbook(
-    manifest_dir: &str,
+    workspace: &Path,
+    crates: &[&str],
     services: &[&str],
     title: &str,
     runbook: &[crate::Remedy],
 ) {
-    assert_runbook_covers(manifest_dir, services, runbook);
-    check_runbook_section(manifest_dir, title, runbook);
+    let crate_dirs: Vec<PathBuf> = crates.iter().map(|dir| workspace.join(dir)).collect();
+    assert_runbook_covers(&crate_dirs, services, runbook);
+    check_runbook_section(workspace, title, runbook);
 }

@@ -47,22 +47,3 @@ pub(crate) const RUNBOOK: &[Remedy] = &[
         action: "deploy this resource in the key's account, or leave RequiredServicePrincipals out",
     },
 ];
-
-#[cfg(test)]
-mod tests {
-    use cfn_custom_resource_kit::testing::check_runbook;
-
-    use super::RUNBOOK;
-
-    /// Every code this resource can answer is documented once, nothing more; and
-    /// docs/runbook.md says what this table says.
-    #[test]
-    fn the_runbook_covers_every_code_and_is_the_one_in_the_docs() {
-        check_runbook(
-            env!("CARGO_MANIFEST_DIR"),
-            &["kms"],
-            "Custom::KmsReady",
-            RUNBOOK,
-        );
-    }
-}

@@ -59,22 +59,3 @@ pub(crate) const RUNBOOK: &[Remedy] = &[
         action: "disable the standard in the console and retry, or retry the delete choosing to retain this resource",
     },
 ];
-
-#[cfg(test)]
-mod tests {
-    use cfn_custom_resource_kit::testing::check_runbook;
-
-    use super::RUNBOOK;
-
-    /// Every code this resource can answer is documented once, nothing more; and
-    /// docs/runbook.md says what this table says.
-    #[test]
-    fn the_runbook_covers_every_code_and_is_the_one_in_the_docs() {
-        check_runbook(
-            env!("CARGO_MANIFEST_DIR"),
-            &["securityhub", "ssm"],
-            "Custom::SecurityHubStandards",
-            RUNBOOK,
-        );
-    }
-}
