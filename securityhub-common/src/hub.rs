@@ -1,16 +1,14 @@
 //! How Security Hub says an account has no hub, and how long a fresh hub may take to show.
 
 use std::future::{ready, Future};
-use std::time::Duration;
 
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+/// How long Security Hub may take to show a hub enabled moments ago (the kit's error
+/// table retries "not subscribed" as long): the one definition, in the kit.
+pub use cfn_custom_resource_kit::HUB_SETTLING;
 use cfn_custom_resource_kit::{AwsApi, Failure, RequestContext};
-
-/// How long Security Hub may take to show a hub enabled moments ago. The kit's error
-/// table retries "not subscribed" (`InvalidAccessException`) for as long.
-pub const HUB_SETTLING: Duration = Duration::from_secs(10);
 
 /// Whether a failure says the account has no hub (`InvalidAccessException ... not subscribed`).
 pub fn is_not_subscribed(failure: &Failure) -> bool {
