@@ -332,18 +332,6 @@ impl Ledger {
         .await
     }
 
-    /// Records that the resource owns `name` of `kind`, before the action that creates it.
-    /// Nothing is written when the record already says so.
-    pub async fn claim(
-        &self,
-        context: &RequestContext,
-        ownership: &mut Ownership,
-        kind: &str,
-        name: &str,
-    ) -> Result<(), Failure> {
-        self.claim_all(context, ownership, &[(kind, name)]).await
-    }
-
     /// Records several `(kind, name)` claims in one write (before the actions that
     /// create them). Nothing is written when the record already says so.
     pub async fn claim_all(
@@ -357,17 +345,6 @@ impl Ledger {
         }
         self.rewrite(context, ownership, |record| record.add(claims))
             .await
-    }
-
-    /// Records that `name` of `kind` is gone (after the action that removed it).
-    pub async fn release(
-        &self,
-        context: &RequestContext,
-        ownership: &mut Ownership,
-        kind: &str,
-        name: &str,
-    ) -> Result<(), Failure> {
-        self.release_all(context, ownership, &[(kind, name)]).await
     }
 
     /// Records that several `(kind, name)` are gone, in one write (after the actions that
@@ -813,15 +790,15 @@ mod tests {
         let mut owned: Ownership =
             serde_json::from_str(r#"{"owned":{"recorder":["default"]}}"#).unwrap();
         ledger
-            .claim(&context, &mut owned, "rule", "r1")
+            .claim_all(&context, &mut owned, &[("rule", "r1")])
             .await
             .unwrap();
         ledger
-            .claim(&context, &mut owned, "rule", "r1")
+            .claim_all(&context, &mut owned, &[("rule", "r1")])
             .await
             .unwrap();
         ledger
-            .claim(&context, &mut owned, "recorder", "default")
+            .claim_all(&context, &mut owned, &[("recorder", "default")])
             .await
             .unwrap();
         assert_eq!(put.num_calls(), 1);
@@ -841,11 +818,11 @@ mod tests {
         let mut owned: Ownership =
             serde_json::from_str(r#"{"owned":{"recorder":["default"],"rule":["r1"]}}"#).unwrap();
         ledger
-            .release(&context(), &mut owned, "rule", "r1")
+            .release_all(&context(), &mut owned, &[("rule", "r1")])
             .await
             .unwrap();
         ledger
-            .release(&context(), &mut owned, "rule", "never-owned")
+            .release_all(&context(), &mut owned, &[("rule", "never-owned")])
             .await
             .unwrap();
         assert_eq!(put.num_calls(), 1);
@@ -903,7 +880,7 @@ mod tests {
         let ledger = Ledger::with_prefix(ssm(&[&put]), "/ledger");
         let mut owned = Ownership::default();
         ledger
-            .claim(&context(), &mut owned, "hub", "default")
+            .claim_all(&context(), &mut owned, &[("hub", "default")])
             .await
             .unwrap();
         assert_eq!(put.num_calls(), 3);
@@ -1045,7 +1022,7 @@ mod tests {
             .unwrap();
         assert_eq!(put.num_calls(), 0, "nothing owned yet: nothing to write");
         ledger
-            .claim(&context, &mut owned, "hub", "default")
+            .claim_all(&context, &mut owned, &[("hub", "default")])
             .await
             .unwrap();
         assert_eq!(put.num_calls(), 1, "the claim carries the choice");

@@ -30,11 +30,11 @@ async fn the_ledger_survives_from_create_to_delete_in_ssm() {
     let mut owned = ledger.read(&create).await.unwrap();
     assert!(owned.is_empty());
     ledger
-        .claim(&create, &mut owned, "recorder", "default")
+        .claim_all(&create, &mut owned, &[("recorder", "default")])
         .await
         .unwrap();
     ledger
-        .claim(&create, &mut owned, "rule", "r1")
+        .claim_all(&create, &mut owned, &[("rule", "r1")])
         .await
         .unwrap();
 
@@ -61,7 +61,7 @@ async fn the_ledger_survives_from_create_to_delete_in_ssm() {
     }
     let delete = context(RequestType::Delete, Some(&physical_id));
     ledger
-        .release(&delete, &mut owned, "rule", "r1")
+        .release_all(&delete, &mut owned, &[("rule", "r1")])
         .await
         .unwrap();
     assert_eq!(
