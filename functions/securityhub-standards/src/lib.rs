@@ -170,7 +170,7 @@ impl SecurityHubStandards {
             .map(|w| w.short_id.as_str())
             .collect();
         let state = if properties.wait_for_ready {
-            "READY"
+            StandardsStatus::Ready.as_str()
         } else {
             "enabled (not waited for)"
         };

@@ -213,7 +213,8 @@ fn resource(rules: &[&Rule], ssm: &Ssm) -> SecurityHubStandards {
 }
 
 /// A resource for a Create or Update: `DescribeStandards` lists the us-east-1 catalogue
-/// first ([`describe_standards`]), then `rules` answer.
+/// first ([`describe_standards`]), then `rules` answer. The rules answer in order, so
+/// any of `rules` answering means both pages were read.
 fn converging(rules: &[&Rule], ssm: &Ssm) -> SecurityHubStandards {
     let [list, list2] = describe_standards();
     let all: Vec<&Rule> = [&list, &list2]
