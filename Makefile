@@ -48,7 +48,7 @@ BOOTSTRAP_BUDGET ?= 6291456
 # the ISO regions included): a stack set may deploy it anywhere.
 LINT_REGIONS ?= ALL_REGIONS
 
-.PHONY: help setup lint-tools selftest test unit e2e lint lint-template debug-bins shipped build package bench demo invoke clean
+.PHONY: help setup lint-tools selftest test unit e2e lint deny lint-template debug-bins shipped build package bench demo invoke clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-13s %s\n", $$1, $$2}'
@@ -73,7 +73,7 @@ $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed: .venv-%/.installed: requireme
 selftest: ## Check the Makefile and scripts themselves (no build, a second)
 	@scripts/selftest.sh
 
-test: selftest setup lint debug-bins shipped ## fmt, clippy, unit and end-to-end tests (debug + shipped profile)
+test: selftest setup lint deny debug-bins shipped ## fmt, clippy, unit and end-to-end tests (debug + shipped profile)
 	@scripts/test_log.sh run '$(TEST_LOG)' cargo test --workspace --no-fail-fast
 
 unit: ## Unit tests of the shared crate and every function (no venv, no e2e)
@@ -88,6 +88,23 @@ lint: lint-template ## fmt, clippy -D warnings, and the template checks
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p cfn-custom-resource-kit --features ledger,testing
 	# The kit is publishable: packaged alone, its tarball builds (no upload).
 	cargo publish --dry-run --allow-dirty --package cfn-custom-resource-kit
+
+# cargo-deny, built from crates.io once into .tools/ (a package registry, like the rest).
+DENY_VERSION := 0.20.2
+DENY         := $(CURDIR)/.tools/bin/cargo-deny
+
+$(DENY):
+	cargo install --locked --quiet --root '$(CURDIR)/.tools' cargo-deny@$(DENY_VERSION)
+
+# Licences, bans and sources always (deny.toml). Advisories need the RustSec database, a
+# git repository on GitHub: checked when it can be fetched, otherwise said, never passed.
+deny: $(DENY) ## cargo deny: licences, banned crates, sources; advisories when the RustSec database is reachable
+	$(DENY) --offline check --hide-inclusion-graph bans licenses sources
+	@if timeout 120 $(DENY) fetch db >/dev/null 2>&1; then \
+		$(DENY) --offline check --hide-inclusion-graph advisories; \
+	else \
+		echo "deny: ADVISORIES NOT CHECKED: the RustSec database (https://github.com/rustsec/advisory-db) cannot be fetched from this machine; run 'make deny' where it can"; \
+	fi
 
 # Offline: the region only picks cfn-lint's resource specs (no credentials, no calls);
 # checkov never downloads (--skip-download). The unit tests under scripts/ check what no
