@@ -84,6 +84,23 @@ pub async fn delete<R: CustomResource>(
         .await
 }
 
+/// Asserts that `result` failed with `code` and a reason containing each of `texts` (the
+/// reason as sent: code, message, AWS call); returns the failure for further checks.
+#[track_caller]
+pub fn assert_failed<T: std::fmt::Debug>(
+    result: Result<T, Failure>,
+    code: ReasonCode,
+    texts: &[&str],
+) -> Failure {
+    let failure = result.expect_err("the request must fail");
+    assert_eq!(failure.code(), code, "{failure}");
+    let reason = failure.to_string();
+    for text in texts {
+        assert!(reason.contains(text), "{text:?} is not in: {reason}");
+    }
+    failure
+}
+
 /// Asserts that every mock rule answered at least once.
 pub fn assert_all_called(rules: &[&aws_smithy_mocks::Rule]) {
     for (index, rule) in rules.iter().enumerate() {
