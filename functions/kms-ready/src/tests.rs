@@ -124,60 +124,55 @@ async fn an_enabled_key_succeeds_with_its_arn_in_data() {
 /// a zero MaxWaitSeconds still retries throttling within the deadline.
 #[tokio::test]
 async fn passing_states_and_errors_are_retried_until_the_key_is_enabled() {
-    let cases: [(&str, fn() -> Rule, usize); 4] = [
+    let cases = [
         (
             "Creating twice",
-            || {
-                mock!(Client::describe_key)
-                    .sequence()
-                    .output(|| key(KeyState::Creating))
-                    .times(2)
-                    .output(|| key(KeyState::Enabled))
-                    .build()
-            },
+            mock!(Client::describe_key)
+                .sequence()
+                .output(|| key(KeyState::Creating))
+                .times(2)
+                .output(|| key(KeyState::Enabled))
+                .build(),
+            "300",
             3,
         ),
         (
             "not found once",
-            || {
-                mock!(Client::describe_key)
-                    .sequence()
-                    .error(not_found)
-                    .output(|| key(KeyState::Enabled))
-                    .build()
-            },
+            mock!(Client::describe_key)
+                .sequence()
+                .error(not_found)
+                .output(|| key(KeyState::Enabled))
+                .build(),
+            "300",
             2,
         ),
         (
             "throttled 3 times",
-            || {
-                mock!(Client::describe_key)
-                    .sequence()
-                    .error(throttled)
-                    .times(3)
-                    .output(|| key(KeyState::Enabled))
-                    .build()
-            },
+            mock!(Client::describe_key)
+                .sequence()
+                .error(throttled)
+                .times(3)
+                .output(|| key(KeyState::Enabled))
+                .build(),
+            "300",
             4,
         ),
         (
             "throttled 4 times with MaxWaitSeconds 0",
-            || {
-                mock!(Client::describe_key)
-                    .sequence()
-                    .error(throttled)
-                    .times(4)
-                    .output(|| key(KeyState::Enabled))
-                    .build()
-            },
+            mock!(Client::describe_key)
+                .sequence()
+                .error(throttled)
+                .times(4)
+                .output(|| key(KeyState::Enabled))
+                .build(),
+            "0",
             5,
         ),
     ];
-    for (case, describe, calls) in cases {
-        let describe = describe();
+    for (case, describe, max_wait, calls) in cases {
         let outcome = create(
             &resource(&[&describe]),
-            json!({"KeyId": KEY_ID, "MaxWaitSeconds": if calls == 5 { "0" } else { "300" }}),
+            json!({"KeyId": KEY_ID, "MaxWaitSeconds": max_wait}),
         )
         .await
         .unwrap();
