@@ -24,7 +24,7 @@ use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 /// ([`crate::sdk_http_client`]), with the SDK's own retries off: [`crate::retry`] is the
 /// one place that retries, bounded by the request's deadline. Each attempt is capped at
 /// 20 s, each connection at 3 s.
-pub fn load_aws_config() -> SdkConfig {
+pub(crate) fn load_aws_config() -> SdkConfig {
     sdk_config(EnvServiceConfig::from_vars(
         std::env::vars()
             .filter(|(name, value)| name.starts_with("AWS_") && !value.is_empty())

@@ -11,8 +11,7 @@
 //!
 //! ```no_run
 //! use cfn_custom_resource_kit::{
-//!     init_logging, run, CustomResource, Failure, Outcome, RequestContext,
-//!     ResourceProperties, RuntimeError,
+//!     run, CustomResource, Failure, Outcome, RequestContext, ResourceProperties, RuntimeError,
 //! };
 //! use serde::Deserialize;
 //!
@@ -62,10 +61,10 @@
 //!     }
 //! }
 //!
-//! #[tokio::main(flavor = "current_thread")]
-//! async fn main() -> Result<(), RuntimeError> {
-//!     init_logging();
-//!     run(|| Greeting).await
+//! // `run` sets up logging and the runtime, and hands over the SDK configuration
+//! // (`|aws| MyResource::new(aws_sdk_kms::Client::new(aws))`); this one calls nothing.
+//! fn main() -> Result<(), RuntimeError> {
+//!     run(|_aws| Greeting)
 //! }
 //! ```
 //!
@@ -107,8 +106,11 @@ mod runner;
 pub mod testing;
 mod watchdog;
 
-pub use aws::{endpoint_url, load_aws_config};
+pub use aws::endpoint_url;
+use aws::load_aws_config;
 pub use aws_api::AwsApi;
+/// The AWS SDK's configuration, which [`run`] hands a resource to build its clients from.
+pub use aws_types::SdkConfig;
 pub use context::{fnv1a, RequestContext};
 pub use failure::{aws_failure, AwsCall, Failure, ReasonCode, HUB_SETTLING};
 pub use http::{https_connector, sdk_http_client};
@@ -116,7 +118,7 @@ pub use http::{https_connector, sdk_http_client};
 pub use lambda_runtime::Error as RuntimeError;
 #[cfg(feature = "ledger")]
 pub use ledger::{DeletePlan, Ledger, Ownership};
-pub use logging::init_logging;
+use logging::init_logging;
 pub use properties::{de, parse_properties, ResourceProperties};
 pub use request::RequestType;
 pub use resource::CustomResource;

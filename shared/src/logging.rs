@@ -22,7 +22,7 @@ const CAPPED_TARGETS: [(&str, Level); 6] = [
 /// read as `tracing-subscriber` directives (`info,cfn_custom_resource_kit=debug`), else
 /// INFO; JSON when `AWS_LAMBDA_LOG_FORMAT=JSON`. Span fields (RequestId, StackId,
 /// LogicalResourceId, RequestType) ride on every line.
-pub fn init_logging() {
+pub(crate) fn init_logging() {
     let lambda_level = std::env::var("AWS_LAMBDA_LOG_LEVEL").ok();
     let rust_log = std::env::var("RUST_LOG").ok();
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));

@@ -76,16 +76,31 @@ impl Deadlines {
     }
 }
 
-/// Serves Lambda invocations until the runtime stops, for the resource `make` builds.
+/// A function's `main`: sets up logging ([`crate::init_logging`]), then serves Lambda
+/// invocations on a single-threaded runtime until the runtime API stops, for the resource
+/// `make` builds from the SDK configuration ([`crate::load_aws_config`]).
 ///
 /// `make` runs when the first invocation arrives, not before the first Runtime API poll:
 /// building an SDK client builds its endpoint resolver, and each SDK crate parses its
 /// partition table then (JSON and a dozen regexes, about 0.4 ms per crate here), as the
 /// watchdog thread starts. None of it is needed to ask Lambda for the first event, so
 /// Lambda's init phase ends that much sooner; the first request pays it once. `make`
-/// must not panic: it runs before any request can be answered (the functions only build
-/// SDK clients from [`crate::load_aws_config`] there).
-pub async fn run<R, F>(make: F) -> Result<(), lambda_runtime::Error>
+/// must not panic: it runs before any request can be answered (build SDK clients there,
+/// nothing that can fail).
+pub fn run<R, F>(make: F) -> Result<(), lambda_runtime::Error>
+where
+    R: CustomResource,
+    F: FnOnce(&aws_types::SdkConfig) -> R + Send + 'static,
+{
+    crate::init_logging();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve(move || make(&crate::load_aws_config())))
+}
+
+/// Serves Lambda invocations with the resource `make` builds on the first one.
+async fn serve<R, F>(make: F) -> Result<(), lambda_runtime::Error>
 where
     R: CustomResource,
     F: FnOnce() -> R + Send + 'static,

@@ -28,6 +28,7 @@ use std::time::SystemTime;
 use aws_sdk_config::types::ConfigurationRecorder;
 use cfn_custom_resource_kit::{
     Backoff, CustomResource, DeletePlan, Failure, Ledger, Outcome, Ownership, RequestContext,
+    SdkConfig,
 };
 
 use answer::Converged;
@@ -51,17 +52,19 @@ pub struct ConfigSetup {
 type Claim<'a> = (&'static str, &'a str);
 
 impl ConfigSetup {
-    /// The resource over its clients and the SDK configuration they were built from,
-    /// polling with the default backoff (0.25 s to 5 s).
-    pub fn new(sdk: &aws_types::SdkConfig, ledger: Ledger) -> Self {
+    /// The resource on `aws` (its region decides partition and region), with its ledger
+    /// under `/cfn-custom-resource-kit/config-setup/`, polling with the default backoff
+    /// (0.25 s to 5 s).
+    pub fn new(aws: &SdkConfig) -> Self {
+        let ledger = Ledger::new(aws_sdk_ssm::Client::new(aws), "config-setup");
         let backoff = Backoff::default();
         let mut resource = Self::with_backoff(
-            aws_sdk_config::Client::new(sdk),
-            aws_sdk_iam::Client::new(sdk),
+            aws_sdk_config::Client::new(aws),
+            aws_sdk_iam::Client::new(aws),
             ledger,
             backoff,
         );
-        resource.bucket_owner = Some(Arc::new(BucketOwner::new(sdk, backoff)));
+        resource.bucket_owner = Some(Arc::new(BucketOwner::new(aws, backoff)));
         resource
     }
 

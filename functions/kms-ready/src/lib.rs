@@ -8,7 +8,7 @@ mod runbook;
 
 use aws_sdk_kms::Client;
 use cfn_custom_resource_kit::{
-    AwsApi, Backoff, CustomResource, Failure, Outcome, ReasonCode, RequestContext,
+    AwsApi, Backoff, CustomResource, Failure, Outcome, ReasonCode, RequestContext, SdkConfig,
 };
 use std::time::Duration;
 
@@ -24,10 +24,11 @@ pub struct KmsReady {
 }
 
 impl KmsReady {
-    /// A resource using `client`, polling with the default backoff (0.25 s doubling to 5 s).
-    pub fn new(client: Client) -> Self {
+    /// The resource on `aws` (its region decides partition and region), polling with the
+    /// default backoff (0.25 s doubling to 5 s).
+    pub fn new(aws: &SdkConfig) -> Self {
         Self::with_backoff(
-            client,
+            Client::new(aws),
             Backoff::new(Duration::from_millis(250), Duration::from_secs(5)),
         )
     }

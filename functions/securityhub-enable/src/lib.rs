@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use aws_sdk_securityhub::Client;
 use cfn_custom_resource_kit::{
-    Backoff, CustomResource, DeletePlan, Failure, Ledger, Outcome, RequestContext,
+    Backoff, CustomResource, DeletePlan, Failure, Ledger, Outcome, RequestContext, SdkConfig,
 };
 
 use hub::{differences, Hub, HubApi};
@@ -36,12 +36,13 @@ pub struct SecurityHubEnable {
 }
 
 impl SecurityHubEnable {
-    /// A resource using `securityhub` and `ledger`, polling with the default backoff
-    /// (0.5 s doubling to 5 s).
-    pub fn new(securityhub: Client, ledger: Ledger) -> Self {
+    /// The resource on `aws` (its region decides partition and region), with its ledger
+    /// under `/cfn-custom-resource-kit/securityhub-enable/`, polling with the default
+    /// backoff (0.5 s doubling to 5 s).
+    pub fn new(aws: &SdkConfig) -> Self {
         Self::with_backoff(
-            securityhub,
-            ledger,
+            Client::new(aws),
+            Ledger::new(aws_sdk_ssm::Client::new(aws), "securityhub-enable"),
             Backoff::new(Duration::from_millis(500), Duration::from_secs(5)),
         )
     }

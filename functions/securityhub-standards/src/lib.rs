@@ -20,7 +20,7 @@ use aws_sdk_securityhub::types::StandardsStatus;
 use aws_sdk_securityhub::Client;
 use cfn_custom_resource_kit::{
     wait_until, Backoff, CustomResource, DeletePlan, Failure, Ledger, Outcome, Ownership, Probe,
-    ReasonCode, RequestContext,
+    ReasonCode, RequestContext, SdkConfig,
 };
 
 use api::{Pacer, StandardsApi, Subscription, ENABLE_INTERVAL, MAX_PER_CALL};
@@ -53,12 +53,13 @@ const DISABLE_WAIT: Duration = Duration::from_secs(300);
 const DISABLE_ATTEMPTS: u32 = 3;
 
 impl SecurityHubStandards {
-    /// A resource using `securityhub` (its region decides partition and region) and
-    /// `ledger`, polling with the default backoff (0.5 s doubling to 10 s).
-    pub fn new(securityhub: Client, ledger: Ledger) -> Self {
+    /// The resource on `aws` (its region decides partition and region), with its ledger
+    /// under `/cfn-custom-resource-kit/securityhub-standards/`, polling with the default
+    /// backoff (0.5 s doubling to 10 s).
+    pub fn new(aws: &SdkConfig) -> Self {
         Self::with_backoff(
-            securityhub,
-            ledger,
+            Client::new(aws),
+            Ledger::new(aws_sdk_ssm::Client::new(aws), "securityhub-standards"),
             Backoff::new(Duration::from_millis(500), Duration::from_secs(10)),
         )
     }

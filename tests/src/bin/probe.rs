@@ -78,8 +78,6 @@ impl CustomResource for Probe {
     }
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), RuntimeError> {
-    cfn_custom_resource_kit::init_logging();
-    run(|| Probe).await
+fn main() -> Result<(), RuntimeError> {
+    run(|_| Probe)
 }
