@@ -76,9 +76,15 @@ impl Deadlines {
     }
 }
 
-/// A function's `main`: sets up logging ([`crate::init_logging`]), then serves Lambda
-/// invocations on a single-threaded runtime until the runtime API stops, for the resource
-/// `make` builds from the SDK configuration ([`crate::load_aws_config`]).
+/// A function's `main`: sets up logging, then serves Lambda invocations on a
+/// single-threaded runtime until the runtime API stops, for the resource `make` builds
+/// from the SDK configuration.
+///
+/// Logging honours `AWS_LAMBDA_LOG_LEVEL` (a ceiling for every target) and
+/// `AWS_LAMBDA_LOG_FORMAT=JSON`, else `RUST_LOG`. The SDK configuration comes from the
+/// environment (region, the execution role's credentials, `AWS_ENDPOINT_URL[_<SERVICE>]`)
+/// on the kit's one HTTP stack, with the SDK's own retries off (the kit retries, within
+/// the request's deadline), attempts capped at 20 s and connections at 3 s.
 ///
 /// `make` runs when the first invocation arrives, not before the first Runtime API poll:
 /// building an SDK client builds its endpoint resolver, and each SDK crate parses its
