@@ -62,6 +62,17 @@ pub async fn create<R: CustomResource>(
     resource.create(&ctx, self::properties(properties)).await
 }
 
+/// A Create of `resource` with `properties` and `time` left ([`create`] has
+/// [`REQUEST_TIME`]): for tests of waits and retries that need longer, on paused time.
+pub async fn create_within<R: CustomResource>(
+    resource: &R,
+    time: std::time::Duration,
+    properties: serde_json::Value,
+) -> Result<Outcome, Failure> {
+    let ctx = context(RequestType::Create, time);
+    resource.create(&ctx, self::properties(properties)).await
+}
+
 /// An Update of `resource` to `properties` (no old properties).
 pub async fn update<R: CustomResource>(
     resource: &R,
@@ -399,4 +410,49 @@ pub fn check_runbook(
     let crate_dirs: Vec<PathBuf> = crates.iter().map(|dir| workspace.join(dir)).collect();
     assert_runbook_covers(&crate_dirs, services, runbook);
     check_runbook_section(workspace, title, runbook);
+}
+
+/// Every sample event under `events/<function>/` is a request of `resource_type` named
+/// `<request-type>[-<variant>].json` whose properties (and old properties) parse, unless
+/// the name ends in `bad-properties`; `create`, `update` and `delete` are there.
+pub fn check_sample_events<P: ResourceProperties + std::fmt::Debug>(
+    manifest_dir: &str,
+    function: &str,
+    resource_type: &str,
+) {
+    let dir = format!("{manifest_dir}/../../events/{function}");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        let event: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let request_type = name.split('-').next().unwrap();
+        assert_eq!(
+            event["RequestType"].as_str().unwrap().to_lowercase(),
+            request_type,
+            "{name}"
+        );
+        assert_eq!(event["ResourceType"], resource_type, "{name}");
+        let parsed = parse_properties::<P>(&event["ResourceProperties"]);
+        if name.ends_with("bad-properties") {
+            assert_eq!(
+                parsed.unwrap_err().code(),
+                ReasonCode::InvalidProperties,
+                "{name}"
+            );
+        } else {
+            parsed.unwrap_or_else(|failure| panic!("{name}: {failure}"));
+        }
+        if let Some(old) = event.get("OldResourceProperties") {
+            parse_properties::<P>(old).unwrap();
+        }
+        names.push(name);
+    }
+    for needed in ["create", "update", "delete"] {
+        assert!(
+            names.iter().any(|n| n == needed),
+            "{needed}.json is missing"
+        );
+    }
 }

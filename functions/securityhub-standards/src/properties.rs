@@ -60,8 +60,8 @@ impl ResourceProperties for StandardsProperties {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cfn_custom_resource_kit::testing::check_sample_events;
     use cfn_custom_resource_kit::testing::{invalid, properties};
-    use securityhub_common::testing::check_sample_events;
     use serde_json::json;
 
     /// The `INVALID_PROPERTIES` reason for `value`.

@@ -32,7 +32,9 @@ use aws_sdk_config::types::{
 use aws_sdk_iam::operation::get_role::GetRoleOutput;
 use aws_sdk_iam::types::Role;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleBuilder, RuleMode};
-use cfn_custom_resource_kit::testing::{context, properties, ParameterStore};
+use cfn_custom_resource_kit::testing::{
+    assert_failed, context, create_within, properties, ParameterStore,
+};
 use cfn_custom_resource_kit::{
     Backoff, CustomResource, Failure, Ledger, Outcome, ReasonCode, RequestType,
 };
@@ -184,19 +186,7 @@ impl Fake {
 
 /// A Create with the production backoff and ten minutes, for tests on paused time.
 async fn create_patiently(fake: &Fake, properties: Value) -> Result<Outcome, Failure> {
-    let ctx = context(RequestType::Create, Duration::from_secs(600));
-    fake.patient().create(&ctx, parsed(properties)).await
-}
-
-/// Asserts that `answer` is a failure with `code` whose message says each of `texts`;
-/// answers the failure.
-fn assert_failed(answer: Result<Outcome, Failure>, code: ReasonCode, texts: &[&str]) -> Failure {
-    let failure = answer.expect_err("the request must fail");
-    assert_eq!(failure.code(), code, "{failure}");
-    for text in texts {
-        assert!(failure.message().contains(text), "{failure}");
-    }
-    failure
+    create_within(&fake.patient(), Duration::from_secs(600), properties).await
 }
 
 fn meta(code: &str, message: &str) -> aws_sdk_config::error::ErrorMetadata {

@@ -1,9 +1,10 @@
 //! Delete: disable only a hub this resource enabled, as the recorded `OnDelete` choice
 //! says; and the ownership record of another stack left alone.
 
+use cfn_custom_resource_kit::testing::assert_failed;
 use cfn_custom_resource_kit::testing::{assert_all_called, delete, update};
 use cfn_custom_resource_kit::ReasonCode;
-use securityhub_common::testing::{assert_fails_with, NOT_SUBSCRIBED};
+use securityhub_common::testing::NOT_SUBSCRIBED;
 
 use super::*;
 
@@ -118,12 +119,10 @@ async fn an_administrator_with_members_or_a_member_refusing_delete_is_a_conflict
     for (code, words) in cases {
         let ssm = Ssm::owning_the_hub();
         let disable = disable_refused(code, words);
-        let failure = delete(&resource(&[&disable], &ssm), Some(json!({})))
-            .await
-            .unwrap_err();
+        let answer = delete(&resource(&[&disable], &ssm), Some(json!({}))).await;
         // The service's words, and what to do.
-        assert_fails_with(
-            &failure,
+        assert_failed(
+            answer,
             ReasonCode::Conflict,
             &[words, "OnDelete: Retain", "disassociate"],
         );

@@ -2,9 +2,10 @@
 //! throttling retried until the deadline, a refused enable leaving no claim behind.
 
 use aws_sdk_securityhub::operation::describe_hub::DescribeHubError;
+use cfn_custom_resource_kit::testing::assert_failed;
 use cfn_custom_resource_kit::testing::{assert_all_called, create};
 use cfn_custom_resource_kit::ReasonCode;
-use securityhub_common::testing::{assert_create_throttled_within, assert_fails_with, throttled};
+use securityhub_common::testing::{assert_create_throttled_within, throttled};
 
 use super::*;
 
@@ -47,10 +48,8 @@ async fn a_refused_change_of_settings_is_org_managed_for_the_organization_and_ac
         let read = describe_hub(generator, true);
         let refused = update_refused(code, message);
         let rules = [&read, &refused];
-        let failure = create(&resource(&rules, &ssm), properties)
-            .await
-            .unwrap_err();
-        assert_fails_with(&failure, reason, names);
+        let answer = create(&resource(&rules, &ssm), properties).await;
+        assert_failed(answer, reason, names);
         assert_eq!(refused.num_calls(), 1, "not retried");
     }
 }
@@ -95,10 +94,8 @@ async fn a_refused_enable_leaves_no_claim_behind() {
         "not authorized to perform securityhub:EnableSecurityHub",
     );
     let rules = [&read, &enable];
-    let failure = create(&resource(&rules, &ssm), json!({}))
-        .await
-        .unwrap_err();
-    assert_fails_with(&failure, ReasonCode::AccessDenied, &[]);
+    let answer = create(&resource(&rules, &ssm), json!({})).await;
+    assert_failed(answer, ReasonCode::AccessDenied, &[]);
     assert_all_called(&rules);
     assert!(!ssm.owns_the_hub(), "the claim was released");
     assert!(ssm.others().is_empty(), "the singleton record was released");

@@ -2,8 +2,8 @@
 //! read back; those they leave unset left as the hub has them.
 
 use cfn_custom_resource_kit::testing::{assert_all_called, create};
+use cfn_custom_resource_kit::testing::{assert_failed, create_within};
 use cfn_custom_resource_kit::ReasonCode;
-use securityhub_common::testing::{assert_fails_with, create_within};
 
 use super::*;
 
@@ -76,15 +76,14 @@ async fn a_setting_that_never_shows_ends_in_timeout_at_the_deadline() {
     let update = update_settings(None, Some(false));
     let never = describe_hub_always(ApiGenerator::SecurityControl, true);
     let rules = [&read, &update, &never];
-    let failure = create_within(
+    let answer = create_within(
         &resource(&rules, &ssm),
         Duration::from_secs(20),
         json!({"AutoEnableControls": false}),
     )
-    .await
-    .unwrap_err();
-    assert_fails_with(
-        &failure,
+    .await;
+    assert_failed(
+        answer,
         ReasonCode::Timeout,
         &["AutoEnableControls is true, the properties ask for false"],
     );

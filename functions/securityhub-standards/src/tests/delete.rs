@@ -3,9 +3,10 @@
 
 use aws_sdk_securityhub::operation::batch_disable_standards::BatchDisableStandardsError;
 use aws_sdk_securityhub::operation::get_enabled_standards::GetEnabledStandardsError;
+use cfn_custom_resource_kit::testing::assert_failed;
 use cfn_custom_resource_kit::testing::{assert_all_called, context, delete};
 use cfn_custom_resource_kit::{Backoff, CustomResource, ReasonCode, RequestType};
-use securityhub_common::testing::{assert_fails_with, not_subscribed};
+use securityhub_common::testing::not_subscribed;
 
 use super::*;
 
@@ -69,11 +70,10 @@ async fn a_standard_pending_past_the_deadline_makes_delete_a_timeout() {
         .repeatedly()
         .build();
     let rules = [&read, &refused];
-    let failure = resource(&rules, &ssm)
+    let answer = resource(&rules, &ssm)
         .delete(&context(RequestType::Delete, Duration::from_secs(10)), None)
-        .await
-        .unwrap_err();
-    assert_fails_with(&failure, ReasonCode::Timeout, &["state PENDING"]);
+        .await;
+    assert_failed(answer, ReasonCode::Timeout, &["state PENDING"]);
     assert_eq!(
         ssm.owned_ids(),
         [PCI],
@@ -113,10 +113,10 @@ async fn a_disable_that_keeps_failing_is_a_service_error_naming_the_standard() {
         )]));
     }
     let rules: Vec<&Rule> = rules.iter().collect();
-    let failure = delete(&resource(&rules, &ssm), None).await.unwrap_err();
+    let answer = delete(&resource(&rules, &ssm), None).await;
     assert_all_called(&rules);
-    assert_fails_with(
-        &failure,
+    assert_failed(
+        answer,
         ReasonCode::ServiceError,
         &[
             "pci-dss/v/3.2.1 is FAILED (StatusReasonCode INTERNAL_ERROR)",

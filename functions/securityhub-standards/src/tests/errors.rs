@@ -6,10 +6,9 @@ use aws_sdk_securityhub::error::ErrorMetadata;
 use aws_sdk_securityhub::operation::describe_standards::DescribeStandardsError;
 use aws_sdk_securityhub::operation::get_enabled_standards::GetEnabledStandardsError;
 use cfn_custom_resource_kit::testing::{assert_all_called, create};
+use cfn_custom_resource_kit::testing::{assert_failed, create_within};
 use cfn_custom_resource_kit::ReasonCode;
-use securityhub_common::testing::{
-    assert_create_throttled_within, assert_fails_with, create_within, not_subscribed, throttled,
-};
+use securityhub_common::testing::{assert_create_throttled_within, not_subscribed, throttled};
 use securityhub_common::HUB_SETTLING;
 use tokio::time::Instant;
 
@@ -60,11 +59,9 @@ async fn each_incomplete_reason_is_not_active_with_its_code_and_hint() {
         let enable = enable_answers_pending(&[CIS14]);
         let outcome = enabled_are(&[(CIS14, state.clone(), Some(reason.clone()))]);
         let rules = [&read, &enable, &outcome];
-        let failure = create(&converging(&rules, &ssm), json!({"Standards": [CIS14]}))
-            .await
-            .unwrap_err();
+        let answer = create(&converging(&rules, &ssm), json!({"Standards": [CIS14]})).await;
         let status = format!("{CIS14} is {state} (StatusReasonCode {reason})");
-        assert_fails_with(&failure, ReasonCode::NotActive, &[&status, hint]);
+        assert_failed(answer, ReasonCode::NotActive, &[&status, hint]);
         assert_eq!(outcome.num_calls(), 1, "{reason}: not waited on");
         assert_eq!(
             ssm.owned_ids(),
@@ -106,10 +103,9 @@ async fn a_refused_enable_is_org_managed_for_central_configuration_and_access_de
         let read = none_enabled();
         let refused = enable_refused("AccessDeniedException", message);
         let rules = [&read, &refused];
-        let failure = create(&converging(&rules, &ssm), json!({"Standards": [PCI]}))
-            .await
-            .unwrap_err();
-        assert_fails_with(&failure, code, &[]);
+        let answer = create(&converging(&rules, &ssm), json!({"Standards": [PCI]}))
+            .await;
+        assert_failed(answer, code, &[]);
         assert_eq!(refused.num_calls(), 1, "not retried");
         assert!(
             ssm.owned_ids().is_empty(),
@@ -156,18 +152,13 @@ async fn pending_past_the_deadline_is_a_timeout_saying_what_was_pending() {
     let enable = enable_answers_pending(&[PCI]);
     let pending = enabled_always(&[(PCI, Status::Pending, None)]);
     let rules = [&read, &enable, &pending];
-    let failure = create_within(
+    let answer = create_within(
         &converging(&rules, &ssm),
         Duration::from_secs(20),
         json!({"Standards": [PCI]}),
     )
-    .await
-    .unwrap_err();
-    assert_fails_with(
-        &failure,
-        ReasonCode::Timeout,
-        &["pci-dss/v/3.2.1 is PENDING"],
-    );
+    .await;
+    assert_failed(answer, ReasonCode::Timeout, &["pci-dss/v/3.2.1 is PENDING"]);
 }
 
 #[tokio::test(start_paused = true)]
@@ -175,11 +166,9 @@ async fn security_hub_not_enabled_is_dependency_not_ready_after_a_short_wait() {
     let ssm = Ssm::new();
     let list = describe_standards_failing(not_subscribed);
     let started = Instant::now();
-    let failure = create(&resource(&[&list], &ssm), json!({"Standards": [PCI]}))
-        .await
-        .unwrap_err();
-    assert_fails_with(
-        &failure,
+    let answer = create(&resource(&[&list], &ssm), json!({"Standards": [PCI]})).await;
+    assert_failed(
+        answer,
         ReasonCode::DependencyNotReady,
         &["Security Hub is not enabled", "Custom::SecurityHubEnable"],
     );

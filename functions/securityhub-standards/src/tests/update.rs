@@ -1,9 +1,9 @@
 //! Update: the same convergence as Create, plus the repair of owned standards left
 //! `INCOMPLETE` or `FAILED` and the disable of owned standards no longer named.
 
+use cfn_custom_resource_kit::testing::assert_failed;
 use cfn_custom_resource_kit::testing::{assert_all_called, update};
 use cfn_custom_resource_kit::ReasonCode;
-use securityhub_common::testing::assert_fails_with;
 
 use super::*;
 
@@ -56,12 +56,10 @@ async fn an_adopted_incomplete_standard_is_not_repaired_but_reported() {
     let read = enabled_are(&incomplete);
     let still = enabled_are(&incomplete);
     let rules = [&read, &still];
-    let failure = update(&converging(&rules, &ssm), json!({"Standards": [CIS12]}))
-        .await
-        .unwrap_err();
+    let answer = update(&converging(&rules, &ssm), json!({"Standards": [CIS12]})).await;
     assert_all_called(&rules);
-    assert_fails_with(
-        &failure,
+    assert_failed(
+        answer,
         ReasonCode::NotActive,
         &["enabled before this resource"],
     );
