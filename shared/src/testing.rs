@@ -412,24 +412,32 @@ pub fn check_runbook(
     check_runbook_section(workspace, title, runbook);
 }
 
-/// Every sample event under `events/<function>/` is a request of `resource_type` named
-/// `<request-type>[-<variant>].json` whose properties (and old properties) parse, unless
-/// the name ends in `bad-properties`; `create`, `update` and `delete` are there.
+/// Every sample event under `events/<function>/` (in `workspace`) is a request of
+/// `resource_type` named `<request-type>[-<variant>].json` whose properties (and old
+/// properties) parse, unless the name ends in `bad-properties`; `create`, `update` and
+/// `delete` are there.
 pub fn check_sample_events<P: ResourceProperties + std::fmt::Debug>(
-    manifest_dir: &str,
+    workspace: &Path,
     function: &str,
     resource_type: &str,
 ) {
-    let dir = format!("{manifest_dir}/../../events/{function}");
+    let dir = workspace.join("events").join(function);
     let mut names = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
-        let event: serde_json::Value =
+        let mut event: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        // An SNS-backed resource's event: the request is the record's message.
+        if let Some(message) = event["Records"][0]["Sns"]["Message"].as_str() {
+            event = serde_json::from_str(message).expect("an SNS message holding a request");
+        }
         let request_type = name.split('-').next().unwrap();
         assert_eq!(
-            event["RequestType"].as_str().unwrap().to_lowercase(),
+            event["RequestType"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{name}: no RequestType"))
+                .to_lowercase(),
             request_type,
             "{name}"
         );

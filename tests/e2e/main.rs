@@ -9,7 +9,7 @@ mod kms_ready;
 mod ledger;
 mod malformed;
 mod protocol;
-mod runbooks;
+mod resources;
 mod securityhub_enable;
 mod securityhub_standards;
 mod shipped_profile;

@@ -111,7 +111,6 @@ impl ResourceProperties for HubProperties {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cfn_custom_resource_kit::testing::check_sample_events;
     use cfn_custom_resource_kit::testing::{invalid, properties};
     use serde_json::json;
 
@@ -178,14 +177,5 @@ mod tests {
             .starts_with("[INVALID_PROPERTIES] Tags: at most 50 tags"));
         assert!(reason(json!({"Tags": {"k": {"nested": "v"}}}))
             .starts_with("[INVALID_PROPERTIES] Tags: "));
-    }
-
-    #[test]
-    fn every_sample_event_is_a_request_of_this_resource_whose_properties_parse_unless_named_bad() {
-        check_sample_events::<HubProperties>(
-            env!("CARGO_MANIFEST_DIR"),
-            "securityhub-enable",
-            "Custom::SecurityHubEnable",
-        );
     }
 }

@@ -60,7 +60,6 @@ impl ResourceProperties for StandardsProperties {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cfn_custom_resource_kit::testing::check_sample_events;
     use cfn_custom_resource_kit::testing::{invalid, properties};
     use serde_json::json;
 
@@ -140,15 +139,6 @@ mod tests {
         assert!(
             reason(json!({"Standards": ["pci-dss/v/3.2.1"], "Tags": {}}))
                 .contains("unknown field `Tags`")
-        );
-    }
-
-    #[test]
-    fn every_sample_event_is_a_request_of_this_resource_whose_properties_parse_unless_named_bad() {
-        check_sample_events::<StandardsProperties>(
-            env!("CARGO_MANIFEST_DIR"),
-            "securityhub-standards",
-            "Custom::SecurityHubStandards",
         );
     }
 }
