@@ -31,18 +31,31 @@ pub trait CustomResource: Send + Sync + 'static {
     /// Brings the resource to `properties`. `old` is `None` when the old properties do
     /// not parse (e.g. they belonged to a Create that failed on them). Returning another
     /// physical id than [`RequestContext::physical_id`] means replacement.
+    ///
+    /// By default, [`Self::create`] with the new properties, keeping the id: right for a
+    /// resource whose Create converges to its properties (a check, a wait, a setting);
+    /// one that must compare with `old` implements this.
     fn update(
         &self,
         context: &RequestContext,
         properties: Self::Properties,
         old: Option<Self::Properties>,
-    ) -> impl Future<Output = Result<Outcome, Failure>> + Send;
+    ) -> impl Future<Output = Result<Outcome, Failure>> + Send {
+        drop(old);
+        self.create(context, properties)
+    }
 
     /// Removes what this resource owns. `properties` is `None` when they do not parse:
     /// Delete then does only what needs no properties, and should succeed.
+    ///
+    /// By default, nothing: right for a resource that creates nothing (a check, a wait),
+    /// and the safe side for any other, which implements this to remove what it made.
     fn delete(
         &self,
         context: &RequestContext,
         properties: Option<Self::Properties>,
-    ) -> impl Future<Output = Result<Outcome, Failure>> + Send;
+    ) -> impl Future<Output = Result<Outcome, Failure>> + Send {
+        let _ = (context, properties);
+        std::future::ready(Ok(Outcome::new().with_summary("nothing to undo")))
+    }
 }

@@ -58,8 +58,7 @@ pub async fn create<R: CustomResource>(
     resource: &R,
     properties: serde_json::Value,
 ) -> Result<Outcome, Failure> {
-    let ctx = context(RequestType::Create, REQUEST_TIME);
-    resource.create(&ctx, self::properties(properties)).await
+    create_within(resource, REQUEST_TIME, properties).await
 }
 
 /// A Create of `resource` with `properties` and `time` left ([`create`] has

@@ -157,6 +157,8 @@ impl KmsReady {
     }
 }
 
+/// Update is the kit's default, a Create with the new properties keeping the id (waiting is
+/// never a replacement, whichever key is named now); so is Delete: nothing to undo.
 impl CustomResource for KmsReady {
     type Properties = KmsReadyProperties;
     const RUNBOOK: &'static [cfn_custom_resource_kit::Remedy] = runbook::RUNBOOK;
@@ -167,24 +169,6 @@ impl CustomResource for KmsReady {
         properties: KmsReadyProperties,
     ) -> Result<Outcome, Failure> {
         self.ensure_ready(context, &properties).await
-    }
-
-    /// Waiting is never a replacement: the id stays, whichever key is named now.
-    async fn update(
-        &self,
-        context: &RequestContext,
-        properties: KmsReadyProperties,
-        _old: Option<KmsReadyProperties>,
-    ) -> Result<Outcome, Failure> {
-        self.ensure_ready(context, &properties).await
-    }
-
-    async fn delete(
-        &self,
-        _context: &RequestContext,
-        _properties: Option<KmsReadyProperties>,
-    ) -> Result<Outcome, Failure> {
-        Ok(Outcome::new().with_summary("nothing to undo"))
     }
 }
 

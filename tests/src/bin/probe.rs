@@ -57,15 +57,6 @@ impl CustomResource for Probe {
         self.behave(context, &properties)
     }
 
-    async fn update(
-        &self,
-        context: &RequestContext,
-        properties: ProbeProperties,
-        _: Option<ProbeProperties>,
-    ) -> Result<Outcome, Failure> {
-        self.behave(context, &properties)
-    }
-
     async fn delete(
         &self,
         context: &RequestContext,
