@@ -30,11 +30,11 @@ async fn the_ledger_survives_from_create_to_delete_in_ssm() {
     let mut owned = ledger.read(&create).await.unwrap();
     assert!(owned.is_empty());
     ledger
-        .claim_all(&create, &mut owned, &[("recorder", "default")])
-        .await
-        .unwrap();
-    ledger
-        .claim_all(&create, &mut owned, &[("rule", "r1")])
+        .claim_all(
+            &create,
+            &mut owned,
+            &[("recorder", "default"), ("rule", "r1")],
+        )
         .await
         .unwrap();
 
