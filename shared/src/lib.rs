@@ -86,6 +86,9 @@ mod context;
 mod delivery;
 mod error;
 mod failure;
+#[cfg(any(feature = "fuzzing", all(test, feature = "ledger")))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 #[cfg(feature = "ledger")]
 mod ledger;
