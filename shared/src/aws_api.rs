@@ -4,13 +4,13 @@
 //! answered as `None` instead of a failure.
 //!
 //! ```no_run
-//! # async fn example(client: aws_sdk_ssm::Client, ctx: &cfn_custom_resource_kit::RequestContext)
+//! # async fn example(client: aws_sdk_ssm::Client, context: &cfn_custom_resource_kit::RequestContext)
 //! # -> Result<(), cfn_custom_resource_kit::Failure> {
 //! use cfn_custom_resource_kit::{AwsApi, Backoff};
 //!
 //! let ssm = AwsApi::new("ssm", Backoff::default());
 //! let parameter = ssm
-//!     .call_or_absent(ctx, "GetParameter", "reading the record", &["ParameterNotFound"], || {
+//!     .call_or_absent(context, "GetParameter", "reading the record", &["ParameterNotFound"], || {
 //!         client.get_parameter().name("/my/record").send()
 //!     })
 //!     .await?;
@@ -49,7 +49,7 @@ impl AwsApi {
     /// succeeds or its failure is final; `what` names the step in a timeout's reason.
     pub async fn call<T, E, F, Fut>(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         operation: &'static str,
         what: &str,
         attempt: F,
@@ -59,15 +59,17 @@ impl AwsApi {
         Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        self.call_or_else(ctx, operation, what, attempt, |failure| ready(Err(failure)))
-            .await
+        self.call_or_else(context, operation, what, attempt, |failure| {
+            ready(Err(failure))
+        })
+        .await
     }
 
     /// Like [`Self::call`], with the error codes in `absent` (e.g.
     /// `NoSuchConfigurationRecorderException`) answered as `None`.
     pub async fn call_or_absent<T, E, F, Fut>(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         operation: &'static str,
         what: &str,
         absent: &[&str],
@@ -79,7 +81,7 @@ impl AwsApi {
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         self.call_or_else(
-            ctx,
+            context,
             operation,
             what,
             || {
@@ -102,7 +104,7 @@ impl AwsApi {
     /// the tables say.
     pub async fn call_or_else<T, E, F, Fut, R, RFut>(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         operation: &'static str,
         what: &str,
         mut attempt: F,
@@ -119,7 +121,7 @@ impl AwsApi {
         // Boxed: an SDK call's future is large, and a handler awaits dozens of them in
         // one state machine; on the heap they cost a pointer each in the caller's future
         // instead of growing it past a thread's stack.
-        Box::pin(retry(ctx, self.backoff, what, || {
+        Box::pin(retry(context, self.backoff, what, || {
             let sent = attempt();
             let recover = &recover;
             async move {
@@ -172,7 +174,7 @@ mod tests {
         )
     }
 
-    fn ctx() -> RequestContext {
+    fn context() -> RequestContext {
         RequestContext::for_tests(Instant::now() + Duration::from_secs(30))
     }
 
@@ -186,7 +188,7 @@ mod tests {
         let client = mock_client!(aws_sdk_ssm, RuleMode::Sequential, [&rule]);
         let found = api()
             .call_or_absent(
-                &ctx(),
+                &context(),
                 "GetParameter",
                 "reading",
                 &["ParameterNotFound"],
@@ -208,7 +210,7 @@ mod tests {
             .build();
         let client = mock_client!(aws_sdk_ssm, RuleMode::Sequential, [&rule]);
         let failure = api()
-            .call(&ctx(), "GetParameter", "reading", || {
+            .call(&context(), "GetParameter", "reading", || {
                 client.get_parameter().name("/x").send()
             })
             .await
@@ -217,7 +219,7 @@ mod tests {
         assert_eq!(failure.aws_error_code(), Some("ParameterNotFound"));
         let answered = api()
             .call_or_else(
-                &ctx(),
+                &context(),
                 "GetParameter",
                 "reading",
                 || client.get_parameter().name("/x").send(),

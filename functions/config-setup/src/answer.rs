@@ -62,7 +62,7 @@ pub(crate) fn deletion_note(under_way: &[String]) -> Option<String> {
 /// under the name the properties give, every rule created), so a long rule list is
 /// refused up front instead of doing all its work and then failing to say so.
 pub(crate) fn check_limits(
-    ctx: &RequestContext,
+    context: &RequestContext,
     ledger: &Ledger,
     properties: &ConfigSetupProperties,
     owned: &Ownership,
@@ -80,7 +80,8 @@ pub(crate) fn check_limits(
             format!("{} rules with names of {} characters in all make {what} of {size} bytes, over its limit of 4096; use fewer or shorter rule names, or split them over two resources", names.len(), names.iter().map(String::len).sum::<usize>()),
         )
     };
-    ctx.check_answer_fits(&outcome(&converged, &names, None))
+    context
+        .check_answer_fits(&outcome(&converged, &names, None))
         .map_err(|size| {
             too_many(
                 "the response to CloudFormation (Data.RuleNames lists every rule)",
@@ -93,6 +94,6 @@ pub(crate) fn check_limits(
     ];
     claims.extend(names.iter().map(|name| (rules::KIND, name.as_str())));
     ledger
-        .check_claims_fit(ctx, owned, &claims)
+        .check_claims_fit(context, owned, &claims)
         .map_err(|size| too_many("an ownership record", size))
 }

@@ -43,12 +43,12 @@ impl ConfigApi {
     /// principal) belong to other services and are never returned.
     pub(crate) async fn recorder(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
     ) -> Result<Option<ConfigurationRecorder>, Failure> {
         let output = self
             .aws
             .call(
-                ctx,
+                context,
                 "DescribeConfigurationRecorders",
                 "describing the recorder",
                 || self.client.describe_configuration_recorders().send(),
@@ -64,12 +64,12 @@ impl ConfigApi {
     /// The delivery channel, if any.
     pub(crate) async fn channel(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
     ) -> Result<Option<DeliveryChannel>, Failure> {
         let output = self
             .aws
             .call(
-                ctx,
+                context,
                 "DescribeDeliveryChannels",
                 "describing the delivery channel",
                 || self.client.describe_delivery_channels().send(),
@@ -85,13 +85,13 @@ impl ConfigApi {
     /// The recorder's status (`None`: no such recorder).
     pub(crate) async fn status(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         name: &str,
     ) -> Result<Option<ConfigurationRecorderStatus>, Failure> {
         let output = self
             .aws
             .call_or_absent(
-                ctx,
+                context,
                 "DescribeConfigurationRecorderStatus",
                 "reading the recorder status",
                 NO_SUCH_RECORDER,
@@ -114,13 +114,13 @@ impl ConfigApi {
     /// `PutConfigurationRecorder`, with `tags` when this request creates it.
     pub(crate) async fn put_recorder(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         recorder: &ConfigurationRecorder,
         tags: &[Tag],
     ) -> Result<(), Failure> {
         self.aws
             .call(
-                ctx,
+                context,
                 "PutConfigurationRecorder",
                 "putting the recorder",
                 || {
@@ -138,13 +138,13 @@ impl ConfigApi {
     /// `PutDeliveryChannel` (a bucket policy not yet visible is retried for a while).
     pub(crate) async fn put_channel(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         channel: &DeliveryChannel,
     ) -> Result<(), Failure> {
         let bucket = channel.s3_bucket_name.as_deref().unwrap_or("?");
         self.aws
             .call_or_else(
-                ctx,
+                context,
                 "PutDeliveryChannel",
                 "putting the delivery channel",
                 || {
@@ -167,10 +167,10 @@ impl ConfigApi {
     }
 
     /// `StartConfigurationRecorder`.
-    pub(crate) async fn start(&self, ctx: &RequestContext, name: &str) -> Result<(), Failure> {
+    pub(crate) async fn start(&self, context: &RequestContext, name: &str) -> Result<(), Failure> {
         self.aws
             .call(
-                ctx,
+                context,
                 "StartConfigurationRecorder",
                 "starting the recorder",
                 || {
@@ -185,10 +185,10 @@ impl ConfigApi {
     }
 
     /// `StopConfigurationRecorder`; a recorder already gone is fine.
-    pub(crate) async fn stop(&self, ctx: &RequestContext, name: &str) -> Result<(), Failure> {
+    pub(crate) async fn stop(&self, context: &RequestContext, name: &str) -> Result<(), Failure> {
         self.aws
             .call_or_absent(
-                ctx,
+                context,
                 "StopConfigurationRecorder",
                 "stopping the recorder",
                 NO_SUCH_RECORDER,
@@ -207,12 +207,12 @@ impl ConfigApi {
     /// (the recorder still records) is returned for the caller to stop and retry.
     pub(crate) async fn delete_channel(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         name: &str,
     ) -> Result<(), Failure> {
         self.aws
             .call_or_absent(
-                ctx,
+                context,
                 "DeleteDeliveryChannel",
                 "deleting the delivery channel",
                 &["NoSuchDeliveryChannelException"],
@@ -230,12 +230,12 @@ impl ConfigApi {
     /// `DeleteConfigurationRecorder`; gone is fine.
     pub(crate) async fn delete_recorder(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         name: &str,
     ) -> Result<(), Failure> {
         self.aws
             .call_or_absent(
-                ctx,
+                context,
                 "DeleteConfigurationRecorder",
                 "deleting the recorder",
                 NO_SUCH_RECORDER,
@@ -253,22 +253,27 @@ impl ConfigApi {
     /// The rule named `name`, if it exists.
     pub(crate) async fn rule(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         name: &str,
     ) -> Result<Option<ConfigRule>, Failure> {
-        Ok(self.rules(ctx, &[name]).await?.into_iter().next().flatten())
+        Ok(self
+            .rules(context, &[name])
+            .await?
+            .into_iter()
+            .next()
+            .flatten())
     }
 
     /// The rules named `names` (at most 25), in order; `None` for each that does not exist.
     pub(crate) async fn rules(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         names: &[&str],
     ) -> Result<Vec<Option<ConfigRule>>, Failure> {
         let found = self
             .aws
             .call_or_absent(
-                ctx,
+                context,
                 "DescribeConfigRules",
                 "describing Config rules",
                 &["NoSuchConfigRuleException"],
@@ -299,7 +304,12 @@ impl ConfigApi {
             None if names.len() > 1 => {
                 let mut each = Vec::with_capacity(names.len());
                 for name in names {
-                    each.push(Box::pin(self.rules(ctx, &[name])).await?.pop().flatten());
+                    each.push(
+                        Box::pin(self.rules(context, &[name]))
+                            .await?
+                            .pop()
+                            .flatten(),
+                    );
                 }
                 Ok(each)
             }
@@ -310,14 +320,14 @@ impl ConfigApi {
     /// `PutConfigRule`, with `tags` on a rule this resource creates (none otherwise).
     pub(crate) async fn put_rule(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         rule: &ConfigRule,
         tags: &[Tag],
     ) -> Result<(), Failure> {
         let name = rule.config_rule_name.as_deref().unwrap_or("?");
         self.aws
             .call(
-                ctx,
+                context,
                 "PutConfigRule",
                 &format!("putting rule {name}"),
                 || {
@@ -342,12 +352,12 @@ impl ConfigApi {
     /// for a while, then `CONFLICT`.
     pub(crate) async fn delete_rule(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         name: &str,
     ) -> Result<(), Failure> {
         self.aws
             .call_or_else(
-                ctx,
+                context,
                 "DeleteConfigRule",
                 &format!("deleting rule {name}"),
                 || {
@@ -359,9 +369,10 @@ impl ConfigApi {
                 |f| async move {
                     let done = match f.aws_error_code() {
                         Some("NoSuchConfigRuleException") => true,
-                        Some("ResourceInUseException") => {
-                            self.rule(ctx, name).await?.is_none_or(|r| is_deleting(&r))
-                        }
+                        Some("ResourceInUseException") => self
+                            .rule(context, name)
+                            .await?
+                            .is_none_or(|r| is_deleting(&r)),
                         _ => false,
                     };
                     match done {
@@ -377,14 +388,14 @@ impl ConfigApi {
     /// `TagResource` then `UntagResource` (when `removed` names keys) on `arn`.
     pub(crate) async fn retag(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         arn: &str,
         tags: &[Tag],
         removed: &[String],
     ) -> Result<(), Failure> {
         if !tags.is_empty() {
             self.aws
-                .call(ctx, "TagResource", "tagging", || {
+                .call(context, "TagResource", "tagging", || {
                     self.client
                         .tag_resource()
                         .resource_arn(arn)
@@ -395,7 +406,7 @@ impl ConfigApi {
         }
         if !removed.is_empty() {
             self.aws
-                .call(ctx, "UntagResource", "untagging", || {
+                .call(context, "UntagResource", "untagging", || {
                     self.client
                         .untag_resource()
                         .resource_arn(arn)
@@ -411,7 +422,7 @@ impl ConfigApi {
     /// or read a rule's owner tag); none when it has no ARN. `what` names the step.
     pub(crate) async fn tags(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         arn: Option<&str>,
         what: &str,
     ) -> Result<Vec<Tag>, Failure> {
@@ -420,7 +431,7 @@ impl ConfigApi {
         };
         let output = self
             .aws
-            .call(ctx, "ListTagsForResource", what, || {
+            .call(context, "ListTagsForResource", what, || {
                 self.client
                     .list_tags_for_resource()
                     .resource_arn(arn)
@@ -460,12 +471,12 @@ impl IamApi {
     /// The ARN of the role `name` (`None`: no such role).
     pub(crate) async fn role_arn(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         name: &str,
     ) -> Result<Option<String>, Failure> {
         self.aws
             .call_or_else(
-                ctx,
+                context,
                 "GetRole",
                 "reading the service-linked role",
                 || {
@@ -481,12 +492,12 @@ impl IamApi {
     /// already exists ("already exists" from a concurrent create is `CONFLICT`).
     pub(crate) async fn create_service_linked_role(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         service: &str,
     ) -> Result<Option<String>, Failure> {
         self.aws
             .call_or_else(
-                ctx,
+                context,
                 "CreateServiceLinkedRole",
                 "creating the service-linked role",
                 || {

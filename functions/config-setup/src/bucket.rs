@@ -67,7 +67,7 @@ impl BucketOwner {
     /// A bucket in another region is asked again in its own region.
     pub(crate) async fn check(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         bucket: &str,
         owner: &str,
     ) -> Result<(), Failure> {
@@ -79,7 +79,7 @@ impl BucketOwner {
         let mut region = home.clone();
         for _ in 0..2 {
             let located = retry(
-                ctx,
+                context,
                 self.backoff,
                 "checking the delivery bucket's owner",
                 || self.locate(bucket, owner, &region),

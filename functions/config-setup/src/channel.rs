@@ -56,9 +56,13 @@ impl Plan {
 }
 
 /// Puts the channel (read back by [`verify`]).
-pub(crate) async fn put(api: &ConfigApi, ctx: &RequestContext, plan: &Plan) -> Result<(), Failure> {
-    ctx.step(format!("putting delivery channel {}", plan.name));
-    api.put_channel(ctx, &plan.wanted).await
+pub(crate) async fn put(
+    api: &ConfigApi,
+    context: &RequestContext,
+    plan: &Plan,
+) -> Result<(), Failure> {
+    context.step(format!("putting delivery channel {}", plan.name));
+    api.put_channel(context, &plan.wanted).await
 }
 
 /// Reads the channel back after PutDeliveryChannel: every field the properties set or
@@ -68,12 +72,12 @@ pub(crate) async fn put(api: &ConfigApi, ctx: &RequestContext, plan: &Plan) -> R
 /// field cannot be cleared in place, and that is said, never answered `SUCCESS`.
 pub(crate) async fn verify(
     api: &ConfigApi,
-    ctx: &RequestContext,
+    context: &RequestContext,
     plan: &Plan,
 ) -> Result<(), Failure> {
     let name = &plan.name;
-    ctx.step(format!("reading delivery channel {name} back"));
-    let differing = match api.channel(ctx).await? {
+    context.step(format!("reading delivery channel {name} back"));
+    let differing = match api.channel(context).await? {
         Some(found) => differences(&found, &plan.wanted),
         None => vec!["the channel itself (it is gone)"],
     };
@@ -95,25 +99,25 @@ pub(crate) async fn verify(
 /// recorder stopped, and that recorder is not ours.
 pub(crate) async fn remove(
     api: &ConfigApi,
-    ctx: &RequestContext,
+    context: &RequestContext,
     name: &str,
     recorder: Option<&str>,
 ) -> Result<Option<String>, Failure> {
-    if recorder.is_none() && adopted_recorder_records(api, ctx).await? {
+    if recorder.is_none() && adopted_recorder_records(api, context).await? {
         return Ok(Some(format!(
             "delivery channel {name} (the adopted recorder records through it)"
         )));
     }
-    ctx.step(format!("deleting delivery channel {name}"));
-    match (api.delete_channel(ctx, name).await, recorder) {
+    context.step(format!("deleting delivery channel {name}"));
+    match (api.delete_channel(context, name).await, recorder) {
         // The recorder records again (or still): stop it first, then retry.
         (Err(failure), Some(recorder))
             if failure.aws_error_code() == Some("LastDeliveryChannelDeleteFailedException") =>
         {
-            ctx.step(format!("stopping recorder {recorder} again"));
-            api.stop(ctx, recorder).await?;
-            ctx.step(format!("deleting delivery channel {name} again"));
-            api.delete_channel(ctx, name).await?;
+            context.step(format!("stopping recorder {recorder} again"));
+            api.stop(context, recorder).await?;
+            context.step(format!("deleting delivery channel {name} again"));
+            api.delete_channel(context, name).await?;
         }
         (other, _) => other?,
     }
@@ -121,12 +125,18 @@ pub(crate) async fn remove(
 }
 
 /// Whether the region's recorder (one this resource adopted) records.
-async fn adopted_recorder_records(api: &ConfigApi, ctx: &RequestContext) -> Result<bool, Failure> {
-    let Some(found) = api.recorder(ctx).await? else {
+async fn adopted_recorder_records(
+    api: &ConfigApi,
+    context: &RequestContext,
+) -> Result<bool, Failure> {
+    let Some(found) = api.recorder(context).await? else {
         return Ok(false);
     };
     let name = found.name.unwrap_or_default();
-    Ok(api.status(ctx, &name).await?.is_some_and(|s| s.recording))
+    Ok(api
+        .status(context, &name)
+        .await?
+        .is_some_and(|s| s.recording))
 }
 
 /// The channel `properties` ask for, under `name`.

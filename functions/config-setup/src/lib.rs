@@ -87,20 +87,20 @@ impl ConfigSetup {
     /// Everything is read and planned before the first change.
     async fn converge(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         properties: &ConfigSetupProperties,
     ) -> Result<Outcome, Failure> {
-        let mut owned = self.read_ownership(ctx, properties).await?;
-        ctx.step("reading the recorder and delivery channel");
-        let found = match recorder::find(&self.config, ctx, &owned).await? {
+        let mut owned = self.read_ownership(context, properties).await?;
+        context.step("reading the recorder and delivery channel");
+        let found = match recorder::find(&self.config, context, &owned).await? {
             Found::ControlTower(found) => {
                 return self
-                    .adopt_control_tower(ctx, properties, &found, owned)
+                    .adopt_control_tower(context, properties, &found, owned)
                     .await
             }
             Found::Manageable(found) => found,
         };
-        let found_channel = self.config.channel(ctx).await?;
+        let found_channel = self.config.channel(context).await?;
         let recorder_name = found.as_ref().and_then(|r| r.name.as_deref());
         let recorder_choice = recorder::decide(
             "recorder",
@@ -110,44 +110,46 @@ impl ConfigSetup {
             recorder::KIND,
         )?;
         let channel = channel::Plan::new(found_channel, properties, &owned)?;
-        let role_arn = role::arn(&self.iam, ctx, properties).await?;
+        let role_arn = role::arn(&self.iam, context, properties).await?;
         let recorder = recorder::Plan::new(found, recorder_choice, properties, &role_arn)?;
-        let rules = rules::plan(&self.config, ctx, properties, &owned).await?;
+        let rules = rules::plan(&self.config, context, properties, &owned).await?;
         if channel.needs_put() {
-            self.check_bucket_owner(ctx, properties).await?;
+            self.check_bucket_owner(context, properties).await?;
         }
 
         let Some(singleton) = self
-            .claim(ctx, &mut owned, &recorder, &channel, &rules)
+            .claim(context, &mut owned, &recorder, &channel, &rules)
             .await?
         else {
             // Another stack's resource claimed the recorder a moment ago and is
             // creating it: wait for it, then adopt it as found.
-            recorder::wait_until_created(&self.config, ctx).await?;
-            return Box::pin(self.converge(ctx, properties)).await;
+            recorder::wait_until_created(&self.config, context).await?;
+            return Box::pin(self.converge(context, properties)).await;
         };
         // When this request first changed the recorder or channel: a recorder status
         // from before then is history (see `recorder::verify`).
         let changed_at = (recorder.needs_put() || channel.needs_put()).then(SystemTime::now);
         if recorder.needs_put() {
-            let put = recorder::put(&self.config, ctx, properties, &recorder).await;
-            self.or_abandon(ctx, &mut owned, &singleton, put).await?;
+            let put = recorder::put(&self.config, context, properties, &recorder).await;
+            self.or_abandon(context, &mut owned, &singleton, put)
+                .await?;
         }
         if channel.needs_put() {
-            let put = channel::put(&self.config, ctx, &channel).await;
+            let put = channel::put(&self.config, context, &channel).await;
             let claim = channel.claim();
-            self.or_abandon(ctx, &mut owned, claim.as_slice(), put)
+            self.or_abandon(context, &mut owned, claim.as_slice(), put)
                 .await?;
-            channel::verify(&self.config, ctx, &channel).await?;
+            channel::verify(&self.config, context, &channel).await?;
         }
-        let (verified, started_at) = recorder::start(&self.config, ctx, &recorder).await?;
-        let under_way = rules::apply(&self.config, &self.ledger, ctx, &rules, &mut owned).await?;
+        let (verified, started_at) = recorder::start(&self.config, context, &recorder).await?;
+        let under_way =
+            rules::apply(&self.config, &self.ledger, context, &rules, &mut owned).await?;
 
         let status_note = match verified {
             true => None,
             false => {
                 let changed_at = changed_at.or(started_at);
-                recorder::verify(&self.config, ctx, &recorder.name, changed_at).await?
+                recorder::verify(&self.config, context, &recorder.name, changed_at).await?
             }
         };
         let converged = Converged {
@@ -159,21 +161,21 @@ impl ConfigSetup {
         let notes = answer::deletion_note(&under_way)
             .into_iter()
             .chain(status_note);
-        self.verified(ctx, properties, converged, notes).await
+        self.verified(context, properties, converged, notes).await
     }
 
     /// The last step of a Create or Update: every requested rule read back `ACTIVE`; then
     /// the answer, its summary followed by `notes`.
     async fn verified(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         properties: &ConfigSetupProperties,
         converged: Converged,
         notes: impl IntoIterator<Item = String>,
     ) -> Result<Outcome, Failure> {
         let names = rules::names(properties);
-        rules::verify(&self.config, ctx, &names).await?;
-        ctx.step_done();
+        rules::verify(&self.config, context, &names).await?;
+        context.step_done();
         Ok(answer::outcome(&converged, &names, notes))
     }
 
@@ -182,14 +184,14 @@ impl ConfigSetup {
     /// record.
     async fn read_ownership(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         properties: &ConfigSetupProperties,
     ) -> Result<Ownership, Failure> {
-        ctx.step("reading the ownership record");
-        let mut owned = self.ledger.read(ctx).await?;
+        context.step("reading the ownership record");
+        let mut owned = self.ledger.read(context).await?;
         let retain = properties.on_delete == OnDelete::Retain;
         self.ledger
-            .record_on_delete(ctx, &mut owned, retain)
+            .record_on_delete(context, &mut owned, retain)
             .await?;
         if let Some(ours) = owned.owned(recorder::KIND).first() {
             if *ours != properties.recorder_name {
@@ -201,7 +203,7 @@ impl ConfigSetup {
                 ));
             }
         }
-        answer::check_limits(ctx, &self.ledger, properties, &owned)?;
+        answer::check_limits(context, &self.ledger, properties, &owned)?;
         Ok(owned)
     }
 
@@ -209,7 +211,7 @@ impl ConfigSetup {
     /// configuration history at that bucket.
     async fn check_bucket_owner(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         properties: &ConfigSetupProperties,
     ) -> Result<(), Failure> {
         let Some(check) = &self.bucket_owner else {
@@ -219,11 +221,11 @@ impl ConfigSetup {
         let owner = properties
             .delivery_bucket_owner
             .as_deref()
-            .unwrap_or(ctx.account_id());
-        ctx.step(format!(
+            .unwrap_or(context.account_id());
+        context.step(format!(
             "checking that account {owner} owns bucket {bucket}"
         ));
-        check.check(ctx, bucket, owner).await
+        check.check(context, bucket, owner).await
     }
 
     /// Claims everything about to be created, in one write, before creating any of it.
@@ -233,7 +235,7 @@ impl ConfigSetup {
     /// `None` when another resource claimed the recorder first.
     async fn claim<'p>(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         owned: &mut Ownership,
         recorder: &'p recorder::Plan,
         channel: &'p channel::Plan,
@@ -248,16 +250,16 @@ impl ConfigSetup {
             }
         };
         if !singleton.is_empty() {
-            ctx.step("recording what this resource creates");
+            context.step("recording what this resource creates");
             let ours = self
                 .ledger
-                .claim_singleton(ctx, owned, recorder::KIND, &singleton, &plain)
+                .claim_singleton(context, owned, recorder::KIND, &singleton, &plain)
                 .await?;
             return Ok(ours.then_some(singleton));
         }
         if !plain.is_empty() {
-            ctx.step("recording what this resource creates");
-            self.ledger.claim_all(ctx, owned, &plain).await?;
+            context.step("recording what this resource creates");
+            self.ledger.claim_all(context, owned, &plain).await?;
         }
         Ok(Some(singleton))
     }
@@ -266,14 +268,14 @@ impl ConfigSetup {
     /// was never created).
     async fn or_abandon(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         owned: &mut Ownership,
         claims: &[Claim<'_>],
         done: Result<(), Failure>,
     ) -> Result<(), Failure> {
         match done {
             Ok(()) => Ok(()),
-            Err(failure) => Err(self.ledger.abandon(ctx, owned, claims, failure).await),
+            Err(failure) => Err(self.ledger.abandon(context, owned, claims, failure).await),
         }
     }
 
@@ -281,25 +283,26 @@ impl ConfigSetup {
     /// resource's to converge.
     async fn adopt_control_tower(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         properties: &ConfigSetupProperties,
         found: &ConfigurationRecorder,
         mut owned: Ownership,
     ) -> Result<Outcome, Failure> {
-        let recorder_name = recorder::check_control_tower(&self.config, ctx, found).await?;
+        let recorder_name = recorder::check_control_tower(&self.config, context, found).await?;
         let channel_name = self
             .config
-            .channel(ctx)
+            .channel(context)
             .await?
             .and_then(|c| c.name)
             .unwrap_or_default();
-        let rules = rules::plan(&self.config, ctx, properties, &owned).await?;
+        let rules = rules::plan(&self.config, context, properties, &owned).await?;
         let claims: Vec<Claim<'_>> = rules.claims().collect();
         if !claims.is_empty() {
-            ctx.step("recording the rules this resource creates");
-            self.ledger.claim_all(ctx, &mut owned, &claims).await?;
+            context.step("recording the rules this resource creates");
+            self.ledger.claim_all(context, &mut owned, &claims).await?;
         }
-        let under_way = rules::apply(&self.config, &self.ledger, ctx, &rules, &mut owned).await?;
+        let under_way =
+            rules::apply(&self.config, &self.ledger, context, &rules, &mut owned).await?;
         let converged = Converged {
             recorder_name,
             channel_name,
@@ -307,7 +310,7 @@ impl ConfigSetup {
             control_tower: true,
         };
         let notes = answer::deletion_note(&under_way);
-        self.verified(ctx, properties, converged, notes).await
+        self.verified(context, properties, converged, notes).await
     }
 
     /// An Update that changed `Tags`: the recorder and rules this resource created get the
@@ -315,23 +318,23 @@ impl ConfigSetup {
     /// being deleted, or whose owner tag names another resource, is left as it is.
     async fn retag(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         properties: &ConfigSetupProperties,
         old_tags: &BTreeMap<String, String>,
     ) -> Result<(), Failure> {
-        let owned = self.ledger.read(ctx).await?;
-        let tags = tags::creation(ctx, &properties.tags);
+        let owned = self.ledger.read(context).await?;
+        let tags = tags::creation(context, &properties.tags);
         let removed = tags::removed(old_tags, &properties.tags);
-        let mut arns: Vec<String> = recorder::owned_arn(&self.config, ctx, &owned)
+        let mut arns: Vec<String> = recorder::owned_arn(&self.config, context, &owned)
             .await?
             .into_iter()
             .collect();
-        arns.extend(rules::retaggable(&self.config, ctx, &owned).await?);
+        arns.extend(rules::retaggable(&self.config, context, &owned).await?);
         for arn in arns {
-            ctx.step(format!("tagging {arn}"));
-            self.config.retag(ctx, &arn, &tags, &removed).await?;
+            context.step(format!("tagging {arn}"));
+            self.config.retag(context, &arn, &tags, &removed).await?;
         }
-        ctx.step_done();
+        context.step_done();
         Ok(())
     }
 
@@ -339,35 +342,39 @@ impl ConfigSetup {
     /// service requires (rules; stop; channel; recorder), then the record itself.
     /// `retain` is the properties' `OnDelete` (`None` when they do not parse); the
     /// choice in the ownership record comes first.
-    async fn remove(&self, ctx: &RequestContext, retain: Option<bool>) -> Result<Outcome, Failure> {
-        ctx.step("reading the ownership record");
-        let owned = match self.ledger.plan_delete(ctx, retain).await? {
+    async fn remove(
+        &self,
+        context: &RequestContext,
+        retain: Option<bool>,
+    ) -> Result<Outcome, Failure> {
+        context.step("reading the ownership record");
+        let owned = match self.ledger.plan_delete(context, retain).await? {
             DeletePlan::Remove(owned) => owned,
             DeletePlan::Keep(outcome) => return Ok(outcome),
         };
         if owned.is_empty() {
-            ctx.step("erasing the ownership record");
-            self.ledger.erase(ctx, &owned).await?;
-            ctx.step_done();
+            context.step("erasing the ownership record");
+            self.ledger.erase(context, &owned).await?;
+            context.step_done();
             return Ok(Outcome::new().with_summary("nothing this resource created remains"));
         }
-        let under_way = rules::remove(&self.config, ctx, &owned.owned(rules::KIND)).await?;
+        let under_way = rules::remove(&self.config, context, &owned.owned(rules::KIND)).await?;
         let recorder = owned.owned(recorder::KIND).first().cloned();
         if let Some(name) = &recorder {
-            ctx.step(format!("stopping recorder {name}"));
-            self.config.stop(ctx, name).await?;
+            context.step(format!("stopping recorder {name}"));
+            self.config.stop(context, name).await?;
         }
         let kept = match owned.owned(channel::KIND).first() {
-            Some(name) => channel::remove(&self.config, ctx, name, recorder.as_deref()).await?,
+            Some(name) => channel::remove(&self.config, context, name, recorder.as_deref()).await?,
             None => None,
         };
         if let Some(name) = &recorder {
-            ctx.step(format!("deleting recorder {name}"));
-            self.config.delete_recorder(ctx, name).await?;
+            context.step(format!("deleting recorder {name}"));
+            self.config.delete_recorder(context, name).await?;
         }
-        ctx.step("erasing the ownership record");
-        self.ledger.erase(ctx, &owned).await?;
-        ctx.step_done();
+        context.step("erasing the ownership record");
+        self.ledger.erase(context, &owned).await?;
+        context.step_done();
         let summary = match kept {
             None => "removed what this resource created".to_owned(),
             Some(kept) => format!("removed what this resource created, except {kept}"),
@@ -383,36 +390,36 @@ impl CustomResource for ConfigSetup {
 
     async fn create(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         properties: ConfigSetupProperties,
     ) -> Result<Outcome, Failure> {
-        self.converge(ctx, &properties).await
+        self.converge(context, &properties).await
     }
 
     async fn update(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         properties: ConfigSetupProperties,
         old: Option<ConfigSetupProperties>,
     ) -> Result<Outcome, Failure> {
         // A changed RecorderName is refused by `converge` when this resource created the
         // recorder (create-only); checking against the record, not `old`, keeps the
         // rollback Update (old and new swapped) working.
-        let outcome = self.converge(ctx, &properties).await?;
+        let outcome = self.converge(context, &properties).await?;
         let old_tags = old.map(|o| o.tags).unwrap_or_default();
         if old_tags != properties.tags {
-            self.retag(ctx, &properties, &old_tags).await?;
+            self.retag(context, &properties, &old_tags).await?;
         }
         Ok(outcome)
     }
 
     async fn delete(
         &self,
-        ctx: &RequestContext,
+        context: &RequestContext,
         properties: Option<ConfigSetupProperties>,
     ) -> Result<Outcome, Failure> {
         let retain = properties.map(|p| p.on_delete == OnDelete::Retain);
-        self.remove(ctx, retain).await
+        self.remove(context, retain).await
     }
 }
 

@@ -182,17 +182,17 @@ pub(crate) enum Found {
 /// name, else by its tag).
 pub(crate) async fn find(
     api: &ConfigApi,
-    ctx: &RequestContext,
+    context: &RequestContext,
     owned: &Ownership,
 ) -> Result<Found, Failure> {
-    let Some(found) = api.recorder(ctx).await? else {
+    let Some(found) = api.recorder(context).await? else {
         return Ok(Found::Manageable(None));
     };
     // A recorder this resource created is not Control Tower's: no need to ask.
     let ours = found.name.as_deref().is_some_and(|n| owned.owns(KIND, n));
     let control_tower = !ours
         && (found.name.as_deref() == Some(CONTROL_TOWER_RECORDER)
-            || has_control_tower_tag(api, ctx, &found).await?);
+            || has_control_tower_tag(api, context, &found).await?);
     Ok(match control_tower {
         true => Found::ControlTower(found),
         false => Found::Manageable(Some(found)),
@@ -201,11 +201,11 @@ pub(crate) async fn find(
 
 async fn has_control_tower_tag(
     api: &ConfigApi,
-    ctx: &RequestContext,
+    context: &RequestContext,
     found: &ConfigurationRecorder,
 ) -> Result<bool, Failure> {
     let tags = api
-        .tags(ctx, found.arn.as_deref(), "reading the recorder's tags")
+        .tags(context, found.arn.as_deref(), "reading the recorder's tags")
         .await?;
     Ok(tags.iter().any(|tag| {
         tag.key.as_deref() == Some(CONTROL_TOWER_TAG.0)
@@ -217,14 +217,18 @@ async fn has_control_tower_tag(
 /// are still this resource's to manage); it does not: `ORG_MANAGED`.
 pub(crate) async fn check_control_tower(
     api: &ConfigApi,
-    ctx: &RequestContext,
+    context: &RequestContext,
     found: &ConfigurationRecorder,
 ) -> Result<String, Failure> {
     let name = found.name.clone().unwrap_or_default();
-    ctx.step(format!(
+    context.step(format!(
         "checking Control Tower's recorder {name} (read-only)"
     ));
-    if !api.status(ctx, &name).await?.is_some_and(|s| s.recording) {
+    if !api
+        .status(context, &name)
+        .await?
+        .is_some_and(|s| s.recording)
+    {
         return Err(Failure::new(
             ReasonCode::OrgManaged,
             format!("recorder {name} belongs to AWS Control Tower and does not record; re-register the OU in Control Tower (this resource never changes it)"),
@@ -308,16 +312,16 @@ impl Plan {
 /// property.
 pub(crate) async fn put(
     api: &ConfigApi,
-    ctx: &RequestContext,
+    context: &RequestContext,
     properties: &ConfigSetupProperties,
     plan: &Plan,
 ) -> Result<(), Failure> {
-    ctx.step(format!("putting recorder {}", plan.name));
+    context.step(format!("putting recorder {}", plan.name));
     let tags = match plan.is_new() {
-        true => tags::creation(ctx, &properties.tags),
+        true => tags::creation(context, &properties.tags),
         false => Vec::new(),
     };
-    api.put_recorder(ctx, &plan.wanted, &tags).await
+    api.put_recorder(context, &plan.wanted, &tags).await
 }
 
 /// Starts the recorder unless it records already. A recorder this request created does
@@ -326,15 +330,15 @@ pub(crate) async fn put(
 /// started (`None`: it was recording).
 pub(crate) async fn start(
     api: &ConfigApi,
-    ctx: &RequestContext,
+    context: &RequestContext,
     plan: &Plan,
 ) -> Result<(bool, Option<SystemTime>), Failure> {
     let name = &plan.name;
     let (recording, verified) = match plan.is_new() {
         true => (false, false),
         false => {
-            ctx.step(format!("reading the status of recorder {name}"));
-            let status = api.status(ctx, name).await?;
+            context.step(format!("reading the status of recorder {name}"));
+            let status = api.status(context, name).await?;
             let recording = status.as_ref().is_some_and(|s| s.recording);
             let failed = status
                 .as_ref()
@@ -346,24 +350,24 @@ pub(crate) async fn start(
         return Ok((verified, None));
     }
     let now = SystemTime::now();
-    ctx.step(format!("starting recorder {name}"));
-    api.start(ctx, name).await?;
+    context.step(format!("starting recorder {name}"));
+    api.start(context, name).await?;
     Ok((verified, Some(now)))
 }
 
 /// Waits (up to a minute) until the recorder another resource claimed exists.
 pub(crate) async fn wait_until_created(
     api: &ConfigApi,
-    ctx: &RequestContext,
+    context: &RequestContext,
 ) -> Result<(), Failure> {
-    ctx.step("waiting for the recorder another resource is creating");
+    context.step("waiting for the recorder another resource is creating");
     wait_until(
-        ctx,
+        context,
         RECORDING_WAIT,
         api.backoff(),
         "waiting for the recorder another resource is creating",
         || async {
-            match api.recorder(ctx).await? {
+            match api.recorder(context).await? {
                 Some(_) => Ok(Probe::Ready(())),
                 None => Ok(Probe::NotYet(Failure::new(
                     ReasonCode::DependencyNotReady,
@@ -386,19 +390,19 @@ pub(crate) async fn wait_until_created(
 /// returned) instead of judging by it.
 pub(crate) async fn verify(
     api: &ConfigApi,
-    ctx: &RequestContext,
+    context: &RequestContext,
     name: &str,
     changed_at: Option<SystemTime>,
 ) -> Result<Option<String>, Failure> {
-    ctx.step(format!("verifying that recorder {name} records"));
+    context.step(format!("verifying that recorder {name} records"));
     let started = tokio::time::Instant::now();
     wait_until(
-        ctx,
+        context,
         RECORDING_WAIT + Duration::from_secs(5),
         api.backoff(),
         &format!("waiting for recorder {name} to record"),
         || async {
-            let status = api.status(ctx, name).await?;
+            let status = api.status(context, name).await?;
             let Some(status) = status else {
                 return Err(Failure::new(
                     ReasonCode::NotActive,
@@ -451,11 +455,11 @@ pub(crate) async fn verify(
 /// retag).
 pub(crate) async fn owned_arn(
     api: &ConfigApi,
-    ctx: &RequestContext,
+    context: &RequestContext,
     owned: &Ownership,
 ) -> Result<Option<String>, Failure> {
     Ok(api
-        .recorder(ctx)
+        .recorder(context)
         .await?
         .filter(|r| r.name.as_deref().is_some_and(|n| owned.owns(KIND, n)))
         .and_then(|r| r.arn))

@@ -16,28 +16,34 @@ pub(crate) const CONFIG_SERVICE: &str = "config.amazonaws.com";
 /// service-linked role's.
 pub(crate) async fn arn(
     iam: &IamApi,
-    ctx: &RequestContext,
+    context: &RequestContext,
     properties: &ConfigSetupProperties,
 ) -> Result<String, Failure> {
     match &properties.role_arn {
         Some(arn) => Ok(arn.clone()),
-        None => service_linked_role_arn(iam, ctx).await,
+        None => service_linked_role_arn(iam, context).await,
     }
 }
 
 /// The ARN of the Config service-linked role, creating the role when it is missing
 /// ("already exists" from a concurrent create is fine).
-async fn service_linked_role_arn(iam: &IamApi, ctx: &RequestContext) -> Result<String, Failure> {
-    ctx.step("looking up the Config service-linked role");
-    if let Some(arn) = iam.role_arn(ctx, SERVICE_LINKED_ROLE).await? {
+async fn service_linked_role_arn(
+    iam: &IamApi,
+    context: &RequestContext,
+) -> Result<String, Failure> {
+    context.step("looking up the Config service-linked role");
+    if let Some(arn) = iam.role_arn(context, SERVICE_LINKED_ROLE).await? {
         return Ok(arn);
     }
-    ctx.step("creating the Config service-linked role");
+    context.step("creating the Config service-linked role");
     // "Already exists" (a concurrent create) is CONFLICT: read the role then.
-    match iam.create_service_linked_role(ctx, CONFIG_SERVICE).await? {
+    match iam
+        .create_service_linked_role(context, CONFIG_SERVICE)
+        .await?
+    {
         Some(arn) => Ok(arn),
         None => iam
-            .role_arn(ctx, SERVICE_LINKED_ROLE)
+            .role_arn(context, SERVICE_LINKED_ROLE)
             .await?
             .ok_or_else(|| {
                 Failure::new(

@@ -122,7 +122,7 @@ pub(crate) fn names(properties: &ConfigSetupProperties) -> Vec<String> {
 /// cost the batch and then a read of each.
 pub(crate) async fn plan(
     api: &ConfigApi,
-    ctx: &RequestContext,
+    context: &RequestContext,
     properties: &ConfigSetupProperties,
     owned: &Ownership,
 ) -> Result<Plan, Failure> {
@@ -133,12 +133,12 @@ pub(crate) async fn plan(
         .partition(|name| owned.owns(KIND, name));
     let mut found: BTreeMap<&str, Option<ConfigRule>> = BTreeMap::new();
     for chunk in expected.chunks(PER_CALL) {
-        ctx.step(format!("reading rules {}", chunk.join(", ")));
-        found.extend(chunk.iter().copied().zip(api.rules(ctx, chunk).await?));
+        context.step(format!("reading rules {}", chunk.join(", ")));
+        found.extend(chunk.iter().copied().zip(api.rules(context, chunk).await?));
     }
     for name in others {
-        ctx.step(format!("reading rule {name}"));
-        found.insert(name, api.rule(ctx, name).await?);
+        context.step(format!("reading rule {name}"));
+        found.insert(name, api.rule(context, name).await?);
     }
     let deleting: Vec<&str> = found
         .iter()
@@ -148,13 +148,13 @@ pub(crate) async fn plan(
     if !deleting.is_empty() {
         // PutConfigRule on a rule in DELETING answers ResourceInUseException
         // (DeleteConfigRule): wait for the name to be free, then plan again.
-        wait_for_deletions(api, ctx, &deleting).await?;
-        return Box::pin(plan(api, ctx, properties, owned)).await;
+        wait_for_deletions(api, context, &deleting).await?;
+        return Box::pin(plan(api, context, properties, owned)).await;
     }
     let mut plan = Plan {
         to_put: Vec::new(),
         new_names: Vec::new(),
-        tags: tags::creation(ctx, &properties.tags),
+        tags: tags::creation(context, &properties.tags),
         wanted: names(properties).into_iter().collect(),
     };
     for rule in &properties.managed_rules {
@@ -186,19 +186,19 @@ pub(crate) async fn plan(
 pub(crate) async fn apply(
     api: &ConfigApi,
     ledger: &Ledger,
-    ctx: &RequestContext,
+    context: &RequestContext,
     plan: &Plan,
     owned: &mut Ownership,
 ) -> Result<Vec<String>, Failure> {
     for (rule, is_new) in &plan.to_put {
         let name = rule.config_rule_name.as_deref().unwrap_or_default();
-        ctx.step(format!("putting rule {name}"));
+        context.step(format!("putting rule {name}"));
         let (tags, new): (&[_], &[(&str, &str)]) = match is_new {
             true => (&plan.tags, &[(KIND, name)]),
             false => (&[], &[]),
         };
-        if let Err(failure) = api.put_rule(ctx, rule, tags).await {
-            return Err(ledger.abandon(ctx, owned, new, failure).await);
+        if let Err(failure) = api.put_rule(context, rule, tags).await {
+            return Err(ledger.abandon(context, owned, new, failure).await);
         }
     }
     let unwanted: Vec<String> = owned
@@ -206,9 +206,9 @@ pub(crate) async fn apply(
         .into_iter()
         .filter(|name| !plan.wanted.contains(name))
         .collect();
-    let under_way = remove(api, ctx, &unwanted).await?;
+    let under_way = remove(api, context, &unwanted).await?;
     let done_with: Vec<(&str, &str)> = unwanted.iter().map(|n| (KIND, n.as_str())).collect();
-    ledger.release_all(ctx, owned, &done_with).await?;
+    ledger.release_all(context, owned, &done_with).await?;
     Ok(under_way)
 }
 
@@ -223,35 +223,35 @@ pub(crate) async fn apply(
 /// needed when the whole record is about to be erased).
 pub(crate) async fn remove(
     api: &ConfigApi,
-    ctx: &RequestContext,
+    context: &RequestContext,
     names: &[String],
 ) -> Result<Vec<String>, Failure> {
-    let ours = tags::ours(ctx);
+    let ours = tags::ours(context);
     let mut under_way = Vec::new();
     let mut asked = Vec::new();
     for chunk in names.chunks(PER_CALL) {
         let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
-        ctx.step(format!(
+        context.step(format!(
             "reading rules {} and their owner tags",
             chunk.join(", ")
         ));
-        let found = api.rules(ctx, &chunk).await?;
+        let found = api.rules(context, &chunk).await?;
         for (name, rule) in chunk.into_iter().zip(found) {
             let Some(rule) = rule else { continue };
             if is_deleting(&rule) {
                 under_way.push(name.to_owned());
                 continue;
             }
-            if is_another_resources(api, ctx, &rule, &ours).await? {
+            if is_another_resources(api, context, &rule, &ours).await? {
                 tracing::warn!(rule = %name, "the rule's owner tag names another resource: left as it is");
                 continue;
             }
-            ctx.step(format!("deleting rule {name}"));
-            api.delete_rule(ctx, name).await?;
+            context.step(format!("deleting rule {name}"));
+            api.delete_rule(context, name).await?;
             asked.push(name);
         }
     }
-    under_way.extend(read_back_deletions(api, ctx, &asked).await?);
+    under_way.extend(read_back_deletions(api, context, &asked).await?);
     Ok(under_way)
 }
 
@@ -259,13 +259,13 @@ pub(crate) async fn remove(
 /// [`tags::owned_by_another`]).
 async fn is_another_resources(
     api: &ConfigApi,
-    ctx: &RequestContext,
+    context: &RequestContext,
     rule: &ConfigRule,
     ours: &Tag,
 ) -> Result<bool, Failure> {
     let found = api
         .tags(
-            ctx,
+            context,
             rule.config_rule_arn.as_deref(),
             "reading the rule's tags",
         )
@@ -277,15 +277,15 @@ async fn is_another_resources(
 /// whose owner tag names another resource, is left as it is.
 pub(crate) async fn retaggable(
     api: &ConfigApi,
-    ctx: &RequestContext,
+    context: &RequestContext,
     owned: &Ownership,
 ) -> Result<Vec<String>, Failure> {
-    let ours = tags::ours(ctx);
+    let ours = tags::ours(context);
     let mut arns = Vec::new();
     for chunk in owned.owned(KIND).chunks(PER_CALL) {
         let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
-        for rule in api.rules(ctx, &chunk).await?.into_iter().flatten() {
-            if is_deleting(&rule) || is_another_resources(api, ctx, &rule, &ours).await? {
+        for rule in api.rules(context, &chunk).await?.into_iter().flatten() {
+            if is_deleting(&rule) || is_another_resources(api, context, &rule, &ours).await? {
                 continue;
             }
             arns.extend(rule.config_rule_arn);
@@ -298,20 +298,20 @@ pub(crate) async fn retaggable(
 /// the ones still deleting.
 async fn read_back_deletions(
     api: &ConfigApi,
-    ctx: &RequestContext,
+    context: &RequestContext,
     names: &[&str],
 ) -> Result<Vec<String>, Failure> {
     let mut under_way = Vec::new();
     for chunk in names.chunks(PER_CALL) {
-        ctx.step(format!("reading rules {} back", chunk.join(", ")));
+        context.step(format!("reading rules {} back", chunk.join(", ")));
         let deleting = wait_until(
-            ctx,
+            context,
             RULE_WAIT,
             api.backoff(),
             "waiting for AWS Config to accept the rule deletions",
             || async {
                 let mut deleting = Vec::new();
-                for (name, rule) in chunk.iter().zip(api.rules(ctx, chunk).await?) {
+                for (name, rule) in chunk.iter().zip(api.rules(context, chunk).await?) {
                     match rule {
                         None => {}
                         Some(rule) if is_deleting(&rule) => deleting.push((*name).to_owned()),
@@ -341,22 +341,22 @@ async fn read_back_deletions(
 /// Config no longer shows any of `names` in `DELETING`.
 async fn wait_for_deletions(
     api: &ConfigApi,
-    ctx: &RequestContext,
+    context: &RequestContext,
     names: &[&str],
 ) -> Result<(), Failure> {
-    ctx.step(format!(
+    context.step(format!(
         "waiting for AWS Config to finish deleting rule(s) {}",
         names.join(", ")
     ));
-    let limit = RULE_DELETION_WAIT.min(ctx.remaining() / 2);
+    let limit = RULE_DELETION_WAIT.min(context.remaining() / 2);
     for chunk in names.chunks(PER_CALL) {
         wait_until(
-            ctx,
+            context,
             limit,
             api.backoff(),
             "waiting for rule deletions to finish",
             || async {
-                let found = api.rules(ctx, chunk).await?;
+                let found = api.rules(context, chunk).await?;
                 let deleting: Vec<&str> = chunk
                     .iter()
                     .zip(&found)
@@ -383,19 +383,19 @@ async fn wait_for_deletions(
 /// Waits until every rule exists and is `ACTIVE`.
 pub(crate) async fn verify(
     api: &ConfigApi,
-    ctx: &RequestContext,
+    context: &RequestContext,
     names: &[String],
 ) -> Result<(), Failure> {
     for chunk in names.chunks(PER_CALL) {
         let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
-        ctx.step(format!("verifying rules {}", chunk.join(", ")));
+        context.step(format!("verifying rules {}", chunk.join(", ")));
         wait_until(
-            ctx,
+            context,
             RULE_WAIT,
             api.backoff(),
             "waiting for the rules to be ACTIVE",
             || async {
-                let found = api.rules(ctx, &chunk).await?;
+                let found = api.rules(context, &chunk).await?;
                 for (name, rule) in chunk.iter().zip(found) {
                     let state = rule.as_ref().and_then(|r| r.config_rule_state.clone());
                     if state != Some(ConfigRuleState::Active) {

@@ -31,14 +31,14 @@ pub(crate) fn owner_tag(stack_id: &str, logical_id: &str) -> Tag {
     Tag::builder().key(OWNER_TAG).value(value).build()
 }
 
-/// The owner tag of the resource of `ctx`.
-pub(crate) fn ours(ctx: &RequestContext) -> Tag {
-    owner_tag(ctx.stack_id(), ctx.logical_resource_id())
+/// The owner tag of the resource of `context`.
+pub(crate) fn ours(context: &RequestContext) -> Tag {
+    owner_tag(context.stack_id(), context.logical_resource_id())
 }
 
-/// The tags of what the resource of `ctx` creates: its owner tag and the `Tags` property.
-pub(crate) fn creation(ctx: &RequestContext, extra: &BTreeMap<String, String>) -> Vec<Tag> {
-    std::iter::once(ours(ctx))
+/// The tags of what the resource of `context` creates: its owner tag and the `Tags` property.
+pub(crate) fn creation(context: &RequestContext, extra: &BTreeMap<String, String>) -> Vec<Tag> {
+    std::iter::once(ours(context))
         .chain(
             extra
                 .iter()
