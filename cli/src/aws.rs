@@ -1,0 +1,50 @@
+//! The SDK configuration of a workstation or CI: the full chain (environment, profiles,
+//! SSO, assumed roles, credential_process, container and instance credentials), on the
+//! workspace's one HTTP stack (hyper and rustls with *ring*).
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// The configuration for `profile` (else `AWS_PROFILE`, else `default`) and `region`
+/// (else `AWS_REGION`, else the profile's).
+pub async fn load(profile: Option<&str>, region: Option<&str>) -> SdkConfig {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::rustls(CryptoMode::Ring))
+        .build_https();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
+    if let Some(profile) = profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = region {
+        loader = loader.region(Region::new(region.to_owned()));
+    }
+    loader.load().await
+}
+
+/// `sdk` in another region, sharing its credentials.
+pub fn in_region(sdk: &SdkConfig, region: &str) -> SdkConfig {
+    sdk.to_builder()
+        .region(Region::new(region.to_owned()))
+        .build()
+}
+
+/// An SDK error in one line: the service's code and message when it answered, else the
+/// whole chain (no credentials, a connection refused).
+pub fn why(err: &(impl ProvideErrorMetadata + std::error::Error)) -> String {
+    match (err.code(), err.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => DisplayErrorContext(err).to_string(),
+    }
+}
+
+/// The DNS suffix of `region`'s partition (`AWS::URLSuffix`).
+pub fn url_suffix(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    }
+}

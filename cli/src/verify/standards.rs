@@ -1,0 +1,130 @@
+//! Security Hub standards: each of `SecurityHubStandardIds` resolves in the region and
+//! its subscription is `READY`.
+
+use aws_sdk_securityhub::types::{Standard, StandardsSubscription};
+use aws_sdk_securityhub::Client;
+
+use crate::aws::why;
+use crate::baseline::Intended;
+use crate::finding::Finding;
+
+const OWNER: &str = "SecurityHubStandards";
+
+pub(super) async fn check(client: &Client, intended: &Intended) -> Vec<Finding> {
+    if intended.standards.is_empty() {
+        return Vec::new();
+    }
+    let read = async {
+        let mut catalogue = Vec::new();
+        let mut token = None;
+        loop {
+            let out = client
+                .describe_standards()
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| why(&e))?;
+            catalogue.extend_from_slice(out.standards());
+            token = out.next_token().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        let mut enabled = Vec::new();
+        loop {
+            let out = client
+                .get_enabled_standards()
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| why(&e))?;
+            enabled.extend_from_slice(out.standards_subscriptions());
+            token = out.next_token().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok::<_, String>((catalogue, enabled))
+    };
+    match read.await {
+        Ok((catalogue, enabled)) => intended
+            .standards
+            .iter()
+            .map(|id| judge(id, &catalogue, &enabled))
+            .collect(),
+        Err(err) => intended
+            .standards
+            .iter()
+            .map(|id| Finding::unknown(OWNER, format!("standard {id}"), "READY", err.clone()))
+            .collect(),
+    }
+}
+
+/// `id`: a short id (`cis-aws-foundations-benchmark/v/1.4.0`) resolved through the
+/// region's catalogue, or a full ARN.
+pub(super) fn judge(
+    id: &str,
+    catalogue: &[Standard],
+    enabled: &[StandardsSubscription],
+) -> Finding {
+    let check = format!("standard {id}");
+    let arn = if id.starts_with("arn:") {
+        Some(id)
+    } else {
+        let suffix = format!("/{id}");
+        catalogue
+            .iter()
+            .filter_map(|s| s.standards_arn())
+            .find(|arn| arn.ends_with(&suffix))
+    };
+    let Some(arn) = arn else {
+        return Finding::compare(OWNER, check, "READY", "not offered in this region");
+    };
+    let found = enabled
+        .iter()
+        .find(|s| s.standards_arn() == Some(arn))
+        .map_or("not enabled", |s| {
+            s.standards_status().map_or("no status", |st| st.as_str())
+        });
+    Finding::compare(OWNER, check, "READY", found)
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_securityhub::types::StandardsStatus;
+
+    use super::*;
+    use crate::finding::Status;
+
+    const CIS: &str =
+        "arn:aws:securityhub:us-east-1::standards/cis-aws-foundations-benchmark/v/1.4.0";
+
+    fn subscription(status: StandardsStatus) -> StandardsSubscription {
+        StandardsSubscription::builder()
+            .standards_arn(CIS)
+            .standards_status(status)
+            .build()
+    }
+
+    #[test]
+    fn a_short_id_resolves_through_the_catalogue_and_must_be_ready() {
+        let catalogue = [Standard::builder().standards_arn(CIS).build()];
+        let id = "cis-aws-foundations-benchmark/v/1.4.0";
+        let ready = judge(id, &catalogue, &[subscription(StandardsStatus::Ready)]);
+        assert_eq!(ready.status, Status::Ok);
+        assert_eq!(
+            judge(CIS, &[], &[subscription(StandardsStatus::Ready)]).status,
+            Status::Ok
+        );
+        let incomplete = judge(id, &catalogue, &[subscription(StandardsStatus::Incomplete)]);
+        assert_eq!(
+            (incomplete.status, incomplete.found.as_str()),
+            (Status::Drift, "INCOMPLETE")
+        );
+        assert_eq!(judge(id, &catalogue, &[]).found, "not enabled");
+        assert_eq!(
+            judge("nist-800-53/v/5.0.0", &catalogue, &[]).found,
+            "not offered in this region"
+        );
+    }
+}
