@@ -4,6 +4,7 @@
 //! One test binary; the moving parts are in the `harness` library (`src/`). Run through `make test`,
 //! which builds the debug binaries and the shipped-profile ones first.
 
+mod baseline;
 mod config_setup;
 mod kms_ready;
 mod ledger;

@@ -103,9 +103,14 @@ fn needs(principal: &str) -> &'static [&'static str] {
 pub(super) fn judge_policy(owner: &'static str, policy: &str, principal: &str) -> Finding {
     let check = format!("policy serves {principal}");
     let needed = needs(principal);
-    let expected = needed.join(",");
     let Ok(policy) = serde_json::from_str::<Value>(policy) else {
-        return Finding::compare(owner, check, expected, "a key policy that is not JSON");
+        return Finding::judge(
+            owner,
+            check,
+            false,
+            needed.join(","),
+            "a key policy that is not JSON",
+        );
     };
     let statements = match &policy["Statement"] {
         Value::Array(items) => items.clone(),
@@ -134,11 +139,11 @@ pub(super) fn judge_policy(owner: &'static str, policy: &str, principal: &str) -
         .copied()
         .collect();
     let found = if missing.is_empty() {
-        expected.clone()
+        "all allowed".to_owned()
     } else {
         format!("not allowed: {}", missing.join(","))
     };
-    Finding::compare(owner, check, expected, found)
+    Finding::judge(owner, check, missing.is_empty(), needed.join(","), found)
 }
 
 /// Whether `principal` names `service`: as `Service`, or as everyone (`*`) when
