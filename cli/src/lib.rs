@@ -6,6 +6,7 @@
 
 pub mod aws;
 pub mod baseline;
+pub mod deploy;
 pub mod error;
 pub mod finding;
 pub mod verify;
