@@ -73,6 +73,27 @@ pub enum Outcome {
     Failed,
 }
 
+impl Outcome {
+    /// The exit code `deploy` ends with (`--help` lists them).
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Deployed => crate::finding::EXIT_OK,
+            Outcome::RolledBack => EXIT_ROLLED_BACK,
+            Outcome::RollbackFailed => EXIT_ROLLBACK_FAILED,
+            Outcome::Failed => EXIT_FAILED,
+        }
+    }
+}
+
+/// The deployment failed and CloudFormation rolled it back.
+pub const EXIT_ROLLED_BACK: u8 = 4;
+/// The rollback failed too: the stack needs attention.
+pub const EXIT_ROLLBACK_FAILED: u8 = 5;
+/// The deployment failed without a rollback (rollback disabled, or a delete).
+pub const EXIT_FAILED: u8 = 6;
+/// The change set was not executed: refused at the prompt, or no `--yes` off a terminal.
+pub const EXIT_REFUSED: u8 = 7;
+
 /// The outcome when `event` is the stack's own terminal event.
 pub fn outcome(event: &Event) -> Option<Outcome> {
     if !event.is_stack() {
@@ -148,6 +169,29 @@ pub struct RootCause {
     pub reason: String,
     /// For a custom resource of this suite: its reason code, message and what to do.
     pub custom: Option<CustomFailure>,
+}
+
+impl RootCause {
+    /// What a person reads after a failed deployment: the resource, and for one of this
+    /// suite's custom resources its code, message and what to do.
+    pub fn explain(&self) -> String {
+        let head = format!(
+            "root cause: {} ({}) {}",
+            self.logical_id, self.resource_type, self.status
+        );
+        match &self.custom {
+            Some(custom) => format!(
+                "{head}\n  code:       {}\n  message:    {}\n  what to do: {}",
+                custom.code,
+                custom.message,
+                custom
+                    .what_to_do
+                    .as_deref()
+                    .unwrap_or("see docs/runbook.md for this code")
+            ),
+            None => format!("{head}\n  reason:     {}", self.reason),
+        }
+    }
 }
 
 /// A custom resource's `FAILED` answer, read from CloudFormation's reason.
@@ -254,6 +298,14 @@ pub(super) mod tests {
             Some("create it first (DependsOn), or name one that exists")
         );
         assert_eq!(watch.outcome(), Some(Outcome::RolledBack));
+        let explained = root_cause(&watch.events).unwrap().explain();
+        assert!(
+            explained.starts_with("root cause: ConfigSetup (Custom::ConfigSetup) CREATE_FAILED\n  code:       NOT_FOUND\n"),
+            "{explained}"
+        );
+        assert!(
+            explained.ends_with("what to do: create it first (DependsOn), or name one that exists")
+        );
     }
 
     #[test]
