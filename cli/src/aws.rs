@@ -48,3 +48,26 @@ pub fn url_suffix(region: &str) -> &'static str {
         "amazonaws.com"
     }
 }
+
+/// Every item of a paginated call: `page(token)` answers one page's items and the next
+/// token, or why it failed; pages stop at the last one, or at the first page `enough`
+/// accepts.
+pub async fn pages<T, Fut>(
+    mut page: impl FnMut(Option<String>) -> Fut,
+    mut enough: impl FnMut(&[T]) -> bool,
+) -> Result<Vec<T>, String>
+where
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), String>>,
+{
+    let mut items = Vec::new();
+    let mut token = None;
+    loop {
+        let (page_items, next) = page(token).await?;
+        let done = enough(&page_items);
+        items.extend(page_items);
+        match next {
+            Some(next) if !done => token = Some(next),
+            _ => return Ok(items),
+        }
+    }
+}

@@ -48,14 +48,32 @@ pub struct Finding {
     pub status: Status,
 }
 
+impl Status {
+    /// `Ok` when `holds`, else `Drift`.
+    pub fn holds(holds: bool) -> Self {
+        if holds {
+            Status::Ok
+        } else {
+            Status::Drift
+        }
+    }
+}
+
 impl Finding {
-    fn new(resource: &'static str, check: impl Into<String>, status: Status) -> Self {
+    /// A finding of `status` (`Unknown`: `found` says what stopped the check).
+    pub fn new(
+        status: Status,
+        resource: &'static str,
+        check: impl Into<String>,
+        expected: impl Into<String>,
+        found: impl Into<String>,
+    ) -> Self {
         Self {
             region: String::new(),
             resource,
             check: check.into(),
-            expected: String::new(),
-            found: String::new(),
+            expected: expected.into(),
+            found: found.into(),
             ok: matches!(status, Status::Ok | Status::Info),
             status,
         }
@@ -69,50 +87,13 @@ impl Finding {
         found: impl Into<String>,
     ) -> Self {
         let (expected, found) = (expected.into(), found.into());
-        let status = if expected == found {
-            Status::Ok
-        } else {
-            Status::Drift
-        };
-        Self::new(resource, check, status).with(expected, found)
-    }
-
-    /// A judged check: ok when `holds`.
-    pub fn judge(
-        resource: &'static str,
-        check: impl Into<String>,
-        holds: bool,
-        expected: impl Into<String>,
-        found: impl Into<String>,
-    ) -> Self {
-        let status = if holds { Status::Ok } else { Status::Drift };
-        Self::new(resource, check, status).with(expected.into(), found.into())
-    }
-
-    /// A check that could not be made: `why` is what stopped it.
-    pub fn unknown(
-        resource: &'static str,
-        check: impl Into<String>,
-        expected: impl Into<String>,
-        why: impl Into<String>,
-    ) -> Self {
-        Self::new(resource, check, Status::Unknown).with(expected.into(), why.into())
-    }
-
-    /// A fact reported without judging it.
-    pub fn info(
-        resource: &'static str,
-        check: impl Into<String>,
-        expected: impl Into<String>,
-        found: impl Into<String>,
-    ) -> Self {
-        Self::new(resource, check, Status::Info).with(expected.into(), found.into())
-    }
-
-    fn with(mut self, expected: String, found: String) -> Self {
-        self.expected = expected;
-        self.found = found;
-        self
+        Self::new(
+            Status::holds(expected == found),
+            resource,
+            check,
+            expected,
+            found,
+        )
     }
 
     /// The same finding, in `region`.
@@ -219,7 +200,13 @@ mod tests {
     #[test]
     fn drift_outranks_what_could_not_be_read() {
         let ok = Finding::compare("ConfigSetup", "recording", "true", "true");
-        let unknown = Finding::unknown("LogsKey", "state", "Enabled", "AccessDenied");
+        let unknown = Finding::new(
+            Status::Unknown,
+            "LogsKey",
+            "state",
+            "Enabled",
+            "AccessDenied",
+        );
         let drift = Finding::compare("ConfigSetup", "recording", "true", "false");
         assert_eq!(exit_code(std::slice::from_ref(&ok)), EXIT_OK);
         assert_eq!(exit_code(&[ok.clone(), unknown.clone()]), EXIT_ERROR);
@@ -228,7 +215,13 @@ mod tests {
 
     #[test]
     fn information_never_fails_the_run() {
-        let shield = Finding::info("(not in template)", "Shield Advanced", "-", "INACTIVE");
+        let shield = Finding::new(
+            Status::Info,
+            "(not in template)",
+            "Shield Advanced",
+            "-",
+            "INACTIVE",
+        );
         assert!(shield.ok);
         assert_eq!(exit_code(&[shield]), EXIT_OK);
     }

@@ -121,56 +121,54 @@ async fn verify_passes_on_the_baseline_the_functions_set_up_and_names_each_drift
     let ledger = harness::fresh_ledger();
     let env = [hub.env(), ledger];
 
-    // The baseline, in the template's order: ConfigSetup, the hub, its standards, the logs key.
-    let config_fn = Function::start(Binary::Debug("config-setup"), moto, &env).await;
-    let mut config = Stack::new(&config_fn, STACK, "Custom::ConfigSetup", "ConfigSetup");
-    config.create(config_setup()).await.assert_success();
-    let enable_fn = Function::start(Binary::Debug("securityhub-enable"), moto, &env).await;
-    let mut enable = Stack::new(
-        &enable_fn,
-        STACK,
-        "Custom::SecurityHubEnable",
-        "SecurityHub",
-    );
-    let hub_properties = json!({"EnableDefaultStandards": false, "Tags": tags()});
-    enable.create(hub_properties).await.assert_success();
-    let standards_fn = Function::start(Binary::Debug("securityhub-standards"), moto, &env).await;
-    let mut standards = Stack::new(
-        &standards_fn,
-        STACK,
-        "Custom::SecurityHubStandards",
-        "SecurityHubStandards",
-    );
+    let kms = aws_sdk_kms::Client::new(&sdk);
+    let key = kms.create_key().policy(logs_key_policy()).send().await;
+    let key = key.expect("moto CreateKey").key_metadata.expect("metadata");
+    let rotation = kms.enable_key_rotation().key_id(&key.key_id).send().await;
+    rotation.expect("EnableKeyRotation");
+
+    // The baseline's custom resources, in the template's order.
     let standard_ids = [
         "aws-foundational-security-best-practices/v/1.0.0",
         "cis-aws-foundations-benchmark/v/1.4.0",
     ];
-    standards
-        .create(json!({"Standards": standard_ids, "WaitForReady": true}))
-        .await
-        .assert_success();
-    let kms = aws_sdk_kms::Client::new(&sdk);
-    let key = kms
-        .create_key()
-        .description("baseline e2e logs key")
-        .policy(logs_key_policy())
-        .send()
-        .await
-        .expect("moto CreateKey")
-        .key_metadata
-        .expect("metadata");
-    kms.enable_key_rotation()
-        .key_id(&key.key_id)
-        .send()
-        .await
-        .expect("EnableKeyRotation");
-    let key_fn = Function::start(Binary::Debug("kms-ready"), moto, &env).await;
-    let mut key_ready = Stack::new(&key_fn, STACK, "Custom::KmsReady", "LogsKeyReady");
     let principals = ["logs.us-east-1.amazonaws.com", "cloudwatch.amazonaws.com"];
-    key_ready
-        .create(json!({"KeyId": key.key_id, "RequiredServicePrincipals": principals}))
-        .await
-        .assert_success();
+    let resources = [
+        (
+            "config-setup",
+            "Custom::ConfigSetup",
+            "ConfigSetup",
+            config_setup(),
+        ),
+        (
+            "securityhub-enable",
+            "Custom::SecurityHubEnable",
+            "SecurityHub",
+            json!({"EnableDefaultStandards": false, "Tags": tags()}),
+        ),
+        (
+            "securityhub-standards",
+            "Custom::SecurityHubStandards",
+            "SecurityHubStandards",
+            json!({"Standards": standard_ids, "WaitForReady": true}),
+        ),
+        (
+            "kms-ready",
+            "Custom::KmsReady",
+            "LogsKeyReady",
+            json!({"KeyId": key.key_id, "RequiredServicePrincipals": principals}),
+        ),
+    ];
+    let mut functions = Vec::new();
+    for (binary, ..) in &resources {
+        functions.push(Function::start(Binary::Debug(binary), moto, &env).await);
+    }
+    let mut stacks = Vec::new();
+    for ((_, resource_type, logical_id, properties), function) in resources.iter().zip(&functions) {
+        let mut stack = Stack::new(function, STACK, resource_type, logical_id);
+        stack.create(properties.clone()).await.assert_success();
+        stacks.push(stack);
+    }
 
     let key_arn = key.arn.clone().expect("key ARN");
     let verify = [
@@ -257,7 +255,7 @@ async fn verify_passes_on_the_baseline_the_functions_set_up_and_names_each_drift
         table.stdout
     );
 
-    standards.delete().await.assert_success();
-    enable.delete().await.assert_success();
-    config.delete().await.assert_success();
+    for stack in stacks.iter_mut().rev() {
+        stack.delete().await.assert_success();
+    }
 }

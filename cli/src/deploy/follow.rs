@@ -8,7 +8,7 @@ use aws_sdk_cloudformation::Client;
 use aws_smithy_types::date_time::Format;
 
 use super::events::{Event, Watch};
-use crate::aws::why;
+use crate::aws::{pages, why};
 
 impl From<&StackEvent> for Event {
     fn from(event: &StackEvent) -> Self {
@@ -52,24 +52,21 @@ pub async fn follow(
 
 /// The newest events, newest first: pages until one reaches an event already known.
 async fn newest_events(client: &Client, stack: &str, watch: &Watch) -> Result<Vec<Event>, String> {
-    let mut events = Vec::new();
-    let mut token = None;
-    loop {
-        let out = client
-            .describe_stack_events()
-            .stack_name(stack)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| format!("DescribeStackEvents {stack}: {}", why(&e)))?;
-        let page: Vec<Event> = out.stack_events().iter().map(Event::from).collect();
-        let reached = page.iter().any(|e| watch.knows(&e.event_id));
-        events.extend(page);
-        token = out.next_token().map(str::to_owned);
-        if reached || token.is_none() {
-            return Ok(events);
-        }
-    }
+    pages(
+        |token| async {
+            let out = client
+                .describe_stack_events()
+                .stack_name(stack)
+                .set_next_token(token)
+                .send()
+                .await;
+            let out = out.map_err(|e| format!("DescribeStackEvents {stack}: {}", why(&e)))?;
+            let events = out.stack_events().iter().map(Event::from).collect();
+            Ok((events, out.next_token().map(str::to_owned)))
+        },
+        |page: &[Event]| page.iter().any(|e| watch.knows(&e.event_id)),
+    )
+    .await
 }
 
 #[cfg(test)]

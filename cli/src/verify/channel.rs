@@ -4,7 +4,7 @@ use aws_sdk_config::types::DeliveryChannel;
 use aws_sdk_config::Client;
 
 use crate::aws::why;
-use crate::finding::Finding;
+use crate::finding::{Finding, Status};
 
 const OWNER: &str = "ConfigSetup";
 const CHECK: &str = "delivery bucket";
@@ -13,7 +13,13 @@ const CHECK: &str = "delivery bucket";
 pub(super) async fn check(client: &Client, bucket: Result<String, String>) -> Finding {
     match client.describe_delivery_channels().send().await {
         Ok(out) => judge(bucket, out.delivery_channels()),
-        Err(err) => Finding::unknown(OWNER, CHECK, bucket.unwrap_or_default(), why(&err)),
+        Err(err) => Finding::new(
+            Status::Unknown,
+            OWNER,
+            CHECK,
+            bucket.unwrap_or_default(),
+            why(&err),
+        ),
     }
 }
 
@@ -25,7 +31,7 @@ pub(super) fn judge(bucket: Result<String, String>, channels: &[DeliveryChannel]
         });
     match bucket {
         Ok(bucket) => Finding::compare(OWNER, CHECK, bucket, found),
-        Err(why) => Finding::unknown(OWNER, CHECK, why, found),
+        Err(why) => Finding::new(Status::Unknown, OWNER, CHECK, why, found),
     }
 }
 

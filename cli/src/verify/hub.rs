@@ -8,13 +8,14 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::aws::why;
 use crate::baseline::Intended;
-use crate::finding::Finding;
+use crate::finding::{Finding, Status};
 
 const OWNER: &str = "SecurityHub";
 
 pub(super) async fn check(client: &Client, intended: &Intended) -> Vec<Finding> {
     if !intended.hub_on {
-        return vec![Finding::info(
+        return vec![Finding::new(
+            Status::Info,
             OWNER,
             "subscribed",
             "not in this baseline (EnableSecurityHub=false)",
@@ -37,7 +38,8 @@ pub(super) async fn check(client: &Client, intended: &Intended) -> Vec<Finding> 
             )];
         }
         Err(err) => {
-            return vec![Finding::unknown(
+            return vec![Finding::new(
+                Status::Unknown,
                 OWNER,
                 "subscribed",
                 "subscribed",
@@ -71,7 +73,13 @@ pub(super) async fn check(client: &Client, intended: &Intended) -> Vec<Finding> 
             .await
         {
             Ok(out) => judge_tags(&intended.tags, out.tags()),
-            Err(err) => Finding::unknown(OWNER, "tags", show(&intended.tags), why(&err)),
+            Err(err) => Finding::new(
+                Status::Unknown,
+                OWNER,
+                "tags",
+                show(&intended.tags),
+                why(&err),
+            ),
         },
     );
     findings

@@ -9,7 +9,7 @@ use aws_sdk_kms::Client;
 use serde_json::Value;
 
 use crate::aws::why;
-use crate::finding::Finding;
+use crate::finding::{Finding, Status};
 
 /// A key to check.
 pub(super) struct Key {
@@ -25,11 +25,27 @@ pub(super) async fn check(client: &Client, key: &Key) -> Vec<Finding> {
     let owner = key.resource;
     let id = match &key.id {
         Ok(id) => id.as_str(),
-        Err(why) => return vec![Finding::unknown(owner, "state", "Enabled", why.clone())],
+        Err(why) => {
+            return vec![Finding::new(
+                Status::Unknown,
+                owner,
+                "state",
+                "Enabled",
+                why.clone(),
+            )]
+        }
     };
     let state = match client.describe_key().key_id(id).send().await {
         Ok(out) => out.key_metadata().and_then(|m| m.key_state().cloned()),
-        Err(err) => return vec![Finding::unknown(owner, "state", "Enabled", why(&err))],
+        Err(err) => {
+            return vec![Finding::new(
+                Status::Unknown,
+                owner,
+                "state",
+                "Enabled",
+                why(&err),
+            )]
+        }
     };
     let mut findings = vec![Finding::compare(
         owner,
@@ -45,7 +61,7 @@ pub(super) async fn check(client: &Client, key: &Key) -> Vec<Finding> {
                 "enabled",
                 on_off(out.key_rotation_enabled()),
             ),
-            Err(err) => Finding::unknown(owner, "rotation", "enabled", why(&err)),
+            Err(err) => Finding::new(Status::Unknown, owner, "rotation", "enabled", why(&err)),
         },
     );
     match client
@@ -63,11 +79,15 @@ pub(super) async fn check(client: &Client, key: &Key) -> Vec<Finding> {
                     .map(|p| judge_policy(owner, policy, p)),
             );
         }
-        Err(err) => {
-            findings.extend(key.principals.iter().map(|p| {
-                Finding::unknown(owner, format!("policy serves {p}"), "allowed", why(&err))
-            }))
-        }
+        Err(err) => findings.extend(key.principals.iter().map(|p| {
+            Finding::new(
+                Status::Unknown,
+                owner,
+                format!("policy serves {p}"),
+                "allowed",
+                why(&err),
+            )
+        })),
     }
     findings
 }
@@ -104,10 +124,10 @@ pub(super) fn judge_policy(owner: &'static str, policy: &str, principal: &str) -
     let check = format!("policy serves {principal}");
     let needed = needs(principal);
     let Ok(policy) = serde_json::from_str::<Value>(policy) else {
-        return Finding::judge(
+        return Finding::new(
+            Status::Drift,
             owner,
             check,
-            false,
             needed.join(","),
             "a key policy that is not JSON",
         );
@@ -143,7 +163,13 @@ pub(super) fn judge_policy(owner: &'static str, policy: &str, principal: &str) -
     } else {
         format!("not allowed: {}", missing.join(","))
     };
-    Finding::judge(owner, check, missing.is_empty(), needed.join(","), found)
+    Finding::new(
+        Status::holds(missing.is_empty()),
+        owner,
+        check,
+        needed.join(","),
+        found,
+    )
 }
 
 /// Whether `principal` names `service`: as `Service`, or as everyone (`*`) when

@@ -8,7 +8,7 @@ use aws_sdk_config::Client;
 
 use crate::aws::why;
 use crate::baseline::Intended;
-use crate::finding::Finding;
+use crate::finding::{Finding, Status};
 
 const OWNER: &str = "ConfigSetup";
 /// The template gives ConfigSetup no `RoleArn`: the service-linked role.
@@ -28,8 +28,20 @@ pub(super) async fn check(
             recorders.configuration_recorders(),
             statuses.configuration_recorders_status(),
         ),
-        (Err(err), _) => vec![Finding::unknown(OWNER, "recorder", "a recorder", why(&err))],
-        (_, Err(err)) => vec![Finding::unknown(OWNER, "recording", "recording", why(&err))],
+        (Err(err), _) => vec![Finding::new(
+            Status::Unknown,
+            OWNER,
+            "recorder",
+            "a recorder",
+            why(&err),
+        )],
+        (_, Err(err)) => vec![Finding::new(
+            Status::Unknown,
+            OWNER,
+            "recording",
+            "recording",
+            why(&err),
+        )],
     }
 }
 
@@ -80,10 +92,10 @@ pub(super) fn judge(
             &intended.recording_frequency,
             frequency.as_str(),
         ),
-        Finding::judge(
+        Finding::new(
+            Status::holds(role.ends_with(&format!("/{ROLE}"))),
             OWNER,
             "role",
-            role.ends_with(&format!("/{ROLE}")),
             format!("the service-linked role {ROLE}"),
             role,
         ),
@@ -122,10 +134,10 @@ fn last_status(status: Option<&ConfigurationRecorderStatus>) -> Finding {
         return Finding::compare(OWNER, "last status", expected, "no status");
     };
     let Some(last) = status.last_status() else {
-        return Finding::judge(OWNER, "last status", true, expected, "none yet");
+        return Finding::new(Status::Ok, OWNER, "last status", expected, "none yet");
     };
     if *last != RecorderStatus::Failure {
-        return Finding::judge(OWNER, "last status", true, expected, last.as_str());
+        return Finding::new(Status::Ok, OWNER, "last status", expected, last.as_str());
     }
     let newer = match (status.last_status_change_time(), status.last_start_time()) {
         (Some(changed), Some(started)) => changed.as_nanos() >= started.as_nanos(),
@@ -137,12 +149,12 @@ fn last_status(status: Option<&ConfigurationRecorderStatus>) -> Finding {
         status.last_error_message().unwrap_or("(no message)")
     );
     if newer {
-        Finding::judge(OWNER, "last status", false, expected, error)
+        Finding::new(Status::Drift, OWNER, "last status", expected, error)
     } else {
-        Finding::judge(
+        Finding::new(
+            Status::Ok,
             OWNER,
             "last status",
-            true,
             expected,
             format!("{error} (before the last start)"),
         )
@@ -198,54 +210,42 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn a_recording_recorder_as_intended_has_no_drift() {
+    /// The default baseline's judgement of the recorder `default`, started at 100 s.
+    fn judged(include_global: bool, recording: bool, failure_at: Option<i64>) -> Vec<Finding> {
         let intended = Parameters::default().intended("us-east-1");
-        let findings = judge(
-            &intended,
-            None,
-            &[recorder(true)],
-            &[status(true, None, 100)],
-        );
-        assert_eq!(drifted(&findings), Vec::<&str>::new(), "{findings:#?}");
-        assert!(findings.iter().all(|f| f.resource == "ConfigSetup"));
+        let statuses = [status(recording, failure_at, 100)];
+        judge(&intended, None, &[recorder(include_global)], &statuses)
     }
 
     #[test]
-    fn a_stopped_recorder_with_the_wrong_scope_drifts() {
-        let intended = Parameters::default().intended("us-east-1");
-        let findings = judge(
-            &intended,
-            None,
-            &[recorder(false)],
-            &[status(false, None, 100)],
-        );
-        assert_eq!(drifted(&findings), ["recording", "scope"]);
+    fn each_departure_from_the_intended_recorder_drifts_on_its_own_check() {
+        let none: &[&str] = &[];
+        for (include_global, recording, failure_at, expected) in [
+            (true, true, None, none),
+            (false, false, None, &["recording", "scope"]),
+            (true, true, Some(200), &["last status"]),
+            (true, true, Some(50), none),
+        ] {
+            let findings = judged(include_global, recording, failure_at);
+            assert_eq!(drifted(&findings), expected, "{findings:#?}");
+            assert!(findings.iter().all(|f| f.resource == "ConfigSetup"));
+        }
     }
 
     #[test]
-    fn only_a_failure_newer_than_the_last_start_drifts() {
-        let intended = Parameters::default().intended("us-east-1");
-        let newer = judge(
-            &intended,
-            None,
-            &[recorder(true)],
-            &[status(true, Some(200), 100)],
-        );
-        assert_eq!(drifted(&newer), ["last status"]);
+    fn a_failure_is_shown_with_its_error_and_an_old_one_as_history() {
+        let newer = judged(true, true, Some(200));
         assert!(
             newer[4].found.contains("AccessDenied: bucket policy"),
             "{:?}",
             newer[4]
         );
-        let older = judge(
-            &intended,
-            None,
-            &[recorder(true)],
-            &[status(true, Some(50), 100)],
+        let older = judged(true, true, Some(50));
+        assert!(
+            older[4].found.ends_with("(before the last start)"),
+            "{:?}",
+            older[4]
         );
-        assert_eq!(drifted(&older), Vec::<&str>::new());
-        assert!(older[4].found.ends_with("(before the last start)"));
     }
 
     #[test]

@@ -4,32 +4,40 @@
 use aws_sdk_config::types::ConfigRule;
 use aws_sdk_config::Client;
 
-use crate::aws::why;
+use crate::aws::{pages, why};
 use crate::baseline::{Rule, RULES};
-use crate::finding::Finding;
+use crate::finding::{Finding, Status};
 
 const OWNER: &str = "ConfigSetup";
 
 pub(super) async fn check(client: &Client) -> Vec<Finding> {
-    let mut rules = Vec::new();
-    let mut token = None;
-    loop {
-        match client
-            .describe_config_rules()
-            .set_next_token(token)
-            .send()
-            .await
-        {
-            Ok(out) => {
-                rules.extend_from_slice(out.config_rules());
-                token = out.next_token().map(str::to_owned);
-                if token.is_none() {
-                    break;
-                }
-            }
-            Err(err) => return vec![Finding::unknown(OWNER, "rules", "the six rules", why(&err))],
+    let rules = pages(
+        |token| async {
+            let out = client
+                .describe_config_rules()
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| why(&e))?;
+            Ok((
+                out.config_rules().to_vec(),
+                out.next_token().map(str::to_owned),
+            ))
+        },
+        |_| false,
+    );
+    let rules = match rules.await {
+        Ok(rules) => rules,
+        Err(why) => {
+            return vec![Finding::new(
+                Status::Unknown,
+                OWNER,
+                "rules",
+                "the six rules",
+                why,
+            )]
         }
-    }
+    };
     RULES.iter().map(|rule| judge(rule, &rules)).collect()
 }
 

@@ -6,7 +6,7 @@ use aws_sdk_shield::Client;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::aws::{in_region, why};
-use crate::finding::Finding;
+use crate::finding::{Finding, Status};
 
 const OWNER: &str = "(not in template)";
 const CHECK: &str = "Shield Advanced";
@@ -26,7 +26,8 @@ pub(super) async fn check(sdk: &SdkConfig) -> Finding {
                 .subscription()
                 .and_then(|s| s.auto_renew())
                 .map_or("unknown", |r| r.as_str());
-            Finding::info(
+            Finding::new(
+                Status::Info,
                 OWNER,
                 CHECK,
                 HOW,
@@ -34,8 +35,14 @@ pub(super) async fn check(sdk: &SdkConfig) -> Finding {
             )
         }
         Err(err) if err.code() == Some("ResourceNotFoundException") => {
-            Finding::info(OWNER, CHECK, HOW, "not subscribed")
+            Finding::new(Status::Info, OWNER, CHECK, HOW, "not subscribed")
         }
-        Err(err) => Finding::info(OWNER, CHECK, HOW, format!("not read: {}", why(&err))),
+        Err(err) => Finding::new(
+            Status::Info,
+            OWNER,
+            CHECK,
+            HOW,
+            format!("not read: {}", why(&err)),
+        ),
     }
 }

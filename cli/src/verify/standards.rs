@@ -4,9 +4,9 @@
 use aws_sdk_securityhub::types::{Standard, StandardsSubscription};
 use aws_sdk_securityhub::Client;
 
-use crate::aws::why;
+use crate::aws::{pages, why};
 use crate::baseline::Intended;
-use crate::finding::Finding;
+use crate::finding::{Finding, Status};
 
 const OWNER: &str = "SecurityHubStandards";
 
@@ -15,36 +15,35 @@ pub(super) async fn check(client: &Client, intended: &Intended) -> Vec<Finding> 
         return Vec::new();
     }
     let read = async {
-        let mut catalogue = Vec::new();
-        let mut token = None;
-        loop {
-            let out = client
-                .describe_standards()
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| why(&e))?;
-            catalogue.extend_from_slice(out.standards());
-            token = out.next_token().map(str::to_owned);
-            if token.is_none() {
-                break;
-            }
-        }
-        let mut enabled = Vec::new();
-        loop {
-            let out = client
-                .get_enabled_standards()
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| why(&e))?;
-            enabled.extend_from_slice(out.standards_subscriptions());
-            token = out.next_token().map(str::to_owned);
-            if token.is_none() {
-                break;
-            }
-        }
-        Ok::<_, String>((catalogue, enabled))
+        let catalogue = pages(
+            |token| async {
+                let out = client
+                    .describe_standards()
+                    .set_next_token(token)
+                    .send()
+                    .await;
+                let out = out.map_err(|e| why(&e))?;
+                Ok((
+                    out.standards().to_vec(),
+                    out.next_token().map(str::to_owned),
+                ))
+            },
+            |_| false,
+        );
+        let enabled = pages(
+            |token| async {
+                let out = client
+                    .get_enabled_standards()
+                    .set_next_token(token)
+                    .send()
+                    .await;
+                let out = out.map_err(|e| why(&e))?;
+                let subscriptions = out.standards_subscriptions().to_vec();
+                Ok((subscriptions, out.next_token().map(str::to_owned)))
+            },
+            |_| false,
+        );
+        Ok::<_, String>((catalogue.await?, enabled.await?))
     };
     match read.await {
         Ok((catalogue, enabled)) => intended
@@ -55,7 +54,15 @@ pub(super) async fn check(client: &Client, intended: &Intended) -> Vec<Finding> 
         Err(err) => intended
             .standards
             .iter()
-            .map(|id| Finding::unknown(OWNER, format!("standard {id}"), "READY", err.clone()))
+            .map(|id| {
+                Finding::new(
+                    Status::Unknown,
+                    OWNER,
+                    format!("standard {id}"),
+                    "READY",
+                    err.clone(),
+                )
+            })
             .collect(),
     }
 }
