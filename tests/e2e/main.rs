@@ -6,6 +6,7 @@
 
 mod baseline;
 mod config_setup;
+mod faults;
 mod kms_ready;
 mod ledger;
 mod malformed;

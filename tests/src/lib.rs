@@ -19,7 +19,7 @@ pub mod runtime_api;
 pub mod securityhub;
 
 pub use cloudformation::{CfnResponse, Stack};
-pub use fault_proxy::FaultProxy;
+pub use fault_proxy::{Fault, FaultProxy};
 pub use function::{Binary, Function};
 pub use moto::key_policy_allowing;
 pub use moto::Moto;

@@ -102,7 +102,7 @@ pub(super) async fn answer(inner: &Inner, request: Request<Incoming>) -> Respons
 }
 
 /// The operation a method and path name (`Unknown` for any other).
-fn operation_of(method: &Method, path: &str) -> &'static str {
+pub(crate) fn operation_of(method: &Method, path: &str) -> &'static str {
     match (method.as_str(), path) {
         ("POST", "/accounts") => "EnableSecurityHub",
         ("GET", "/accounts") => "DescribeHub",

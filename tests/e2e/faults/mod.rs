@@ -1,0 +1,406 @@
+//! Faults injected into every AWS operation each function calls, one operation at a
+//! time, through the harness's fault proxy (`harness::FaultProxy`): in front of moto
+//! (Config, IAM, SSM, KMS, S3) and of the Security Hub emulator.
+//!
+//! Each function first plays its lifecycle (Create, Update, Delete) cleanly; the
+//! operations it called, the answers and the state left after each step are the
+//! baseline. Then, for each operation (at the first step that calls it), two cases,
+//! each with a fresh process, proxy, ledger and emulator:
+//!
+//! - transient: the operation fails twice (throttled, 5xx or reset), then works: the
+//!   answer is the clean run's, and so is the state after that step and at the end;
+//! - persistent: it fails until the Lambda deadline (throttled: `THROTTLED`; 5xx or
+//!   reset: `SERVICE_ERROR`; slower than the deadline: `TIMEOUT`): exactly one answer,
+//!   `FAILED` with that code before the deadline, naming what was done and pending;
+//!   then CloudFormation's next request (the rollback's Delete, the rollback Update, the
+//!   Delete retried) succeeds on a clean service, and the end state is the clean run's.
+//!
+//! The SDK's attempt timeout is 20 s, fixed in the kit (not read from the environment),
+//! so the slow answer is tested against a Lambda deadline shorter than the answer.
+
+mod subjects;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use harness::cloudformation::DEFAULT_TIMEOUT;
+use harness::{CfnResponse, Fault, Moto, Stack};
+
+use subjects::{Rig, Shared, Subject};
+
+/// One request of the lifecycle every function plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    Create,
+    Update,
+    Delete,
+}
+
+const LIFECYCLE: [Step; 3] = [Step::Create, Step::Update, Step::Delete];
+
+/// The Lambda timeout of a request whose fault never clears: long enough for every
+/// step before the faulty operation, short enough to keep the suite quick.
+const PERSISTENT_TIMEOUT: Duration = Duration::from_secs(4);
+
+/// Longer than any deadline here: an answer that never comes in time.
+const SLOW: Fault = Fault::Slow(Duration::from_secs(120));
+
+/// The transient faults, in turn by operation: each clears after two calls.
+const TRANSIENT: [[Fault; 2]; 4] = [
+    [Fault::Throttle, Fault::Throttle],
+    [Fault::Unavailable, Fault::Reset],
+    [Fault::InternalError, Fault::Throttle],
+    [Fault::Reset, Fault::Unavailable],
+];
+
+/// The persistent faults, in turn by operation, and the code each must end in.
+const PERSISTENT: [(Fault, &str); 5] = [
+    (Fault::Throttle, "THROTTLED"),
+    (Fault::Unavailable, "SERVICE_ERROR"),
+    (SLOW, "TIMEOUT"),
+    (Fault::Reset, "SERVICE_ERROR"),
+    (Fault::InternalError, "SERVICE_ERROR"),
+];
+
+/// Operations whose persistent faults of the turn a function answers wrongly (see the
+/// ignored tests at the end, which show it), with the fault the table gives them
+/// instead and the code that one ends in.
+const KNOWN_WRONG: [(&str, &str, Fault, &str); 2] = [
+    (
+        "config-setup",
+        "GetBucketLocation",
+        Fault::InternalError,
+        "SERVICE_ERROR",
+    ),
+    (
+        "securityhub-standards",
+        "BatchEnableStandards",
+        SLOW,
+        "TIMEOUT",
+    ),
+];
+
+/// Answer data that differs between runs by nature (a time stamp).
+const VOLATILE_DATA: [&str; 1] = ["SubscribedAt"];
+
+/// What CloudFormation reads from an answer, less what differs between runs.
+fn summary(response: &CfnResponse) -> String {
+    let mut data: BTreeMap<String, String> = BTreeMap::new();
+    if let Some(object) = response.body()["Data"].as_object() {
+        for (key, value) in object {
+            if !VOLATILE_DATA.contains(&key.as_str()) {
+                data.insert(key.clone(), value.to_string());
+            }
+        }
+    }
+    format!("{} {data:?}", response.status())
+}
+
+/// What the clean run did at one step.
+#[derive(Clone, Debug)]
+struct Baseline {
+    /// The operations first called at this step, in order.
+    operations: Vec<String>,
+    answer: String,
+    state: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+enum Plan {
+    Transient([Fault; 2]),
+    Persistent(Fault, &'static str),
+}
+
+#[derive(Clone, Debug)]
+struct Case {
+    /// Index into [`LIFECYCLE`].
+    step: usize,
+    operation: String,
+    plan: Plan,
+}
+
+impl Case {
+    fn label(&self, subject: Subject) -> String {
+        format!(
+            "{} {:?} {} {:?}",
+            subject.name(),
+            LIFECYCLE[self.step],
+            self.operation,
+            self.plan
+        )
+    }
+}
+
+async fn play(rig: &Rig, stack: &mut Stack<'_>, step: Step) -> CfnResponse {
+    match step {
+        Step::Create => stack.create(rig.properties(step)).await,
+        Step::Update => stack.update(rig.properties(step)).await,
+        Step::Delete => stack.delete().await,
+    }
+}
+
+/// Plays `steps` cleanly, each answered `SUCCESS`.
+async fn play_clean(rig: &Rig, stack: &mut Stack<'_>, steps: &[Step], label: &str) {
+    for &step in steps {
+        let answer = play(rig, stack, step).await;
+        assert_eq!(
+            answer.status(),
+            "SUCCESS",
+            "{label}: the clean {step:?}: {}",
+            answer.reason()
+        );
+    }
+}
+
+/// The clean lifecycle: what each step calls, answers and leaves.
+async fn baseline(subject: Subject, shared: &Shared) -> Vec<Baseline> {
+    let rig = Rig::start(subject, shared).await;
+    let mut stack = rig.stack("faults-baseline");
+    let mut seen: Vec<String> = Vec::new();
+    let mut steps = Vec::new();
+    for step in LIFECYCLE {
+        rig.proxy.reset_calls();
+        let answer = play(&rig, &mut stack, step).await;
+        assert_eq!(
+            answer.status(),
+            "SUCCESS",
+            "{}: clean {step:?}: {}",
+            subject.name(),
+            answer.reason()
+        );
+        let mut operations = Vec::new();
+        for operation in rig.proxy.calls() {
+            if !seen.contains(&operation) {
+                seen.push(operation.clone());
+                operations.push(operation);
+            }
+        }
+        steps.push(Baseline {
+            operations,
+            answer: summary(&answer),
+            state: rig.state().await,
+        });
+    }
+    rig.settle().await;
+    steps
+}
+
+/// Every case: two per operation, at the first step that calls it.
+fn cases(subject: Subject, baseline: &[Baseline]) -> Vec<Case> {
+    let operations = baseline
+        .iter()
+        .enumerate()
+        .flat_map(|(step, b)| b.operations.iter().map(move |op| (step, op.clone())));
+    operations
+        .enumerate()
+        .flat_map(|(n, (step, operation))| {
+            let (fault, code) = KNOWN_WRONG
+                .iter()
+                .find(|known| (known.0, known.1) == (subject.name(), operation.as_str()))
+                .map_or(PERSISTENT[n % PERSISTENT.len()], |known| (known.2, known.3));
+            [
+                Case {
+                    step,
+                    operation: operation.clone(),
+                    plan: Plan::Transient(TRANSIENT[n % TRANSIENT.len()]),
+                },
+                Case {
+                    step,
+                    operation,
+                    plan: Plan::Persistent(fault, code),
+                },
+            ]
+        })
+        .collect()
+}
+
+/// Runs one case; returns the faults injected.
+async fn run(subject: Subject, shared: Shared, baseline: Vec<Baseline>, case: Case) -> Vec<Fault> {
+    let label = case.label(subject);
+    let rig = Rig::start(subject, &shared).await;
+    let mut stack = rig.stack("faults");
+    let step = LIFECYCLE[case.step];
+    play_clean(&rig, &mut stack, &LIFECYCLE[..case.step], &label).await;
+    match case.plan {
+        Plan::Transient(faults) => {
+            for fault in faults {
+                rig.proxy.fail(&case.operation, fault, 1);
+            }
+            let answer = play(&rig, &mut stack, step).await;
+            rig.proxy.clear();
+            assert_eq!(answer.puts.len(), 1, "{label}: exactly one answer");
+            assert_eq!(
+                summary(&answer),
+                baseline[case.step].answer,
+                "{label}: the clean run's answer ({})",
+                answer.reason()
+            );
+            assert_eq!(
+                rig.proxy.injected().len(),
+                faults.len(),
+                "{label}: every planned fault met a call"
+            );
+            assert_eq!(
+                rig.state().await,
+                baseline[case.step].state,
+                "{label}: the clean run's state after {step:?}"
+            );
+            play_clean(&rig, &mut stack, &LIFECYCLE[case.step + 1..], &label).await;
+        }
+        Plan::Persistent(fault, code) => {
+            rig.proxy.fail_always(&case.operation, fault);
+            stack.timeout = PERSISTENT_TIMEOUT;
+            let started = Instant::now();
+            let answer = play(&rig, &mut stack, step).await;
+            let took = started.elapsed();
+            rig.proxy.clear();
+            stack.timeout = DEFAULT_TIMEOUT;
+            assert_eq!(answer.puts.len(), 1, "{label}: exactly one answer");
+            assert_eq!(answer.status(), "FAILED", "{label}: {}", answer.body());
+            let reason = answer.reason();
+            assert!(
+                reason.starts_with(&format!("[{code}] ")),
+                "{label}: {reason}"
+            );
+            assert!(
+                reason.contains("done: ")
+                    && reason.contains("pending: ")
+                    && !reason.contains("pending: nothing"),
+                "{label}: names what was done and what was pending: {reason}"
+            );
+            assert!(
+                took < PERSISTENT_TIMEOUT,
+                "{label}: answered after the deadline ({took:?})"
+            );
+            recover(&rig, &mut stack, step, &baseline, &label).await;
+        }
+    }
+    assert_eq!(
+        rig.state().await,
+        baseline[LIFECYCLE.len() - 1].state,
+        "{label}: the clean run's state at the end"
+    );
+    rig.settle().await;
+    rig.proxy
+        .injected()
+        .into_iter()
+        .map(|(_, fault)| fault)
+        .collect()
+}
+
+/// CloudFormation's next request after a failed `step`, on a clean service: the
+/// rollback's Delete of a failed Create, the rollback Update (then the Delete) of a
+/// failed Update, the Delete retried.
+async fn recover(rig: &Rig, stack: &mut Stack<'_>, step: Step, baseline: &[Baseline], label: &str) {
+    if step == Step::Update {
+        let failed = rig.properties(Step::Update);
+        let event = stack.request("Update", &stack.properties.clone(), Some(&failed));
+        let rollback = stack.send(&event).await;
+        assert_eq!(
+            rollback.status(),
+            "SUCCESS",
+            "{label}: the rollback Update: {}",
+            rollback.reason()
+        );
+        assert_eq!(
+            rig.state().await,
+            baseline[0].state,
+            "{label}: the rollback Update restores the state after Create"
+        );
+    }
+    let deleted = stack.delete().await;
+    assert_eq!(
+        deleted.status(),
+        "SUCCESS",
+        "{label}: the Delete after: {}",
+        deleted.reason()
+    );
+}
+
+/// Runs every case of `subject` (at once unless `one_at_a_time`), then prints the
+/// figures (faults injected per operation); fails naming every case that failed.
+async fn suite(subject: Subject, one_at_a_time: bool) {
+    let started = Instant::now();
+    let shared = subject.shared().await;
+    let baseline = baseline(subject, &shared).await;
+    let cases = cases(subject, &baseline);
+    let mut pending = Vec::new();
+    let mut outcomes = Vec::new();
+    for case in cases.clone() {
+        let task = tokio::spawn(run(subject, shared.clone(), baseline.clone(), case));
+        if one_at_a_time {
+            outcomes.push(task.await);
+        } else {
+            pending.push(task);
+        }
+    }
+    for task in pending {
+        outcomes.push(task.await);
+    }
+    let mut failures = Vec::new();
+    let mut figures: BTreeMap<(usize, String), (usize, usize)> = BTreeMap::new();
+    for (case, outcome) in cases.iter().zip(outcomes) {
+        match outcome {
+            Ok(faults) => {
+                let entry = figures
+                    .entry((case.step, case.operation.clone()))
+                    .or_default();
+                match case.plan {
+                    Plan::Transient(_) => entry.0 += faults.len(),
+                    Plan::Persistent(..) => entry.1 += faults.len(),
+                }
+            }
+            Err(error) => {
+                let message = error
+                    .try_into_panic()
+                    .ok()
+                    .and_then(|panic| panic.downcast::<String>().ok().map(|m| *m))
+                    .unwrap_or_else(|| "cancelled".to_owned());
+                failures.push(format!("{}:\n  {message}", case.label(subject)));
+            }
+        }
+    }
+    println!(
+        "{}: {} cases over {} operations in {:.0} s",
+        subject.name(),
+        cases.len(),
+        figures.len(),
+        started.elapsed().as_secs_f64()
+    );
+    for ((step, operation), (transient, persistent)) in &figures {
+        println!(
+            "| {} | {:?} | {operation} | {transient} | {persistent} |",
+            subject.name(),
+            LIFECYCLE[*step]
+        );
+    }
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn kms_ready_answers_right_under_faults_of_each_operation() {
+    suite(Subject::KmsReady, false).await;
+}
+
+#[tokio::test]
+async fn config_setup_answers_right_under_faults_of_each_operation() {
+    // moto's AWS Config is one per region for the whole process: one case at a time.
+    let _lock = harness::config_lock().await;
+    Moto::shared().empty_config().await;
+    suite(Subject::ConfigSetup, true).await;
+}
+
+#[tokio::test]
+async fn securityhub_enable_answers_right_under_faults_of_each_operation() {
+    suite(Subject::SecurityHubEnable, false).await;
+}
+
+#[tokio::test]
+async fn securityhub_standards_answers_right_under_faults_of_each_operation() {
+    suite(Subject::SecurityHubStandards, false).await;
+}
