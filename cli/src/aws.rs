@@ -3,6 +3,7 @@
 //! workspace's one HTTP stack (hyper and rustls with *ring*).
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sts::config::SharedCredentialsProvider;
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -21,6 +22,19 @@ pub async fn load(profile: Option<&str>, region: Option<&str>) -> SdkConfig {
         loader = loader.region(Region::new(region.to_owned()));
     }
     loader.load().await
+}
+
+/// `sdk` with the credentials of `role`, assumed with `sdk`'s own (STS AssumeRole,
+/// refreshed before they expire).
+pub async fn assume_role(sdk: &SdkConfig, role: &str) -> SdkConfig {
+    let provider = aws_config::sts::AssumeRoleProvider::builder(role)
+        .session_name("baseline-deploy")
+        .configure(sdk)
+        .build()
+        .await;
+    sdk.to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .build()
 }
 
 /// `sdk` in another region, sharing its credentials.

@@ -111,49 +111,15 @@ impl Parameters {
 
     /// Sets one `Key=Value` (what `sam deploy --parameter-overrides` takes).
     pub fn set_pair(&mut self, pair: &str) -> Result<(), Error> {
-        let (key, value) = pair
-            .split_once('=')
-            .ok_or_else(|| Error::Parameter(format!("{pair:?}: expected Key=Value")))?;
-        self.set(key, value)
+        let (key, value) = split_pair(pair)?;
+        self.set(&key, &value)
     }
 
-    /// Sets every parameter of a JSON file: CloudFormation's list
-    /// (`[{"ParameterKey": ..., "ParameterValue": ...}]`) or one object (`{"Key": "Value"}`).
+    /// Sets every parameter of a JSON file ([`file_pairs`]).
     pub fn set_file(&mut self, path: &str, text: &str) -> Result<(), Error> {
-        let bad = |message: String| Error::ParametersFile {
-            path: path.to_owned(),
-            message,
-        };
-        let json: serde_json::Value = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
-        let pairs: Vec<(String, String)> = match json {
-            serde_json::Value::Object(map) => map
-                .into_iter()
-                .map(|(k, v)| {
-                    Ok((
-                        k,
-                        scalar(&v).ok_or_else(|| bad("values must be strings".into()))?,
-                    ))
-                })
-                .collect::<Result<_, Error>>()?,
-            serde_json::Value::Array(items) => items
-                .iter()
-                .map(|item| {
-                    let key = item["ParameterKey"].as_str();
-                    let value = scalar(&item["ParameterValue"]);
-                    key.zip(value)
-                        .map(|(k, v)| (k.to_owned(), v))
-                        .ok_or_else(|| {
-                            bad("each entry needs ParameterKey and ParameterValue".into())
-                        })
-                })
-                .collect::<Result<_, Error>>()?,
-            _ => {
-                return Err(bad(
-                    "expected a JSON object or a list of ParameterKey/ParameterValue".into(),
-                ))
-            }
-        };
-        pairs.iter().try_for_each(|(k, v)| self.set(k, v))
+        file_pairs(path, text)?
+            .iter()
+            .try_for_each(|(k, v)| self.set(k, v))
     }
 
     /// The value of `key` (empty when neither given nor defaulted).
@@ -190,6 +156,45 @@ impl Parameters {
                 .collect(),
             trail_on: self.get("CreateTrail") == "true" && record_global_here,
         }
+    }
+}
+
+/// One `Key=Value` (what `sam deploy --parameter-overrides` takes).
+pub fn split_pair(pair: &str) -> Result<(String, String), Error> {
+    let (key, value) = pair
+        .split_once('=')
+        .ok_or_else(|| Error::Parameter(format!("{pair:?}: expected Key=Value")))?;
+    Ok((key.to_owned(), value.to_owned()))
+}
+
+/// The parameters of a JSON file: CloudFormation's list
+/// (`[{"ParameterKey": ..., "ParameterValue": ...}]`) or one object (`{"Key": "Value"}`).
+pub fn file_pairs(path: &str, text: &str) -> Result<Vec<(String, String)>, Error> {
+    let bad = |message: String| Error::file("parameters file", path, message);
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+    match json {
+        serde_json::Value::Object(map) => map
+            .into_iter()
+            .map(|(k, v)| {
+                Ok((
+                    k,
+                    scalar(&v).ok_or_else(|| bad("values must be strings".into()))?,
+                ))
+            })
+            .collect(),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(|item| {
+                let key = item["ParameterKey"].as_str();
+                let value = scalar(&item["ParameterValue"]);
+                key.zip(value)
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .ok_or_else(|| bad("each entry needs ParameterKey and ParameterValue".into()))
+            })
+            .collect(),
+        _ => Err(bad(
+            "expected a JSON object or a list of ParameterKey/ParameterValue".into(),
+        )),
     }
 }
 

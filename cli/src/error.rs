@@ -6,9 +6,12 @@ pub enum Error {
     /// A parameter the template does not declare, or a malformed `Key=Value`.
     #[error("parameter {0}")]
     Parameter(String),
-    /// A parameters file that cannot be read or parsed.
-    #[error("parameters file {path}: {message}")]
-    ParametersFile {
+    /// A file given on the command line (parameters, template, audit log) that cannot be
+    /// read, parsed or written.
+    #[error("{what} {path}: {message}")]
+    File {
+        /// What the file is for, e.g. `parameters file`.
+        what: &'static str,
         /// The file given.
         path: String,
         /// What went wrong.
@@ -17,4 +20,19 @@ pub enum Error {
     /// No region from the flags, the environment or the profile.
     #[error("no region: pass --region or --regions, or set AWS_REGION or the profile's region")]
     NoRegion,
+}
+
+impl Error {
+    /// [`Error::File`]: `what` file `path` and what went wrong with it.
+    pub fn file(
+        what: &'static str,
+        path: impl std::fmt::Display,
+        message: impl std::fmt::Display,
+    ) -> Error {
+        Error::File {
+            what,
+            path: path.to_string(),
+            message: message.to_string(),
+        }
+    }
 }

@@ -140,25 +140,7 @@ pub fn to_table(findings: &[Finding]) -> String {
             ]
         })
         .collect();
-    let mut widths = HEADER.map(str::len);
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let mut line = |cells: &[String]| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(widths)
-            .map(|(cell, width)| format!("{cell:width$}"))
-            .collect();
-        let _ = writeln!(out, "{}", padded.join("  ").trim_end());
-    };
-    line(&HEADER.map(String::from));
-    for row in &rows {
-        line(row);
-    }
+    let mut out = crate::table::columns(HEADER, &rows);
     let bad: Vec<&Finding> = findings.iter().filter(|f| !f.ok).collect();
     if bad.is_empty() {
         let _ = writeln!(

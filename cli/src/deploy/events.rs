@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The stack's resource type in its own events.
 const STACK_TYPE: &str = "AWS::CloudFormation::Stack";
@@ -19,7 +19,7 @@ const CUSTOM_FAILED: &str =
 const RUNBOOK: &str = include_str!("../../../docs/runbook.md");
 
 /// One stack event (the fields of `StackEvent` this module reads).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Event {
     /// `EventId`
@@ -157,7 +157,7 @@ impl Watch {
 }
 
 /// Why an operation failed: the first resource that did.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RootCause {
     /// The resource's logical id (the stack's name when no resource failed).
     pub logical_id: String,
@@ -195,7 +195,7 @@ impl RootCause {
 }
 
 /// A custom resource's `FAILED` answer, read from CloudFormation's reason.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CustomFailure {
     /// The reason code, e.g. `NOT_FOUND`.
     pub code: String,

@@ -70,7 +70,7 @@ async fn newest_events(client: &Client, stack: &str, watch: &Watch) -> Result<Ve
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput;
     use aws_sdk_cloudformation::types::ResourceStatus;
     use aws_smithy_mocks::{mock, mock_client, RuleMode};
@@ -92,7 +92,8 @@ mod tests {
             .build()
     }
 
-    fn page(events: &[Event]) -> DescribeStackEventsOutput {
+    /// `events` as one DescribeStackEvents page.
+    pub(in crate::deploy) fn page(events: &[Event]) -> DescribeStackEventsOutput {
         DescribeStackEventsOutput::builder()
             .set_stack_events(Some(events.iter().map(stack_event).collect()))
             .build()
