@@ -48,7 +48,7 @@ BOOTSTRAP_BUDGET ?= 6291456
 # the ISO regions included): a stack set may deploy it anywhere.
 LINT_REGIONS ?= ALL_REGIONS
 
-.PHONY: help setup lint-tools selftest test unit e2e lint deny lint-template debug-bins shipped build package bench demo invoke clean
+.PHONY: help setup lint-tools selftest test unit e2e lint deny lint-template debug-bins shipped build package bench demo invoke clean fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-13s %s\n", $$1, $$2}'
@@ -105,6 +105,33 @@ deny: $(DENY) ## cargo deny: licences, banned crates, sources; advisories when t
 	else \
 		echo "deny: ADVISORIES NOT CHECKED: the RustSec database (https://github.com/rustsec/advisory-db) cannot be fetched from this machine; run 'make deny' where it can"; \
 	fi
+
+# cargo-fuzz, built from crates.io once into .tools/ like cargo-deny; its targets need nightly.
+FUZZ_VERSION := 0.13.2
+CARGO_FUZZ   := $(CURDIR)/.tools/bin/cargo-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(sort $(patsubst fuzz/fuzz_targets/%.rs,%,$(wildcard fuzz/fuzz_targets/*.rs)))
+# Seeds beside the envelope target's own corpus (read, never written): the sample events.
+FUZZ_SEEDS   := shared/fixtures $(wildcard events/*)
+
+$(CARGO_FUZZ):
+	cargo install --locked --quiet --root '$(CURDIR)/.tools' cargo-fuzz@$(FUZZ_VERSION)
+
+# Each target for FUZZ_SECONDS, built instrumented into its own target directory. No
+# sanitizer: the kit is safe Rust; the invariants (shared/src/fuzzing.rs) are the oracle.
+# A finding stops the run, its input in fuzz/artifacts/<target>/; each log is kept.
+fuzz: $(CARGO_FUZZ) ## cargo fuzz: each target in fuzz/fuzz_targets for FUZZ_SECONDS (default 60)
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@mkdir -p '$(TARGET_DIR)/fuzz'
+	@for target in $(FUZZ_TARGETS); do \
+		echo "fuzz: $$target for $(FUZZ_SECONDS) s"; \
+		mkdir -p "fuzz/corpus/$$target"; \
+		seeds=; if [ "$$target" = envelope ]; then seeds='$(FUZZ_SEEDS)'; fi; \
+		PATH='$(CURDIR)/.tools/bin':"$$PATH" cargo +nightly fuzz run --sanitizer none \
+			--target-dir '$(TARGET_DIR)/fuzz' "$$target" "fuzz/corpus/$$target" $$seeds \
+			-- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			2>&1 | tee "$(TARGET_DIR)/fuzz/$$target.log" | grep -E '^(#[0-9]+ +DONE|Done |stat::number_of_executed_units|==[0-9]+==|thread .* panicked|.*Test unit written to)'; \
+	done
 
 # Offline: the region only picks cfn-lint's resource specs (no credentials, no calls);
 # checkov never downloads (--skip-download). The unit tests under scripts/ check what no

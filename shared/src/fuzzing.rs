@@ -4,6 +4,7 @@
 //! API: hidden, and compiled only with the `fuzzing` feature (and in the kit's tests).
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use aws_lambda_events::event::cloudformation::{
     CloudFormationCustomResourceResponse, CloudFormationCustomResourceResponseStatus,
@@ -281,7 +282,8 @@ fn check_refusal_hides_secrets(raw: &str, refusal: &str) {
     };
     let authority = uri.authority().map(|a| a.as_str()).unwrap_or_default();
     let host_port = authority.rsplit('@').next().unwrap_or_default();
-    let shown = format!("{host_port}{}", uri.path());
+    let scheme = uri.scheme_str().unwrap_or_default();
+    let shown = format!("{scheme}://{host_port}{}", uri.path());
     let user_info = authority.rsplit_once('@').map(|(user, _)| user);
     for secret in [uri.query(), user_info].into_iter().flatten() {
         if secret.len() >= 4 && !shown.contains(secret) && !ALL_REFUSALS.contains(secret) {
@@ -354,13 +356,16 @@ fn parameter_name(function: &str, physical_id: &str) -> Option<String> {
     if !package_name {
         return None;
     }
-    let config = aws_sdk_ssm::Config::builder()
-        .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
-        .build();
-    let ledger = Ledger::with_prefix(
-        aws_sdk_ssm::Client::from_conf(config),
-        &format!("{PREFIX_ROOT}/{function}"),
-    );
+    // Never called: naming needs a client, not a connection. Built once (it is not cheap).
+    static CLIENT: OnceLock<aws_sdk_ssm::Client> = OnceLock::new();
+    let client = CLIENT.get_or_init(|| {
+        aws_sdk_ssm::Client::from_conf(
+            aws_sdk_ssm::Config::builder()
+                .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+                .build(),
+        )
+    });
+    let ledger = Ledger::with_prefix(client.clone(), &format!("{PREFIX_ROOT}/{function}"));
     Some(ledger.parameter_name(&update_of(physical_id)))
 }
 
