@@ -25,6 +25,10 @@ Differences patched (each is how AWS behaves, checked against the AWS docs):
 - AWS Config's recorder status reports what the recording events processed say; moto has
   none, so the harness sets it (`POST /_harness/config/recorder-status`: a Failure, or a
   newer Success, each with its lastStatusChangeTime).
+- CloudFormation's CreateChangeSet for a stack the change would leave as it is creates the
+  change set and fails it ("didn't contain changes"), as it does without parameters (moto
+  answers the call itself with UpdateStack's "No updates are to be performed." when
+  parameters are given).
 """
 import os, sys, threading
 def watch_parent():
@@ -146,6 +150,32 @@ def set_recorder_status(body):
                 status.last_error_code = wanted.get("lastErrorCode")
                 status.last_error_message = wanted.get("lastErrorMessage")
                 status.last_status_change_time = wanted.get("lastStatusChangeTime")
+# CloudFormation API Reference, CreateChangeSet: "After the CreateChangeSet call
+# successfully completes, CloudFormation starts creating the change set. To check the
+# status of the change set or to review it, use the DescribeChangeSet action."
+# DescribeChangeSet, StatusReason: "A description of the change set's status. For example,
+# if your attempt to create a change set failed, CloudFormation shows the error message."
+# A change set with nothing to change is created, then FAILED with that message.
+from moto.cloudformation import responses as cfn_responses
+_create_change_set = cfn_responses.CloudFormationResponse.create_change_set
+_validate_different_update = cfn_responses.CloudFormationResponse._validate_different_update
+NO_CHANGES = ("The submitted information didn't contain changes. "
+              "Submit different information to create a change set.")
+def create_change_set(self):
+    unchanged = []
+    def note_unchanged(*args):
+        try:
+            _validate_different_update(self, *args)
+        except cfn_responses.ValidationError:
+            unchanged.append(True)
+    self._validate_different_update = note_unchanged
+    result = _create_change_set(self)
+    if unchanged:
+        change_set = self.cloudformation_backend.describe_change_set(self._get_param("ChangeSetName"))
+        change_set.status, change_set.execution_status = "FAILED", "UNAVAILABLE"
+        change_set.status_reason = NO_CHANGES
+    return result
+cfn_responses.CloudFormationResponse.create_change_set = create_change_set
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 _dispatch = DomainDispatcherApplication.__call__
 def dispatch(self, environ, start_response):

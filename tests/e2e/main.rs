@@ -5,6 +5,7 @@
 //! which builds the debug binaries and the shipped-profile ones first.
 
 mod baseline;
+mod baseline_deploy;
 mod config_setup;
 mod faults;
 mod kms_ready;

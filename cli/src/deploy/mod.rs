@@ -12,9 +12,11 @@ pub mod prompt;
 pub mod template;
 
 use std::io::Write;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use aws_config::SdkConfig;
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::DateTime;
 use serde_json::{json, Value};
 
 use self::audit::Audit;
@@ -126,15 +128,17 @@ impl Ending {
     }
 }
 
-/// A run's name, also its change set's: `baseline-<UTC time>`, e.g. `baseline-20261130T100340Z`.
+/// A run's name, also its change set's: `baseline-<UTC time>-<milliseconds>`, e.g.
+/// `baseline-20261130T100340Z-042` (a change set name allows letters, digits and `-`).
 pub fn run_name() -> String {
-    let now = audit::now();
-    let seconds = now.split('.').next().unwrap_or(&now);
+    let now = DateTime::from(SystemTime::now());
+    let seconds = DateTime::from_secs(now.secs()).fmt(Format::DateTime);
     let stamp: String = seconds
+        .unwrap_or_default()
         .chars()
         .filter(char::is_ascii_alphanumeric)
         .collect();
-    format!("baseline-{}Z", stamp.trim_end_matches('Z'))
+    format!("baseline-{stamp}-{:03}", now.subsec_nanos() / 1_000_000)
 }
 
 /// Deploys `request` as change set `run`: prints to `out`, records to `audit`, answers
@@ -455,7 +459,7 @@ Resources:
         }
         let name = run_name();
         assert!(
-            name.starts_with("baseline-20") && name.ends_with('Z'),
+            name.starts_with("baseline-20") && name.len() == 29,
             "{name}"
         );
         assert!(
