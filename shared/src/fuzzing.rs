@@ -198,7 +198,9 @@ pub fn check_response_body(case: &AnswerCase) {
     } else {
         assert_eq!(body["Status"], "FAILED");
         assert_eq!(body["Data"], json!({}));
-        assert!(reason.is_empty() || reason.starts_with('['), "{reason}");
+        // Whatever of the reason fits, code first; with room for three bytes, only the cut mark.
+        let kept = reason.strip_suffix("...").unwrap_or(reason);
+        assert!(kept.is_empty() || kept.starts_with('['), "{reason}");
     }
 }
 

@@ -206,6 +206,18 @@ proptest! {
     fn any_answer_fits_keeps_its_ids_and_never_turns_success(case in answer_case()) {
         check_response_body(&case);
     }
+
+    /// The ids leave `room` bytes for the reason (the fuzzer found the cut mark alone here).
+    #[test]
+    fn an_answer_with_little_room_left_keeps_its_code_first(
+        room in 0..64usize,
+        mut case in answer_case(),
+    ) {
+        case.physical_id = String::new();
+        let used = ids_alone_len(&case);
+        case.physical_id = "x".repeat((MAX_RESPONSE_BYTES + 16).saturating_sub(used + room));
+        check_response_body(&case);
+    }
 }
 
 /// A URL made of parts, each S3's, a lookalike, or junk.
