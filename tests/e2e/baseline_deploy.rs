@@ -41,14 +41,35 @@ fn work_dir(test: &str) -> PathBuf {
     dir
 }
 
+/// Dummy credentials, the region, and no profile, credentials file or instance metadata
+/// in reach (moto's endpoint is added).
+const ENV: &[(&str, &str)] = &[
+    ("AWS_REGION", "us-east-1"),
+    ("AWS_ACCESS_KEY_ID", "testing"),
+    ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ("AWS_EC2_METADATA_DISABLED", "true"),
+    ("AWS_CONFIG_FILE", "/nonexistent/config"),
+    ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
+];
+
 /// What `baseline deploy` printed and how it exited.
 struct Run {
     code: i32,
     stdout: String,
 }
 
-/// Runs `baseline deploy ARGS` in `dir` against moto, with dummy credentials and no
-/// profile, credentials file or instance metadata in reach; stdin and stdout not a
+impl Run {
+    /// Asserts that the output shows `text`.
+    fn shows(&self, text: &str) {
+        assert!(
+            self.stdout.contains(text),
+            "{text:?} not in:\n{}",
+            self.stdout
+        );
+    }
+}
+
+/// Runs `baseline deploy ARGS` in `dir` against moto ([`ENV`]); stdin and stdout not a
 /// terminal.
 async fn deploy(moto: &Moto, dir: &Path, args: &[&str]) -> Run {
     let output = tokio::process::Command::new(Binary::Debug("baseline").path())
@@ -57,15 +78,8 @@ async fn deploy(moto: &Moto, dir: &Path, args: &[&str]) -> Run {
         .args(args)
         .current_dir(dir)
         .env_clear()
-        .envs([
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", "testing"),
-            ("AWS_SECRET_ACCESS_KEY", "testing"),
-            ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-            ("AWS_CONFIG_FILE", "/nonexistent/config"),
-            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
-        ])
+        .envs(ENV.iter().copied())
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
         .stdin(std::process::Stdio::null())
         .output()
         .await
@@ -103,17 +117,13 @@ async fn baseline_deploy_creates_then_has_nothing_to_do_then_shows_and_runs_a_mo
 
     let created = deploy(moto, &dir, &first).await;
     assert_eq!(created.code, 0, "deployed");
-    assert!(
-        created.stdout.contains("ApiToken=****"),
-        "{}",
-        created.stdout
-    );
+    created.shows("ApiToken=****");
     assert!(!created.stdout.contains(SECRET));
     for row in [
         "Add     Setting   AWS::SSM::Parameter  -",
         "Add     Topic     AWS::SNS::Topic      -",
     ] {
-        assert!(created.stdout.contains(row), "{}", created.stdout);
+        created.shows(row);
     }
     assert!(created.stdout.ends_with("deployed (exit 0)\n"));
     let audit = dir.join("baseline-deploy.audit.jsonl");
@@ -142,11 +152,7 @@ async fn baseline_deploy_creates_then_has_nothing_to_do_then_shows_and_runs_a_mo
 
     let again = deploy(moto, &dir, &first).await;
     assert_eq!(again.code, 0, "nothing to do is a success");
-    assert!(
-        again.stdout.contains("nothing to do (exit 0)"),
-        "{}",
-        again.stdout
-    );
+    again.shows("nothing to do (exit 0)");
     let lines = audit_lines(&audit);
     let last = &lines[lines.len() - 1];
     assert_eq!(last["outcome"], "nothing to do");
@@ -159,25 +165,11 @@ async fn baseline_deploy_creates_then_has_nothing_to_do_then_shows_and_runs_a_mo
     std::fs::write(dir.join("packaged.yaml"), changed).unwrap();
     let refused = deploy(moto, &dir, &stack).await;
     assert_eq!(refused.code, 7, "no --yes off a terminal: refused");
-    assert!(
-        refused.stdout.contains("ApiToken=(previous value)"),
-        "{}",
-        refused.stdout
-    );
-    assert!(
-        refused
-            .stdout
-            .contains("Modify  Topic     AWS::SNS::Topic  -"),
-        "{}",
-        refused.stdout
-    );
+    refused.shows("ApiToken=(previous value)");
+    refused.shows("Modify  Topic     AWS::SNS::Topic  -");
     let updated = deploy(moto, &dir, &[&stack[..], &["--yes"]].concat()).await;
     assert_eq!(updated.code, 0);
-    assert!(
-        updated.stdout.contains("UPDATE_COMPLETE"),
-        "{}",
-        updated.stdout
-    );
+    updated.shows("UPDATE_COMPLETE");
     let outcomes: Vec<Value> = audit_lines(&audit)
         .into_iter()
         .filter(|l| l["record"] == "outcome")
@@ -206,12 +198,7 @@ async fn baseline_deploy_into_another_account_assumes_the_role_and_records_it() 
     ];
     let run = deploy(moto, &dir, &args).await;
     assert_eq!(run.code, 0);
-    assert!(
-        run.stdout
-            .contains("as arn:aws:sts::111111111111:assumed-role/deployer/baseline-deploy"),
-        "{}",
-        run.stdout
-    );
+    run.shows("as arn:aws:sts::111111111111:assumed-role/deployer/baseline-deploy");
     let lines = audit_lines(&dir.join("role.jsonl"));
     assert_eq!(lines[0]["role_arn"], role);
     assert_eq!(lines[0]["who"]["account"], "111111111111");
@@ -235,7 +222,7 @@ async fn baseline_deploy_refuses_a_template_too_large_for_template_body() {
     )
     .await;
     assert_eq!(run.code, 7);
-    assert!(run.stdout.contains("--template-url"), "{}", run.stdout);
+    run.shows("--template-url");
     let lines = audit_lines(&dir.join("baseline-deploy.audit.jsonl"));
     assert_eq!(
         records(&lines),

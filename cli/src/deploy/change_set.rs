@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
 use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter};
 use aws_sdk_cloudformation::Client;
 use serde::Serialize;
@@ -74,19 +75,23 @@ pub struct Change {
     pub replacement: Option<String>,
 }
 
+impl Change {
+    /// Its row in [`table`].
+    fn row(&self) -> [String; 4] {
+        let replacement = self.replacement.as_deref().unwrap_or("-");
+        let (action, resource) = (self.action.clone(), self.resource.clone());
+        [
+            action,
+            resource,
+            self.resource_type.clone(),
+            replacement.to_owned(),
+        ]
+    }
+}
+
 /// `changes` as a table: action, resource, type, replacement.
 pub fn table(changes: &[Change]) -> String {
-    let rows: Vec<[String; 4]> = changes
-        .iter()
-        .map(|c| {
-            [
-                c.action.clone(),
-                c.resource.clone(),
-                c.resource_type.clone(),
-                c.replacement.clone().unwrap_or_else(|| "-".to_owned()),
-            ]
-        })
-        .collect();
+    let rows: Vec<[String; 4]> = changes.iter().map(Change::row).collect();
     crate::table::columns(["ACTION", "RESOURCE", "TYPE", "REPLACEMENT"], &rows)
 }
 
@@ -180,12 +185,7 @@ pub async fn create(client: &Client, proposal: &Proposal<'_>) -> Result<(String,
 /// changes (every page), or that it had nothing to do.
 pub async fn wait(client: &Client, id: &str, every: Duration) -> Result<Created, String> {
     loop {
-        let out = client
-            .describe_change_set()
-            .change_set_name(id)
-            .send()
-            .await;
-        let out = out.map_err(|e| format!("DescribeChangeSet {id}: {}", why(&e)))?;
+        let out = describe(client, id, None).await?;
         let status = out.status().map(|s| s.as_str()).unwrap_or_default();
         let reason = out.status_reason().unwrap_or_default();
         match status {
@@ -203,13 +203,7 @@ pub async fn wait(client: &Client, id: &str, every: Duration) -> Result<Created,
 async fn changes(client: &Client, id: &str) -> Result<Vec<Change>, String> {
     pages(
         |token| async {
-            let out = client
-                .describe_change_set()
-                .change_set_name(id)
-                .set_next_token(token)
-                .send()
-                .await;
-            let out = out.map_err(|e| format!("DescribeChangeSet {id}: {}", why(&e)))?;
+            let out = describe(client, id, token).await?;
             let changes = out
                 .changes()
                 .iter()
@@ -232,26 +226,22 @@ async fn changes(client: &Client, id: &str) -> Result<Vec<Change>, String> {
     .await
 }
 
+/// One page of change set `id`.
+async fn describe(
+    client: &Client,
+    id: &str,
+    token: Option<String>,
+) -> Result<DescribeChangeSetOutput, String> {
+    let out = client.describe_change_set().change_set_name(id);
+    let out = out.set_next_token(token).send().await;
+    out.map_err(|e| format!("DescribeChangeSet {id}: {}", why(&e)))
+}
+
 /// Deletes change set `id` (one with nothing to do, so none is left behind).
 pub async fn delete(client: &Client, id: &str) -> Result<(), String> {
     let out = client.delete_change_set().change_set_name(id).send().await;
     out.map(|_| ())
         .map_err(|e| format!("DeleteChangeSet {id}: {}", why(&e)))
-}
-
-/// The newest event of `stack` (none yet: `None`): where following the execution starts.
-pub async fn newest_event(client: &Client, stack: &str) -> Result<Option<String>, String> {
-    let out = client
-        .describe_stack_events()
-        .stack_name(stack)
-        .send()
-        .await;
-    let out = out.map_err(|e| format!("DescribeStackEvents {stack}: {}", why(&e)))?;
-    Ok(out
-        .stack_events()
-        .first()
-        .and_then(|e| e.event_id())
-        .map(str::to_owned))
 }
 
 /// Executes change set `id`.
@@ -263,7 +253,6 @@ pub async fn execute(client: &Client, id: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
     use aws_sdk_cloudformation::types::{
         Change as SdkChange, ChangeAction, ChangeSetStatus, Replacement, ResourceChange,
     };

@@ -53,20 +53,29 @@ pub async fn follow(
 /// The newest events, newest first: pages until one reaches an event already known.
 async fn newest_events(client: &Client, stack: &str, watch: &Watch) -> Result<Vec<Event>, String> {
     pages(
-        |token| async {
-            let out = client
-                .describe_stack_events()
-                .stack_name(stack)
-                .set_next_token(token)
-                .send()
-                .await;
-            let out = out.map_err(|e| format!("DescribeStackEvents {stack}: {}", why(&e)))?;
-            let events = out.stack_events().iter().map(Event::from).collect();
-            Ok((events, out.next_token().map(str::to_owned)))
-        },
+        |token| events_page(client, stack, token),
         |page: &[Event]| page.iter().any(|e| watch.knows(&e.event_id)),
     )
     .await
+}
+
+/// The newest event of `stack` (none yet: `None`): where following an operation starts.
+pub async fn newest_event(client: &Client, stack: &str) -> Result<Option<String>, String> {
+    let (events, _) = events_page(client, stack, None).await?;
+    Ok(events.into_iter().next().map(|e| e.event_id))
+}
+
+/// One page of `stack`'s events, newest first, and the next page's token.
+async fn events_page(
+    client: &Client,
+    stack: &str,
+    token: Option<String>,
+) -> Result<(Vec<Event>, Option<String>), String> {
+    let out = client.describe_stack_events().stack_name(stack);
+    let out = out.set_next_token(token).send().await;
+    let out = out.map_err(|e| format!("DescribeStackEvents {stack}: {}", why(&e)))?;
+    let events = out.stack_events().iter().map(Event::from).collect();
+    Ok((events, out.next_token().map(str::to_owned)))
 }
 
 #[cfg(test)]

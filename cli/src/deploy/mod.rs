@@ -278,7 +278,7 @@ async fn steps<O: Write, A: Write>(
             }
         )));
     }
-    let before = change_set::newest_event(cfn, &stack_id).await?;
+    let before = follow::newest_event(cfn, &stack_id).await?;
     change_set::execute(cfn, &id).await?;
     let watch = follow::follow(cfn, &stack_id, before, request.every, |event| {
         out.event(event);
