@@ -111,6 +111,25 @@ enum Plan {
     Persistent(Fault, &'static str),
 }
 
+impl std::fmt::Display for Plan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = |fault: &Fault| match fault {
+            Fault::Throttle => "throttled".to_owned(),
+            Fault::InternalError => "500".to_owned(),
+            Fault::Unavailable => "503".to_owned(),
+            Fault::Reset => "reset".to_owned(),
+            Fault::Slow(delay) => format!("slow ({} s)", delay.as_secs()),
+        };
+        match self {
+            Plan::Transient(faults) => {
+                let faults: Vec<String> = faults.iter().map(name).collect();
+                write!(f, "{}", faults.join(", "))
+            }
+            Plan::Persistent(fault, code) => write!(f, "{} → `{code}`", name(fault)),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Case {
     /// Index into [`LIFECYCLE`].
@@ -345,18 +364,10 @@ async fn suite(subject: Subject, one_at_a_time: bool) {
         outcomes.push(task.await);
     }
     let mut failures = Vec::new();
-    let mut figures: BTreeMap<(usize, String), (usize, usize)> = BTreeMap::new();
+    let mut rows = Vec::new();
     for (case, outcome) in cases.iter().zip(outcomes) {
         match outcome {
-            Ok(faults) => {
-                let entry = figures
-                    .entry((case.step, case.operation.clone()))
-                    .or_default();
-                match case.plan {
-                    Plan::Transient(_) => entry.0 += faults.len(),
-                    Plan::Persistent(..) => entry.1 += faults.len(),
-                }
-            }
+            Ok(faults) => rows.push(format!("{} ({} injected)", case.plan, faults.len())),
             Err(error) => {
                 let message = error
                     .try_into_panic()
@@ -364,6 +375,7 @@ async fn suite(subject: Subject, one_at_a_time: bool) {
                     .and_then(|panic| panic.downcast::<String>().ok().map(|m| *m))
                     .unwrap_or_else(|| "cancelled".to_owned());
                 failures.push(format!("{}:\n  {message}", case.label(subject)));
+                rows.push(format!("{}: FAILED", case.plan));
             }
         }
     }
@@ -371,14 +383,17 @@ async fn suite(subject: Subject, one_at_a_time: bool) {
         "{}: {} cases over {} operations in {:.0} s",
         subject.name(),
         cases.len(),
-        figures.len(),
+        cases.len() / 2,
         started.elapsed().as_secs_f64()
     );
-    for ((step, operation), (transient, persistent)) in &figures {
+    // The figures, one row per operation (its transient case, then its persistent one).
+    for (pair, row) in cases.chunks(2).zip(rows.chunks(2)) {
         println!(
-            "| {} | {:?} | {operation} | {transient} | {persistent} |",
+            "| {} | {:?} | {} | {} |",
             subject.name(),
-            LIFECYCLE[*step]
+            LIFECYCLE[pair[0].step],
+            pair[0].operation,
+            row.join(" | ")
         );
     }
     assert!(
