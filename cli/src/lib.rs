@@ -88,8 +88,8 @@ struct ParameterArgs {
 
 #[derive(Debug, Args)]
 struct DeployArgs {
-    /// The packaged template (`sam package --output-template-file packaged.yaml`, or
-    /// `make package`'s): code locations in S3, not local paths.
+    /// The packaged template (`sam package --output-template-file packaged.yaml` after
+    /// `make package` or `sam build`): code locations in S3, not local paths.
     #[arg(long, default_value = "packaged.yaml")]
     template_file: String,
     /// The same template uploaded to S3 (https URL): needed above TemplateBody's 51,200 bytes.

@@ -48,6 +48,9 @@ pub fn change_set_type(status: Option<&str>) -> Result<ChangeSetType, String> {
                 status.unwrap_or_default()
             ))
         }
+        Some("UPDATE_ROLLBACK_FAILED") => Err(
+            "the stack is UPDATE_ROLLBACK_FAILED: continue its rollback first (aws cloudformation continue-update-rollback), then deploy".to_owned(),
+        ),
         Some(s) if s.ends_with("_IN_PROGRESS") => Err(format!(
             "the stack is {s}: wait for that operation to end (baseline deploy follows only its own)"
         )),
@@ -269,6 +272,10 @@ mod tests {
             (Some("UPDATE_ROLLBACK_COMPLETE"), Ok(ChangeSetType::Update)),
             (Some("ROLLBACK_COMPLETE"), Err("delete it first")),
             (Some("UPDATE_IN_PROGRESS"), Err("wait for that operation")),
+            (
+                Some("UPDATE_ROLLBACK_FAILED"),
+                Err("continue-update-rollback"),
+            ),
         ] {
             match (change_set_type(status), expected) {
                 (Ok(kind), Ok(expected)) => assert_eq!(kind, expected, "{status:?}"),

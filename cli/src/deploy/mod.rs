@@ -266,7 +266,7 @@ async fn steps<O: Write, A: Write>(
     };
     audit.record(
         "approval",
-        json!({"approved": approved, "by": format!("{:?}", request.approval).to_lowercase()}),
+        json!({"approved": approved, "by": request.approval.by()}),
     );
     if !approved {
         return Ok(Ending::Refused(format!(

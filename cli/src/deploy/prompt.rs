@@ -25,6 +25,17 @@ impl Approval {
     }
 }
 
+impl Approval {
+    /// Who approved, as the audit log records it.
+    pub fn by(self) -> &'static str {
+        match self {
+            Approval::Given => "--yes",
+            Approval::Ask => "the prompt",
+            Approval::Refused => "nobody: no --yes, not a terminal",
+        }
+    }
+}
+
 /// Asks `question` on `out` and reads the answer from `input`: `y` or `yes`, any case.
 pub fn confirm(question: &str, input: &mut impl BufRead, out: &mut impl Write) -> bool {
     let _ = write!(out, "{question} [y/N] ");
