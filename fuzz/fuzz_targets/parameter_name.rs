@@ -13,7 +13,11 @@ fn hashed_form(id: &str) -> bool {
 }
 
 /// The functions whose ledgers hold records.
-const FUNCTIONS: [&str; 3] = ["config-setup", "securityhub-enable", "securityhub-standards"];
+const FUNCTIONS: [&str; 3] = [
+    "config-setup",
+    "securityhub-enable",
+    "securityhub-standards",
+];
 
 fuzz_target!(|input: (u8, &str, &str)| {
     let (which, one, other) = input;
