@@ -6,12 +6,12 @@
 use std::time::Duration;
 
 use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
-use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter};
+use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, ResourceChange};
 use aws_sdk_cloudformation::Client;
 use serde::Serialize;
 
 use super::template::Sent;
-use crate::aws::{pages, why};
+use crate::aws::why;
 
 /// The reasons CloudFormation gives a change set with nothing to do. DescribeChangeSet's
 /// `StatusReason`: "A description of the change set's status. For example, if your
@@ -188,7 +188,7 @@ pub async fn create(client: &Client, proposal: &Proposal<'_>) -> Result<(String,
 /// changes (every page), or that it had nothing to do.
 pub async fn wait(client: &Client, id: &str, every: Duration) -> Result<Created, String> {
     loop {
-        let out = describe(client, id, None).await?;
+        let out = describe(client, id).await?;
         let status = out.status().map(|s| s.as_str()).unwrap_or_default();
         let reason = out.status_reason().unwrap_or_default();
         match status {
@@ -204,39 +204,33 @@ pub async fn wait(client: &Client, id: &str, every: Duration) -> Result<Created,
 
 /// Every change of change set `id`, all pages.
 async fn changes(client: &Client, id: &str) -> Result<Vec<Change>, String> {
-    pages(
-        |token| async {
-            let out = describe(client, id, token).await?;
-            let changes = out
-                .changes()
-                .iter()
-                .filter_map(|c| c.resource_change())
-                .map(|r| Change {
-                    action: r.action().map(|a| a.as_str()).unwrap_or("?").to_owned(),
-                    resource: r.logical_resource_id().unwrap_or_default().to_owned(),
-                    resource_type: r.resource_type().unwrap_or_default().to_owned(),
-                    replacement: r.replacement().map(|r| match r.as_str() {
-                        "True" => "yes".to_owned(),
-                        "False" => "no".to_owned(),
-                        other => other.to_ascii_lowercase(),
-                    }),
-                })
-                .collect();
-            Ok((changes, out.next_token().map(str::to_owned)))
-        },
-        |_: &[Change]| false,
-    )
-    .await
+    let pages = client.describe_change_set().change_set_name(id);
+    let changes = pages.into_paginator().items().send().try_collect().await;
+    let changes = changes.map_err(|e| format!("DescribeChangeSet {id}: {}", why(&e)))?;
+    let change = |r: &ResourceChange| Change {
+        action: r.action().map(|a| a.as_str()).unwrap_or("?").to_owned(),
+        resource: r.logical_resource_id().unwrap_or_default().to_owned(),
+        resource_type: r.resource_type().unwrap_or_default().to_owned(),
+        replacement: r.replacement().map(|r| match r.as_str() {
+            "True" => "yes".to_owned(),
+            "False" => "no".to_owned(),
+            other => other.to_ascii_lowercase(),
+        }),
+    };
+    Ok(changes
+        .iter()
+        .filter_map(|c| c.resource_change())
+        .map(change)
+        .collect())
 }
 
-/// One page of change set `id`.
-async fn describe(
-    client: &Client,
-    id: &str,
-    token: Option<String>,
-) -> Result<DescribeChangeSetOutput, String> {
-    let out = client.describe_change_set().change_set_name(id);
-    let out = out.set_next_token(token).send().await;
+/// Change set `id` as it stands (its first page).
+async fn describe(client: &Client, id: &str) -> Result<DescribeChangeSetOutput, String> {
+    let out = client
+        .describe_change_set()
+        .change_set_name(id)
+        .send()
+        .await;
     out.map_err(|e| format!("DescribeChangeSet {id}: {}", why(&e)))
 }
 
@@ -257,7 +251,7 @@ pub async fn execute(client: &Client, id: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use aws_sdk_cloudformation::types::{
-        Change as SdkChange, ChangeAction, ChangeSetStatus, Replacement, ResourceChange,
+        Change as SdkChange, ChangeAction, ChangeSetStatus, Replacement,
     };
     use aws_smithy_mocks::{mock, mock_client, RuleMode};
 

@@ -4,38 +4,19 @@
 use aws_sdk_config::types::ConfigRule;
 use aws_sdk_config::Client;
 
-use crate::aws::{pages, why};
+use crate::aws::why;
 use crate::baseline::{Rule, RULES};
 use crate::finding::{Finding, Status};
 
 const OWNER: &str = "ConfigSetup";
 
 pub(super) async fn check(client: &Client) -> Vec<Finding> {
-    let rules = pages(
-        |token| async {
-            let out = client
-                .describe_config_rules()
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| why(&e))?;
-            Ok((
-                out.config_rules().to_vec(),
-                out.next_token().map(str::to_owned),
-            ))
-        },
-        |_| false,
-    );
-    let rules = match rules.await {
+    let rules = client.describe_config_rules().into_paginator().items();
+    let rules = match rules.send().try_collect().await {
         Ok(rules) => rules,
-        Err(why) => {
-            return vec![Finding::new(
-                Status::Unknown,
-                OWNER,
-                "rules",
-                "the six rules",
-                why,
-            )]
+        Err(err) => {
+            let unknown = Finding::new(Status::Unknown, OWNER, "rules", "the six rules", why(&err));
+            return vec![unknown];
         }
     };
     RULES.iter().map(|rule| judge(rule, &rules)).collect()

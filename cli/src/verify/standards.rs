@@ -4,7 +4,7 @@
 use aws_sdk_securityhub::types::{Standard, StandardsSubscription};
 use aws_sdk_securityhub::Client;
 
-use crate::aws::{pages, why};
+use crate::aws::why;
 use crate::baseline::Intended;
 use crate::finding::{Finding, Status};
 
@@ -15,35 +15,11 @@ pub(super) async fn check(client: &Client, intended: &Intended) -> Vec<Finding> 
         return Vec::new();
     }
     let read = async {
-        let catalogue = pages(
-            |token| async {
-                let out = client
-                    .describe_standards()
-                    .set_next_token(token)
-                    .send()
-                    .await;
-                let out = out.map_err(|e| why(&e))?;
-                Ok((
-                    out.standards().to_vec(),
-                    out.next_token().map(str::to_owned),
-                ))
-            },
-            |_| false,
-        );
-        let enabled = pages(
-            |token| async {
-                let out = client
-                    .get_enabled_standards()
-                    .set_next_token(token)
-                    .send()
-                    .await;
-                let out = out.map_err(|e| why(&e))?;
-                let subscriptions = out.standards_subscriptions().to_vec();
-                Ok((subscriptions, out.next_token().map(str::to_owned)))
-            },
-            |_| false,
-        );
-        Ok::<_, String>((catalogue.await?, enabled.await?))
+        let catalogue = client.describe_standards().into_paginator().items();
+        let catalogue = catalogue.send().try_collect().await.map_err(|e| why(&e))?;
+        let enabled = client.get_enabled_standards().into_paginator().items();
+        let enabled = enabled.send().try_collect().await.map_err(|e| why(&e))?;
+        Ok::<_, String>((catalogue, enabled))
     };
     match read.await {
         Ok((catalogue, enabled)) => intended
