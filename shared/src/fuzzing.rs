@@ -145,6 +145,32 @@ pub struct AnswerCase {
     pub failure: Option<String>,
 }
 
+/// An [`AnswerCase`] as plain parts (what a fuzzer or a strategy generates): the ids
+/// (stack, request, logical, physical), `Data`, summary, `NoEcho`, failure message.
+pub type AnswerParts = (
+    [String; 4],
+    BTreeMap<String, String>,
+    Option<String>,
+    bool,
+    Option<String>,
+);
+
+impl From<AnswerParts> for AnswerCase {
+    fn from((ids, data, summary, no_echo, failure): AnswerParts) -> Self {
+        let [stack_id, request_id, logical_resource_id, physical_id] = ids;
+        Self {
+            stack_id,
+            request_id,
+            logical_resource_id,
+            physical_id,
+            data,
+            summary,
+            no_echo,
+            failure,
+        }
+    }
+}
+
 /// Serializes `case` as the runner does: no panic; a body is at most 4096 bytes, JSON,
 /// with every id unchanged, a `SUCCESS` only for a success and with its `Data` and
 /// `NoEcho` whole; no body only when the ids alone leave no room.

@@ -171,32 +171,13 @@ fn text(max: usize) -> impl Strategy<Value = String> {
 
 fn answer_case() -> impl Strategy<Value = AnswerCase> {
     (
-        (text(1100), text(100), text(300), text(1100)),
+        [text(1100), text(100), text(300), text(1100)],
         btree_map(text(32), text(2500), 0..4),
         prop::option::of(text(5000)),
         any::<bool>(),
         prop::option::of(text(5000)),
     )
-        .prop_map(
-            |(
-                (stack_id, request_id, logical_resource_id, physical_id),
-                data,
-                summary,
-                no_echo,
-                failure,
-            )| {
-                AnswerCase {
-                    stack_id,
-                    request_id,
-                    logical_resource_id,
-                    physical_id,
-                    data,
-                    summary,
-                    no_echo,
-                    failure,
-                }
-            },
-        )
+        .prop_map(AnswerCase::from)
 }
 
 proptest! {
