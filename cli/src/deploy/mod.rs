@@ -270,11 +270,10 @@ async fn steps<O: Write, A: Write>(
     );
     if !approved {
         return Ok(Ending::Refused(format!(
-            "change set {run} not executed (no --yes{}); it is left for review",
-            if request.approval == Approval::Ask {
-                ", and not confirmed"
-            } else {
-                " and not a terminal"
+            "change set {run} not executed ({}); it is left for review",
+            match request.approval {
+                Approval::Ask => "declined at the prompt",
+                _ => "no --yes and not a terminal",
             }
         )));
     }

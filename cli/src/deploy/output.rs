@@ -15,6 +15,8 @@ const ERASE: &str = "\r\x1b[2K";
 pub struct Output<W> {
     out: W,
     terminal: bool,
+    /// The stack's latest status.
+    stack: String,
     /// Each resource's latest status.
     resources: BTreeMap<String, String>,
     progress_shown: bool,
@@ -26,6 +28,7 @@ impl<W: Write> Output<W> {
         Output {
             out,
             terminal,
+            stack: String::new(),
             resources: BTreeMap::new(),
             progress_shown: false,
         }
@@ -40,14 +43,15 @@ impl<W: Write> Output<W> {
     /// Prints one stack event, then on a terminal the progress line.
     pub fn event(&mut self, event: &Event) {
         self.line(&event.line());
-        if event.resource_type != "AWS::CloudFormation::Stack" {
-            self.resources.insert(
-                event.logical_resource_id.clone(),
-                event.resource_status.clone(),
-            );
+        let status = event.resource_status.clone();
+        if event.resource_type == "AWS::CloudFormation::Stack" {
+            self.stack = status;
+        } else {
+            self.resources
+                .insert(event.logical_resource_id.clone(), status);
         }
         if self.terminal {
-            let _ = write!(self.out, "{}", progress(&self.resources));
+            let _ = write!(self.out, "{}", progress(&self.stack, &self.resources));
             let _ = self.out.flush();
             self.progress_shown = true;
         }
@@ -71,11 +75,12 @@ impl<W: Write> Output<W> {
     }
 }
 
-/// `resources` (each one's latest status) counted: done, under way, failed.
-pub fn progress(resources: &BTreeMap<String, String>) -> String {
+/// The stack's status, and `resources` (each one's latest status) counted: done, under
+/// way, failed.
+pub fn progress(stack: &str, resources: &BTreeMap<String, String>) -> String {
     let count = |f: fn(&str) -> bool| resources.values().filter(|s| f(s)).count();
     format!(
-        "[{} resources: {} done, {} in progress, {} failed]",
+        "[{stack} | {} resources: {} done, {} in progress, {} failed]",
         resources.len(),
         count(|s| s.ends_with("_COMPLETE") || s.ends_with("_SKIPPED")),
         count(|s| s.ends_with("_IN_PROGRESS")),
@@ -105,7 +110,8 @@ mod tests {
         );
         let terminal = String::from_utf8(terminal.writer().clone()).unwrap();
         assert!(
-            terminal.ends_with("[4 resources: 1 done, 2 in progress, 1 failed]"),
+            terminal
+                .ends_with("[CREATE_IN_PROGRESS | 4 resources: 1 done, 2 in progress, 1 failed]"),
             "{terminal}"
         );
         assert_eq!(
