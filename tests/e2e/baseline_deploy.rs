@@ -33,7 +33,8 @@ Resources:
 
 const SECRET: &str = "s3cret-token-value";
 
-/// A directory of its own for one test: the template and the default audit log.
+/// A directory of its own for one test: the template and the default audit log (left
+/// behind when the test fails, for a look).
 fn work_dir(test: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("baseline-deploy-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -176,6 +177,7 @@ async fn baseline_deploy_creates_then_has_nothing_to_do_then_shows_and_runs_a_mo
         .map(|l| l["exit_code"].clone())
         .collect();
     assert_eq!(outcomes, [0, 0, 7, 0], "one outcome per run, appended");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
@@ -207,6 +209,7 @@ async fn baseline_deploy_into_another_account_assumes_the_role_and_records_it() 
         change_set.contains(":111111111111:changeSet/"),
         "{change_set}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
