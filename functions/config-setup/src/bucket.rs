@@ -174,14 +174,6 @@ impl BucketOwner {
         };
         let status = response.status().as_u16();
         let header = |name: &str| response.headers().get(name).map(str::to_owned);
-        if status == 429 || status == 503 || status >= 500 {
-            let failure = transient(format!("S3 GetBucketLocation answered HTTP {status}"));
-            return Err(if status == 503 || status == 429 {
-                failure.with_code(ReasonCode::Throttled)
-            } else {
-                failure
-            });
-        }
         // The error's code, from the XML body (`<Code>AccessDenied</Code>`).
         let error_code = response.body().bytes().and_then(|body| {
             let text = std::str::from_utf8(body).ok()?;
@@ -189,6 +181,21 @@ impl BucketOwner {
             let end = start + text[start..].find("</Code>")?;
             Some(text[start..end].to_owned())
         });
+        if status == 429 || status >= 500 {
+            // S3's error best practices: use "the Amazon S3 error code instead of the HTTP
+            // status code, as it contains the most information about the error"; "SlowDown
+            // errors can occur when a high request rate triggers one of these mechanisms".
+            // A 503 is throttling only when it says SlowDown (ServiceUnavailable is not).
+            let code = error_code.as_deref().unwrap_or("no error code");
+            let failure = transient(format!(
+                "S3 GetBucketLocation answered HTTP {status} {code}"
+            ));
+            return Err(if status == 429 || code == "SlowDown" {
+                failure.with_code(ReasonCode::Throttled)
+            } else {
+                failure
+            });
+        }
         Ok(Location {
             status,
             region: header("x-amz-bucket-region"),

@@ -222,7 +222,9 @@ impl StandardsApi {
             })
             .collect();
         // Not `AwsApi::call`: each attempt waits for its turn (one call per second), and
-        // that wait may itself run out of time.
+        // that wait may itself run out of time. Then the service's last answer is the
+        // reason, not the pacing: an operator must see the error that kept recurring.
+        let last_failure: std::sync::Mutex<Option<Failure>> = std::sync::Mutex::new(None);
         retry(
             context,
             self.aws.backoff(),
@@ -233,7 +235,18 @@ impl StandardsApi {
                     .batch_enable_standards()
                     .set_standards_subscription_requests(Some(requests.clone()))
                     .send();
-                match pacer.paced(context, sent).await? {
+                let answer = match pacer.paced(context, sent).await {
+                    Ok(answer) => answer,
+                    Err(no_time) => {
+                        let last = last_failure.lock().unwrap_or_else(|p| p.into_inner()).take();
+                        return Err(last.map_or(no_time, |last| {
+                            last.permanent().context(
+                                "still failing when the deadline left no time for another call (one per second)",
+                            )
+                        }));
+                    }
+                };
+                match answer {
                     Ok(output) => Ok(output
                         .standards_subscriptions
                         .unwrap_or_default()
@@ -245,6 +258,8 @@ impl StandardsApi {
                         if failure.aws_error_code() == Some("ResourceConflictException") {
                             Ok(Vec::new())
                         } else {
+                            *last_failure.lock().unwrap_or_else(|p| p.into_inner()) =
+                                Some(failure.clone());
                             Err(failure)
                         }
                     }

@@ -170,14 +170,14 @@ impl Failure {
         self.retry
     }
 
-    /// Appends what the request had done and had pending (the runner does this for
-    /// every `FAILED` answer), after the AWS call.
     /// The runbook's "what to do" for this failure, said in the reason.
     pub(crate) fn with_remedy(mut self, action: &'static str) -> Self {
         self.remedy = Some(action);
         self
     }
 
+    /// Appends what the request had done and had pending (the runner does this for
+    /// every `FAILED` answer), after the AWS call.
     pub(crate) fn with_progress(mut self, progress: String) -> Self {
         self.progress = Some(progress);
         self

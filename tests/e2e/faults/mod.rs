@@ -459,7 +459,6 @@ async fn single(
 }
 
 #[tokio::test]
-#[ignore = "bug: config-setup answers an S3 GetBucketLocation that keeps failing 503 ServiceUnavailable as [THROTTLED] (every 503 is taken for SlowDown and the error's <Code> is not read), telling the operator to ask for a higher rate quota; it should be [SERVICE_ERROR] naming ServiceUnavailable"]
 async fn config_setup_answers_service_error_when_s3_stays_unavailable() {
     let _lock = harness::config_lock().await;
     single(
@@ -473,7 +472,6 @@ async fn config_setup_answers_service_error_when_s3_stays_unavailable() {
 }
 
 #[tokio::test]
-#[ignore = "bug: securityhub-standards answers a BatchEnableStandards that keeps failing (500, 503, throttled, reset) as [TIMEOUT] 'the deadline arrives before BatchEnableStandards may be called again', dropping the service's error; its pacing (one call per second) returns its own TIMEOUT instead of the last failure whenever the next paced call would cross the deadline before the backoff does (e.g. when the first call comes 1.3 s into a 4 s deadline), where it should end [SERVICE_ERROR] (or [THROTTLED]) as every other operation does"]
 async fn securityhub_standards_answers_service_error_when_enabling_keeps_failing() {
     // BatchEnableStandards first called about 1.3 s into the request (work deadline
     // 3.2 s): its third call would be paced to 3.3 s, while the backoff after the second

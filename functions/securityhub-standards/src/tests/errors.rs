@@ -178,3 +178,37 @@ async fn security_hub_not_enabled_is_dependency_not_ready_after_a_short_wait() {
     );
     assert!(started.elapsed() < Duration::from_secs(30));
 }
+
+/// BatchEnableStandards is paced (one call per second): when the next turn would come
+/// after the deadline, the answer is the service's last error, not the pacing.
+#[tokio::test(start_paused = true)]
+async fn an_enable_failing_until_the_deadline_answers_the_services_error() {
+    let ssm = Ssm::new();
+    let read = none_enabled();
+    let enable = mock!(Client::batch_enable_standards)
+        .sequence()
+        .error(|| {
+            aws_sdk_securityhub::operation::batch_enable_standards::BatchEnableStandardsError::generic(
+                ErrorMetadata::builder()
+                    .code("InternalException")
+                    .message("internal error")
+                    .build(),
+            )
+        })
+        .repeatedly()
+        .build();
+    let rules = [&read, &enable];
+    // Calls at 0 s and 1 s fail; the third turn (2 s) comes after the 1.5 s deadline.
+    let answer = create_within(
+        &converging(&rules, &ssm),
+        Duration::from_millis(1500),
+        json!({"Standards": [PCI]}),
+    )
+    .await;
+    assert_failed(
+        answer,
+        ReasonCode::ServiceError,
+        &["InternalException", "no time for another call"],
+    );
+    assert_eq!(enable.num_calls(), 2);
+}
