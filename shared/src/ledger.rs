@@ -685,7 +685,8 @@ impl Ledger {
 }
 
 /// `text` as one level of an SSM parameter name (letters, digits, `_ . -`), or a hash of
-/// it when it has other characters or is long.
+/// it when it has other characters, is long, or has the hashed form itself (`h-` and 16
+/// hex digits: kept as it is, it would name the record of the text it is the hash of).
 fn parameter_safe(text: &str) -> String {
     let safe: String = text
         .chars()
@@ -697,7 +698,10 @@ fn parameter_safe(text: &str) -> String {
             }
         })
         .collect();
-    if safe.len() > 512 || safe != text {
+    let looks_hashed = text.len() == 18
+        && text.starts_with("h-")
+        && text[2..].bytes().all(|b| b.is_ascii_hexdigit());
+    if safe.len() > 512 || safe != text || looks_hashed {
         format!("h-{:016x}", crate::context::fnv1a(text.as_bytes()))
     } else {
         safe

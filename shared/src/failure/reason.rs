@@ -276,13 +276,17 @@ fn is_unprintable(c: char) -> bool {
         || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
-/// Cuts `text` to at most `max_bytes`, on a character boundary, marking the cut with `...`.
+/// Cuts `text` to at most `max_bytes`, on a character boundary, marking the cut with `...`
+/// (or with as much of the mark as fits, when less room than the mark is left).
 pub(crate) fn shorten(text: &str, max_bytes: usize) -> String {
     const MARK: &str = "...";
     if text.len() <= max_bytes {
         return text.to_owned();
     }
-    let mut end = max_bytes.saturating_sub(MARK.len());
+    if max_bytes < MARK.len() {
+        return MARK[..max_bytes].to_owned();
+    }
+    let mut end = max_bytes - MARK.len();
     while end > 0 && !text.is_char_boundary(end) {
         end -= 1;
     }
