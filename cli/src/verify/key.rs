@@ -6,7 +6,7 @@
 
 use aws_sdk_kms::types::KeyState;
 use aws_sdk_kms::Client;
-use serde_json::Value;
+use kms_ready::key_policy::{actions_for, assess};
 
 use crate::aws::why;
 use crate::finding::{Finding, Status};
@@ -100,105 +100,32 @@ fn on_off(on: bool) -> &'static str {
     }
 }
 
-/// What `principal` must be allowed (KmsReady's table).
-fn needs(principal: &str) -> &'static [&'static str] {
-    const LOGS: &[&str] = &[
-        "kms:Encrypt",
-        "kms:Decrypt",
-        "kms:ReEncryptFrom",
-        "kms:ReEncryptTo",
-        "kms:GenerateDataKey",
-        "kms:DescribeKey",
-    ];
-    if principal == "cloudtrail.amazonaws.com" {
-        &["kms:GenerateDataKey", "kms:DescribeKey"]
-    } else if principal.starts_with("logs.") || principal == "delivery.logs.amazonaws.com" {
-        LOGS
-    } else {
-        &["kms:Decrypt", "kms:GenerateDataKey"]
-    }
-}
-
-/// Whether `policy` lets `principal` call every action it needs.
+/// Whether `policy` lets `principal` call every action it needs, judged as KmsReady
+/// judges it (its table of what each service needs, its reading of Allow and Deny).
 pub(super) fn judge_policy(owner: &'static str, policy: &str, principal: &str) -> Finding {
     let check = format!("policy serves {principal}");
-    let needed = needs(principal);
-    let Ok(policy) = serde_json::from_str::<Value>(policy) else {
-        return Finding::new(
-            Status::Drift,
-            owner,
-            check,
-            needed.join(","),
-            "a key policy that is not JSON",
-        );
-    };
-    let statements = match &policy["Statement"] {
-        Value::Array(items) => items.clone(),
-        single => vec![single.clone()],
-    };
-    let conditional = |s: &Value| s.get("Condition").is_some();
-    let covers = |s: &Value, action: &str| strings(&s["Action"]).iter().any(|p| matches(p, action));
-    let allowed = |action: &str| {
-        statements.iter().any(|s| {
-            s["Effect"] == "Allow"
-                && names(&s["Principal"], principal, !conditional(s))
-                && covers(s, action)
-        })
-    };
-    let denied = |action: &str| {
-        statements.iter().any(|s| {
-            s["Effect"] == "Deny"
-                && !conditional(s)
-                && names(&s["Principal"], principal, true)
-                && covers(s, action)
-        })
-    };
-    let missing: Vec<&str> = needed
-        .iter()
-        .filter(|action| !allowed(action) || denied(action))
-        .copied()
-        .collect();
-    let found = if missing.is_empty() {
-        "all allowed".to_owned()
-    } else {
-        format!("not allowed: {}", missing.join(","))
-    };
-    Finding::new(
-        Status::holds(missing.is_empty()),
-        owner,
-        check,
-        needed.join(","),
-        found,
-    )
-}
-
-/// Whether `principal` names `service`: as `Service`, or as everyone (`*`) when
-/// `everyone_counts` (a statement without conditions).
-fn names(principal: &Value, service: &str, everyone_counts: bool) -> bool {
-    let everyone = principal == "*" || strings(&principal["AWS"]).contains(&"*");
-    strings(&principal["Service"]).contains(&service) || (everyone && everyone_counts)
-}
-
-fn strings(value: &Value) -> Vec<&str> {
-    match value {
-        Value::String(s) => vec![s.as_str()],
-        Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// IAM action matching: case-insensitive, `*` any run, `?` one character.
-fn matches(pattern: &str, action: &str) -> bool {
-    fn go(p: &[u8], a: &[u8]) -> bool {
-        match (p.first(), a.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => go(&p[1..], a) || (!a.is_empty() && go(p, &a[1..])),
-            (Some(b'?'), Some(_)) => go(&p[1..], &a[1..]),
-            (Some(x), Some(y)) if x.eq_ignore_ascii_case(y) => go(&p[1..], &a[1..]),
-            _ => false,
+    let needed = actions_for(principal, &[]);
+    let (ok, found) = match assess(policy, principal, &needed) {
+        Err(why) => (false, why),
+        Ok(verdict) => {
+            let mut said = Vec::new();
+            if !verdict.not_allowed.is_empty() {
+                said.push(format!("not allowed: {}", verdict.not_allowed.join(",")));
+            }
+            if !verdict.denied_by.is_empty() {
+                said.push(format!("denied: {}", verdict.denied_by.join("; ")));
+            }
+            if !verdict.uncertain.is_empty() {
+                said.push(format!("not evaluated: {}", verdict.uncertain.join("; ")));
+            }
+            let ok = verdict.may_use();
+            if said.is_empty() {
+                said.push("all allowed".to_owned());
+            }
+            (ok, said.join("; "))
         }
-    }
-    go(pattern.as_bytes(), action.as_bytes())
+    };
+    Finding::new(Status::holds(ok), owner, check, needed.join(","), found)
 }
 
 #[cfg(test)]
@@ -208,7 +135,7 @@ mod tests {
     use super::*;
     use crate::finding::Status;
 
-    fn policy(statements: Value) -> String {
+    fn policy(statements: serde_json::Value) -> String {
         json!({"Version": "2012-10-17", "Statement": statements}).to_string()
     }
 
@@ -250,14 +177,7 @@ mod tests {
             {"Effect": "Deny", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:Describe*", "Resource": "*"}
         ]));
         let finding = judge_policy("TrailKey", &denied, "cloudtrail.amazonaws.com");
-        assert_eq!(finding.found, "not allowed: kms:DescribeKey");
-    }
-
-    #[test]
-    fn actions_match_like_iam() {
-        assert!(matches("kms:GenerateDataKey*", "kms:GenerateDataKey"));
-        assert!(matches("KMS:describe?ey", "kms:DescribeKey"));
-        assert!(matches("*", "kms:Decrypt"));
-        assert!(!matches("kms:Encrypt", "kms:Decrypt"));
+        assert_eq!(finding.status, Status::Drift, "{finding:?}");
+        assert!(finding.found.starts_with("denied: "), "{finding:?}");
     }
 }

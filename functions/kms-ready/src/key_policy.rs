@@ -82,7 +82,7 @@ pub(crate) fn documented_needs(principal: &str) -> Option<&'static ServiceNeeds>
 
 /// The actions `principal` must be allowed: `explicit` when the properties name them,
 /// else the documented ones, else [`DEFAULT_ACTIONS`].
-pub(crate) fn actions_for(principal: &str, explicit: &[String]) -> Vec<String> {
+pub fn actions_for(principal: &str, explicit: &[String]) -> Vec<String> {
     if !explicit.is_empty() {
         return explicit.to_vec();
     }
@@ -95,7 +95,7 @@ pub(crate) fn actions_for(principal: &str, explicit: &[String]) -> Vec<String> {
 
 /// What the policy does for one principal.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct Verdict {
+pub struct Verdict {
     /// Needed actions no `Allow` gives it.
     pub not_allowed: Vec<String>,
     /// `Deny` statements that apply to it, each with why.
@@ -106,7 +106,7 @@ pub(crate) struct Verdict {
 
 impl Verdict {
     /// Whether the principal may use the key as far as the policy shows.
-    pub(crate) fn may_use(&self) -> bool {
+    pub fn may_use(&self) -> bool {
         self.not_allowed.is_empty() && self.denied_by.is_empty()
     }
 }
@@ -121,7 +121,7 @@ impl Verdict {
 /// [`condition_holds`]); one whose conditions cannot be evaluated here is reported as
 /// uncertain, never ignored. `NotPrincipal` and `NotAction` in a `Deny` are honoured; in
 /// an `Allow` they are not counted.
-pub(crate) fn assess(policy: &str, principal: &str, actions: &[String]) -> Result<Verdict, String> {
+pub fn assess(policy: &str, principal: &str, actions: &[String]) -> Result<Verdict, String> {
     let document: Value = serde_json::from_str(policy)
         .map_err(|error| format!("the key policy is not JSON: {error}"))?;
     let statements = match document.get("Statement") {

@@ -1,7 +1,9 @@
 //! `Custom::KmsReady`: succeeds once a KMS key is `Enabled` (and, optionally, its
 //! policy lets the required service principals use it). Delete has nothing to undo.
 
-mod key_policy;
+/// How KmsReady judges a key policy for a service principal; `baseline verify` judges the
+/// baseline's keys with it, so the function and the check never disagree.
+pub mod key_policy;
 mod key_state;
 mod properties;
 mod runbook;
