@@ -5,9 +5,10 @@
 //! ConfigSetup uses moto's one recorder per region: the test holds `harness::config_lock()`
 //! and starts from an empty Config set-up.
 
+use std::path::Path;
 use std::time::SystemTime;
 
-use harness::{config_lock, Binary, Function, Moto, SecurityHub, Stack};
+use harness::{config_lock, run_baseline, Binary, Function, Moto, SecurityHub, Stack};
 use serde_json::{json, Value};
 
 const BUCKET: &str = "baseline-e2e-config";
@@ -78,34 +79,13 @@ fn text(value: &Value) -> String {
     value.as_str().unwrap_or_default().to_owned()
 }
 
-/// Runs the `baseline` binary with `args` against moto and the Security Hub emulator,
-/// with no profile, no credentials file and no instance metadata in reach.
+/// Runs the `baseline` binary with `args` against moto and the Security Hub emulator.
 async fn baseline(moto: &Moto, hub: &SecurityHub, args: &[&str]) -> Verified {
-    let output = tokio::process::Command::new(Binary::Debug("baseline").path())
-        .args(args)
-        .env_clear()
-        .envs([
-            ("AWS_REGION", "us-east-1".to_owned()),
-            ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
-            ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
-            ("AWS_ENDPOINT_URL", moto.endpoint.clone()),
-            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
-            ("AWS_CONFIG_FILE", "/nonexistent/config".to_owned()),
-            (
-                "AWS_SHARED_CREDENTIALS_FILE",
-                "/nonexistent/credentials".to_owned(),
-            ),
-        ])
-        .env(hub.env().0, hub.env().1)
-        .output()
-        .await
-        .expect("run baseline");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("baseline {}:\n{stdout}{stderr}", args.join(" "));
+    let (name, endpoint) = hub.env();
+    let ran = run_baseline(moto, Path::new("."), &[(name, endpoint)], args).await;
     Verified {
-        code: output.status.code().unwrap_or(-1),
-        stdout,
+        code: ran.code,
+        stdout: ran.stdout,
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use harness::{Binary, Moto};
+use harness::{run_baseline, Moto, Ran};
 use serde_json::Value;
 
 /// A small template (moto cannot run the baseline's custom resources): a parameter kept
@@ -42,56 +42,11 @@ fn work_dir(test: &str) -> PathBuf {
     dir
 }
 
-/// Dummy credentials, the region, and no profile, credentials file or instance metadata
-/// in reach (moto's endpoint is added).
-const ENV: &[(&str, &str)] = &[
-    ("AWS_REGION", "us-east-1"),
-    ("AWS_ACCESS_KEY_ID", "testing"),
-    ("AWS_SECRET_ACCESS_KEY", "testing"),
-    ("AWS_EC2_METADATA_DISABLED", "true"),
-    ("AWS_CONFIG_FILE", "/nonexistent/config"),
-    ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
-];
-
-/// What `baseline deploy` printed and how it exited.
-struct Run {
-    code: i32,
-    stdout: String,
-}
-
-impl Run {
-    /// Asserts that the output shows `text`.
-    fn shows(&self, text: &str) {
-        assert!(
-            self.stdout.contains(text),
-            "{text:?} not in:\n{}",
-            self.stdout
-        );
-    }
-}
-
-/// Runs `baseline deploy ARGS` in `dir` against moto ([`ENV`]); stdin and stdout not a
-/// terminal.
-async fn deploy(moto: &Moto, dir: &Path, args: &[&str]) -> Run {
-    let output = tokio::process::Command::new(Binary::Debug("baseline").path())
-        .arg("deploy")
-        .args(["--poll-seconds", "1"])
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .envs(ENV.iter().copied())
-        .env("AWS_ENDPOINT_URL", &moto.endpoint)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .expect("run baseline deploy");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("$ baseline deploy {}\n{stdout}{stderr}", args.join(" "));
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout,
-    }
+/// Runs `baseline deploy ARGS` in `dir` against moto; stdin and stdout not a terminal.
+async fn deploy(moto: &Moto, dir: &Path, args: &[&str]) -> Ran {
+    let mut all = vec!["deploy", "--poll-seconds", "1"];
+    all.extend_from_slice(args);
+    run_baseline(moto, dir, &[], &all).await
 }
 
 /// The audit log's lines, parsed.

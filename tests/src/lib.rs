@@ -9,8 +9,11 @@
 //! - [`securityhub`]: a Security Hub CSPM emulator (moto lacks the standards API), one
 //!   per test, with the real REST wire format; its module doc says why and how.
 //!
+//! - [`baseline`]: the `baseline` CLI run against the emulators.
+//!
 //! Nothing here talks to a non-loopback address.
 
+pub mod baseline;
 pub mod cloudformation;
 pub mod fault_proxy;
 pub mod function;
@@ -18,6 +21,7 @@ pub mod moto;
 pub mod runtime_api;
 pub mod securityhub;
 
+pub use baseline::{run_baseline, Ran};
 pub use cloudformation::{CfnResponse, Stack};
 pub use fault_proxy::{Fault, FaultProxy};
 pub use function::{Binary, Function};
