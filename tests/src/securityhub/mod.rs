@@ -174,6 +174,17 @@ impl SecurityHub {
         assert!(self.hub().is_some(), "the hub is disabled: {why}");
     }
 
+    /// Asserts that the hub is enabled and no one asked to disable it, saying `why`
+    /// otherwise: what a resource that does not own the hub must leave.
+    pub fn assert_untouched(&self, why: &str) {
+        self.assert_enabled(why);
+        assert_eq!(
+            self.count("DisableSecurityHub"),
+            0,
+            "a disable was asked: {why}"
+        );
+    }
+
     /// Asserts that the hub is disabled (the account not subscribed), saying `why` otherwise.
     pub fn assert_disabled(&self, why: &str) {
         assert!(self.hub().is_none(), "the hub is enabled: {why}");
