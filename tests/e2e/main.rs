@@ -16,4 +16,5 @@ mod resources;
 mod securityhub_enable;
 mod securityhub_standards;
 mod shipped_profile;
+mod template;
 mod trust;

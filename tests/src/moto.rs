@@ -30,7 +30,8 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-fn python() -> PathBuf {
+/// The venv's Python (`make setup`), or `CR_TEST_PYTHON`.
+pub fn python() -> PathBuf {
     std::env::var_os("CR_TEST_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join(".venv/bin/python"))
