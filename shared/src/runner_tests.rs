@@ -35,11 +35,14 @@ impl ResourceProperties for FakeProperties {
     }
 }
 
-impl Fake {
-    async fn behave(
+impl CustomResource for Fake {
+    type Properties = FakeProperties;
+
+    /// Behaves as `properties.mode` says; Update and Delete (with properties) do the same.
+    async fn create(
         &self,
         context: &RequestContext,
-        properties: &FakeProperties,
+        properties: FakeProperties,
     ) -> Result<Outcome, Failure> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         match properties.mode.as_str() {
@@ -74,18 +77,6 @@ impl Fake {
             )),
         }
     }
-}
-
-impl CustomResource for Fake {
-    type Properties = FakeProperties;
-
-    async fn create(
-        &self,
-        context: &RequestContext,
-        properties: FakeProperties,
-    ) -> Result<Outcome, Failure> {
-        self.behave(context, &properties).await
-    }
 
     async fn update(
         &self,
@@ -93,7 +84,7 @@ impl CustomResource for Fake {
         properties: FakeProperties,
         old: Option<FakeProperties>,
     ) -> Result<Outcome, Failure> {
-        let outcome = self.behave(context, &properties).await?;
+        let outcome = self.create(context, properties).await?;
         Ok(outcome.with_data(
             "OldMode",
             old.map(|o| o.mode).unwrap_or_else(|| "unparsed".into()),
@@ -106,7 +97,7 @@ impl CustomResource for Fake {
         properties: Option<FakeProperties>,
     ) -> Result<Outcome, Failure> {
         match properties {
-            Some(properties) => self.behave(context, &properties).await,
+            Some(properties) => self.create(context, properties).await,
             None => {
                 self.deletes_without_properties
                     .fetch_add(1, Ordering::SeqCst);
