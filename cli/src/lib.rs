@@ -45,9 +45,11 @@ Exit codes (deploy):
      CloudFormation could not create); nothing was executed
   4  failed and rolled back: the stack is as before; the root cause is printed
   5  the rollback failed: the stack needs attention
-  6  failed without a rollback
+  6  failed without a rollback; with --stack-set: an operation failed, or failed or was
+     cancelled in an account and region (the table names them)
   7  refused: nothing changed (declined at the prompt, no --yes off a terminal, a stack that
-     cannot be updated as it stands, a template too large without --template-url)";
+     cannot be updated as it stands, a template too large without --template-url; with
+     --stack-set: a caveat without --force, a template with a Transform)";
 
 /// Deploy, watch and verify the security baseline (template.yml).
 #[derive(Debug, Parser)]
@@ -89,9 +91,10 @@ struct ParameterArgs {
 #[derive(Debug, Args)]
 struct DeployArgs {
     /// The packaged template (`sam package --output-template-file packaged.yaml` after
-    /// `make package` or `sam build`): code locations in S3, not local paths.
-    #[arg(long, default_value = "packaged.yaml")]
-    template_file: String,
+    /// `make package` or `sam build`): code locations in S3, not local paths. With
+    /// --stack-set, `make package`'s dist/stackset-template.json (no transform).
+    #[arg(long, value_name = "FILE")]
+    template_file: Option<String>,
     /// The same template uploaded to S3 (https URL): needed above TemplateBody's 51,200 bytes.
     #[arg(long, value_name = "URL")]
     template_url: Option<String>,
@@ -115,6 +118,54 @@ struct DeployArgs {
     /// Seconds between polls of the change set and the stack's events.
     #[arg(long, default_value_t = 5, value_name = "SECONDS")]
     poll_seconds: u64,
+    #[command(flatten)]
+    stack_set: StackSetArgs,
+}
+
+/// A service-managed stack set instead of a stack.
+#[derive(Debug, Args)]
+#[group(id = "stack_set_args", multiple = true, requires = "stack_set")]
+struct StackSetArgs {
+    /// Deploy a service-managed stack set of this name (automatic deployment to the OUs)
+    /// instead of a stack.
+    #[arg(long, value_name = "NAME", requires_all = ["org_units", "regions"], group = "stack_set_args")]
+    stack_set: Option<String>,
+    /// The organizational units (or the root, r-...) to deploy to, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "OU")]
+    org_units: Vec<String>,
+    /// The regions, comma-separated, in the order the operation goes through them.
+    #[arg(long, value_delimiter = ',', value_name = "REGION")]
+    regions: Vec<String>,
+    /// SELF (the management account) or DELEGATED_ADMIN (a delegated StackSets administrator).
+    #[arg(long, default_value = "SELF", value_parser = ["SELF", "DELEGATED_ADMIN"])]
+    call_as: String,
+    /// Accounts deployed to at once, per region (else --max-concurrent-percentage).
+    #[arg(long, value_name = "N", conflicts_with = "max_concurrent_percentage")]
+    max_concurrent_count: Option<i32>,
+    /// Percentage of the accounts deployed to at once, per region.
+    #[arg(long, value_name = "PERCENT", default_value_t = 25)]
+    max_concurrent_percentage: i32,
+    /// Accounts that may fail, per region, before the operation stops there (else
+    /// --failure-tolerance-percentage).
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with = "failure_tolerance_percentage"
+    )]
+    failure_tolerance_count: Option<i32>,
+    /// Percentage of the accounts that may fail, per region.
+    #[arg(long, value_name = "PERCENT", default_value_t = 10)]
+    failure_tolerance_percentage: i32,
+    /// Regions one after another (in --regions' order) or all at once.
+    #[arg(long, default_value = "SEQUENTIAL", value_parser = ["SEQUENTIAL", "PARALLEL"])]
+    region_concurrency: String,
+    /// Keep the stacks of an account that leaves the OUs (else they are deleted).
+    #[arg(long)]
+    retain_stacks_on_account_removal: bool,
+    /// Deploy although a caveat refuses it (a region twice, no single
+    /// GlobalResourceTypesRegion, ExistingRecorder=Fail where Control Tower records).
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -197,15 +248,61 @@ async fn run(cli: Cli) -> Result<u8, Error> {
 
 async fn deploy(sdk: aws_config::SdkConfig, args: DeployArgs) -> Result<u8, Error> {
     let region = sdk.region().ok_or(Error::NoRegion)?.to_string();
-    let template = Template::read(&args.template_file)?;
+    let default_template = match &args.stack_set.stack_set {
+        Some(_) => "dist/stackset-template.json",
+        None => "packaged.yaml",
+    };
+    let template = Template::read(args.template_file.as_deref().unwrap_or(default_template))?;
     let given = given(&args.parameters)?;
     let run = deploy::run_name();
-    let mut audit = Audit::open(&args.audit_log, &run, &args.stack_name)?;
+    let target = args
+        .stack_set
+        .stack_set
+        .as_ref()
+        .unwrap_or(&args.stack_name);
+    let mut audit = Audit::open(&args.audit_log, &run, target)?;
     let sdk = match &args.role_arn {
         Some(role) => aws::assume_role(&sdk, role).await,
         None => sdk,
     };
     let terminal = std::io::stdout().is_terminal();
+    let approval = Approval::from(args.yes, terminal && std::io::stdin().is_terminal());
+    let every = Duration::from_secs(args.poll_seconds);
+    let mut out = Output::new(std::io::stdout(), terminal);
+    let clients = deploy::Clients::new(&sdk);
+    let set = args.stack_set;
+    if let Some(name) = set.stack_set {
+        let request = deploy::stack_set::Request {
+            name,
+            template,
+            template_url: args.template_url,
+            given,
+            capabilities: args.capabilities,
+            role_arn: args.role_arn,
+            region,
+            org_units: set.org_units,
+            regions: set.regions,
+            preferences: deploy::stack_set::Preferences {
+                max_concurrent_count: set.max_concurrent_count,
+                max_concurrent_percentage: set
+                    .max_concurrent_count
+                    .is_none()
+                    .then_some(set.max_concurrent_percentage),
+                failure_tolerance_count: set.failure_tolerance_count,
+                failure_tolerance_percentage: set
+                    .failure_tolerance_count
+                    .is_none()
+                    .then_some(set.failure_tolerance_percentage),
+                region_concurrency: set.region_concurrency,
+            },
+            call_as: set.call_as,
+            retain_stacks: set.retain_stacks_on_account_removal,
+            force: set.force,
+            approval,
+            every,
+        };
+        return Ok(deploy::stack_set::deploy(&clients, &request, &mut out, &mut audit).await);
+    }
     let request = deploy::Request {
         stack: args.stack_name,
         template,
@@ -214,11 +311,9 @@ async fn deploy(sdk: aws_config::SdkConfig, args: DeployArgs) -> Result<u8, Erro
         capabilities: args.capabilities,
         role_arn: args.role_arn,
         region,
-        approval: Approval::from(args.yes, terminal && std::io::stdin().is_terminal()),
-        every: Duration::from_secs(args.poll_seconds),
+        approval,
+        every,
     };
-    let mut out = Output::new(std::io::stdout(), terminal);
-    let clients = deploy::Clients::new(&sdk);
     Ok(deploy::deploy(&clients, &request, &run, &mut out, &mut audit).await)
 }
 

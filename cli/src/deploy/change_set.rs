@@ -148,29 +148,30 @@ pub struct Proposal<'a> {
     pub capabilities: &'a [String],
 }
 
+/// One parameter as sent: its value, or `UsePreviousValue`.
+pub(super) fn parameter(sent: &Sent) -> Parameter {
+    Parameter::builder()
+        .parameter_key(&sent.key)
+        .set_parameter_value(sent.value.clone())
+        .set_use_previous_value(sent.value.is_none().then_some(true))
+        .build()
+}
+
+/// `CAPABILITY_IAM`, ... as the SDK takes them.
+pub(super) fn capabilities(names: &[String]) -> Vec<Capability> {
+    names.iter().map(|c| Capability::from(c.as_str())).collect()
+}
+
 /// Creates the change set and answers its id and its stack's.
 pub async fn create(client: &Client, proposal: &Proposal<'_>) -> Result<(String, String), String> {
-    let parameters = proposal.parameters.iter().map(|p| {
-        Parameter::builder()
-            .parameter_key(&p.key)
-            .set_parameter_value(p.value.clone())
-            .set_use_previous_value(p.value.is_none().then_some(true))
-            .build()
-    });
     let request = client
         .create_change_set()
         .stack_name(proposal.stack)
         .change_set_name(proposal.name)
         .change_set_type(proposal.kind.clone())
         .description("baseline deploy")
-        .set_parameters(Some(parameters.collect()))
-        .set_capabilities(Some(
-            proposal
-                .capabilities
-                .iter()
-                .map(|c| Capability::from(c.as_str()))
-                .collect(),
-        ));
+        .set_parameters(Some(proposal.parameters.iter().map(parameter).collect()))
+        .set_capabilities(Some(capabilities(proposal.capabilities)));
     let request = match proposal.url {
         Some(url) => request.template_url(url),
         None => request.template_body(proposal.body),

@@ -226,7 +226,7 @@ pub fn root_cause(events: &[Event]) -> Option<RootCause> {
 /// The function's answer inside CloudFormation's reason:
 /// `Received response status [FAILED] from custom resource. Message returned: [CODE]
 /// message (RequestId: ...)`.
-fn custom_failure(resource_type: &str, reason: &str) -> Option<CustomFailure> {
+pub(super) fn custom_failure(resource_type: &str, reason: &str) -> Option<CustomFailure> {
     let returned = reason.strip_prefix(CUSTOM_FAILED)?;
     let returned = match returned.rfind(" (RequestId: ") {
         Some(at) => &returned[..at],

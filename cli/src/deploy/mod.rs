@@ -4,11 +4,13 @@
 //! root cause ([`events`]); every step in the audit log ([`audit`]).
 
 pub mod audit;
+pub mod caveats;
 pub mod change_set;
 pub mod events;
 pub mod follow;
 pub mod output;
 pub mod prompt;
+pub mod stack_set;
 pub mod template;
 
 use std::io::Write;
@@ -153,6 +155,12 @@ pub async fn deploy<O: Write, A: Write>(
     let ending = steps(clients, request, run, out, audit)
         .await
         .unwrap_or_else(Ending::Error);
+    finish(&ending, out, audit)
+}
+
+/// Prints and records how a run ended (a failure's root cause, the outcome, the exit
+/// code) and answers its exit code.
+fn finish<O: Write, A: Write>(ending: &Ending, out: &mut Output<O>, audit: &mut Audit<A>) -> u8 {
     if let Ending::Ran(_, Some(cause)) = &ending {
         out.line(&cause.explain());
     }
@@ -174,6 +182,17 @@ pub async fn deploy<O: Write, A: Write>(
     ending.exit_code()
 }
 
+/// Who deploys (GetCallerIdentity), as the audit log's `start` record names them.
+async fn identity(clients: &Clients) -> Result<Value, String> {
+    let identity = clients.sts.get_caller_identity().send().await;
+    let identity = identity.map_err(|e| format!("GetCallerIdentity: {}", why(&e)))?;
+    Ok(audit::who(
+        identity.account(),
+        identity.arn(),
+        identity.user_id(),
+    ))
+}
+
 async fn steps<O: Write, A: Write>(
     clients: &Clients,
     request: &Request,
@@ -182,8 +201,7 @@ async fn steps<O: Write, A: Write>(
     audit: &mut Audit<A>,
 ) -> Result<Ending, String> {
     let cfn = &clients.cloudformation;
-    let identity = clients.sts.get_caller_identity().send().await;
-    let identity = identity.map_err(|e| format!("GetCallerIdentity: {}", why(&e)))?;
+    let identity = identity(clients).await?;
     let stack = change_set::describe_stack(cfn, &request.stack).await?;
     let previous = stack.as_ref().map(|s| s.parameters.clone());
     let template = &request.template;
@@ -194,7 +212,7 @@ async fn steps<O: Write, A: Write>(
     audit.record(
         "start",
         json!({
-            "who": audit::who(identity.account(), identity.arn(), identity.user_id()),
+            "who": identity,
             "role_arn": request.role_arn,
             "region": request.region,
             "template": {
@@ -214,7 +232,7 @@ async fn steps<O: Write, A: Write>(
         &template.sha256[..12],
         request.stack,
         request.region,
-        identity.arn().unwrap_or("?")
+        identity["arn"].as_str().unwrap_or("?")
     ));
     if !shown.is_empty() {
         let pairs: Vec<String> = shown.iter().map(|(k, v)| format!("{k}={v}")).collect();
