@@ -29,6 +29,9 @@ Differences patched (each is how AWS behaves, checked against the AWS docs):
   change set and fails it ("didn't contain changes"), as it does without parameters (moto
   answers the call itself with UpdateStack's "No updates are to be performed." when
   parameters are given).
+- CloudFormation's ListStackSetOperationResults answers one result per account and region
+  an operation created stack instances in, also for a service-managed stack set's
+  organizational units (moto lists only the accounts named in the call).
 """
 import os, sys, threading
 def watch_parent():
@@ -176,6 +179,20 @@ def create_change_set(self):
         change_set.status_reason = NO_CHANGES
     return result
 cfn_responses.CloudFormationResponse.create_change_set = create_change_set
+# CloudFormation API Reference, ListStackSetOperationResults: "Returns summary information
+# about the results of a stack set operation."; StackSetOperationResultSummary: "The
+# structure that contains information about a specified operation's results for a given
+# account in a given Region." The accounts an OU target reached are results too.
+from moto.cloudformation import models as cfn_models
+_create_stack_instances = cfn_models.StackSet.create_stack_instances
+def create_stack_instances(self, accounts, regions, deployment_targets, parameters):
+    before = {(i.account_id, i.region_name) for i in self.instances.stack_instances}
+    operation_id = _create_stack_instances(self, accounts, regions, deployment_targets, parameters)
+    reached = [(i.account_id, i.region_name) for i in self.instances.stack_instances
+               if (i.account_id, i.region_name) not in before and i.account_id not in accounts]
+    self.get_operation(operation_id)["Instances"] += [{a: r} for a, r in reached]
+    return operation_id
+cfn_models.StackSet.create_stack_instances = create_stack_instances
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 _dispatch = DomainDispatcherApplication.__call__
 def dispatch(self, environ, start_response):

@@ -6,6 +6,7 @@
 
 mod baseline;
 mod baseline_deploy;
+mod baseline_stack_set;
 mod config_setup;
 mod faults;
 mod kms_ready;
