@@ -27,7 +27,10 @@ async fn organizations(moto: &Moto, action: &str, body: Value) -> Value {
     let response = reqwest::Client::new()
         .post(&moto.endpoint)
         .header("Content-Type", "application/x-amz-json-1.1")
-        .header("X-Amz-Target", format!("AWSOrganizationsV20161128.{action}"))
+        .header(
+            "X-Amz-Target",
+            format!("AWSOrganizationsV20161128.{action}"),
+        )
         .header(
             "Authorization",
             format!("AWS4-HMAC-SHA256 {scope}, SignedHeaders=host, Signature=0"),
@@ -53,7 +56,10 @@ async fn ou_with_two_accounts(moto: &Moto) -> (String, Vec<String>) {
         json!({"ParentId": root, "Name": name}),
     )
     .await;
-    let ou = ou["OrganizationalUnit"]["Id"].as_str().expect("an OU").to_owned();
+    let ou = ou["OrganizationalUnit"]["Id"]
+        .as_str()
+        .expect("an OU")
+        .to_owned();
     let mut accounts = Vec::new();
     for n in 1..=2 {
         let created = organizations(
@@ -118,7 +124,10 @@ async fn baseline_deploy_stack_set_refuses_a_caveat_then_rolls_out_to_an_ou_then
     refused.shows("caveat: global resource types once per account");
     refused.shows("note: Security Hub administrator and members");
 
-    let home = ["--parameter-overrides", "GlobalResourceTypesRegion=us-east-1"];
+    let home = [
+        "--parameter-overrides",
+        "GlobalResourceTypesRegion=us-east-1",
+    ];
     let created = deploy(moto, &dir, &[&targets[..], &home, &["--yes"]].concat()).await;
     assert_eq!(created.code, 0, "deployed");
     created.shows("(new, service-managed, automatic deployment)");
@@ -130,7 +139,12 @@ async fn baseline_deploy_stack_set_refuses_a_caveat_then_rolls_out_to_an_ou_then
     }
     assert!(created.stdout.ends_with("deployed (exit 0)\n"));
 
-    let three = ["--org-units", &ou, "--regions", "us-east-1,eu-west-1,eu-central-1"];
+    let three = [
+        "--org-units",
+        &ou,
+        "--regions",
+        "us-east-1,eu-west-1,eu-central-1",
+    ];
     let not_approved = deploy(moto, &dir, &three).await;
     assert_eq!(not_approved.code, 7, "no --yes off a terminal");
     not_approved.shows("not updated (no --yes and not a terminal)");

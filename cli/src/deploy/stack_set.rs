@@ -435,7 +435,7 @@ async fn steps<O: Write, A: Write>(
         }),
     );
     out.line(&format!(
-        "deploying {} (sha256 {}) to stack set {} ({}, service-managed, automatic deployment) from {} as {} ({})",
+        "deploying {} (sha256 {}) to stack set {} ({}, service-managed, automatic deployment) from {} as {} (call as {})",
         template.path,
         &template.sha256[..12],
         request.name,
