@@ -167,11 +167,10 @@ async fn a_fresh_create_with_six_rules_records_and_delete_removes_it_all() {
     let world = World::start().await;
     let mut stack = world.stack("fresh");
     let created = stack
-        .create(properties(
+        .assert_created(properties(
             json!({"ManagedRules": baseline_managed_rules()}),
         ))
         .await;
-    created.assert_success();
     assert_eq!(created.data("RecorderName"), Some("default"));
     assert_eq!(created.data("DeliveryChannelName"), Some("default"));
     assert_eq!(created.data("Recording"), Some("true"));
@@ -225,11 +224,10 @@ async fn delete_answers_success_while_aws_config_is_still_deleting_the_rules() {
     let world = World::start().await;
     let mut stack = world.stack("async-delete");
     stack
-        .create(properties(
+        .assert_created(properties(
             json!({"ManagedRules": baseline_managed_rules()}),
         ))
-        .await
-        .assert_success();
+        .await;
     // One rule's deletion was asked for already (a first Delete Lambda cut off).
     world
         .config
@@ -272,9 +270,8 @@ async fn a_rule_name_still_deleting_is_waited_for_then_dependency_not_ready() {
                       {"Name": "root-mfa", "SourceIdentifier": "ROOT_ACCOUNT_MFA_ENABLED"}]);
     let one = json!([{"Name": "root-mfa", "SourceIdentifier": "ROOT_ACCOUNT_MFA_ENABLED"}]);
     stack
-        .create(properties(json!({"ManagedRules": both})))
-        .await
-        .assert_success();
+        .assert_created(properties(json!({"ManagedRules": both})))
+        .await;
     let dropped = stack.update(properties(json!({"ManagedRules": one}))).await;
     dropped.assert_success();
     dropped.assert_reason_contains("still deleting rule(s) cloudtrail-enabled");
@@ -319,7 +316,7 @@ async fn without_a_role_arn_the_service_linked_role_is_created_and_used() {
         .send()
         .await;
     let mut stack = world.stack("slr");
-    stack.create(properties(json!({}))).await.assert_success();
+    stack.assert_created(properties(json!({}))).await;
     let role = world
         .iam
         .get_role()
@@ -348,9 +345,8 @@ async fn an_existing_recorder_and_channel_are_adopted_and_left_recording() {
     world.existing_setup("hand-made").await;
     let mut stack = world.stack("adopt");
     let created = stack
-        .create(properties(json!({"ManagedRules": [{"Name": "cloudtrail-enabled", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"}]})))
+        .assert_created(properties(json!({"ManagedRules": [{"Name": "cloudtrail-enabled", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"}]})))
         .await;
-    created.assert_success();
     assert_eq!(created.data("RecorderName"), Some("hand-made"));
     assert_eq!(created.data("DeliveryChannelName"), Some("hand-made"));
     assert_eq!(created.data("Adopted"), Some("true"));
@@ -436,11 +432,10 @@ async fn tags_go_on_what_it_creates_and_an_update_retags_it() {
     let mut stack = world.stack("tagged");
     let rules = json!([{"Name": "trail", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"}]);
     stack
-        .create(properties(
+        .assert_created(properties(
             json!({"ManagedRules": rules, "Tags": {"Team": "security", "Old": "x"}}),
         ))
-        .await
-        .assert_success();
+        .await;
     let tags_of_trail = || async {
         let arn = world
             .config
@@ -514,11 +509,10 @@ async fn a_same_named_rule_that_existed_before_is_left_alone_on_delete() {
         .await;
     let mut stack = world.stack("pre-rule");
     stack
-        .create(properties(
+        .assert_created(properties(
             json!({"ManagedRules": baseline_managed_rules()}),
         ))
-        .await
-        .assert_success();
+        .await;
     stack.delete().await.assert_success();
     assert_eq!(
         world.rule_names().await,
@@ -533,9 +527,8 @@ async fn an_update_adds_and_removes_rules_and_keeps_the_id() {
     let first = json!([{"Name": "cloudtrail-enabled", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"},
                        {"Name": "root-mfa", "SourceIdentifier": "ROOT_ACCOUNT_MFA_ENABLED"}]);
     let created = stack
-        .create(properties(json!({"ManagedRules": first})))
+        .assert_created(properties(json!({"ManagedRules": first})))
         .await;
-    created.assert_success();
     let second = json!([{"Name": "root-mfa", "SourceIdentifier": "ROOT_ACCOUNT_MFA_ENABLED"},
                         {"Name": "restricted-ssh", "SourceIdentifier": "INCOMING_SSH_DISABLED"}]);
     let updated = stack
@@ -557,7 +550,7 @@ async fn a_rollback_update_restores_the_old_rules() {
     let before = properties(
         json!({"ManagedRules": [{"Name": "root-mfa", "SourceIdentifier": "ROOT_ACCOUNT_MFA_ENABLED"}]}),
     );
-    stack.create(before).await.assert_success();
+    stack.assert_created(before).await;
     // An Update the function refuses (RecorderName is create-only), then CloudFormation's
     // rollback Update (old and new swapped).
     let (failed, rolled_back) = stack
@@ -688,11 +681,10 @@ async fn a_fresh_create_and_its_delete_make_the_expected_aws_calls() {
     let mut stack = world.stack("calls");
     proxy.reset_calls();
     stack
-        .create(properties(
+        .assert_created(properties(
             json!({"ManagedRules": baseline_managed_rules()}),
         ))
-        .await
-        .assert_success();
+        .await;
     let create = proxy.calls();
     proxy.reset_calls();
     stack.delete().await.assert_success();
@@ -783,11 +775,10 @@ async fn the_longest_stack_and_logical_names_still_tag_their_rules() {
         &"L".repeat(255),
     );
     stack
-        .create(properties(
+        .assert_created(properties(
             json!({"ManagedRules": [{"Name": "trail", "SourceIdentifier": "CLOUD_TRAIL_ENABLED"}]}),
         ))
-        .await
-        .assert_success();
+        .await;
     assert_eq!(world.rule_names().await, ["trail"]);
     stack.delete().await.assert_success();
     assert!(
@@ -805,9 +796,8 @@ async fn a_channel_setting_that_cannot_be_cleared_in_place_is_reported_not_hidde
     let topic = "arn:aws:sns:us-east-1:123456789012:config-changes";
     let mut stack = world.stack("channel-topic");
     stack
-        .create(properties(json!({"DeliverySnsTopicArn": topic})))
-        .await
-        .assert_success();
+        .assert_created(properties(json!({"DeliverySnsTopicArn": topic})))
+        .await;
     let updated = stack.update(properties(json!({}))).await;
     updated.assert_failed("NOT_ACTIVE");
     updated.assert_reason_contains("differs from the properties in DeliverySnsTopicArn");

@@ -59,8 +59,7 @@ impl World {
     pub(crate) async fn assert_a_new_key_is_ready(&self, name: &str) -> Stack<'_> {
         let (key_id, arn) = self.key(None).await;
         let mut stack = self.stack(name);
-        let created = stack.create(json!({"KeyId": key_id})).await;
-        created.assert_success();
+        let created = stack.assert_created(json!({"KeyId": key_id})).await;
         assert_eq!(created.data("KeyArn"), Some(arn.as_str()));
         stack
     }
@@ -106,8 +105,7 @@ async fn an_enabled_key_goes_through_create_update_and_delete() {
     let (key_id, arn) = world.key(None).await;
     let mut stack = world.stack("lifecycle");
 
-    let created = stack.create(json!({"KeyId": key_id})).await;
-    created.assert_success();
+    let created = stack.assert_created(json!({"KeyId": key_id})).await;
     assert_eq!(created.puts.len(), 1, "exactly one response");
     assert_eq!(created.data("KeyArn"), Some(arn.as_str()));
     assert_eq!(created.data("KeyId"), Some(key_id.as_str()));
@@ -148,8 +146,7 @@ async fn alias_names_and_alias_arns_resolve_to_the_key() {
     let alias_arn = format!("arn:aws:kms:us-east-1:123456789012:{alias}");
     for key in [alias.clone(), alias_arn] {
         let mut stack = world.stack("alias");
-        let created = stack.create(json!({"KeyId": key})).await;
-        created.assert_success();
+        let created = stack.assert_created(json!({"KeyId": key})).await;
         assert_eq!(created.data("KeyArn"), Some(arn.as_str()), "{key}");
     }
 }
@@ -160,10 +157,9 @@ async fn a_disabled_key_fails_at_once_with_not_active() {
     let key_id = world.disabled_key().await;
     let mut stack = world.stack("disabled");
     let started = Instant::now();
-    let created = stack.create(json!({"KeyId": key_id})).await;
-    created
-        .assert_failed("NOT_ACTIVE")
-        .assert_reason_contains("is Disabled");
+    let created = stack
+        .assert_create_fails(json!({"KeyId": key_id}), "NOT_ACTIVE", "is Disabled")
+        .await;
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "a terminal state is not waited on"
@@ -183,26 +179,24 @@ async fn a_key_pending_deletion_fails_with_not_active() {
         .send()
         .await
         .unwrap();
-    let created = world
+    world
         .stack("pending")
-        .create(json!({"KeyId": key_id}))
+        .assert_create_fails(json!({"KeyId": key_id}), "NOT_ACTIVE", "is PendingDeletion")
         .await;
-    created
-        .assert_failed("NOT_ACTIVE")
-        .assert_reason_contains("is PendingDeletion");
 }
 
 #[tokio::test]
 async fn a_missing_key_is_not_found_after_max_wait_seconds() {
     let world = World::start(BINARY, &[]).await;
     let started = Instant::now();
-    let created = world
+    world
         .stack("missing")
-        .create(json!({"KeyId": "alias/does-not-exist", "MaxWaitSeconds": "2"}))
+        .assert_create_fails(
+            json!({"KeyId": "alias/does-not-exist", "MaxWaitSeconds": "2"}),
+            "NOT_FOUND",
+            "(kms:DescribeKey",
+        )
         .await;
-    created
-        .assert_failed("NOT_FOUND")
-        .assert_reason_contains("(kms:DescribeKey");
     assert!(
         started.elapsed() >= Duration::from_secs(2),
         "not-yet-found is retried for MaxWaitSeconds"
@@ -242,13 +236,14 @@ async fn required_service_principals_are_checked_in_the_key_policy() {
         )
         .await
         .assert_success();
-    let refused = world
+    world
         .stack("policy-missing")
-        .create(json!({"KeyId": key_id, "RequiredServicePrincipals": ["logs.us-east-1.amazonaws.com", "config.amazonaws.com"]}))
+        .assert_create_fails(
+            json!({"KeyId": key_id, "RequiredServicePrincipals": ["logs.us-east-1.amazonaws.com", "config.amazonaws.com"]}),
+            "NOT_ACTIVE",
+            "config.amazonaws.com: no Allow gives it kms:Decrypt, kms:GenerateDataKey (AWS Config needs",
+        )
         .await;
-    refused.assert_failed("NOT_ACTIVE").assert_reason_contains(
-        "config.amazonaws.com: no Allow gives it kms:Decrypt, kms:GenerateDataKey (AWS Config needs",
-    );
 }
 
 /// What a service needs depends on the service: CloudTrail's documented key policy
@@ -288,14 +283,13 @@ async fn a_deny_outside_the_organization_is_reported_for_the_service() {
     let (key_id, _) = world.key(Some(policy.to_string())).await;
     let refused = world
         .stack("org-deny")
-        .create(
+        .assert_create_fails(
             json!({"KeyId": key_id, "RequiredServicePrincipals": ["logs.us-east-1.amazonaws.com"]}),
+            "NOT_ACTIVE",
+            "statement \"OrganizationOnly\" denies",
         )
         .await;
-    refused
-        .assert_failed("NOT_ACTIVE")
-        .assert_reason_contains("statement \"OrganizationOnly\" denies")
-        .assert_reason_contains("aws:PrincipalOrgID");
+    refused.assert_reason_contains("aws:PrincipalOrgID");
 }
 
 /// GetKeyPolicy: "Cross-account use: No." For another account's key the answer says
@@ -309,14 +303,13 @@ async fn another_accounts_key_says_which_checks_were_possible() {
     assert!(arn.contains(":210987654321:key/"), "{arn}");
     let refused = world
         .stack("cross-account-key")
-        .create(
+        .assert_create_fails(
             json!({"KeyId": arn, "RequiredServicePrincipals": ["logs.us-east-1.amazonaws.com"]}),
+            "UNSUPPORTED",
+            "belongs to account 210987654321: checked that it is Enabled",
         )
         .await;
-    refused
-        .assert_failed("UNSUPPORTED")
-        .assert_reason_contains("belongs to account 210987654321: checked that it is Enabled")
-        .assert_reason_contains("GetKeyPolicy works only in the key's own account");
+    refused.assert_reason_contains("GetKeyPolicy works only in the key's own account");
     world
         .stack("cross-account-state")
         .create(json!({"KeyId": arn}))
@@ -360,8 +353,7 @@ async fn a_failed_update_rolls_back_to_the_old_key() {
     let (good, _) = world.key(None).await;
     let bad = world.disabled_key().await;
     let mut stack = world.stack("rollback");
-    let created = stack.create(json!({"KeyId": good})).await;
-    created.assert_success();
+    let created = stack.assert_created(json!({"KeyId": good})).await;
     let (failed, rollback) = stack.update_then_roll_back(json!({"KeyId": bad})).await;
     failed.assert_failed("NOT_ACTIVE");
     assert_eq!(
@@ -421,13 +413,14 @@ async fn an_enabled_asymmetric_key_is_not_active_naming_its_spec() {
         .expect("moto CreateKey")
         .key_metadata
         .expect("metadata");
-    let created = world
+    world
         .stack("asymmetric")
-        .create(json!({"KeyId": metadata.key_id}))
+        .assert_create_fails(
+            json!({"KeyId": metadata.key_id}),
+            "NOT_ACTIVE",
+            "ECC_NIST_P256 key for SIGN_VERIFY",
+        )
         .await;
-    created
-        .assert_failed("NOT_ACTIVE")
-        .assert_reason_contains("ECC_NIST_P256 key for SIGN_VERIFY");
 }
 
 /// Each answer writes one metric record in the embedded metric format on its own line

@@ -59,13 +59,12 @@ async fn a_hub_this_resource_enables_is_configured_tagged_and_disabled_by_its_de
     let mut stack = world.stack("hub-lifecycle");
 
     let created = stack
-        .create(json!({
+        .assert_created(json!({
             "ControlFindingGenerator": "STANDARD_CONTROL",
             "AutoEnableControls": false,
             "Tags": {"Team": "security"}
         }))
         .await;
-    created.assert_success();
     assert_eq!(created.data("HubArn"), Some(hub_arn(REGION).as_str()));
     assert_eq!(created.data("Adopted"), Some("false"));
     assert!(!created.data("SubscribedAt").unwrap_or_default().is_empty());
@@ -110,8 +109,7 @@ async fn an_adopted_hub_is_reported_and_left_enabled_by_delete() {
         .hub
         .hub_enabled_before(REGION, "SECURITY_CONTROL", true);
     let mut stack = world.stack("hub-adopt");
-    let created = stack.create(json!({"OnDelete": "Disable"})).await;
-    created.assert_success();
+    let created = stack.assert_created(json!({"OnDelete": "Disable"})).await;
     assert_eq!(created.data("Adopted"), Some("true"));
     assert_eq!(
         created.data("SubscribedAt"),
@@ -147,14 +145,13 @@ async fn a_centrally_configured_account_refusing_a_setting_is_org_managed_and_no
         .centrally_configured(true);
     let mut stack = world.stack("hub-central");
     let created = stack
-        .create(json!({"ControlFindingGenerator": "SECURITY_CONTROL"}))
-        .await;
-    created
-        .assert_failed("ORG_MANAGED")
-        .assert_reason_contains(
+        .assert_create_fails(
+            json!({"ControlFindingGenerator": "SECURITY_CONTROL"}),
+            "ORG_MANAGED",
             "ControlFindingGenerator is STANDARD_CONTROL, the properties ask for SECURITY_CONTROL",
         )
-        .assert_reason_contains("central configuration");
+        .await;
+    created.assert_reason_contains("central configuration");
     stack
         .delete()
         .await
@@ -168,9 +165,8 @@ async fn a_failed_update_rolls_back_to_the_old_settings() {
     let world = World::start().await;
     let mut stack = world.stack("hub-rollback");
     let created = stack
-        .create(json!({"ControlFindingGenerator": "SECURITY_CONTROL"}))
+        .assert_created(json!({"ControlFindingGenerator": "SECURITY_CONTROL"}))
         .await;
-    created.assert_success();
     world.hub.centrally_configured(true);
     let (failed, rollback) = stack
         .update_then_roll_back(json!({"ControlFindingGenerator": "STANDARD_CONTROL"}))
@@ -192,7 +188,7 @@ async fn a_failed_update_rolls_back_to_the_old_settings() {
 async fn delete_of_an_administrator_with_members_is_a_conflict_saying_what_to_do() {
     let world = World::start().await;
     let mut stack = world.stack("hub-admin");
-    stack.create(json!({})).await.assert_success();
+    stack.assert_created(json!({})).await;
     world.hub.members(2);
     // The service's words, and what to do.
     stack
@@ -213,7 +209,7 @@ async fn delete_of_an_administrator_with_members_is_a_conflict_saying_what_to_do
 async fn delete_of_a_member_account_is_a_conflict() {
     let world = World::start().await;
     let mut stack = world.stack("hub-member");
-    stack.create(json!({})).await.assert_success();
+    stack.assert_created(json!({})).await;
     world.hub.member_of(Some("210987654321"));
     stack
         .delete()
@@ -226,7 +222,7 @@ async fn delete_of_a_member_account_is_a_conflict() {
 async fn delete_twice_and_after_an_out_of_band_disable_succeeds() {
     let world = World::start().await;
     let mut stack = world.stack("hub-gone");
-    stack.create(json!({})).await.assert_success();
+    stack.assert_created(json!({})).await;
     world
         .client()
         .await
@@ -262,8 +258,7 @@ async fn throttled_reads_are_retried() {
     let world = World::start().await;
     world.hub.throttle("DescribeHub", 3);
     let mut stack = world.stack("hub-throttled");
-    let created = stack.create(json!({})).await;
-    created.assert_success();
+    stack.assert_created(json!({})).await;
     let throttled = world
         .hub
         .calls()
@@ -286,9 +281,10 @@ async fn the_hub_lifecycle_also_runs_against_motos_own_security_hub() {
     );
     let mut stack = Stack::new(&function, "hub-moto", "Custom::SecurityHubEnable", "Hub");
     let created = stack
-        .create(json!({"ControlFindingGenerator": "SECURITY_CONTROL", "AutoEnableControls": true}))
+        .assert_created(
+            json!({"ControlFindingGenerator": "SECURITY_CONTROL", "AutoEnableControls": true}),
+        )
         .await;
-    created.assert_success();
     assert_eq!(created.data("Adopted"), Some("false"));
     assert_eq!(created.data("HubArn"), Some(hub_arn(REGION).as_str()));
     assert!(client.describe_hub().send().await.is_ok());

@@ -64,9 +64,8 @@ async fn standards_are_enabled_and_the_create_waits_until_they_are_ready() {
     world.hub.pending_polls(2);
     let mut stack = world.stack("std-ready");
     let created = stack
-        .create(json!({"Standards": [AFSBP, standards_arn(REGION, CIS12)]}))
+        .assert_created(json!({"Standards": [AFSBP, standards_arn(REGION, CIS12)]}))
         .await;
-    created.assert_success();
     assert_eq!(
         created.data("StandardsSubscriptionArns"),
         Some(
@@ -98,8 +97,9 @@ async fn a_pre_enabled_standard_is_adopted_and_left_enabled_by_delete() {
     let world = World::start().await;
     world.hub.standard_enabled_before(REGION, CIS14);
     let mut stack = world.stack("std-adopt");
-    let created = stack.create(json!({"Standards": [CIS14, PCI]})).await;
-    created.assert_success();
+    let created = stack
+        .assert_created(json!({"Standards": [CIS14, PCI]}))
+        .await;
     assert_eq!(created.data("Adopted"), Some(CIS14));
     stack.delete().await.assert_success();
     assert_eq!(world.hub.status_of(CIS14).as_deref(), Some("READY"));
@@ -111,8 +111,9 @@ async fn an_update_adds_and_removes_standards_keeping_the_physical_id() {
     let world = World::start().await;
     world.hub.pending_polls(1);
     let mut stack = world.stack("std-update");
-    let created = stack.create(json!({"Standards": [AFSBP, CIS14]})).await;
-    created.assert_success();
+    let created = stack
+        .assert_created(json!({"Standards": [AFSBP, CIS14]}))
+        .await;
     let updated = stack.update(json!({"Standards": [CIS14, NIST]})).await;
     updated.assert_success();
     assert_eq!(updated.physical_id(), created.physical_id());
@@ -130,10 +131,7 @@ async fn a_failed_update_rolls_back_and_the_rollback_disables_what_the_failed_up
         .hub
         .incomplete(PCI, "MAXIMUM_NUMBER_OF_CONFIG_RULES_EXCEEDED");
     let mut stack = world.stack("std-rollback");
-    stack
-        .create(json!({"Standards": [AFSBP]}))
-        .await
-        .assert_success();
+    stack.assert_created(json!({"Standards": [AFSBP]})).await;
     let (failed, rollback) = stack
         .update_then_roll_back(json!({"Standards": [AFSBP, PCI]}))
         .await;
@@ -152,10 +150,7 @@ async fn a_failed_update_rolls_back_and_the_rollback_disables_what_the_failed_up
 async fn delete_twice_succeeds() {
     let world = World::start().await;
     let mut stack = world.stack("std-twice");
-    stack
-        .create(json!({"Standards": [NIST]}))
-        .await
-        .assert_success();
+    stack.assert_created(json!({"Standards": [NIST]})).await;
     stack.delete().await.assert_success();
     stack.delete().await.assert_success();
     assert_eq!(world.hub.count("BatchDisableStandards"), 1);
@@ -168,19 +163,14 @@ async fn delete_twice_succeeds() {
 async fn a_disable_that_ends_failed_is_asked_again_then_reported() {
     let world = World::start().await;
     let mut once = world.stack("std-fail-once");
-    once.create(json!({"Standards": [PCI]}))
-        .await
-        .assert_success();
+    once.assert_created(json!({"Standards": [PCI]})).await;
     world.hub.failing_disables(PCI, 1, "INTERNAL_ERROR");
     once.delete().await.assert_success();
     assert_eq!(world.hub.status_of(PCI), None, "disabled on the second ask");
     assert_eq!(world.hub.count("BatchDisableStandards"), 2);
 
     let mut always = world.stack("std-fail-always");
-    always
-        .create(json!({"Standards": [NIST]}))
-        .await
-        .assert_success();
+    always.assert_created(json!({"Standards": [NIST]})).await;
     world.hub.failing_disables(NIST, u32::MAX, "INTERNAL_ERROR");
     always
         .delete()
@@ -203,9 +193,8 @@ async fn a_standard_left_failed_by_an_update_is_repaired_by_the_rollback() {
     let world = World::start().await;
     let mut stack = world.stack("std-fail-update");
     stack
-        .create(json!({"Standards": [AFSBP, PCI]}))
-        .await
-        .assert_success();
+        .assert_created(json!({"Standards": [AFSBP, PCI]}))
+        .await;
     world.hub.failing_disables(PCI, 3, "INTERNAL_ERROR");
     let (failed, rollback) = stack
         .update_then_roll_back(json!({"Standards": [AFSBP]}))
@@ -226,11 +215,12 @@ async fn delete_after_a_failed_create_succeeds() {
     world.hub.without_standard("pci-dss/v/4.0.1");
     let mut stack = world.stack("std-unsupported");
     let created = stack
-        .create(json!({"Standards": [AFSBP, "pci-dss/v/4.0.1"]}))
+        .assert_create_fails(
+            json!({"Standards": [AFSBP, "pci-dss/v/4.0.1"]}),
+            "UNSUPPORTED",
+            "Standards[1]: pci-dss/v/4.0.1 is not available in us-east-1",
+        )
         .await;
-    created
-        .assert_failed("UNSUPPORTED")
-        .assert_reason_contains("Standards[1]: pci-dss/v/4.0.1 is not available in us-east-1");
     stack
         .delete()
         .await
@@ -258,10 +248,13 @@ async fn a_duplicate_create_gets_the_same_answer_without_adopting_its_own_standa
 async fn security_hub_not_enabled_is_dependency_not_ready_and_delete_succeeds() {
     let world = World::without_hub().await;
     let mut stack = world.stack("std-no-hub");
-    let created = stack.create(json!({"Standards": [PCI]})).await;
-    created
-        .assert_failed("DEPENDENCY_NOT_READY")
-        .assert_reason_contains("Security Hub is not enabled");
+    stack
+        .assert_create_fails(
+            json!({"Standards": [PCI]}),
+            "DEPENDENCY_NOT_READY",
+            "Security Hub is not enabled",
+        )
+        .await;
     stack.delete().await.assert_success();
 }
 
@@ -274,9 +267,8 @@ async fn throttled_calls_are_retried_and_enable_calls_stay_a_second_apart() {
         .throttle("BatchEnableStandards", 1);
     let mut stack = world.stack("std-throttled");
     stack
-        .create(json!({"Standards": [PCI, NIST]}))
-        .await
-        .assert_success();
+        .assert_created(json!({"Standards": [PCI, NIST]}))
+        .await;
     let enables = world.hub.calls_of("BatchEnableStandards");
     assert_eq!(enables.len(), 2, "the throttled call and its retry");
     assert!(

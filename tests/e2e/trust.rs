@@ -42,10 +42,9 @@ async fn a_stack_of_another_account_or_region_is_refused_before_any_aws_call() {
     ] {
         let mut stack = world.stack("foreign");
         stack.stack_id = stack_id;
-        let created = stack.create(json!({"KeyId": "alias/any"})).await;
-        created
-            .assert_failed("ACCESS_DENIED")
-            .assert_reason_contains(named);
+        stack
+            .assert_create_fails(json!({"KeyId": "alias/any"}), "ACCESS_DENIED", named)
+            .await;
         stack.physical_id = Some("someone-elses-id".into());
         stack
             .delete()
@@ -62,10 +61,7 @@ async fn a_listed_account_may_use_the_function() {
     let (key_id, _) = world.key(None).await;
     let mut stack = world.stack("member");
     stack.stack_id = stack_arn("us-east-1", "210987654321", "member");
-    stack
-        .create(json!({"KeyId": key_id}))
-        .await
-        .assert_success();
+    stack.assert_created(json!({"KeyId": key_id})).await;
     // Still only in the function's own region.
     stack.stack_id = stack_arn("us-west-2", "210987654321", "member");
     stack
@@ -79,9 +75,8 @@ async fn another_stacks_physical_id_neither_deletes_nor_changes_what_it_owns() {
     let world = HubWorld::start().await;
     let mut owner = world.stack("hub-owner");
     owner
-        .create(json!({"ControlFindingGenerator": "SECURITY_CONTROL"}))
-        .await
-        .assert_success();
+        .assert_created(json!({"ControlFindingGenerator": "SECURITY_CONTROL"}))
+        .await;
     let owned_id = owner.physical_id.clone().unwrap();
 
     // Same account and region, same logical id, another stack: a hostile or mistaken copy.
@@ -117,10 +112,7 @@ async fn another_stacks_physical_id_neither_deletes_nor_changes_what_it_owns() {
 async fn retain_is_honoured_when_the_deletes_properties_no_longer_parse() {
     let world = HubWorld::start().await;
     let mut stack = world.stack("hub-retain");
-    stack
-        .create(json!({"OnDelete": "Retain"}))
-        .await
-        .assert_success();
+    stack.assert_created(json!({"OnDelete": "Retain"})).await;
     // A newer, stricter version, a renamed property: the Delete's properties do not parse.
     stack.properties = json!({"OnDelete": "Retain", "RenamedSetting": "x"});
     stack
@@ -145,11 +137,12 @@ async fn properties_nested_past_the_parsers_limit_are_answered() {
     let world = KmsWorld::start(KMS_READY, &[]).await;
     let mut stack = world.stack("deep");
     let created = stack
-        .create(json!({"KeyId": "alias/x", "Deep": nested(300)}))
+        .assert_create_fails(
+            json!({"KeyId": "alias/x", "Deep": nested(300)}),
+            "INVALID_PROPERTIES",
+            "ResourceProperties: cannot be read: nested deeper",
+        )
         .await;
-    created
-        .assert_failed("INVALID_PROPERTIES")
-        .assert_reason_contains("ResourceProperties: cannot be read: nested deeper");
     assert!(!created.physical_id().is_empty());
     // Its rollback Delete, with the same properties, succeeds.
     stack.delete().await.assert_success();
@@ -334,12 +327,13 @@ async fn the_delivery_bucket_must_belong_to_the_expected_account() {
     let world = crate::config_setup::World::start().await;
     // moto's buckets belong to its default account, 123456789012 (the function's own).
     let mut stack = world.stack("bucket-owner");
-    let created = stack
-        .create(json!({"DeliveryBucketName": "config-delivery-e2e", "DeliveryBucketOwner": "210987654321"}))
+    stack
+        .assert_create_fails(
+            json!({"DeliveryBucketName": "config-delivery-e2e", "DeliveryBucketOwner": "210987654321"}),
+            "ACCESS_DENIED",
+            "bucket config-delivery-e2e is not owned by account 210987654321",
+        )
         .await;
-    created
-        .assert_failed("ACCESS_DENIED")
-        .assert_reason_contains("bucket config-delivery-e2e is not owned by account 210987654321");
     assert!(
         world.channel().await.is_none(),
         "no delivery channel was written"
@@ -347,9 +341,8 @@ async fn the_delivery_bucket_must_belong_to_the_expected_account() {
     stack.delete().await.assert_success();
     // By default the function's own account is expected, and that is the owner here.
     let mut own = world.stack("bucket-owner-default");
-    own.create(json!({"DeliveryBucketName": "config-delivery-e2e"}))
-        .await
-        .assert_success();
+    own.assert_created(json!({"DeliveryBucketName": "config-delivery-e2e"}))
+        .await;
     assert!(world.channel().await.is_some());
     own.delete().await.assert_success();
 }

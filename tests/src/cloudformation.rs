@@ -209,6 +209,25 @@ impl<'a> Stack<'a> {
         response
     }
 
+    /// [`Self::create`], asserting `SUCCESS`.
+    pub async fn assert_created(&mut self, properties: Value) -> CfnResponse {
+        let response = self.create(properties).await;
+        response.assert_success();
+        response
+    }
+
+    /// [`Self::create`], asserting `FAILED` with `[code]` and a reason that holds `text`.
+    pub async fn assert_create_fails(
+        &mut self,
+        properties: Value,
+        code: &str,
+        text: &str,
+    ) -> CfnResponse {
+        let response = self.create(properties).await;
+        response.assert_failed(code).assert_reason_contains(text);
+        response
+    }
+
     /// One Create delivered twice (CloudFormation redelivers when no answer arrived):
     /// asserts that each delivery is answered once and the redelivery with the same body.
     /// CloudFormation then holds the id answered and `properties`. Returns both answers.
