@@ -271,40 +271,7 @@ async fn deploy(sdk: aws_config::SdkConfig, args: DeployArgs) -> Result<u8, Erro
     let mut out = Output::new(std::io::stdout(), terminal);
     let clients = deploy::Clients::new(&sdk);
     let set = args.stack_set;
-    if let Some(name) = set.stack_set {
-        let request = deploy::stack_set::Request {
-            name,
-            template,
-            template_url: args.template_url,
-            given,
-            capabilities: args.capabilities,
-            role_arn: args.role_arn,
-            region,
-            org_units: set.org_units,
-            regions: set.regions,
-            preferences: deploy::stack_set::Preferences {
-                max_concurrent_count: set.max_concurrent_count,
-                max_concurrent_percentage: set
-                    .max_concurrent_count
-                    .is_none()
-                    .then_some(set.max_concurrent_percentage),
-                failure_tolerance_count: set.failure_tolerance_count,
-                failure_tolerance_percentage: set
-                    .failure_tolerance_count
-                    .is_none()
-                    .then_some(set.failure_tolerance_percentage),
-                region_concurrency: set.region_concurrency,
-            },
-            call_as: set.call_as,
-            retain_stacks: set.retain_stacks_on_account_removal,
-            force: set.force,
-            approval,
-            every,
-        };
-        return Ok(deploy::stack_set::deploy(&clients, &request, &mut out, &mut audit).await);
-    }
-    let request = deploy::Request {
-        stack: args.stack_name,
+    let deployment = deploy::Deployment {
         template,
         template_url: args.template_url,
         given,
@@ -314,7 +281,43 @@ async fn deploy(sdk: aws_config::SdkConfig, args: DeployArgs) -> Result<u8, Erro
         approval,
         every,
     };
-    Ok(deploy::deploy(&clients, &request, &run, &mut out, &mut audit).await)
+    let Some(name) = set.stack_set else {
+        let request = deploy::Request {
+            stack: args.stack_name,
+            deployment,
+        };
+        return Ok(deploy::deploy(&clients, &request, &run, &mut out, &mut audit).await);
+    };
+    // A count wins over a percentage (clap refuses both given); the percentage's default
+    // applies only without a count.
+    let (max_concurrent_count, max_concurrent_percentage) =
+        count_or_percentage(set.max_concurrent_count, set.max_concurrent_percentage);
+    let (failure_tolerance_count, failure_tolerance_percentage) = count_or_percentage(
+        set.failure_tolerance_count,
+        set.failure_tolerance_percentage,
+    );
+    let request = deploy::stack_set::Request {
+        name,
+        deployment,
+        org_units: set.org_units,
+        regions: set.regions,
+        preferences: deploy::stack_set::Preferences {
+            max_concurrent_count,
+            max_concurrent_percentage,
+            failure_tolerance_count,
+            failure_tolerance_percentage,
+            region_concurrency: set.region_concurrency,
+        },
+        call_as: set.call_as,
+        retain_stacks: set.retain_stacks_on_account_removal,
+        force: set.force,
+    };
+    Ok(deploy::stack_set::deploy(&clients, &request, &mut out, &mut audit).await)
+}
+
+/// A count, else the percentage.
+fn count_or_percentage(count: Option<i32>, percentage: i32) -> (Option<i32>, Option<i32>) {
+    (count, count.is_none().then_some(percentage))
 }
 
 /// The parameters given: the file's, then the overrides (which win, coming last).

@@ -105,6 +105,11 @@ async fn deploy(moto: &Moto, dir: &Path, args: &[&str]) -> Ran {
     run_baseline(moto, dir, &[], &all).await
 }
 
+/// The OU and the regions deployed to.
+fn targets<'a>(ou: &'a str, regions: &'a str) -> [&'a str; 4] {
+    ["--org-units", ou, "--regions", regions]
+}
+
 fn audit(dir: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(dir.join("baseline-deploy.audit.jsonl")).expect("audit");
     text.lines()
@@ -117,9 +122,9 @@ async fn baseline_deploy_stack_set_refuses_a_caveat_then_rolls_out_to_an_ou_then
     let moto = Moto::shared();
     let dir = work_dir();
     let (ou, accounts) = ou_with_two_accounts(moto).await;
-    let targets = ["--org-units", &ou, "--regions", "us-east-1,eu-west-1"];
+    let two = targets(&ou, "us-east-1,eu-west-1");
 
-    let refused = deploy(moto, &dir, &[&targets[..], &["--yes"]].concat()).await;
+    let refused = deploy(moto, &dir, &[&two[..], &["--yes"]].concat()).await;
     assert_eq!(refused.code, 7, "no single GlobalResourceTypesRegion");
     refused.shows("caveat: global resource types once per account");
     refused.shows("note: Security Hub administrator and members");
@@ -128,7 +133,7 @@ async fn baseline_deploy_stack_set_refuses_a_caveat_then_rolls_out_to_an_ou_then
         "--parameter-overrides",
         "GlobalResourceTypesRegion=us-east-1",
     ];
-    let created = deploy(moto, &dir, &[&targets[..], &home, &["--yes"]].concat()).await;
+    let created = deploy(moto, &dir, &[&two[..], &home, &["--yes"]].concat()).await;
     assert_eq!(created.code, 0, "deployed");
     created.shows("(new, service-managed, automatic deployment)");
     created.shows("(CREATE) SUCCEEDED: 4 accounts and regions, 0 failed or cancelled");
@@ -139,12 +144,7 @@ async fn baseline_deploy_stack_set_refuses_a_caveat_then_rolls_out_to_an_ou_then
     }
     assert!(created.stdout.ends_with("deployed (exit 0)\n"));
 
-    let three = [
-        "--org-units",
-        &ou,
-        "--regions",
-        "us-east-1,eu-west-1,eu-central-1",
-    ];
+    let three = targets(&ou, "us-east-1,eu-west-1,eu-central-1");
     let not_approved = deploy(moto, &dir, &three).await;
     assert_eq!(not_approved.code, 7, "no --yes off a terminal");
     not_approved.shows("not updated (no --yes and not a terminal)");

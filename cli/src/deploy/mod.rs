@@ -13,6 +13,7 @@ pub mod prompt;
 pub mod stack_set;
 pub mod template;
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::{Duration, SystemTime};
 
@@ -35,6 +36,13 @@ use crate::finding::{EXIT_ERROR, EXIT_OK};
 pub struct Request {
     /// The stack's name.
     pub stack: String,
+    /// The template, its parameters and how the run goes.
+    pub deployment: Deployment,
+}
+
+/// What a deployment is given, of a stack or of a stack set.
+#[derive(Clone, Debug)]
+pub struct Deployment {
     /// The packaged template.
     pub template: Template,
     /// Where the same template was uploaded (`TemplateURL`), for one over 51,200 bytes.
@@ -45,12 +53,74 @@ pub struct Request {
     pub capabilities: Vec<String>,
     /// The role assumed for every call, when one is (recorded in the audit log).
     pub role_arn: Option<String>,
-    /// The region deployed to.
+    /// The region deployed to (a stack set's: administered from).
     pub region: String,
-    /// Whether the change set may be executed.
+    /// Whether the change may be made.
     pub approval: Approval,
-    /// How often the change set and the stack's events are polled.
+    /// How often the change set, the stack's events or an operation are polled.
     pub every: Duration,
+}
+
+impl Deployment {
+    /// The `start` record: who, the role, the region, the template, the parameters as
+    /// sent (`shown`), the capabilities; the caller adds its own.
+    fn start(&self, who: &Value, shown: &BTreeMap<String, String>) -> Value {
+        let template = &self.template;
+        json!({
+            "who": who,
+            "role_arn": self.role_arn,
+            "region": self.region,
+            "template": {
+                "file": template.path,
+                "sha256": template.sha256,
+                "bytes": template.text.len(),
+                "url": self.template_url,
+            },
+            "parameters": shown,
+            "capabilities": self.capabilities,
+        })
+    }
+
+    /// The refusal of a template too large to send as `TemplateBody` without a URL.
+    fn too_large(&self) -> Option<Ending> {
+        let bytes = self.template.text.len();
+        (self.template_url.is_none() && bytes > TEMPLATE_BODY_MAX).then(|| {
+            Ending::Refused(format!(
+                "{} is {bytes} bytes, more than TemplateBody's {TEMPLATE_BODY_MAX}: upload it to S3 and pass its https URL as --template-url",
+                self.template.path,
+            ))
+        })
+    }
+
+    /// Whether the change may be made: `--yes`, else `question` asked on a terminal;
+    /// recorded. Not approved: why, in words.
+    fn approve<O: Write, A: Write>(
+        &self,
+        question: &str,
+        out: &mut Output<O>,
+        audit: &mut Audit<A>,
+    ) -> Result<(), &'static str> {
+        let approved = match self.approval {
+            Approval::Given => true,
+            Approval::Ask => out.confirm(question, &mut std::io::stdin().lock()),
+            Approval::Refused => false,
+        };
+        let by = self.approval.by();
+        audit.record("approval", json!({"approved": approved, "by": by}));
+        match (approved, self.approval) {
+            (true, _) => Ok(()),
+            (false, Approval::Ask) => Err("declined at the prompt"),
+            (false, _) => Err("no --yes and not a terminal"),
+        }
+    }
+}
+
+/// Prints the parameters as sent: `NoEcho` ones masked, kept ones so named.
+fn show_parameters<O: Write>(out: &mut Output<O>, shown: &BTreeMap<String, String>) {
+    if !shown.is_empty() {
+        let pairs: Vec<String> = shown.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        out.line(&format!("parameters: {}", pairs.join(" ")));
+    }
 }
 
 /// The clients `deploy` calls.
@@ -204,62 +274,42 @@ async fn steps<O: Write, A: Write>(
     let identity = identity(clients).await?;
     let stack = change_set::describe_stack(cfn, &request.stack).await?;
     let previous = stack.as_ref().map(|s| s.parameters.clone());
-    let template = &request.template;
+    let deployment = &request.deployment;
+    let template = &deployment.template;
     let sent = template
-        .to_send(&request.given, &previous.unwrap_or_default())
+        .to_send(&deployment.given, &previous.unwrap_or_default())
         .map_err(|e| e.to_string())?;
     let shown = template.shown(&sent);
-    audit.record(
-        "start",
-        json!({
-            "who": identity,
-            "role_arn": request.role_arn,
-            "region": request.region,
-            "template": {
-                "file": template.path,
-                "sha256": template.sha256,
-                "bytes": template.text.len(),
-                "url": request.template_url,
-            },
-            "parameters": shown,
-            "capabilities": request.capabilities,
-            "stack_status": stack.as_ref().map(|s| &s.status),
-        }),
-    );
+    let mut start = deployment.start(&identity, &shown);
+    start["stack_status"] = json!(stack.as_ref().map(|s| &s.status));
+    audit.record("start", start);
     out.line(&format!(
         "deploying {} (sha256 {}) to stack {} in {} as {}",
         template.path,
         &template.sha256[..12],
         request.stack,
-        request.region,
+        deployment.region,
         identity["arn"].as_str().unwrap_or("?")
     ));
-    if !shown.is_empty() {
-        let pairs: Vec<String> = shown.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        out.line(&format!("parameters: {}", pairs.join(" ")));
-    }
+    show_parameters(out, &shown);
     let kind = match change_set::change_set_type(stack.as_ref().map(|s| s.status.as_str())) {
         Ok(kind) => kind,
         Err(why) => return Ok(Ending::Refused(why)),
     };
-    if request.template_url.is_none() && template.text.len() > TEMPLATE_BODY_MAX {
-        return Ok(Ending::Refused(format!(
-            "{} is {} bytes, more than TemplateBody's {TEMPLATE_BODY_MAX}: upload it to S3 and pass its https URL as --template-url",
-            template.path,
-            template.text.len()
-        )));
+    if let Some(refused) = deployment.too_large() {
+        return Ok(refused);
     }
     let proposal = Proposal {
         stack: &request.stack,
         name: run,
         kind: kind.clone(),
         body: &template.text,
-        url: request.template_url.as_deref(),
+        url: deployment.template_url.as_deref(),
         parameters: &sent,
-        capabilities: &request.capabilities,
+        capabilities: &deployment.capabilities,
     };
     let (id, stack_id) = change_set::create(cfn, &proposal).await?;
-    let created = change_set::wait(cfn, &id, request.every).await?;
+    let created = change_set::wait(cfn, &id, deployment.every).await?;
     let changes = match &created {
         Created::Ready(changes) => changes.as_slice(),
         Created::Empty => &[],
@@ -277,27 +327,14 @@ async fn steps<O: Write, A: Write>(
     }
     out.line(&format!("change set {run} ({}):", kind.as_str()));
     out.line(&change_set::table(changes));
-    let approved = match request.approval {
-        Approval::Given => true,
-        Approval::Ask => out.confirm("Execute this change set?", &mut std::io::stdin().lock()),
-        Approval::Refused => false,
-    };
-    audit.record(
-        "approval",
-        json!({"approved": approved, "by": request.approval.by()}),
-    );
-    if !approved {
+    if let Err(why) = deployment.approve("Execute this change set?", out, audit) {
         return Ok(Ending::Refused(format!(
-            "change set {run} not executed ({}); it is left for review",
-            match request.approval {
-                Approval::Ask => "declined at the prompt",
-                _ => "no --yes and not a terminal",
-            }
+            "change set {run} not executed ({why}); it is left for review"
         )));
     }
     let before = follow::newest_event(cfn, &stack_id).await?;
     change_set::execute(cfn, &id).await?;
-    let watch = follow::follow(cfn, &stack_id, before, request.every, |event| {
+    let watch = follow::follow(cfn, &stack_id, before, deployment.every, |event| {
         out.event(event);
         audit.record("event", json!({"event": event}));
     })
@@ -393,17 +430,19 @@ Resources:
         );
         let request = Request {
             stack: "security-baseline".into(),
-            template: Template::new("packaged.yaml", TEMPLATE.into()),
-            template_url: None,
-            given: vec![
-                ("DeliveryBucketName".into(), "missing-bucket".into()),
-                ("ApiToken".into(), "s3cret".into()),
-            ],
-            capabilities: vec!["CAPABILITY_IAM".into()],
-            role_arn: Some("arn:aws:iam::123456789012:role/deployer".into()),
-            region: "us-east-1".into(),
-            approval: Approval::Given,
-            every: Duration::ZERO,
+            deployment: Deployment {
+                template: Template::new("packaged.yaml", TEMPLATE.into()),
+                template_url: None,
+                given: vec![
+                    ("DeliveryBucketName".into(), "missing-bucket".into()),
+                    ("ApiToken".into(), "s3cret".into()),
+                ],
+                capabilities: vec!["CAPABILITY_IAM".into()],
+                role_arn: Some("arn:aws:iam::123456789012:role/deployer".into()),
+                region: "us-east-1".into(),
+                approval: Approval::Given,
+                every: Duration::ZERO,
+            },
         };
         let clients = Clients {
             cloudformation,
@@ -453,7 +492,10 @@ Resources:
         assert_eq!(start["role_arn"], "arn:aws:iam::123456789012:role/deployer");
         assert_eq!(start["parameters"]["ApiToken"], "****");
         assert_eq!(start["parameters"]["DeliveryBucketName"], "missing-bucket");
-        assert_eq!(start["template"]["sha256"], request.template.sha256);
+        assert_eq!(
+            start["template"]["sha256"],
+            request.deployment.template.sha256
+        );
         assert_eq!(lines[1]["changes"][0]["action"], "Add");
         assert_eq!(lines[3]["event"]["EventId"], "e2");
         let outcome = lines.last().unwrap();

@@ -21,9 +21,7 @@ use super::caveats::{self, CONTROL_TOWER_CONFIG};
 use super::change_set::{capabilities, parameter};
 use super::events::{custom_failure, Outcome, RootCause};
 use super::output::Output;
-use super::prompt::Approval;
-use super::template::{Template, TEMPLATE_BODY_MAX};
-use super::{Clients, Ending};
+use super::{show_parameters, Clients, Deployment, Ending};
 use crate::aws::why;
 use crate::baseline::Parameters;
 
@@ -32,18 +30,9 @@ use crate::baseline::Parameters;
 pub struct Request {
     /// The stack set's name.
     pub name: String,
-    /// The template, translated to plain CloudFormation (`dist/stackset-template.json`).
-    pub template: Template,
-    /// Where the same template was uploaded (`TemplateURL`), for one over 51,200 bytes.
-    pub template_url: Option<String>,
-    /// The parameters given, in order.
-    pub given: Vec<(String, String)>,
-    /// `CAPABILITY_IAM`, ...
-    pub capabilities: Vec<String>,
-    /// The role assumed for every call, when one is (recorded in the audit log).
-    pub role_arn: Option<String>,
-    /// The region the stack set is administered from.
-    pub region: String,
+    /// The template (translated to plain CloudFormation: `dist/stackset-template.json`),
+    /// its parameters and how the run goes.
+    pub deployment: Deployment,
     /// The organizational units (or the root) deployed to, automatically to accounts
     /// that join them later.
     pub org_units: Vec<String>,
@@ -57,10 +46,6 @@ pub struct Request {
     pub retain_stacks: bool,
     /// Deploy despite the caveats that refuse it.
     pub force: bool,
-    /// Whether the operation may start.
-    pub approval: Approval,
-    /// How often an operation is polled.
-    pub every: Duration,
 }
 
 /// The operation preferences: how many accounts at once, how many may fail, regions one
@@ -401,46 +386,40 @@ async fn steps<O: Write, A: Write>(
     let identity = super::identity(clients).await?;
     let existing = describe(cfn, &request.name, &call_as).await?;
     let previous: Vec<String> = existing.iter().flatten().map(|(k, _)| k.clone()).collect();
-    let template = &request.template;
+    let deployment = &request.deployment;
+    let template = &deployment.template;
     let sent = template
-        .to_send(&request.given, &previous)
+        .to_send(&deployment.given, &previous)
         .map_err(|e| e.to_string())?;
     let shown = template.shown(&sent);
     // What the instances will run with: defaults, then the stack set's, then the given.
     let mut effective = Parameters::default();
-    for (key, value) in existing.iter().flatten().chain(&request.given) {
+    for (key, value) in existing.iter().flatten().chain(&deployment.given) {
         let _ = effective.set(key, value);
     }
     let control_tower = control_tower(cfn, &call_as).await;
-    audit.record(
-        "start",
-        json!({
-            "who": identity,
-            "role_arn": request.role_arn,
-            "region": request.region,
-            "call_as": request.call_as,
-            "template": {
-                "file": template.path,
-                "sha256": template.sha256,
-                "bytes": template.text.len(),
-                "url": request.template_url,
-            },
-            "parameters": shown,
-            "capabilities": request.capabilities,
-            "stack_set_exists": existing.is_some(),
-            "org_units": request.org_units,
-            "regions": request.regions,
-            "preferences": request.preferences,
-            "retain_stacks_on_account_removal": request.retain_stacks,
-        }),
-    );
+    let mut start = deployment.start(&identity, &shown);
+    for (key, value) in [
+        ("call_as", json!(request.call_as)),
+        ("stack_set_exists", json!(existing.is_some())),
+        ("org_units", json!(request.org_units)),
+        ("regions", json!(request.regions)),
+        ("preferences", json!(request.preferences)),
+        (
+            "retain_stacks_on_account_removal",
+            json!(request.retain_stacks),
+        ),
+    ] {
+        start[key] = value;
+    }
+    audit.record("start", start);
+    let kind = if existing.is_some() { "update" } else { "new" };
     out.line(&format!(
-        "deploying {} (sha256 {}) to stack set {} ({}, service-managed, automatic deployment) from {} as {} (call as {})",
+        "deploying {} (sha256 {}) to stack set {} ({kind}, service-managed, automatic deployment) from {} as {} (call as {})",
         template.path,
         &template.sha256[..12],
         request.name,
-        if existing.is_some() { "update" } else { "new" },
-        request.region,
+        deployment.region,
         identity["arn"].as_str().unwrap_or("?"),
         request.call_as
     ));
@@ -450,10 +429,7 @@ async fn steps<O: Write, A: Write>(
         request.regions.join(","),
         request.preferences.shown()
     ));
-    if !shown.is_empty() {
-        let pairs: Vec<String> = shown.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        out.line(&format!("parameters: {}", pairs.join(" ")));
-    }
+    show_parameters(out, &shown);
     let found = caveats::check(&request.regions, &effective, control_tower);
     for caveat in &found {
         let kind = if caveat.refuse { "caveat" } else { "note" };
@@ -479,44 +455,18 @@ async fn steps<O: Write, A: Write>(
             template.path
         )));
     }
-    if request.template_url.is_none() && template.text.len() > TEMPLATE_BODY_MAX {
-        return Ok(Ending::Refused(format!(
-            "{} is {} bytes, more than TemplateBody's {TEMPLATE_BODY_MAX}: upload it to S3 and pass its https URL as --template-url",
-            template.path,
-            template.text.len()
-        )));
+    if let Some(refused) = deployment.too_large() {
+        return Ok(refused);
     }
-    let question = format!(
-        "{} stack set {} and roll it out?",
-        if existing.is_some() {
-            "Update"
-        } else {
-            "Create"
-        },
-        request.name
-    );
-    let approved = match request.approval {
-        Approval::Given => true,
-        Approval::Ask => out.confirm(&question, &mut std::io::stdin().lock()),
-        Approval::Refused => false,
+    let (verb, done) = match existing {
+        Some(_) => ("Update", "updated"),
+        None => ("Create", "created"),
     };
-    audit.record(
-        "approval",
-        json!({"approved": approved, "by": request.approval.by()}),
-    );
-    if !approved {
+    let question = format!("{verb} stack set {} and roll it out?", request.name);
+    if let Err(why) = deployment.approve(&question, out, audit) {
         return Ok(Ending::Refused(format!(
-            "stack set {} not {} ({})",
-            request.name,
-            if existing.is_some() {
-                "updated"
-            } else {
-                "created"
-            },
-            match request.approval {
-                Approval::Ask => "declined at the prompt",
-                _ => "no --yes and not a terminal",
-            }
+            "stack set {} not {done} ({why})",
+            request.name
         )));
     }
     let mut failed = false;
@@ -557,7 +507,7 @@ async fn follow<O: Write, A: Write>(
 ) -> Result<bool, String> {
     let name = &request.name;
     out.line(&format!("operation {id} ({action}) started"));
-    let (status, reason) = wait(cfn, name, id, call_as, request.every, out).await?;
+    let (status, reason) = wait(cfn, name, id, call_as, request.deployment.every, out).await?;
     let rows = results(cfn, name, id, call_as).await?;
     audit.record(
         "operation",
@@ -597,11 +547,12 @@ async fn create_set(
         .auto_deployment(auto_deployment(request))
         .managed_execution(ManagedExecution::builder().active(true).build())
         .call_as(call_as.clone())
-        .set_capabilities(Some(capabilities(&request.capabilities)))
+        .set_capabilities(Some(capabilities(&request.deployment.capabilities)))
         .set_parameters(Some(sent.iter().map(parameter).collect()));
-    let call = match &request.template_url {
+    let deployment = &request.deployment;
+    let call = match &deployment.template_url {
         Some(url) => call.template_url(url),
-        None => call.template_body(&request.template.text),
+        None => call.template_body(&deployment.template.text),
     };
     call.send()
         .await
@@ -624,11 +575,12 @@ async fn update_set(
         .managed_execution(ManagedExecution::builder().active(true).build())
         .operation_preferences(request.preferences.to_sdk(&request.regions))
         .call_as(call_as.clone())
-        .set_capabilities(Some(capabilities(&request.capabilities)))
+        .set_capabilities(Some(capabilities(&request.deployment.capabilities)))
         .set_parameters(Some(sent.iter().map(parameter).collect()));
-    let call = match &request.template_url {
+    let deployment = &request.deployment;
+    let call = match &deployment.template_url {
         Some(url) => call.template_url(url),
-        None => call.template_body(&request.template.text),
+        None => call.template_body(&deployment.template.text),
     };
     let out = call
         .send()
@@ -686,6 +638,8 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
+    use crate::deploy::prompt::Approval;
+    use crate::deploy::template::Template;
 
     const TEMPLATE: &str = r#"{"Parameters": {"GlobalResourceTypesRegion": {"Type": "String"}, "EnableSecurityHub": {"Type": "String"}, "ArtifactBucketPrefix": {"Type": "String"}}, "Resources": {}}"#;
 
@@ -694,17 +648,21 @@ mod tests {
     const NOT_ACTIVE: &str = "ResourceLogicalId:ConfigSetup, ResourceType:Custom::ConfigSetup, ResourceStatusReason:Received response status [FAILED] from custom resource. Message returned: [NOT_ACTIVE] the recorder does not record: lastStatus Failure (RequestId: 0b6c2b8e-3f1c-4d0e-9a8e-1f2e3d4c5b6a).";
 
     fn request(given: &[(&str, &str)], regions: &[&str]) -> Request {
+        let given = given
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
         Request {
             name: "security-baseline".into(),
-            template: Template::new("dist/stackset-template.json", TEMPLATE.into()),
-            template_url: None,
-            given: given
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-            capabilities: vec!["CAPABILITY_IAM".into()],
-            role_arn: None,
-            region: "eu-west-1".into(),
+            deployment: Deployment {
+                template: Template::new("dist/stackset-template.json", TEMPLATE.into()),
+                template_url: None,
+                given: given.collect(),
+                capabilities: vec!["CAPABILITY_IAM".into()],
+                role_arn: None,
+                region: "eu-west-1".into(),
+                approval: Approval::Given,
+                every: Duration::ZERO,
+            },
             org_units: vec!["ou-ab12-11111111".into(), "ou-ab12-22222222".into()],
             regions: regions.iter().map(|r| (*r).to_owned()).collect(),
             preferences: Preferences {
@@ -716,8 +674,6 @@ mod tests {
             call_as: "DELEGATED_ADMIN".into(),
             retain_stacks: false,
             force: false,
-            approval: Approval::Given,
-            every: Duration::ZERO,
         }
     }
 
@@ -784,6 +740,13 @@ mod tests {
         let log = String::from_utf8(audit.writer().clone()).unwrap();
         let lines = log.lines().map(|l| serde_json::from_str(l).unwrap());
         (code, printed, lines.collect())
+    }
+
+    /// Asserts that `printed` shows each of `texts`.
+    fn shows(printed: &str, texts: &[&str]) {
+        for text in texts {
+            assert!(printed.contains(text), "{text:?} not in\n{printed}");
+        }
     }
 
     fn records(lines: &[Value]) -> Vec<&str> {
@@ -991,14 +954,13 @@ mod tests {
 
         assert_eq!(code, 0, "{printed}");
         assert_eq!((update.num_calls(), create_instances.num_calls()), (1, 1));
-        assert!(printed.contains("(update, service-managed"), "{printed}");
-        assert!(
-            printed.contains("operation op-update (UPDATE) SUCCEEDED"),
-            "{printed}"
-        );
-        assert!(
-            printed.contains("operation op-add (CREATE) SUCCEEDED"),
-            "{printed}"
+        shows(
+            &printed,
+            &[
+                "(update, service-managed",
+                "operation op-update (UPDATE) SUCCEEDED",
+                "operation op-add (CREATE) SUCCEEDED",
+            ],
         );
         assert!(printed.ends_with("deployed (exit 0)\n"), "{printed}");
         let kinds = records(&lines);
@@ -1042,23 +1004,16 @@ mod tests {
 
         assert_eq!(code, super::super::events::EXIT_REFUSED, "{printed}");
         assert_eq!(create_set.num_calls(), 0);
-        assert!(
-            printed.contains("caveat: one recorder per region: eu-west-1 is named twice"),
-            "{printed}"
+        shows(
+            &printed,
+            &[
+                "caveat: one recorder per region: eu-west-1 is named twice",
+                "caveat: global resource types once per account",
+                "note: one recorder per region: Control Tower records",
+                "note: Security Hub administrator and members",
+                "refused: the caveats above",
+            ],
         );
-        assert!(
-            printed.contains("caveat: global resource types once per account"),
-            "{printed}"
-        );
-        assert!(
-            printed.contains("note: one recorder per region: Control Tower records"),
-            "{printed}"
-        );
-        assert!(
-            printed.contains("note: Security Hub administrator and members"),
-            "{printed}"
-        );
-        assert!(printed.contains("refused: the caveats above"), "{printed}");
         assert_eq!(records(&lines), ["start", "caveats", "outcome"]);
         assert_eq!(lines[1]["refused"].as_array().unwrap().len(), 2);
     }
