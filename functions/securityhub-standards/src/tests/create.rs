@@ -14,12 +14,9 @@ async fn standards_are_enabled_and_waited_for_from_pending_to_ready() {
     let ssm = Ssm::new();
     let read = none_enabled();
     let enable = enable_answers_pending(&[AFSBP, CIS12]);
-    let pending = enabled_are(&[
-        (AFSBP, Status::Pending, None),
-        (CIS12, Status::Pending, None),
-    ]);
-    let half = enabled_are(&[(AFSBP, Status::Ready, None), (CIS12, Status::Pending, None)]);
-    let ready = enabled_are(&[(AFSBP, Status::Ready, None), (CIS12, Status::Ready, None)]);
+    let pending = enabled_are(&[is_pending(AFSBP), is_pending(CIS12)]);
+    let half = enabled_are(&[is_ready(AFSBP), is_pending(CIS12)]);
+    let ready = enabled_are(&[is_ready(AFSBP), is_ready(CIS12)]);
     let rules = [&read, &enable, &pending, &half, &ready];
     let outcome = create(
         &converging(&rules, &ssm),
@@ -69,7 +66,7 @@ async fn the_enabled_standards_are_read_across_pages() {
         });
     let second = mock!(Client::get_enabled_standards)
         .match_requests(|input| input.next_token() == Some("more"))
-        .then_output(|| enabled_output(&[(NIST, Status::Ready, None)]));
+        .then_output(|| enabled_output(&[is_ready(NIST)]));
     let rules = [&first, &second];
     let outcome = create(
         &converging(&rules, &ssm),
@@ -114,8 +111,8 @@ async fn the_ownership_claim_is_written_before_the_enable_call() {
 #[tokio::test]
 async fn a_pre_enabled_standard_is_adopted_and_never_claimed() {
     let ssm = Ssm::new();
-    let read = enabled_are(&[(CIS14, Status::Ready, None)]);
-    let ready = enabled_are(&[(CIS14, Status::Ready, None)]);
+    let read = enabled_are(&[is_ready(CIS14)]);
+    let ready = enabled_are(&[is_ready(CIS14)]);
     let rules = [&read, &ready];
     let outcome = create(&converging(&rules, &ssm), json!({"Standards": [CIS14]}))
         .await
@@ -137,7 +134,7 @@ async fn adoption_is_decided_by_the_first_read_when_the_enable_call_says_already
         "ResourceConflictException",
         "The standard is already enabled",
     );
-    let ready = enabled_are(&[(NIST, Status::Ready, None)]);
+    let ready = enabled_are(&[is_ready(NIST)]);
     let rules = [&read, &conflict, &ready];
     let outcome = create(&converging(&rules, &ssm), json!({"Standards": [NIST]}))
         .await

@@ -24,11 +24,7 @@ fn still_pending() -> BatchDisableStandardsError {
 #[tokio::test]
 async fn delete_disables_owned_standards_waiting_out_pending() {
     let ssm = Ssm::owning(&[PCI, CIS14]);
-    let read = enabled_are(&[
-        (PCI, Status::Pending, None),
-        (CIS14, Status::Ready, None),
-        (NIST, Status::Ready, None),
-    ]);
+    let read = enabled_are(&[is_pending(PCI), is_ready(CIS14), is_ready(NIST)]);
     let refused_then_done = mock!(Client::batch_disable_standards)
         .match_requests(|input| {
             input.standards_subscription_arns() == [subscription_arn(PCI), subscription_arn(CIS14)]
@@ -41,9 +37,9 @@ async fn delete_disables_owned_standards_waiting_out_pending() {
     let deleting = enabled_are(&[
         (PCI, Status::Deleting, None),
         (CIS14, Status::Deleting, None),
-        (NIST, Status::Ready, None),
+        is_ready(NIST),
     ]);
-    let gone = enabled_are(&[(NIST, Status::Ready, None)]);
+    let gone = enabled_are(&[is_ready(NIST)]);
     let rules = [&read, &refused_then_done, &deleting, &gone];
     let outcome = delete(
         &resource(&rules, &ssm),
@@ -63,7 +59,7 @@ async fn delete_disables_owned_standards_waiting_out_pending() {
 #[tokio::test(start_paused = true)]
 async fn a_standard_pending_past_the_deadline_makes_delete_a_timeout() {
     let ssm = Ssm::owning(&[PCI]);
-    let read = enabled_are(&[(PCI, Status::Pending, None)]);
+    let read = enabled_are(&[is_pending(PCI)]);
     let refused = mock!(Client::batch_disable_standards)
         .sequence()
         .error(still_pending)
@@ -86,7 +82,7 @@ async fn a_standard_pending_past_the_deadline_makes_delete_a_timeout() {
 #[tokio::test]
 async fn delete_asks_again_for_a_disable_that_ended_failed() {
     let ssm = Ssm::owning(&[PCI]);
-    let read = enabled_are(&[(PCI, Status::Ready, None)]);
+    let read = enabled_are(&[is_ready(PCI)]);
     let first = disable(&[PCI]);
     let failed = enabled_are(&[(PCI, Status::Failed, Some(Reason::InternalError))]);
     let second = disable(&[PCI]);
@@ -102,7 +98,7 @@ async fn delete_asks_again_for_a_disable_that_ended_failed() {
 #[tokio::test]
 async fn a_disable_that_keeps_failing_is_a_service_error_naming_the_standard() {
     let ssm = Ssm::owning(&[PCI]);
-    let read = enabled_are(&[(PCI, Status::Ready, None)]);
+    let read = enabled_are(&[is_ready(PCI)]);
     let mut rules = vec![read];
     for _ in 0..DISABLE_ATTEMPTS {
         rules.push(disable(&[PCI]));
@@ -134,7 +130,7 @@ async fn a_disable_that_keeps_failing_is_a_service_error_naming_the_standard() {
 #[tokio::test(start_paused = true)]
 async fn a_disable_still_deleting_after_the_wait_is_named_as_under_way() {
     let ssm = Ssm::owning(&[PCI]);
-    let read = enabled_are(&[(PCI, Status::Ready, None)]);
+    let read = enabled_are(&[is_ready(PCI)]);
     let off = disable(&[PCI]);
     let deleting = enabled_always(&[(PCI, Status::Deleting, None)]);
     let rules = [&read, &off, &deleting];

@@ -121,9 +121,9 @@ async fn throttling_then_success_is_retried() {
         .sequence()
         .error(|| GetEnabledStandardsError::generic(throttled()))
         .times(2)
-        .output(|| enabled_output(&[(PCI, Status::Ready, None)]))
+        .output(|| enabled_output(&[is_ready(PCI)]))
         .build();
-    let ready = enabled_are(&[(PCI, Status::Ready, None)]);
+    let ready = enabled_are(&[is_ready(PCI)]);
     let rules = [&read, &ready];
     create(&converging(&rules, &ssm), json!({"Standards": [PCI]}))
         .await
@@ -150,7 +150,7 @@ async fn pending_past_the_deadline_is_a_timeout_saying_what_was_pending() {
     let ssm = Ssm::new();
     let read = none_enabled();
     let enable = enable_answers_pending(&[PCI]);
-    let pending = enabled_always(&[(PCI, Status::Pending, None)]);
+    let pending = enabled_always(&[is_pending(PCI)]);
     let rules = [&read, &enable, &pending];
     let answer = create_within(
         &converging(&rules, &ssm),

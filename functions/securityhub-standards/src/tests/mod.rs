@@ -93,6 +93,16 @@ fn sub(short_id: &str, status: Status, reason: Option<Reason>) -> StandardsSubsc
 /// One subscription as a test names it: short id, status, `StatusReasonCode`.
 type Shown = (&'static str, Status, Option<Reason>);
 
+/// `short_id` shown `READY`.
+fn is_ready(short_id: &'static str) -> Shown {
+    (short_id, Status::Ready, None)
+}
+
+/// `short_id` shown `PENDING`.
+fn is_pending(short_id: &'static str) -> Shown {
+    (short_id, Status::Pending, None)
+}
+
 fn enabled_output(subscriptions: &[Shown]) -> GetEnabledStandardsOutput {
     GetEnabledStandardsOutput::builder()
         .set_standards_subscriptions(Some(

@@ -32,7 +32,7 @@ async fn an_update_repairs_an_owned_standard_left_incomplete_or_failed() {
         let read = enabled_are(&[(id, status, Some(reason))]);
         let off = disable(&[id]);
         let enable = enable_answers_pending(&[id]);
-        let ready = enabled_are(&[(id, Status::Ready, None)]);
+        let ready = enabled_are(&[is_ready(id)]);
         let mut rules = vec![&read, &off];
         rules.extend(&until_gone);
         rules.extend([&enable, &ready]);
@@ -68,23 +68,11 @@ async fn an_adopted_incomplete_standard_is_not_repaired_but_reported() {
 #[tokio::test]
 async fn an_update_disables_removed_owned_standards_and_never_adopted_ones() {
     let ssm = Ssm::owning(&[AFSBP, PCI]);
-    let read = enabled_are(&[
-        (AFSBP, Status::Ready, None),
-        (PCI, Status::Ready, None),
-        (NIST, Status::Ready, None),
-    ]);
+    let read = enabled_are(&[is_ready(AFSBP), is_ready(PCI), is_ready(NIST)]);
     let enable = enable_answers_pending(&[CIS14]);
     let off = disable(&[PCI]);
-    let gone = enabled_are(&[
-        (AFSBP, Status::Ready, None),
-        (CIS14, Status::Pending, None),
-        (NIST, Status::Ready, None),
-    ]);
-    let ready = enabled_are(&[
-        (AFSBP, Status::Ready, None),
-        (CIS14, Status::Ready, None),
-        (NIST, Status::Ready, None),
-    ]);
+    let gone = enabled_are(&[is_ready(AFSBP), is_pending(CIS14), is_ready(NIST)]);
+    let ready = enabled_are(&[is_ready(AFSBP), is_ready(CIS14), is_ready(NIST)]);
     let rules = [&read, &enable, &off, &gone, &ready];
     let outcome = update(
         &converging(&rules, &ssm),
