@@ -8,6 +8,7 @@ mod baseline;
 mod baseline_deploy;
 mod baseline_stack_set;
 mod config_setup;
+mod crashes;
 mod faults;
 mod kms_ready;
 mod ledger;

@@ -8,7 +8,10 @@
 //!   dropped without an answer, or an answer slower than the caller waits;
 //! - [`FaultProxy::stall`]: calls that never answer, as a network partition or a hung
 //!   service would (the test can then kill the process mid-request, as Lambda does at
-//!   its timeout).
+//!   its timeout);
+//! - [`FaultProxy::stall_answer`]: the Nth call from now, of whatever operation, reaches
+//!   the service but its answer never comes back: the call acted, the caller never
+//!   learns it (a process killed there stops right after that call).
 //!
 //! It also records every operation ([`FaultProxy::calls`]), every fault it injected
 //! ([`FaultProxy::injected`]) and times the upstream's answers ([`FaultProxy::upstream_time`]):
@@ -66,6 +69,12 @@ struct State {
     always: HashMap<String, Fault>,
     /// Operations whose calls never answer.
     stalled: BTreeSet<String>,
+    /// Calls arrived since the start, of every operation (never reset).
+    arrived: usize,
+    /// The count of [`State::arrived`] whose call's answer is held ([`FaultProxy::stall_answer`]).
+    answer_stalled_at: Option<usize>,
+    /// The calls whose answer the service gave and the proxy holds, by operation.
+    answers_held: Vec<String>,
     /// Upstreams by signing service, for calls not to the default upstream.
     routes: BTreeMap<String, Arc<str>>,
     seen: Vec<String>,
@@ -209,6 +218,21 @@ impl FaultProxy {
         self.state().upstream
     }
 
+    /// The `n`th call from now (1: the next one), of whatever operation, is forwarded,
+    /// and its answer held forever: the service acted, the caller never hears of it.
+    /// Replaces a stall planned so before; calls after it are forwarded as usual.
+    pub fn stall_answer(&self, n: usize) {
+        assert!(n >= 1, "the first call from now is 1");
+        let mut state = self.state();
+        state.answer_stalled_at = Some(state.arrived + n);
+    }
+
+    /// The operations whose answers the service gave and [`FaultProxy::stall_answer`]
+    /// holds, in order.
+    pub fn answers_held(&self) -> Vec<String> {
+        self.state().answers_held.clone()
+    }
+
     /// Whether a call to `operation` arrived.
     pub fn saw(&self, operation: &str) -> bool {
         self.state().seen.iter().any(|op| op == operation)
@@ -236,14 +260,17 @@ impl FaultProxy {
         let service = signing_service(&parts.headers);
         let protocol = protocol_of(&parts.headers, &body, service.as_deref());
         let operation = operation_of(protocol, &parts.method, &parts.uri, &parts.headers, &body);
-        let (fault, stalled, upstream) = {
+        let (fault, stalled, hold_answer, upstream) = {
             let mut state = self.state();
             state.seen.push(operation.clone());
+            state.arrived += 1;
+            let hold_answer = state.answer_stalled_at == Some(state.arrived);
             let upstream = service
                 .and_then(|service| state.routes.get(&service).cloned())
                 .unwrap_or_else(|| default_upstream.into());
             let stalled = state.stalled.contains(&operation);
-            (state.next_fault(&operation), stalled, upstream)
+            let fault = state.next_fault(&operation);
+            (fault, stalled, hold_answer, upstream)
         };
         if stalled {
             std::future::pending::<()>().await;
@@ -280,7 +307,16 @@ impl FaultProxy {
                     }
                 }
                 let bytes = answer.bytes().await.unwrap_or_default();
-                self.state().upstream += sent.elapsed();
+                {
+                    let mut state = self.state();
+                    state.upstream += sent.elapsed();
+                    if hold_answer {
+                        state.answers_held.push(operation);
+                    }
+                }
+                if hold_answer {
+                    std::future::pending::<()>().await;
+                }
                 response.body(Full::new(bytes)).expect("response")
             }
             Err(error) => Response::builder()
