@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use aws_smithy_mocks::MockResponse;
-use cfn_custom_resource_kit::testing::{assert_all_called, create};
+use cfn_custom_resource_kit::testing::create;
 use tokio::time::Instant;
 
 use super::*;
@@ -18,13 +18,7 @@ async fn standards_are_enabled_and_waited_for_from_pending_to_ready() {
     let half = enabled_are(&[is_ready(AFSBP), is_pending(CIS12)]);
     let ready = enabled_are(&[is_ready(AFSBP), is_ready(CIS12)]);
     let rules = [&read, &enable, &pending, &half, &ready];
-    let outcome = create(
-        &converging(&rules, &ssm),
-        json!({"Standards": [AFSBP, arn(CIS12)]}),
-    )
-    .await
-    .unwrap();
-    assert_all_called(&rules);
+    let outcome = created(&rules, &ssm, json!({"Standards": [AFSBP, arn(CIS12)]})).await;
     assert_eq!(
         outcome.data["StandardsSubscriptionArns"],
         format!("{},{}", subscription_arn(AFSBP), subscription_arn(CIS12))
@@ -40,13 +34,12 @@ async fn wait_for_ready_false_answers_without_waiting() {
     let read = none_enabled();
     let enable = enable_answers_pending(&[PCI]);
     let rules = [&read, &enable];
-    let outcome = create(
-        &converging(&rules, &ssm),
+    let outcome = created(
+        &rules,
+        &ssm,
         json!({"Standards": [PCI], "WaitForReady": "false"}),
     )
-    .await
-    .unwrap();
-    assert_all_called(&rules);
+    .await;
     assert_eq!(
         outcome.data["StandardsSubscriptionArns"],
         subscription_arn(PCI)
@@ -68,13 +61,12 @@ async fn the_enabled_standards_are_read_across_pages() {
         .match_requests(|input| input.next_token() == Some("more"))
         .then_output(|| enabled_output(&[is_ready(NIST)]));
     let rules = [&first, &second];
-    let outcome = create(
-        &converging(&rules, &ssm),
+    let outcome = created(
+        &rules,
+        &ssm,
         json!({"Standards": [PCI, NIST], "WaitForReady": false}),
     )
-    .await
-    .unwrap();
-    assert_all_called(&rules);
+    .await;
     assert_eq!(
         outcome.data["Adopted"],
         format!("{PCI},{NIST}"),
@@ -99,13 +91,12 @@ async fn the_ownership_claim_is_written_before_the_enable_call() {
         }
     });
     let rules = [&read, &enable];
-    create(
-        &converging(&rules, &ssm),
+    created(
+        &rules,
+        &ssm,
         json!({"Standards": [PCI], "WaitForReady": "false"}),
     )
-    .await
-    .unwrap();
-    assert_all_called(&rules);
+    .await;
 }
 
 #[tokio::test]
@@ -114,10 +105,7 @@ async fn a_pre_enabled_standard_is_adopted_and_never_claimed() {
     let read = enabled_are(&[is_ready(CIS14)]);
     let ready = enabled_are(&[is_ready(CIS14)]);
     let rules = [&read, &ready];
-    let outcome = create(&converging(&rules, &ssm), json!({"Standards": [CIS14]}))
-        .await
-        .unwrap();
-    assert_all_called(&rules);
+    let outcome = created(&rules, &ssm, json!({"Standards": [CIS14]})).await;
     assert_eq!(outcome.data["Adopted"], CIS14);
     assert_eq!(
         outcome.data["StandardsSubscriptionArns"],
@@ -136,10 +124,7 @@ async fn adoption_is_decided_by_the_first_read_when_the_enable_call_says_already
     );
     let ready = enabled_are(&[is_ready(NIST)]);
     let rules = [&read, &conflict, &ready];
-    let outcome = create(&converging(&rules, &ssm), json!({"Standards": [NIST]}))
-        .await
-        .unwrap();
-    assert_all_called(&rules);
+    let outcome = created(&rules, &ssm, json!({"Standards": [NIST]})).await;
     assert_eq!(
         outcome.data["Adopted"], "",
         "the first read said missing: ours"

@@ -20,7 +20,7 @@ use aws_sdk_securityhub::types::{
 };
 use aws_sdk_securityhub::Client;
 use aws_smithy_mocks::{mock, Rule};
-use cfn_custom_resource_kit::testing::ParameterStore;
+use cfn_custom_resource_kit::testing::{assert_all_called, create, ParameterStore};
 use securityhub_common::testing::{client, error, ledger, quick_backoff, ACCOUNT};
 use serde_json::json;
 
@@ -212,6 +212,14 @@ impl StandardsRecord for Ssm {
         owned.sort();
         owned
     }
+}
+
+/// A Create of `properties` over the catalogue and then `rules` ([`converging`]) that
+/// succeeds having used every rule.
+async fn created(rules: &[&Rule], ssm: &Ssm, properties: serde_json::Value) -> Outcome {
+    let outcome = create(&converging(rules, ssm), properties).await.unwrap();
+    assert_all_called(rules);
+    outcome
 }
 
 fn resource_in(region: &str, rules: &[&Rule], ssm: &Ssm) -> SecurityHubStandards {
