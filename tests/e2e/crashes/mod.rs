@@ -8,10 +8,12 @@
 //! cleanly; the request, with the proxy forwarding call k and holding its answer (the
 //! service acted, the function never hears of it); the process killed there, no answer
 //! PUT; the same request (same RequestId, same ids) delivered to a new process. It must
-//! answer as the reference did (status, PhysicalResourceId, Data and Reason) and leave
-//! the same state (the ledger's records, and the recorder, channel and rules or the hub
-//! and standards); after a Create or an Update, the following Delete must succeed and
-//! leave the clean end state: it removes exactly what was made.
+//! answer as the reference did (status, PhysicalResourceId, Data and Reason: see
+//! [`TIMING_NOTE`] and [`REASON_DIFFERS`]) and leave the same state (the ledger's
+//! records, and the recorder, channel and rules or the hub and standards; a stale
+//! singleton record only as the kit allows, taken over by the next claimer); after a
+//! Create or an Update, the following Delete must succeed and leave the clean end
+//! state: it removes exactly what was made. docs/reliability.md keeps the figures.
 
 mod world;
 
