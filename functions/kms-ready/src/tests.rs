@@ -66,6 +66,27 @@ fn throttled() -> DescribeKeyError {
     error("ThrottlingException", "Rate exceeded")
 }
 
+/// What `DescribeKey` answers before the key is Enabled.
+#[derive(Clone, Copy)]
+enum Before {
+    Creating,
+    NotFound,
+    Throttled,
+}
+
+/// `DescribeKey` answering `before` `times` times, then an Enabled key.
+fn enabled_after(before: Before, times: usize) -> Rule {
+    let mut answers = mock!(Client::describe_key).sequence();
+    for _ in 0..times {
+        answers = match before {
+            Before::Creating => answers.output(|| key(KeyState::Creating)),
+            Before::NotFound => answers.error(not_found),
+            Before::Throttled => answers.error(throttled),
+        };
+    }
+    answers.output(|| key(KeyState::Enabled)).build()
+}
+
 /// A resource whose client answers with `rules` in turn.
 fn resource(rules: &[&Rule]) -> KmsReady {
     with_client(mock_client!(
@@ -127,44 +148,25 @@ async fn passing_states_and_errors_are_retried_until_the_key_is_enabled() {
     let cases = [
         (
             "Creating twice",
-            mock!(Client::describe_key)
-                .sequence()
-                .output(|| key(KeyState::Creating))
-                .times(2)
-                .output(|| key(KeyState::Enabled))
-                .build(),
+            enabled_after(Before::Creating, 2),
             "300",
             3,
         ),
         (
             "not found once",
-            mock!(Client::describe_key)
-                .sequence()
-                .error(not_found)
-                .output(|| key(KeyState::Enabled))
-                .build(),
+            enabled_after(Before::NotFound, 1),
             "300",
             2,
         ),
         (
             "throttled 3 times",
-            mock!(Client::describe_key)
-                .sequence()
-                .error(throttled)
-                .times(3)
-                .output(|| key(KeyState::Enabled))
-                .build(),
+            enabled_after(Before::Throttled, 3),
             "300",
             4,
         ),
         (
-            "throttled 4 times with MaxWaitSeconds 0",
-            mock!(Client::describe_key)
-                .sequence()
-                .error(throttled)
-                .times(4)
-                .output(|| key(KeyState::Enabled))
-                .build(),
+            "throttled 4 times, MaxWaitSeconds 0",
+            enabled_after(Before::Throttled, 4),
             "0",
             5,
         ),
