@@ -67,7 +67,7 @@ fn throttled() -> DescribeKeyError {
 }
 
 /// What `DescribeKey` answers before the key is Enabled.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 enum Before {
     Creating,
     NotFound,
@@ -145,39 +145,22 @@ async fn an_enabled_key_succeeds_with_its_arn_in_data() {
 /// a zero MaxWaitSeconds still retries throttling within the deadline.
 #[tokio::test]
 async fn passing_states_and_errors_are_retried_until_the_key_is_enabled() {
+    // What DescribeKey answers first, how often, the MaxWaitSeconds, the calls made.
     let cases = [
-        (
-            "Creating twice",
-            enabled_after(Before::Creating, 2),
-            "300",
-            3,
-        ),
-        (
-            "not found once",
-            enabled_after(Before::NotFound, 1),
-            "300",
-            2,
-        ),
-        (
-            "throttled 3 times",
-            enabled_after(Before::Throttled, 3),
-            "300",
-            4,
-        ),
-        (
-            "throttled 4 times, MaxWaitSeconds 0",
-            enabled_after(Before::Throttled, 4),
-            "0",
-            5,
-        ),
+        (Before::Creating, 2, "300", 3),
+        (Before::NotFound, 1, "300", 2),
+        (Before::Throttled, 3, "300", 4),
+        (Before::Throttled, 4, "0", 5),
     ];
-    for (case, describe, max_wait, calls) in cases {
+    for (before, times, max_wait, calls) in cases {
+        let describe = enabled_after(before, times);
         let outcome = create(
             &resource(&[&describe]),
             json!({"KeyId": KEY_ID, "MaxWaitSeconds": max_wait}),
         )
         .await
         .unwrap();
+        let case = format!("{before:?} {times} times, MaxWaitSeconds {max_wait}");
         assert_eq!(outcome.data["KeyState"], "Enabled", "{case}");
         assert_eq!(describe.num_calls(), calls, "{case}");
     }
