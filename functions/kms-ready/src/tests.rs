@@ -11,7 +11,7 @@ use aws_sdk_kms::types::{KeyMetadata, KeySpec, KeyState, KeyUsageType};
 use aws_sdk_kms::Client;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use cfn_custom_resource_kit::testing::{assert_failed, create, delete, update};
-use cfn_custom_resource_kit::{Backoff, ReasonCode};
+use cfn_custom_resource_kit::{Backoff, Failure, Outcome, ReasonCode};
 use serde_json::json;
 use tokio::time::Instant;
 
@@ -118,6 +118,19 @@ fn policy_resource(policy: serde_json::Value) -> (KmsReady, Rule) {
             .build()
     });
     (resource_matching(&[&describe, &get_policy]), get_policy)
+}
+
+/// A Create of `resource` for `key` that `principal` must be able to use.
+async fn create_requiring(
+    resource: &KmsReady,
+    key: &str,
+    principal: &str,
+) -> Result<Outcome, Failure> {
+    create(
+        resource,
+        json!({"KeyId": key, "RequiredServicePrincipals": [principal]}),
+    )
+    .await
 }
 
 fn policy_for(service: &str) -> serde_json::Value {
@@ -242,17 +255,10 @@ async fn required_principals_are_checked_against_the_key_policy() {
                 .build()
         });
     let resource = resource_matching(&[&describe, &get_policy]);
-    create(
-        &resource,
-        json!({"KeyId": KEY_ID, "RequiredServicePrincipals": ["logs.us-east-1.amazonaws.com"]}),
-    )
-    .await
-    .unwrap();
-    let answer = create(
-        &resource,
-        json!({"KeyId": KEY_ID, "RequiredServicePrincipals": ["config.amazonaws.com"]}),
-    )
-    .await;
+    create_requiring(&resource, KEY_ID, "logs.us-east-1.amazonaws.com")
+        .await
+        .unwrap();
+    let answer = create_requiring(&resource, KEY_ID, "config.amazonaws.com").await;
     assert_failed(
         answer,
         ReasonCode::NotActive,
@@ -297,12 +303,9 @@ async fn a_deny_that_cannot_be_evaluated_is_named_in_the_answer() {
         {"Sid": "SourceOnly", "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
          "Condition": {"StringNotEquals": {"aws:SourceAccount": "123456789012"}}}
     ]}));
-    let outcome = create(
-        &resource,
-        json!({"KeyId": KEY_ID, "RequiredServicePrincipals": ["config.amazonaws.com"]}),
-    )
-    .await
-    .unwrap();
+    let outcome = create_requiring(&resource, KEY_ID, "config.amazonaws.com")
+        .await
+        .unwrap();
     let summary = outcome.summary.unwrap_or_default();
     assert!(
         summary.contains("not evaluated: for config.amazonaws.com, statement \"SourceOnly\"")
@@ -320,11 +323,7 @@ async fn another_accounts_key_says_what_could_not_be_checked() {
     let get_policy =
         mock!(Client::get_key_policy).then_output(|| GetKeyPolicyOutput::builder().build());
     let resource = resource_matching(&[&describe, &get_policy]);
-    let answer = create(
-        &resource,
-        json!({"KeyId": FOREIGN_ARN, "RequiredServicePrincipals": ["config.amazonaws.com"]}),
-    )
-    .await;
+    let answer = create_requiring(&resource, FOREIGN_ARN, "config.amazonaws.com").await;
     assert_failed(
         answer,
         ReasonCode::Unsupported,
