@@ -216,8 +216,10 @@ impl CustomResource for SecurityHubEnable {
             DeletePlan::Remove(ownership) => ownership,
             DeletePlan::Keep(outcome) => return Ok(outcome),
         };
+        // No claim: the hub was adopted, or this Delete is a redelivery of one whose first
+        // delivery disabled the hub and erased the record. The reason must be true of both.
         let summary = if !ownership.owns(HUB_KIND, HUB_NAME) {
-            "this resource did not enable the hub: left as it is"
+            "this resource did not enable the hub, or an earlier delivery of this Delete already disabled it: nothing to do"
         } else {
             context.step("disabling Security Hub (DisableSecurityHub)");
             self.hub.disable(context).await?;

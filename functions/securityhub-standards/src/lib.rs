@@ -488,8 +488,10 @@ impl CustomResource for SecurityHubStandards {
             DeletePlan::Keep(outcome) => return Ok(outcome),
         };
         let owned = ownership.owned(STANDARD_KIND);
+        // No claim: none was enabled by this resource, or this Delete is a redelivery of
+        // one that disabled them and erased the record. The reason must be true of both.
         let summary = if owned.is_empty() {
-            "this resource enabled no standard: nothing to disable".to_owned()
+            "this resource enabled no standard, or an earlier delivery of this Delete already disabled them: nothing to disable".to_owned()
         } else {
             context.step("reading the enabled standards (GetEnabledStandards)");
             match self.api.enabled(context, true).await? {
