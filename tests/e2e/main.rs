@@ -12,6 +12,7 @@ mod crashes;
 mod faults;
 mod kms_ready;
 mod ledger;
+mod lifecycle;
 mod malformed;
 mod protocol;
 mod resources;

@@ -17,41 +17,18 @@
 
 mod world;
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use harness::{CfnResponse, Stack};
 
-use world::{response_path, Subject, World, STACK};
-
-/// One request of the lifecycle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Step {
-    Create,
-    Update,
-    Delete,
-}
-
-impl Step {
-    fn name(self) -> &'static str {
-        match self {
-            Step::Create => "Create",
-            Step::Update => "Update",
-            Step::Delete => "Delete",
-        }
-    }
-}
-
-const LIFECYCLE: [Step; 3] = [Step::Create, Step::Update, Step::Delete];
+use crate::lifecycle::{self, Detail, Shared, Step, Subject, World, LIFECYCLE};
+use world::{response_path, STACK};
 
 /// The Lambda timeout of the killed invocation: never reached, the kill comes first.
 const KILLED_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How long a request may take to reach the call whose answer is held.
 const REACH: Duration = Duration::from_secs(30);
-
-/// Answer data that differs between runs by nature: the hub's subscription time.
-const VOLATILE_DATA: [&str; 1] = ["SubscribedAt"];
 
 /// The one part of a Reason whose presence depends on timing: whether AWS Config still
 /// deletes a rule when the request reads it back (a deletion "can take an hour or
@@ -92,20 +69,12 @@ struct Answer {
 
 impl Answer {
     fn of(response: &CfnResponse) -> Self {
-        let body = response.body();
-        let mut data: BTreeMap<String, String> = BTreeMap::new();
-        if let Some(object) = body["Data"].as_object() {
-            for (key, value) in object {
-                if !VOLATILE_DATA.contains(&key.as_str()) {
-                    data.insert(key.clone(), value.to_string());
-                }
-            }
-        }
         let outcome = format!(
-            "{} {} data {data:?} no-echo {}",
+            "{} {} data {:?} no-echo {}",
             response.status(),
             response.physical_id(),
-            body["NoEcho"]
+            lifecycle::data(response),
+            response.body()["NoEcho"]
         );
         Self {
             outcome,
@@ -186,8 +155,8 @@ async fn play(world: &World, stack: &mut Stack<'_>, step: Step, label: &str) -> 
 }
 
 /// `steps` played uninterrupted in a fresh world: what each answers, leaves and calls.
-async fn played(subject: Subject, steps: &[Step]) -> Vec<Played> {
-    let world = World::start(subject).await;
+async fn played(subject: Subject, shared: &Shared, steps: &[Step]) -> Vec<Played> {
+    let world = World::start(subject, shared).await;
     let mut stack = world.stack(STACK);
     let mut played = Vec::new();
     for &step in steps {
@@ -195,16 +164,16 @@ async fn played(subject: Subject, steps: &[Step]) -> Vec<Played> {
         let response = play(&world, &mut stack, step, subject.name()).await;
         played.push(Played {
             answer: Answer::of(&response),
-            state: world.state().await,
+            state: world.state(Detail::Full).await,
             calls: world.proxy.calls(),
         });
     }
     played
 }
 
-async fn reference(subject: Subject) -> Reference {
-    let lifecycle = played(subject, &LIFECYCLE).await;
-    let mut short = played(subject, &[Step::Create, Step::Delete]).await;
+async fn reference(subject: Subject, shared: &Shared) -> Reference {
+    let lifecycle = played(subject, shared, &LIFECYCLE).await;
+    let mut short = played(subject, shared, &[Step::Create, Step::Delete]).await;
     Reference {
         lifecycle,
         delete_after_create: short.remove(1),
@@ -262,9 +231,15 @@ struct Tried {
 
 /// Runs one case. `strict_reason` checks the Reason also where [`REASON_DIFFERS`] says
 /// it differs.
-async fn run(subject: Subject, reference: Reference, case: Case, strict_reason: bool) -> Tried {
+async fn run(
+    subject: Subject,
+    shared: Shared,
+    reference: Reference,
+    case: Case,
+    strict_reason: bool,
+) -> Tried {
     let label = case.label(subject, &reference);
-    let mut world = World::start(subject).await;
+    let mut world = World::start(subject, &shared).await;
     let mut stack = world.stack(STACK);
     let index = case.index();
     for &step in &LIFECYCLE[..index] {
@@ -320,7 +295,7 @@ async fn run(subject: Subject, reference: Reference, case: Case, strict_reason: 
         reason_may_differ,
         &format!("{label}: the redelivery answers as the uninterrupted run"),
     );
-    let state = world.state().await;
+    let state = world.state(Detail::Full).await;
     let stale: Vec<&String> = state
         .iter()
         .filter(|s| !expected.state.contains(s))
@@ -351,7 +326,7 @@ async fn run(subject: Subject, reference: Reference, case: Case, strict_reason: 
             &format!("{label}: the following Delete"),
         );
         assert_eq!(
-            world.state().await,
+            world.state(Detail::Full).await,
             expected.state,
             "{label}: the following Delete leaves the clean end state"
         );
@@ -374,7 +349,7 @@ async fn next_claimer_takes_over(world: &World, reference: &Reference, label: &s
     play(world, &mut stack, Step::Create, &label).await;
     play(world, &mut stack, Step::Delete, &label).await;
     assert_eq!(
-        world.state().await,
+        world.state(Detail::Full).await,
         reference.delete_after_create.state,
         "{label}: its Delete leaves the clean end state"
     );
@@ -394,32 +369,26 @@ fn cases(reference: &Reference, sample: impl Fn(Step, usize) -> bool) -> Vec<Cas
 /// points tried per request, and fails naming every case that failed.
 async fn suite(subject: Subject, one_at_a_time: bool) {
     let started = Instant::now();
-    let reference = reference(subject).await;
+    let shared = subject.shared().await;
+    let reference = reference(subject, &shared).await;
     let cases = cases(&reference, |_, _| true);
-    let mut pending = Vec::new();
-    let mut outcomes = Vec::new();
-    for case in cases.clone() {
-        let task = tokio::spawn(run(subject, reference.clone(), case, false));
-        if one_at_a_time {
-            outcomes.push(task.await);
-        } else {
-            pending.push(task);
-        }
-    }
-    for task in pending {
-        outcomes.push(task.await);
-    }
+    let runs = cases.iter().map(|case| {
+        run(
+            subject,
+            shared.clone(),
+            reference.clone(),
+            case.clone(),
+            false,
+        )
+    });
+    let outcomes = lifecycle::run_all(runs, one_at_a_time).await;
     let mut failures = Vec::new();
     let mut tried = Vec::new();
     for (case, outcome) in cases.iter().zip(outcomes) {
         match outcome {
             Ok(outcome) => tried.push((case, Some(outcome))),
-            Err(error) => {
-                let message = error
-                    .try_into_panic()
-                    .ok()
-                    .and_then(|panic| panic.downcast::<String>().ok().map(|m| *m))
-                    .unwrap_or_else(|| "cancelled".to_owned());
+            Err(panic) => {
+                let message = lifecycle::message(panic.as_ref());
                 failures.push(format!("{}:\n  {message}", case.label(subject, &reference)));
                 tried.push((case, None));
             }
@@ -499,10 +468,11 @@ async fn securityhub_standards_ends_as_uninterrupted_after_a_crash_at_every_call
 /// The crash points [`REASON_DIFFERS`] lists for `subject`, one at a time, each checked
 /// with its Reason.
 async fn reasons_after_a_crash(subject: Subject) {
-    let reference = reference(subject).await;
+    let shared = subject.shared().await;
+    let reference = reference(subject, &shared).await;
     for case in cases(&reference, |_, _| true) {
         if case.reason_differs(subject, &reference) {
-            run(subject, reference.clone(), case, true).await;
+            run(subject, shared.clone(), reference.clone(), case, true).await;
         }
     }
 }

@@ -18,25 +18,12 @@
 //! The SDK's attempt timeout is 20 s, fixed in the kit (not read from the environment),
 //! so the slow answer is tested against a Lambda deadline shorter than the answer.
 
-mod subjects;
-
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use harness::cloudformation::DEFAULT_TIMEOUT;
 use harness::{CfnResponse, Fault, Moto, Stack};
 
-use subjects::{Rig, Shared, Subject};
-
-/// One request of the lifecycle every function plays.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Step {
-    Create,
-    Update,
-    Delete,
-}
-
-const LIFECYCLE: [Step; 3] = [Step::Create, Step::Update, Step::Delete];
+use crate::lifecycle::{self, Detail, Shared, Step, Subject, World, LIFECYCLE};
 
 /// The Lambda timeout of a request whose fault never clears: long enough for every
 /// step before the faulty operation, short enough to keep the suite quick.
@@ -80,20 +67,9 @@ const KNOWN_WRONG: [(&str, &str, Fault, &str); 2] = [
     ),
 ];
 
-/// Answer data that differs between runs by nature (a time stamp).
-const VOLATILE_DATA: [&str; 1] = ["SubscribedAt"];
-
 /// What CloudFormation reads from an answer, less what differs between runs.
 fn summary(response: &CfnResponse) -> String {
-    let mut data: BTreeMap<String, String> = BTreeMap::new();
-    if let Some(object) = response.body()["Data"].as_object() {
-        for (key, value) in object {
-            if !VOLATILE_DATA.contains(&key.as_str()) {
-                data.insert(key.clone(), value.to_string());
-            }
-        }
-    }
-    format!("{} {data:?}", response.status())
+    format!("{} {:?}", response.status(), lifecycle::data(response))
 }
 
 /// What the clean run did at one step.
@@ -152,18 +128,18 @@ impl Case {
     }
 }
 
-async fn play(rig: &Rig, stack: &mut Stack<'_>, step: Step) -> CfnResponse {
+async fn play(world: &World, stack: &mut Stack<'_>, step: Step) -> CfnResponse {
     match step {
-        Step::Create => stack.create(rig.properties(step)).await,
-        Step::Update => stack.update(rig.properties(step)).await,
+        Step::Create => stack.create(world.properties(step)).await,
+        Step::Update => stack.update(world.properties(step)).await,
         Step::Delete => stack.delete().await,
     }
 }
 
 /// Plays `steps` cleanly, each answered `SUCCESS`.
-async fn play_clean(rig: &Rig, stack: &mut Stack<'_>, steps: &[Step], label: &str) {
+async fn play_clean(world: &World, stack: &mut Stack<'_>, steps: &[Step], label: &str) {
     for &step in steps {
-        let answer = play(rig, stack, step).await;
+        let answer = play(world, stack, step).await;
         assert_eq!(
             answer.status(),
             "SUCCESS",
@@ -175,13 +151,13 @@ async fn play_clean(rig: &Rig, stack: &mut Stack<'_>, steps: &[Step], label: &st
 
 /// The clean lifecycle: what each step calls, answers and leaves.
 async fn baseline(subject: Subject, shared: &Shared) -> Vec<Baseline> {
-    let rig = Rig::start(subject, shared).await;
-    let mut stack = rig.stack("faults-baseline");
+    let world = World::start(subject, shared).await;
+    let mut stack = world.stack("faults-baseline");
     let mut seen: Vec<String> = Vec::new();
     let mut steps = Vec::new();
     for step in LIFECYCLE {
-        rig.proxy.reset_calls();
-        let answer = play(&rig, &mut stack, step).await;
+        world.proxy.reset_calls();
+        let answer = play(&world, &mut stack, step).await;
         assert_eq!(
             answer.status(),
             "SUCCESS",
@@ -190,7 +166,7 @@ async fn baseline(subject: Subject, shared: &Shared) -> Vec<Baseline> {
             answer.reason()
         );
         let mut operations = Vec::new();
-        for operation in rig.proxy.calls() {
+        for operation in world.proxy.calls() {
             if !seen.contains(&operation) {
                 seen.push(operation.clone());
                 operations.push(operation);
@@ -199,10 +175,10 @@ async fn baseline(subject: Subject, shared: &Shared) -> Vec<Baseline> {
         steps.push(Baseline {
             operations,
             answer: summary(&answer),
-            state: rig.state().await,
+            state: world.state(Detail::InEffect).await,
         });
     }
-    rig.settle().await;
+    world.settle().await;
     steps
 }
 
@@ -240,20 +216,20 @@ fn cases(subject: Subject, baseline: &[Baseline]) -> Vec<Case> {
 /// Runs one case; returns the faults injected.
 async fn run(subject: Subject, shared: Shared, baseline: Vec<Baseline>, case: Case) -> Vec<Fault> {
     let label = case.label(subject);
-    let rig = Rig::start(subject, &shared).await;
-    let mut stack = rig.stack("faults");
+    let world = World::start(subject, &shared).await;
+    let mut stack = world.stack("faults");
     let step = LIFECYCLE[case.step];
-    play_clean(&rig, &mut stack, &LIFECYCLE[..case.step], &label).await;
+    play_clean(&world, &mut stack, &LIFECYCLE[..case.step], &label).await;
     for (operation, fault) in &case.lead {
-        rig.proxy.fail(operation, *fault, 1);
+        world.proxy.fail(operation, *fault, 1);
     }
     match case.plan {
         Plan::Transient(faults) => {
             for fault in faults {
-                rig.proxy.fail(&case.operation, fault, 1);
+                world.proxy.fail(&case.operation, fault, 1);
             }
-            let answer = play(&rig, &mut stack, step).await;
-            rig.proxy.clear();
+            let answer = play(&world, &mut stack, step).await;
+            world.proxy.clear();
             assert_eq!(answer.puts.len(), 1, "{label}: exactly one answer");
             assert_eq!(
                 summary(&answer),
@@ -262,24 +238,24 @@ async fn run(subject: Subject, shared: Shared, baseline: Vec<Baseline>, case: Ca
                 answer.reason()
             );
             assert_eq!(
-                rig.proxy.injected().len(),
+                world.proxy.injected().len(),
                 faults.len(),
                 "{label}: every planned fault met a call"
             );
             assert_eq!(
-                rig.state().await,
+                world.state(Detail::InEffect).await,
                 baseline[case.step].state,
                 "{label}: the clean run's state after {step:?}"
             );
-            play_clean(&rig, &mut stack, &LIFECYCLE[case.step + 1..], &label).await;
+            play_clean(&world, &mut stack, &LIFECYCLE[case.step + 1..], &label).await;
         }
         Plan::Persistent(fault, code) => {
-            rig.proxy.fail_always(&case.operation, fault);
+            world.proxy.fail_always(&case.operation, fault);
             stack.timeout = PERSISTENT_TIMEOUT;
             let started = Instant::now();
-            let answer = play(&rig, &mut stack, step).await;
+            let answer = play(&world, &mut stack, step).await;
             let took = started.elapsed();
-            rig.proxy.clear();
+            world.proxy.clear();
             stack.timeout = DEFAULT_TIMEOUT;
             assert_eq!(answer.puts.len(), 1, "{label}: exactly one answer");
             assert_eq!(answer.status(), "FAILED", "{label}: {}", answer.body());
@@ -298,16 +274,17 @@ async fn run(subject: Subject, shared: Shared, baseline: Vec<Baseline>, case: Ca
                 took < PERSISTENT_TIMEOUT,
                 "{label}: answered after the deadline ({took:?})"
             );
-            recover(&rig, &mut stack, step, &baseline, &label).await;
+            recover(&world, &mut stack, step, &baseline, &label).await;
         }
     }
     assert_eq!(
-        rig.state().await,
+        world.state(Detail::InEffect).await,
         baseline[LIFECYCLE.len() - 1].state,
         "{label}: the clean run's state at the end"
     );
-    rig.settle().await;
-    rig.proxy
+    world.settle().await;
+    world
+        .proxy
         .injected()
         .into_iter()
         .map(|(_, fault)| fault)
@@ -317,9 +294,15 @@ async fn run(subject: Subject, shared: Shared, baseline: Vec<Baseline>, case: Ca
 /// CloudFormation's next request after a failed `step`, on a clean service: the
 /// rollback's Delete of a failed Create, the rollback Update (then the Delete) of a
 /// failed Update, the Delete retried.
-async fn recover(rig: &Rig, stack: &mut Stack<'_>, step: Step, baseline: &[Baseline], label: &str) {
+async fn recover(
+    world: &World,
+    stack: &mut Stack<'_>,
+    step: Step,
+    baseline: &[Baseline],
+    label: &str,
+) {
     if step == Step::Update {
-        let failed = rig.properties(Step::Update);
+        let failed = world.properties(Step::Update);
         let event = stack.request("Update", &stack.properties.clone(), Some(&failed));
         let rollback = stack.send(&event).await;
         assert_eq!(
@@ -329,7 +312,7 @@ async fn recover(rig: &Rig, stack: &mut Stack<'_>, step: Step, baseline: &[Basel
             rollback.reason()
         );
         assert_eq!(
-            rig.state().await,
+            world.state(Detail::InEffect).await,
             baseline[0].state,
             "{label}: the rollback Update restores the state after Create"
         );
@@ -350,30 +333,17 @@ async fn suite(subject: Subject, one_at_a_time: bool) {
     let shared = subject.shared().await;
     let baseline = baseline(subject, &shared).await;
     let cases = cases(subject, &baseline);
-    let mut pending = Vec::new();
-    let mut outcomes = Vec::new();
-    for case in cases.clone() {
-        let task = tokio::spawn(run(subject, shared.clone(), baseline.clone(), case));
-        if one_at_a_time {
-            outcomes.push(task.await);
-        } else {
-            pending.push(task);
-        }
-    }
-    for task in pending {
-        outcomes.push(task.await);
-    }
+    let runs = cases
+        .iter()
+        .map(|case| run(subject, shared.clone(), baseline.clone(), case.clone()));
+    let outcomes = lifecycle::run_all(runs, one_at_a_time).await;
     let mut failures = Vec::new();
     let mut rows = Vec::new();
     for (case, outcome) in cases.iter().zip(outcomes) {
         match outcome {
             Ok(faults) => rows.push(format!("{} ({} injected)", case.plan, faults.len())),
-            Err(error) => {
-                let message = error
-                    .try_into_panic()
-                    .ok()
-                    .and_then(|panic| panic.downcast::<String>().ok().map(|m| *m))
-                    .unwrap_or_else(|| "cancelled".to_owned());
+            Err(panic) => {
+                let message = lifecycle::message(panic.as_ref());
                 failures.push(format!("{}:\n  {message}", case.label(subject)));
                 rows.push(format!("{}: FAILED", case.plan));
             }
@@ -448,12 +418,10 @@ async fn single(
         plan: Plan::Persistent(fault, code),
         lead: lead.to_vec(),
     };
-    let runs: Vec<_> = (0..copies)
-        .map(|_| tokio::spawn(run(subject, shared.clone(), baseline.clone(), case.clone())))
-        .collect();
-    for outcome in runs {
-        if let Err(error) = outcome.await {
-            std::panic::resume_unwind(error.into_panic());
+    let runs = (0..copies).map(|_| run(subject, shared.clone(), baseline.clone(), case.clone()));
+    for outcome in lifecycle::run_all(runs, false).await {
+        if let Err(panic) = outcome {
+            std::panic::resume_unwind(panic);
         }
     }
 }
