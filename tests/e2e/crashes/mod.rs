@@ -365,35 +365,26 @@ fn cases(reference: &Reference, sample: impl Fn(Step, usize) -> bool) -> Vec<Cas
         .collect()
 }
 
-/// Runs every case of `subject` (at once unless `one_at_a_time`), prints the crash
+/// Runs every case of `subject` (at once unless it must run alone), prints the crash
 /// points tried per request, and fails naming every case that failed.
-async fn suite(subject: Subject, one_at_a_time: bool) {
+async fn suite(subject: Subject) {
+    let alone = subject.alone().await;
     let started = Instant::now();
     let shared = subject.shared().await;
     let reference = reference(subject, &shared).await;
     let cases = cases(&reference, |_, _| true);
     let runs = cases.iter().map(|case| {
-        run(
+        let run = run(
             subject,
             shared.clone(),
             reference.clone(),
             case.clone(),
             false,
-        )
+        );
+        (case.label(subject, &reference), run)
     });
-    let outcomes = lifecycle::run_all(runs, one_at_a_time).await;
-    let mut failures = Vec::new();
-    let mut tried = Vec::new();
-    for (case, outcome) in cases.iter().zip(outcomes) {
-        match outcome {
-            Ok(outcome) => tried.push((case, Some(outcome))),
-            Err(panic) => {
-                let message = lifecycle::message(panic.as_ref());
-                failures.push(format!("{}:\n  {message}", case.label(subject, &reference)));
-                tried.push((case, None));
-            }
-        }
-    }
+    let outcomes = lifecycle::run_all(runs.collect(), alone.is_some()).await;
+    let tried: Vec<(&Case, &Option<Tried>)> = cases.iter().zip(&outcomes.outputs).collect();
     println!(
         "{}: {} crash points in {:.0} s",
         subject.name(),
@@ -439,35 +430,26 @@ async fn suite(subject: Subject, one_at_a_time: bool) {
             played.calls.join(", ")
         );
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} crash point(s) failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    outcomes.assert_passed();
 }
 
-#[tokio::test]
-async fn config_setup_ends_as_uninterrupted_after_a_crash_at_every_call() {
-    // moto's AWS Config is one per region for the whole process: one case at a time.
-    let _lock = harness::config_lock().await;
-    suite(Subject::ConfigSetup, true).await;
-}
-
-#[tokio::test]
-async fn securityhub_enable_ends_as_uninterrupted_after_a_crash_at_every_call() {
-    suite(Subject::SecurityHubEnable, false).await;
-}
-
-#[tokio::test]
-async fn securityhub_standards_ends_as_uninterrupted_after_a_crash_at_every_call() {
-    suite(Subject::SecurityHubStandards, false).await;
+/// Each function that makes account state (kms-ready only reads) ends as uninterrupted;
+/// their suites run at once, each printing its figures.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_function_making_state_ends_as_uninterrupted_after_a_crash_at_every_call() {
+    let making_state = [
+        Subject::ConfigSetup,
+        Subject::SecurityHubEnable,
+        Subject::SecurityHubStandards,
+    ];
+    let suites = making_state.map(|subject| (subject.name().to_owned(), suite(subject)));
+    lifecycle::all_pass(suites.into()).await;
 }
 
 /// The crash points [`REASON_DIFFERS`] lists for `subject`, one at a time, each checked
 /// with its Reason.
 async fn reasons_after_a_crash(subject: Subject) {
+    let _alone = subject.alone().await;
     let shared = subject.shared().await;
     let reference = reference(subject, &shared).await;
     for case in cases(&reference, |_, _| true) {
@@ -480,7 +462,6 @@ async fn reasons_after_a_crash(subject: Subject) {
 #[tokio::test]
 #[ignore = "a Delete redelivered after its record was erased answers 'nothing this resource created remains', not 'removed what this resource created' (the killed Delete removed it)"]
 async fn config_setup_a_redelivered_delete_says_what_the_killed_one_removed() {
-    let _lock = harness::config_lock().await;
     reasons_after_a_crash(Subject::ConfigSetup).await;
 }
 

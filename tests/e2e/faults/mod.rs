@@ -21,7 +21,7 @@
 use std::time::{Duration, Instant};
 
 use harness::cloudformation::DEFAULT_TIMEOUT;
-use harness::{CfnResponse, Fault, Moto, Stack};
+use harness::{CfnResponse, Fault, Stack};
 
 use crate::lifecycle::{self, Detail, Shared, Step, Subject, World, LIFECYCLE};
 
@@ -326,29 +326,27 @@ async fn recover(
     );
 }
 
-/// Runs every case of `subject` (at once unless `one_at_a_time`), then prints the
+/// Runs every case of `subject` (at once unless it must run alone), then prints the
 /// figures (faults injected per operation); fails naming every case that failed.
-async fn suite(subject: Subject, one_at_a_time: bool) {
+async fn suite(subject: Subject) {
+    let alone = subject.alone().await;
     let started = Instant::now();
     let shared = subject.shared().await;
     let baseline = baseline(subject, &shared).await;
     let cases = cases(subject, &baseline);
-    let runs = cases
+    let runs = cases.iter().map(|case| {
+        let run = run(subject, shared.clone(), baseline.clone(), case.clone());
+        (case.label(subject), run)
+    });
+    let outcomes = lifecycle::run_all(runs.collect(), alone.is_some()).await;
+    let rows: Vec<String> = cases
         .iter()
-        .map(|case| run(subject, shared.clone(), baseline.clone(), case.clone()));
-    let outcomes = lifecycle::run_all(runs, one_at_a_time).await;
-    let mut failures = Vec::new();
-    let mut rows = Vec::new();
-    for (case, outcome) in cases.iter().zip(outcomes) {
-        match outcome {
-            Ok(faults) => rows.push(format!("{} ({} injected)", case.plan, faults.len())),
-            Err(panic) => {
-                let message = lifecycle::message(panic.as_ref());
-                failures.push(format!("{}:\n  {message}", case.label(subject)));
-                rows.push(format!("{}: FAILED", case.plan));
-            }
-        }
-    }
+        .zip(&outcomes.outputs)
+        .map(|(case, faults)| match faults {
+            Some(faults) => format!("{} ({} injected)", case.plan, faults.len()),
+            None => format!("{}: FAILED", case.plan),
+        })
+        .collect();
     println!(
         "{}: {} cases over {} operations in {:.0} s",
         subject.name(),
@@ -366,35 +364,14 @@ async fn suite(subject: Subject, one_at_a_time: bool) {
             row.join(" | ")
         );
     }
-    assert!(
-        failures.is_empty(),
-        "{} case(s) failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    outcomes.assert_passed();
 }
 
-#[tokio::test]
-async fn kms_ready_answers_right_under_faults_of_each_operation() {
-    suite(Subject::KmsReady, false).await;
-}
-
-#[tokio::test]
-async fn config_setup_answers_right_under_faults_of_each_operation() {
-    // moto's AWS Config is one per region for the whole process: one case at a time.
-    let _lock = harness::config_lock().await;
-    Moto::shared().empty_config().await;
-    suite(Subject::ConfigSetup, true).await;
-}
-
-#[tokio::test]
-async fn securityhub_enable_answers_right_under_faults_of_each_operation() {
-    suite(Subject::SecurityHubEnable, false).await;
-}
-
-#[tokio::test]
-async fn securityhub_standards_answers_right_under_faults_of_each_operation() {
-    suite(Subject::SecurityHubStandards, false).await;
+/// Every function's suite, at once; each prints its figures.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_function_answers_right_under_faults_of_each_operation() {
+    let suites = Subject::ALL.map(|subject| (subject.name().to_owned(), suite(subject)));
+    lifecycle::all_pass(suites.into()).await;
 }
 
 /// One persistent case alone, after `lead`, `copies` times at once (a wrong answer that
@@ -406,6 +383,7 @@ async fn single(
     (fault, code): (Fault, &'static str),
     copies: usize,
 ) {
+    let _alone = subject.alone().await;
     let shared = subject.shared().await;
     let baseline = baseline(subject, &shared).await;
     let step = baseline
@@ -418,17 +396,15 @@ async fn single(
         plan: Plan::Persistent(fault, code),
         lead: lead.to_vec(),
     };
-    let runs = (0..copies).map(|_| run(subject, shared.clone(), baseline.clone(), case.clone()));
-    for outcome in lifecycle::run_all(runs, false).await {
-        if let Err(panic) = outcome {
-            std::panic::resume_unwind(panic);
-        }
-    }
+    let runs = (1..=copies).map(|copy| {
+        let run = run(subject, shared.clone(), baseline.clone(), case.clone());
+        (format!("copy {copy}"), run)
+    });
+    lifecycle::all_pass(runs.collect()).await;
 }
 
 #[tokio::test]
 async fn config_setup_answers_service_error_when_s3_stays_unavailable() {
-    let _lock = harness::config_lock().await;
     single(
         Subject::ConfigSetup,
         &[],

@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 use harness::securityhub::standards_arn;
 use harness::{CfnResponse, Moto};
 use serde_json::{json, Value};
+use tokio::sync::MutexGuard;
 
-pub(crate) use cases::{message, run_all};
+pub(crate) use cases::{all_pass, run_all};
 pub(crate) use world::{Detail, World};
 
 const BUCKET: &str = "config-delivery-lifecycle";
@@ -51,6 +52,13 @@ pub(crate) enum Subject {
 }
 
 impl Subject {
+    pub(crate) const ALL: [Subject; 4] = [
+        Subject::KmsReady,
+        Subject::ConfigSetup,
+        Subject::SecurityHubEnable,
+        Subject::SecurityHubStandards,
+    ];
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             Subject::KmsReady => "kms-ready",
@@ -66,6 +74,16 @@ impl Subject {
             Subject::ConfigSetup => ("Custom::ConfigSetup", "ConfigSetup"),
             Subject::SecurityHubEnable => ("Custom::SecurityHubEnable", "Hub"),
             Subject::SecurityHubStandards => ("Custom::SecurityHubStandards", "Standards"),
+        }
+    }
+
+    /// What a suite of this function holds while it runs: moto's AWS Config is one per
+    /// region for the whole process, so config-setup's cases run one at a time, under
+    /// `config_lock`.
+    pub(crate) async fn alone(self) -> Option<MutexGuard<'static, ()>> {
+        match self {
+            Subject::ConfigSetup => Some(harness::config_lock().await),
+            _ => None,
         }
     }
 

@@ -169,40 +169,32 @@ async fn config_state(config: &aws_sdk_config::Client, detail: Detail) -> Vec<St
     let channels = channels.expect("moto DescribeDeliveryChannels");
     let rules = rules.expect("moto DescribeConfigRules");
     let full = detail == Detail::Full;
-    let mut state = Vec::new();
-    if full {
-        state.extend(recorders.configuration_recorders().iter().map(|r| {
-            format!(
-                "recorder {} role {}",
-                r.name().unwrap_or_default(),
-                r.role_arn().unwrap_or_default()
-            )
-        }));
-    }
-    state.extend(status.configuration_recorders_status().iter().map(|r| {
-        format!(
-            "recorder {} recording {}",
-            r.name().unwrap_or_default(),
-            r.recording()
-        )
-    }));
-    state.extend(channels.delivery_channels().iter().map(|c| {
-        format!(
-            "channel {} to {}",
-            c.name().unwrap_or_default(),
-            c.s3_bucket_name().unwrap_or_default()
-        )
-    }));
-    state.extend(rules.config_rules().iter().filter_map(|r| {
+    let role = |name: &str| {
+        let mut all = recorders.configuration_recorders().iter();
+        let recorder = all.find(|r| r.name() == Some(name));
+        recorder.and_then(|r| r.role_arn()).unwrap_or_default()
+    };
+    let recording = status.configuration_recorders_status().iter().map(|r| {
+        let name = r.name().unwrap_or_default();
+        let role = if full {
+            format!(" role {}", role(name))
+        } else {
+            String::new()
+        };
+        format!("recorder {name}{role} recording {}", r.recording())
+    });
+    let channels = channels.delivery_channels().iter().map(|c| {
+        let bucket = c.s3_bucket_name().unwrap_or_default();
+        format!("channel {} to {bucket}", c.name().unwrap_or_default())
+    });
+    let rules = rules.config_rules().iter().filter_map(|r| {
         let name = r.config_rule_name().unwrap_or_default();
-        match (
-            r.config_rule_state() == Some(&ConfigRuleState::Deleting),
-            full,
-        ) {
+        let deleting = r.config_rule_state() == Some(&ConfigRuleState::Deleting);
+        match (deleting, full) {
             (false, _) => Some(format!("rule {name}")),
             (true, true) => Some(format!("rule {name} (being deleted)")),
             (true, false) => None,
         }
-    }));
-    state
+    });
+    recording.chain(channels).chain(rules).collect()
 }
