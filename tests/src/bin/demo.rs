@@ -1,19 +1,28 @@
 //! `make demo`: the lifecycles of KmsReady, ConfigSetup and the Security Hub pair, played through the real
 //! binaries against moto on loopback, printing each response CloudFormation would
-//! receive and the state read back from the emulator.
+//! receive and the state read back from the emulator; then `baseline verify` against the
+//! baseline the functions set up, clean and after a control was turned off by hand.
 //!
 //! Exits non-zero when an answer differs from the one expected, so the demo is also a
 //! smoke test of a fresh checkout.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use aws_sdk_kms::Client;
 use harness::cloudformation::baseline_managed_rules;
-use harness::{key_policy_allowing, Binary, CfnResponse, Function, Moto, SecurityHub, Stack};
+use harness::{
+    key_policy_allowing, run_baseline, Binary, CfnResponse, Function, Moto, SecurityHub, Stack,
+};
 use serde_json::{json, Value};
+
+/// The Config delivery bucket the demo creates in moto.
+const CONFIG_BUCKET: &str = "security-baseline-config";
 
 struct Demo {
     requests: u32,
+    /// `baseline verify` runs checked.
+    runs: u32,
     mismatches: u32,
 }
 
@@ -39,6 +48,30 @@ impl Demo {
             "UNEXPECTED"
         };
         println!("   expected {expected}: {verdict}");
+    }
+
+    /// Runs `baseline ARGS` (it prints the command and its output) and checks that it
+    /// exits `code` and prints `expected`.
+    async fn run(
+        &mut self,
+        moto: &Moto,
+        hub: &SecurityHub,
+        args: &[&str],
+        code: i32,
+        expected: &str,
+    ) {
+        self.runs += 1;
+        let ran = run_baseline(moto, Path::new("."), &[hub.env()], args).await;
+        let verdict = if ran.code == code && ran.stdout.contains(expected) {
+            "as expected"
+        } else {
+            self.mismatches += 1;
+            "UNEXPECTED"
+        };
+        println!(
+            "exit code {}; expected {code} and {expected:?}: {verdict}",
+            ran.code
+        );
     }
 }
 
@@ -122,6 +155,7 @@ async fn main() -> ExitCode {
 
     let mut demo = Demo {
         requests: 0,
+        runs: 0,
         mismatches: 0,
     };
     let mut stack = baseline_stack(&function, "Custom::KmsReady", "LogsKeyReady");
@@ -181,18 +215,20 @@ async fn main() -> ExitCode {
     trail_key(&mut demo, &function, &kms, &stack.stack_id).await;
     config_setup(&mut demo, moto, shipped).await;
     security_hub(&mut demo, moto, shipped).await;
+    verify(&mut demo, moto, &kms, shipped).await;
 
     println!();
+    let answers = demo.requests + demo.runs;
     if demo.mismatches == 0 {
         println!(
-            "demo: {} requests, {} answers as expected",
-            demo.requests, demo.requests
+            "demo: {} requests and {} verify runs, {answers} answers as expected",
+            demo.requests, demo.runs
         );
         ExitCode::SUCCESS
     } else {
         println!(
-            "demo: {} of {} answers differ from the expected ones",
-            demo.mismatches, demo.requests
+            "demo: {} of {answers} answers differ from the expected ones",
+            demo.mismatches
         );
         ExitCode::FAILURE
     }
@@ -251,8 +287,8 @@ async fn config_setup(demo: &mut Demo, moto: &Moto, shipped: bool) {
     println!("\n\nConfigSetup demo: {}", binary.path().display());
     let function = Function::start(binary, moto, &[]).await;
     let config = aws_sdk_config::Client::new(&moto.sdk_config().await);
-    moto.create_bucket("security-baseline-config").await;
-    println!("created bucket security-baseline-config in moto");
+    moto.create_bucket(CONFIG_BUCKET).await;
+    println!("created bucket {CONFIG_BUCKET} in moto");
 
     let mut failing = baseline_stack(&function, "Custom::ConfigSetup", "ConfigSetup");
     let missing = json!({"DeliveryBucketName": "no-such-config-bucket"});
@@ -271,7 +307,8 @@ async fn config_setup(demo: &mut Demo, moto: &Moto, shipped: bool) {
     .await;
 
     let mut stack = baseline_stack(&function, "Custom::ConfigSetup", "ConfigSetup");
-    let create = json!({"DeliveryBucketName": "security-baseline-config", "ManagedRules": baseline_managed_rules()});
+    let create =
+        json!({"DeliveryBucketName": CONFIG_BUCKET, "ManagedRules": baseline_managed_rules()});
     demo.create(
         &mut stack,
         "Create: recorder, channel, six managed rules, verified recording",
@@ -375,7 +412,7 @@ async fn security_hub(demo: &mut Demo, moto: &Moto, shipped: bool) {
     .await;
 
     let mut config = baseline_stack(&config_fn, "Custom::ConfigSetup", "ConfigSetup");
-    let recording = json!({"DeliveryBucketName": "security-baseline-config"});
+    let recording = json!({"DeliveryBucketName": CONFIG_BUCKET});
     demo.create(
         &mut config,
         "ConfigSetup makes AWS Config record",
@@ -413,4 +450,124 @@ async fn security_hub(demo: &mut Demo, moto: &Moto, shipped: bool) {
             "disabled"
         }
     );
+}
+
+/// The template's six managed rules (`Name`, `SourceIdentifier`): the names `verify` looks for.
+const TEMPLATE_RULES: [(&str, &str); 6] = [
+    (
+        "s3-bucket-server-side-encryption-enabled",
+        "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
+    ),
+    ("cloudtrail-enabled", "CLOUD_TRAIL_ENABLED"),
+    ("restricted-ssh", "INCOMING_SSH_DISABLED"),
+    ("rds-storage-encrypted", "RDS_STORAGE_ENCRYPTED"),
+    (
+        "vpc-default-security-group-closed",
+        "VPC_DEFAULT_SECURITY_GROUP_CLOSED",
+    ),
+    ("root-account-mfa-enabled", "ROOT_ACCOUNT_MFA_ENABLED"),
+];
+
+/// `baseline verify` against the baseline as the template sets it up (its rule names, the
+/// hub's four default tags, its two standards, a logs key with rotation whose policy serves
+/// CloudWatch Logs and alarms; no trail): clean, exit 0. Then the recorder stopped by hand:
+/// drift owned by `ConfigSetup`, exit 1. The demo's resources above use other names and
+/// tags, so these are set up anew, after everything above was deleted.
+async fn verify(demo: &mut Demo, moto: &Moto, kms: &Client, shipped: bool) {
+    // ConfigSetup's Deletes above left three of these rule names DELETING, and a rule
+    // cannot be put again until its deletion is done: moto finishes it at once.
+    moto.empty_config().await;
+    let hub = SecurityHub::start().await;
+    hub.recording_from_moto(moto).await;
+    println!("\n\nbaseline verify demo: the template's resources set up by the functions");
+    let env = [hub.env()];
+
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "LogsAndAlarmsUse", "Effect": "Allow",
+         "Principal": {"Service": ["logs.us-east-1.amazonaws.com", "cloudwatch.amazonaws.com"]},
+         "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+         "Resource": "*"}
+    ]});
+    let key = kms.create_key().policy(policy.to_string()).send().await;
+    let key = key.expect("moto CreateKey").key_metadata.expect("metadata");
+    let rotation = kms.enable_key_rotation().key_id(&key.key_id).send().await;
+    rotation.expect("EnableKeyRotation");
+    let key_arn = key.arn.expect("key ARN");
+    println!("created the logs key {key_arn} in moto, rotation on");
+
+    let rules: Vec<Value> = TEMPLATE_RULES
+        .iter()
+        .map(|(name, source)| json!({"Name": name, "SourceIdentifier": source}))
+        .collect();
+    let tags = json!({"Project": "security-baseline", "Environment": "production", "Owner": "security-team", "CostCentre": "security"});
+    let standards = [
+        "aws-foundational-security-best-practices/v/1.0.0",
+        "cis-aws-foundations-benchmark/v/1.4.0",
+    ];
+    let resources = [
+        (
+            "config-setup",
+            "Custom::ConfigSetup",
+            "ConfigSetup",
+            json!({"DeliveryBucketName": CONFIG_BUCKET, "ManagedRules": rules}),
+        ),
+        (
+            "securityhub-enable",
+            "Custom::SecurityHubEnable",
+            "SecurityHub",
+            json!({"EnableDefaultStandards": false, "Tags": tags}),
+        ),
+        (
+            "securityhub-standards",
+            "Custom::SecurityHubStandards",
+            "SecurityHubStandards",
+            json!({"Standards": standards, "WaitForReady": true}),
+        ),
+    ];
+    let mut functions = Vec::new();
+    for (name, ..) in &resources {
+        functions.push(Function::start(build(name, shipped), moto, &env).await);
+    }
+    let mut stacks = Vec::new();
+    for ((_, resource_type, logical_id, properties), function) in resources.iter().zip(&functions) {
+        let mut stack = baseline_stack(function, resource_type, logical_id);
+        let response = stack.create(properties.clone()).await;
+        println!(
+            "   Create {logical_id}: {} {}",
+            response.status(),
+            response.reason()
+        );
+        stacks.push(stack);
+    }
+
+    let args = [
+        "verify",
+        "--no-stack",
+        "--config-bucket",
+        CONFIG_BUCKET,
+        "--logs-key",
+        &key_arn,
+        "--parameter-overrides",
+        "CreateTrail=false",
+    ];
+    println!("\n── baseline verify: the baseline as the template intends");
+    demo.run(moto, &hub, &args, 0, "no drift").await;
+
+    println!("\n── baseline verify after the recorder was stopped by hand");
+    let config = aws_sdk_config::Client::new(&moto.sdk_config().await);
+    config
+        .stop_configuration_recorder()
+        .configuration_recorder_name("default")
+        .send()
+        .await
+        .expect("StopConfigurationRecorder");
+    println!("StopConfigurationRecorder default: AWS Config no longer records");
+    let drift = "DRIFT: recording of ConfigSetup in us-east-1: expected recording, found stopped";
+    demo.run(moto, &hub, &args, 1, drift).await;
+
+    for stack in stacks.iter_mut().rev() {
+        stack.delete().await;
+    }
 }
