@@ -175,7 +175,7 @@ bench: setup shipped ## each benched function vs its Python crhelper + boto3 pee
 	else echo "arm64 size skipped (ARM64=skip, or no aarch64 std: rustup target add aarch64-unknown-linux-gnu)"; fi
 	cargo run --quiet -p bench -- --runs $${RUNS:-9} --json-dir bench/results
 
-demo: setup debug-bins ## KmsReady lifecycle against moto, printing what CloudFormation receives
+demo: setup debug-bins ## All four functions against the emulators, printing what CloudFormation receives, then baseline verify (clean, drifted)
 	cargo run --quiet -p tests --bin demo
 
 # Without a known FN and an existing EVENT: the usage and the sample events, exit 2
