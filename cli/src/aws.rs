@@ -1,19 +1,16 @@
 //! The SDK configuration of a workstation or CI: the full chain (environment, profiles,
 //! SSO, assumed roles, credential_process, container and instance credentials), on the
-//! workspace's one HTTP stack (hyper and rustls with *ring*).
+//! kit's one HTTP stack (hyper and rustls with *ring*), as in the functions.
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sts::config::SharedCredentialsProvider;
-use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 /// The configuration for `profile` (else `AWS_PROFILE`, else `default`) and `region`
 /// (else `AWS_REGION`, else the profile's).
 pub async fn load(profile: Option<&str>, region: Option<&str>) -> SdkConfig {
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::rustls(CryptoMode::Ring))
-        .build_https();
+    let http = cfn_custom_resource_kit::sdk_http_client();
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
     if let Some(profile) = profile {
         loader = loader.profile_name(profile);
@@ -60,28 +57,5 @@ pub fn url_suffix(region: &str) -> &'static str {
         "amazonaws.com.cn"
     } else {
         "amazonaws.com"
-    }
-}
-
-/// Every item of a paginated call: `page(token)` answers one page's items and the next
-/// token, or why it failed; pages stop at the last one, or at the first page `enough`
-/// accepts.
-pub async fn pages<T, Fut>(
-    mut page: impl FnMut(Option<String>) -> Fut,
-    mut enough: impl FnMut(&[T]) -> bool,
-) -> Result<Vec<T>, String>
-where
-    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), String>>,
-{
-    let mut items = Vec::new();
-    let mut token = None;
-    loop {
-        let (page_items, next) = page(token).await?;
-        let done = enough(&page_items);
-        items.extend(page_items);
-        match next {
-            Some(next) if !done => token = Some(next),
-            _ => return Ok(items),
-        }
     }
 }

@@ -8,7 +8,7 @@ use aws_sdk_cloudformation::Client;
 use aws_smithy_types::date_time::Format;
 
 use super::events::{Event, Watch};
-use crate::aws::{pages, why};
+use crate::aws::why;
 
 impl From<&StackEvent> for Event {
     fn from(event: &StackEvent) -> Self {
@@ -52,30 +52,38 @@ pub async fn follow(
 
 /// The newest events, newest first: pages until one reaches an event already known.
 async fn newest_events(client: &Client, stack: &str, watch: &Watch) -> Result<Vec<Event>, String> {
-    pages(
-        |token| events_page(client, stack, token),
-        |page: &[Event]| page.iter().any(|e| watch.knows(&e.event_id)),
-    )
+    pages_until(client, stack, |page| {
+        page.iter().any(|e| watch.knows(&e.event_id))
+    })
     .await
 }
 
 /// The newest event of `stack` (none yet: `None`): where following an operation starts.
 pub async fn newest_event(client: &Client, stack: &str) -> Result<Option<String>, String> {
-    let (events, _) = events_page(client, stack, None).await?;
-    Ok(events.into_iter().next().map(|e| e.event_id))
+    let first = pages_until(client, stack, |_| true).await?;
+    Ok(first.into_iter().next().map(|e| e.event_id))
 }
 
-/// One page of `stack`'s events, newest first, and the next page's token.
-async fn events_page(
+/// `stack`'s events, newest first, page by page until the last one or the first page
+/// `enough` accepts.
+async fn pages_until(
     client: &Client,
     stack: &str,
-    token: Option<String>,
-) -> Result<(Vec<Event>, Option<String>), String> {
-    let out = client.describe_stack_events().stack_name(stack);
-    let out = out.set_next_token(token).send().await;
-    let out = out.map_err(|e| format!("DescribeStackEvents {stack}: {}", why(&e)))?;
-    let events = out.stack_events().iter().map(Event::from).collect();
-    Ok((events, out.next_token().map(str::to_owned)))
+    mut enough: impl FnMut(&[Event]) -> bool,
+) -> Result<Vec<Event>, String> {
+    let request = client.describe_stack_events().stack_name(stack);
+    let mut pages = request.into_paginator().send();
+    let mut events = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| format!("DescribeStackEvents {stack}: {}", why(&e)))?;
+        let page: Vec<Event> = page.stack_events().iter().map(Event::from).collect();
+        let done = enough(&page);
+        events.extend(page);
+        if done {
+            break;
+        }
+    }
+    Ok(events)
 }
 
 #[cfg(test)]
