@@ -390,6 +390,18 @@ mod tests {
         }
     }
 
+    /// Asserts each `(service, operation, error code, message)` maps to its reason code.
+    fn assert_codes(cases: &[(&str, &str, &str, &str, ReasonCode)]) {
+        for &(service, operation, code, message, expected) in cases {
+            let failure = map_in(service, operation, code, message);
+            assert_eq!(
+                failure.code(),
+                expected,
+                "{service} {operation} {code}: {message}"
+            );
+        }
+    }
+
     #[test]
     fn security_hub_overloads_are_told_apart_by_their_message() {
         let throttled = map_in(
@@ -400,48 +412,6 @@ mod tests {
         );
         assert_eq!(throttled.code(), ReasonCode::Throttled);
         assert!(throttled.is_retryable());
-        let central = map_in(
-            "securityhub",
-            "UpdateSecurityHubConfiguration",
-            "AccessDeniedException",
-            "Your account is managed by a central configuration policy",
-        );
-        assert_eq!(central.code(), ReasonCode::OrgManaged);
-        for wording in [
-            "This account is centrally managed by the delegated administrator",
-            "The request was rejected because a configuration policy manages this account",
-        ] {
-            let refused = map_in(
-                "securityhub",
-                "BatchEnableStandards",
-                "AccessDeniedException",
-                wording,
-            );
-            assert_eq!(refused.code(), ReasonCode::OrgManaged, "{wording}");
-        }
-        let bug = map_in("securityhub", "BatchDisableStandards", "AccessDeniedException", "not authorized on resource arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0");
-        assert_eq!(bug.code(), ReasonCode::Internal);
-        let iam = map_in(
-            "securityhub",
-            "BatchDisableStandards",
-            "AccessDeniedException",
-            "not authorized to perform securityhub:BatchDisableStandards",
-        );
-        assert_eq!(iam.code(), ReasonCode::AccessDenied);
-        let member = map_in(
-            "securityhub",
-            "DisableSecurityHub",
-            "InvalidAccessException",
-            "Account 1 is a member account and cannot disable Security Hub",
-        );
-        assert_eq!(member.code(), ReasonCode::OrgManaged);
-        let not_subscribed = map_in(
-            "securityhub",
-            "GetEnabledStandards",
-            "InvalidAccessException",
-            "Account 1 is not subscribed to AWS Security Hub",
-        );
-        assert_eq!(not_subscribed.code(), ReasonCode::DependencyNotReady);
         let pending = map_in(
             "securityhub",
             "BatchDisableStandards",
@@ -450,42 +420,50 @@ mod tests {
         );
         assert_eq!(pending.code(), ReasonCode::DependencyNotReady);
         assert_eq!(pending.retry_class(), crate::failure::Retry::UntilDeadline);
-        assert_eq!(
-            map_in(
-                "securityhub",
-                "BatchEnableStandards",
-                "InvalidInputException",
-                "bad arn"
-            )
-            .code(),
-            ReasonCode::InvalidProperties
-        );
+        assert_codes(&[
+            ("securityhub", "UpdateSecurityHubConfiguration", "AccessDeniedException", "Your account is managed by a central configuration policy", ReasonCode::OrgManaged),
+            ("securityhub", "BatchEnableStandards", "AccessDeniedException", "This account is centrally managed by the delegated administrator", ReasonCode::OrgManaged),
+            ("securityhub", "BatchEnableStandards", "AccessDeniedException", "The request was rejected because a configuration policy manages this account", ReasonCode::OrgManaged),
+            ("securityhub", "BatchDisableStandards", "AccessDeniedException", "not authorized on resource arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0", ReasonCode::Internal),
+            ("securityhub", "BatchDisableStandards", "AccessDeniedException", "not authorized to perform securityhub:BatchDisableStandards", ReasonCode::AccessDenied),
+            ("securityhub", "DisableSecurityHub", "InvalidAccessException", "Account 1 is a member account and cannot disable Security Hub", ReasonCode::OrgManaged),
+            ("securityhub", "GetEnabledStandards", "InvalidAccessException", "Account 1 is not subscribed to AWS Security Hub", ReasonCode::DependencyNotReady),
+            ("securityhub", "BatchEnableStandards", "InvalidInputException", "bad arn", ReasonCode::InvalidProperties),
+        ]);
     }
 
     #[test]
     fn the_same_code_means_what_its_service_says() {
         // LimitExceededException is a quota for most services, throttling for Security Hub.
-        assert_eq!(
-            map_in("kms", "Op", "LimitExceededException", "m").code(),
-            ReasonCode::LimitExceeded
-        );
-        assert_eq!(
-            map_in("securityhub", "Op", "LimitExceededException", "m").code(),
-            ReasonCode::Throttled
-        );
-        assert_eq!(
-            map_in("ssm", "GetParameter", "ParameterNotFound", "m").code(),
-            ReasonCode::NotFound
-        );
-        assert_eq!(
-            map_in(
+        assert_codes(&[
+            (
+                "kms",
+                "Op",
+                "LimitExceededException",
+                "m",
+                ReasonCode::LimitExceeded,
+            ),
+            (
+                "securityhub",
+                "Op",
+                "LimitExceededException",
+                "m",
+                ReasonCode::Throttled,
+            ),
+            (
+                "ssm",
+                "GetParameter",
+                "ParameterNotFound",
+                "m",
+                ReasonCode::NotFound,
+            ),
+            (
                 "iam",
                 "CreateServiceLinkedRole",
                 "InvalidInput",
-                "Service role name AWSServiceRoleForConfig has been taken in this account"
-            )
-            .code(),
-            ReasonCode::Conflict
-        );
+                "Service role name AWSServiceRoleForConfig has been taken in this account",
+                ReasonCode::Conflict,
+            ),
+        ]);
     }
 }
