@@ -688,23 +688,16 @@ impl Ledger {
 /// it when it has other characters, is long, or has the hashed form itself (`h-` and 16
 /// hex digits: kept as it is, it would name the record of the text it is the hash of).
 fn parameter_safe(text: &str) -> String {
-    let safe: String = text
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let safe = text
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
     let looks_hashed = text.len() == 18
         && text.starts_with("h-")
         && text[2..].bytes().all(|b| b.is_ascii_hexdigit());
-    if safe.len() > 512 || safe != text || looks_hashed {
+    if !safe || text.len() > 512 || looks_hashed {
         format!("h-{:016x}", crate::context::fnv1a(text.as_bytes()))
     } else {
-        safe
+        text.to_owned()
     }
 }
 
