@@ -54,7 +54,7 @@ pub const COMMON_REMEDIES: &[Remedy] = &[
 ];
 
 /// The entry for `code`: the resource's own, else the common one.
-pub(crate) fn remedy_for(resource: &'static [Remedy], code: ReasonCode) -> Option<&'static Remedy> {
+pub(crate) fn remedy_for(resource: &[Remedy], code: ReasonCode) -> Option<&Remedy> {
     resource
         .iter()
         .chain(COMMON_REMEDIES)

@@ -305,12 +305,12 @@ fn check_runbook_section(workspace: &Path, title: &str, remedies: &[crate::Remed
         format!("<!-- runbook: {title} -->\n"),
         format!("<!-- end runbook: {title} -->"),
     );
-    let mut all: Vec<crate::Remedy> = remedies.to_vec();
-    all.extend(
-        crate::COMMON_REMEDIES
-            .iter()
-            .filter(|common| !remedies.iter().any(|own| own.code == common.code)),
-    );
+    // What a FAILED reason of each code ends with: the resource's entry, else the common one.
+    let all: Vec<crate::Remedy> = ReasonCode::ALL
+        .into_iter()
+        .filter_map(|code| crate::runbook::remedy_for(remedies, code))
+        .copied()
+        .collect();
     let wanted = crate::render_runbook(title, &all);
     let found = text.find(&start).and_then(|i| {
         text[i + start.len()..]
