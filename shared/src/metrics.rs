@@ -86,17 +86,21 @@ impl AnswerMetrics<'_> {
         })
     }
 
-    /// Writes the record as one line of standard output.
-    pub(crate) fn emit(&self) {
-        let namespace = std::env::var(NAMESPACE_ENV)
-            .ok()
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
+    /// Writes the record in `namespace` as one line of standard output.
+    pub(crate) fn emit(&self, namespace: &str) {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
-        println!("{}", self.record(&namespace, now));
+        println!("{}", self.record(namespace, now));
     }
+}
+
+/// The namespace from [`NAMESPACE_ENV`], else [`DEFAULT_NAMESPACE`].
+pub(crate) fn namespace_from_env() -> String {
+    std::env::var(NAMESPACE_ENV)
+        .ok()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned())
 }
 
 /// `resource_type` when it is a custom resource type name ("Custom::" and up to 60

@@ -129,6 +129,8 @@ pub(crate) struct Runner<R> {
     watchdog: Watchdog,
     /// The Lambda function's name, the `Function` dimension of its answers' metrics.
     function_name: String,
+    /// The namespace of its answers' metrics (read once, as the function's name is).
+    metrics_namespace: String,
 }
 
 impl<R: CustomResource> Runner<R> {
@@ -150,6 +152,7 @@ impl<R: CustomResource> Runner<R> {
             watchdog: Watchdog::start(policy),
             function_name: std::env::var("AWS_LAMBDA_FUNCTION_NAME")
                 .unwrap_or_else(|_| "unknown".to_owned()),
+            metrics_namespace: crate::metrics::namespace_from_env(),
         }
     }
 
@@ -299,7 +302,7 @@ impl<R: CustomResource> Runner<R> {
             duration_ms: started.elapsed().as_millis() as u64,
             aws_calls: sdk_attempts().saturating_sub(calls_before),
         }
-        .emit();
+        .emit(&self.metrics_namespace);
     }
 
     fn response_url(&self, routing: &Routing) -> Result<ResponseUrl, Error> {
