@@ -10,10 +10,11 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use aws_sdk_kms::Client;
-use harness::cloudformation::baseline_managed_rules;
-use harness::{
-    key_policy_allowing, run_baseline, Binary, CfnResponse, Function, Moto, SecurityHub, Stack,
+use harness::baseline::{
+    create_logs_key, stop_recorder, template_resources, verify_args, TEMPLATE_STACK,
 };
+use harness::cloudformation::baseline_managed_rules;
+use harness::{key_policy_allowing, run_baseline, Binary, Function, Moto, SecurityHub, Stack};
 use serde_json::{json, Value};
 
 /// The Config delivery bucket the demo creates in moto.
@@ -26,27 +27,36 @@ struct Demo {
     mismatches: u32,
 }
 
+/// A request the demo plays, as CloudFormation would send it.
+enum Request {
+    Create(Value),
+    Update(Value),
+    /// The Delete of what the stack holds.
+    Delete,
+}
+
 impl Demo {
-    fn show(&mut self, step: &str, request: &Value, response: &CfnResponse, expected: &str) {
+    /// Plays `request` on `stack` and shows what CloudFormation received.
+    async fn play(&mut self, stack: &mut Stack<'_>, step: &str, request: Request, expected: &str) {
+        let (properties, response) = match request {
+            Request::Create(properties) => (properties.clone(), stack.create(properties).await),
+            Request::Update(properties) => (properties.clone(), stack.update(properties).await),
+            Request::Delete => (stack.properties.clone(), stack.delete().await),
+        };
         self.requests += 1;
         println!("\n── {step}");
-        println!("   properties: {}", without_token(request));
-        let body = response.body();
+        println!("   properties: {}", without_token(&properties));
         println!(
             "   CloudFormation received ({} PUT{}):",
             response.puts.len(),
             if response.puts.len() == 1 { "" } else { "s" }
         );
-        let pretty = serde_json::to_string_pretty(body).unwrap_or_default();
+        let pretty = serde_json::to_string_pretty(response.body()).unwrap_or_default();
         for line in pretty.lines() {
             println!("     {line}");
         }
-        let verdict = if response.reason().starts_with(expected) || response.status() == expected {
-            "as expected"
-        } else {
-            self.mismatches += 1;
-            "UNEXPECTED"
-        };
+        let verdict =
+            self.verdict(response.reason().starts_with(expected) || response.status() == expected);
         println!("   expected {expected}: {verdict}");
     }
 
@@ -62,55 +72,27 @@ impl Demo {
     ) {
         self.runs += 1;
         let ran = run_baseline(moto, Path::new("."), &[hub.env()], args).await;
-        let verdict = if ran.code == code && ran.stdout.contains(expected) {
-            "as expected"
-        } else {
-            self.mismatches += 1;
-            "UNEXPECTED"
-        };
+        let verdict = self.verdict(ran.code == code && ran.stdout.contains(expected));
         println!(
             "exit code {}; expected {code} and {expected:?}: {verdict}",
             ran.code
         );
     }
-}
 
-impl Demo {
-    /// Plays a Create of `properties` and shows what CloudFormation received.
-    async fn create(
-        &mut self,
-        stack: &mut Stack<'_>,
-        step: &str,
-        properties: Value,
-        expected: &str,
-    ) {
-        let response = stack.create(properties.clone()).await;
-        self.show(step, &properties, &response, expected);
-    }
-
-    /// Plays an Update to `properties` and shows what CloudFormation received.
-    async fn update(
-        &mut self,
-        stack: &mut Stack<'_>,
-        step: &str,
-        properties: Value,
-        expected: &str,
-    ) {
-        let response = stack.update(properties.clone()).await;
-        self.show(step, &properties, &response, expected);
-    }
-
-    /// Plays the Delete of what the stack holds and shows what CloudFormation received.
-    async fn delete(&mut self, stack: &mut Stack<'_>, step: &str, expected: &str) {
-        let response = stack.delete().await;
-        let properties = stack.properties.clone();
-        self.show(step, &properties, &response, expected);
+    /// Counts an answer that differs from the expected one.
+    fn verdict(&mut self, as_expected: bool) -> &'static str {
+        if as_expected {
+            "as expected"
+        } else {
+            self.mismatches += 1;
+            "UNEXPECTED"
+        }
     }
 }
 
-/// A resource `logical_id` of `resource_type` in the stack `security-baseline`.
+/// A resource `logical_id` of `resource_type` in the template's stack.
 fn baseline_stack<'a>(function: &'a Function, resource_type: &str, logical_id: &str) -> Stack<'a> {
-    Stack::new(function, "security-baseline", resource_type, logical_id)
+    Stack::new(function, TEMPLATE_STACK, resource_type, logical_id)
 }
 
 fn without_token(properties: &Value) -> Value {
@@ -161,25 +143,30 @@ async fn main() -> ExitCode {
     let mut stack = baseline_stack(&function, "Custom::KmsReady", "LogsKeyReady");
 
     let create = json!({"KeyId": "alias/baseline-logs"});
-    demo.create(
+    demo.play(
         &mut stack,
         "Create: wait until alias/baseline-logs is Enabled",
-        create,
+        Request::Create(create),
         "SUCCESS",
     )
     .await;
 
     let update = json!({"KeyId": "alias/baseline-logs", "MaxWaitSeconds": "120", "RequiredServicePrincipals": ["logs.us-east-1.amazonaws.com"]});
-    demo.update(
+    demo.play(
         &mut stack,
         "Update: also require that CloudWatch Logs may use the key",
-        update,
+        Request::Update(update),
         "SUCCESS",
     )
     .await;
 
-    demo.delete(&mut stack, "Delete: nothing to undo", "SUCCESS")
-        .await;
+    demo.play(
+        &mut stack,
+        "Delete: nothing to undo",
+        Request::Delete,
+        "SUCCESS",
+    )
+    .await;
 
     let disabled = kms
         .create_key()
@@ -197,17 +184,18 @@ async fn main() -> ExitCode {
     let mut failing = baseline_stack(&function, "Custom::KmsReady", "DisabledKeyReady");
     failing.stack_id = stack.stack_id.clone();
     let bad = json!({"KeyId": disabled.key_id});
-    demo.create(
+    demo.play(
         &mut failing,
         "Create on a Disabled key: an honest failure, at once",
-        bad,
+        Request::Create(bad),
         "[NOT_ACTIVE]",
     )
     .await;
 
-    demo.delete(
+    demo.play(
         &mut failing,
         "Delete after the failed Create (stack rollback)",
+        Request::Delete,
         "SUCCESS",
     )
     .await;
@@ -276,7 +264,7 @@ async fn trail_key(demo: &mut Demo, function: &Function, kms: &Client, stack_id:
         let mut stack = baseline_stack(function, "Custom::KmsReady", logical_id);
         stack.stack_id = stack_id.to_owned();
         let create = json!({"KeyId": key.key_id, "RequiredServicePrincipals": ["cloudtrail.amazonaws.com"]});
-        demo.create(&mut stack, title, create, expected).await;
+        demo.play(&mut stack, title, Request::Create(create), expected).await;
         stack.delete().await;
     }
 }
@@ -292,16 +280,17 @@ async fn config_setup(demo: &mut Demo, moto: &Moto, shipped: bool) {
 
     let mut failing = baseline_stack(&function, "Custom::ConfigSetup", "ConfigSetup");
     let missing = json!({"DeliveryBucketName": "no-such-config-bucket"});
-    demo.create(
+    demo.play(
         &mut failing,
         "Create with a delivery bucket that does not exist: an honest failure",
-        missing,
+        Request::Create(missing),
         "[NOT_FOUND]",
     )
     .await;
-    demo.delete(
+    demo.play(
         &mut failing,
         "Delete after the failed Create: removes the recorder that Create had made",
+        Request::Delete,
         "SUCCESS",
     )
     .await;
@@ -309,18 +298,19 @@ async fn config_setup(demo: &mut Demo, moto: &Moto, shipped: bool) {
     let mut stack = baseline_stack(&function, "Custom::ConfigSetup", "ConfigSetup");
     let create =
         json!({"DeliveryBucketName": CONFIG_BUCKET, "ManagedRules": baseline_managed_rules()});
-    demo.create(
+    demo.play(
         &mut stack,
         "Create: recorder, channel, six managed rules, verified recording",
-        create,
+        Request::Create(create),
         "SUCCESS",
     )
     .await;
     show_config_state(&config).await;
 
-    demo.delete(
+    demo.play(
         &mut stack,
         "Delete: rules, channel and recorder it created",
+        Request::Delete,
         "SUCCESS",
     )
     .await;
@@ -393,38 +383,38 @@ async fn security_hub(demo: &mut Demo, moto: &Moto, shipped: bool) {
     let mut enable = baseline_stack(&enable_fn, "Custom::SecurityHubEnable", "SecurityHub");
     let hub_properties =
         json!({"ControlFindingGenerator": "SECURITY_CONTROL", "Tags": {"Team": "security"}});
-    demo.create(
+    demo.play(
         &mut enable,
         "Create: enable Security Hub CSPM",
-        hub_properties,
+        Request::Create(hub_properties),
         "SUCCESS",
     )
     .await;
 
     let mut standards = baseline_stack(&standards_fn, "Custom::SecurityHubStandards", "Standards");
     let wanted = json!({"Standards": ["aws-foundational-security-best-practices/v/1.0.0", "cis-aws-foundations-benchmark/v/1.2.0"]});
-    demo.create(
+    demo.play(
         &mut standards,
         "Create standards before AWS Config records: an honest failure",
-        wanted.clone(),
+        Request::Create(wanted.clone()),
         "[NOT_ACTIVE]",
     )
     .await;
 
     let mut config = baseline_stack(&config_fn, "Custom::ConfigSetup", "ConfigSetup");
     let recording = json!({"DeliveryBucketName": CONFIG_BUCKET});
-    demo.create(
+    demo.play(
         &mut config,
         "ConfigSetup makes AWS Config record",
-        recording,
+        Request::Create(recording),
         "SUCCESS",
     )
     .await;
 
-    demo.update(
+    demo.play(
         &mut standards,
         "Update the standards: the INCOMPLETE ones are repaired and READY",
-        wanted,
+        Request::Update(wanted),
         "SUCCESS",
     )
     .await;
@@ -436,12 +426,27 @@ async fn security_hub(demo: &mut Demo, moto: &Moto, shipped: bool) {
         );
     }
 
-    demo.delete(&mut standards, "Delete the standards it enabled", "SUCCESS")
-        .await;
-    demo.delete(&mut config, "Delete ConfigSetup", "SUCCESS")
-        .await;
-    demo.delete(&mut enable, "Delete: disable the hub it enabled", "SUCCESS")
-        .await;
+    demo.play(
+        &mut standards,
+        "Delete the standards it enabled",
+        Request::Delete,
+        "SUCCESS",
+    )
+    .await;
+    demo.play(
+        &mut config,
+        "Delete ConfigSetup",
+        Request::Delete,
+        "SUCCESS",
+    )
+    .await;
+    demo.play(
+        &mut enable,
+        "Delete: disable the hub it enabled",
+        Request::Delete,
+        "SUCCESS",
+    )
+    .await;
     println!(
         "   read back: hub {}",
         if hub.hub().is_some() {
@@ -451,22 +456,6 @@ async fn security_hub(demo: &mut Demo, moto: &Moto, shipped: bool) {
         }
     );
 }
-
-/// The template's six managed rules (`Name`, `SourceIdentifier`): the names `verify` looks for.
-const TEMPLATE_RULES: [(&str, &str); 6] = [
-    (
-        "s3-bucket-server-side-encryption-enabled",
-        "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
-    ),
-    ("cloudtrail-enabled", "CLOUD_TRAIL_ENABLED"),
-    ("restricted-ssh", "INCOMING_SSH_DISABLED"),
-    ("rds-storage-encrypted", "RDS_STORAGE_ENCRYPTED"),
-    (
-        "vpc-default-security-group-closed",
-        "VPC_DEFAULT_SECURITY_GROUP_CLOSED",
-    ),
-    ("root-account-mfa-enabled", "ROOT_ACCOUNT_MFA_ENABLED"),
-];
 
 /// `baseline verify` against the baseline as the template sets it up (its rule names, the
 /// hub's four default tags, its two standards, a logs key with rotation whose policy serves
@@ -482,50 +471,11 @@ async fn verify(demo: &mut Demo, moto: &Moto, kms: &Client, shipped: bool) {
     println!("\n\nbaseline verify demo: the template's resources set up by the functions");
     let env = [hub.env()];
 
-    let policy = json!({"Version": "2012-10-17", "Statement": [
-        {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-         "Action": "kms:*", "Resource": "*"},
-        {"Sid": "LogsAndAlarmsUse", "Effect": "Allow",
-         "Principal": {"Service": ["logs.us-east-1.amazonaws.com", "cloudwatch.amazonaws.com"]},
-         "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-         "Resource": "*"}
-    ]});
-    let key = kms.create_key().policy(policy.to_string()).send().await;
-    let key = key.expect("moto CreateKey").key_metadata.expect("metadata");
-    let rotation = kms.enable_key_rotation().key_id(&key.key_id).send().await;
-    rotation.expect("EnableKeyRotation");
+    let key = create_logs_key(kms).await;
     let key_arn = key.arn.expect("key ARN");
     println!("created the logs key {key_arn} in moto, rotation on");
 
-    let rules: Vec<Value> = TEMPLATE_RULES
-        .iter()
-        .map(|(name, source)| json!({"Name": name, "SourceIdentifier": source}))
-        .collect();
-    let tags = json!({"Project": "security-baseline", "Environment": "production", "Owner": "security-team", "CostCentre": "security"});
-    let standards = [
-        "aws-foundational-security-best-practices/v/1.0.0",
-        "cis-aws-foundations-benchmark/v/1.4.0",
-    ];
-    let resources = [
-        (
-            "config-setup",
-            "Custom::ConfigSetup",
-            "ConfigSetup",
-            json!({"DeliveryBucketName": CONFIG_BUCKET, "ManagedRules": rules}),
-        ),
-        (
-            "securityhub-enable",
-            "Custom::SecurityHubEnable",
-            "SecurityHub",
-            json!({"EnableDefaultStandards": false, "Tags": tags}),
-        ),
-        (
-            "securityhub-standards",
-            "Custom::SecurityHubStandards",
-            "SecurityHubStandards",
-            json!({"Standards": standards, "WaitForReady": true}),
-        ),
-    ];
+    let resources = template_resources(CONFIG_BUCKET, None);
     let mut functions = Vec::new();
     for (name, ..) in &resources {
         functions.push(Function::start(build(name, shipped), moto, &env).await);
@@ -542,27 +492,12 @@ async fn verify(demo: &mut Demo, moto: &Moto, kms: &Client, shipped: bool) {
         stacks.push(stack);
     }
 
-    let args = [
-        "verify",
-        "--no-stack",
-        "--config-bucket",
-        CONFIG_BUCKET,
-        "--logs-key",
-        &key_arn,
-        "--parameter-overrides",
-        "CreateTrail=false",
-    ];
+    let args = verify_args(CONFIG_BUCKET, &key_arn);
     println!("\n── baseline verify: the baseline as the template intends");
     demo.run(moto, &hub, &args, 0, "no drift").await;
 
     println!("\n── baseline verify after the recorder was stopped by hand");
-    let config = aws_sdk_config::Client::new(&moto.sdk_config().await);
-    config
-        .stop_configuration_recorder()
-        .configuration_recorder_name("default")
-        .send()
-        .await
-        .expect("StopConfigurationRecorder");
+    stop_recorder(moto).await;
     println!("StopConfigurationRecorder default: AWS Config no longer records");
     let drift = "DRIFT: recording of ConfigSetup in us-east-1: expected recording, found stopped";
     demo.run(moto, &hub, &args, 1, drift).await;
