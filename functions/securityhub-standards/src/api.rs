@@ -224,7 +224,7 @@ impl StandardsApi {
         // Not `AwsApi::call`: each attempt waits for its turn (one call per second), and
         // that wait may itself run out of time. Then the service's last answer is the
         // reason, not the pacing: an operator must see the error that kept recurring.
-        let last_failure: std::sync::Mutex<Option<Failure>> = std::sync::Mutex::new(None);
+        let last_failure: Mutex<Option<Failure>> = Mutex::new(None);
         retry(
             context,
             self.aws.backoff(),
