@@ -316,77 +316,60 @@ mod tests {
     #[test]
     fn config_errors_follow_the_contract() {
         use crate::failure::Retry;
-        let cases = [
+        let cases: [(&[&str], ReasonCode, Retry); 7] = [
             (
-                "InsufficientDeliveryPolicyException",
+                &[
+                    "InsufficientDeliveryPolicyException",
+                    "InsufficientPermissionsException",
+                ],
                 ReasonCode::AccessDenied,
                 Retry::Within(tables::POLICY_SETTLING),
             ),
             (
-                "InsufficientPermissionsException",
-                ReasonCode::AccessDenied,
-                Retry::Within(tables::POLICY_SETTLING),
-            ),
-            (
-                "NoAvailableConfigurationRecorderException",
+                &[
+                    "NoAvailableConfigurationRecorderException",
+                    "NoAvailableDeliveryChannelException",
+                ],
                 ReasonCode::DependencyNotReady,
                 Retry::Within(tables::ORDER_SETTLING),
             ),
             (
-                "NoAvailableDeliveryChannelException",
-                ReasonCode::DependencyNotReady,
-                Retry::Within(tables::ORDER_SETTLING),
-            ),
-            ("NoSuchBucketException", ReasonCode::NotFound, Retry::Never),
-            (
-                "InvalidSNSTopicARNException",
+                &["NoSuchBucketException", "InvalidSNSTopicARNException"],
                 ReasonCode::NotFound,
                 Retry::Never,
             ),
             (
-                "InvalidRoleException",
+                &[
+                    "InvalidRoleException",
+                    "InvalidS3KeyPrefixException",
+                    "InvalidS3KmsKeyArnException",
+                    "InvalidRecordingGroupException",
+                    "InvalidConfigurationRecorderNameException",
+                ],
                 ReasonCode::InvalidProperties,
                 Retry::Never,
             ),
             (
-                "InvalidS3KeyPrefixException",
-                ReasonCode::InvalidProperties,
-                Retry::Never,
-            ),
-            (
-                "InvalidS3KmsKeyArnException",
-                ReasonCode::InvalidProperties,
-                Retry::Never,
-            ),
-            (
-                "InvalidRecordingGroupException",
-                ReasonCode::InvalidProperties,
-                Retry::Never,
-            ),
-            (
-                "InvalidConfigurationRecorderNameException",
-                ReasonCode::InvalidProperties,
-                Retry::Never,
-            ),
-            (
-                "MaxNumberOfConfigRulesExceededException",
+                &["MaxNumberOfConfigRulesExceededException"],
                 ReasonCode::LimitExceeded,
                 Retry::Never,
             ),
             (
-                "MaxNumberOfConfigurationRecordersExceededException",
+                &["MaxNumberOfConfigurationRecordersExceededException"],
                 ReasonCode::Conflict,
                 Retry::Never,
             ),
             (
-                "ResourceInUseException",
+                &["ResourceInUseException"],
                 ReasonCode::Conflict,
                 Retry::Within(tables::RULE_IN_USE_SETTLING),
             ),
         ];
-        for (code, reason, retry) in cases {
-            let f = map_in("config", "Op", code, "msg");
-            assert_eq!((f.code(), f.retry_class()), (reason, retry), "{code}");
+        for (codes, reason, retry) in cases {
+            for code in codes {
+                let f = map_in("config", "Op", code, "msg");
+                assert_eq!((f.code(), f.retry_class()), (reason, retry), "{code}");
+            }
         }
     }
 
