@@ -109,19 +109,6 @@ impl Parameters {
         Ok(())
     }
 
-    /// Sets one `Key=Value` (what `sam deploy --parameter-overrides` takes).
-    pub fn set_pair(&mut self, pair: &str) -> Result<(), Error> {
-        let (key, value) = split_pair(pair)?;
-        self.set(&key, &value)
-    }
-
-    /// Sets every parameter of a JSON file ([`file_pairs`]).
-    pub fn set_file(&mut self, path: &str, text: &str) -> Result<(), Error> {
-        file_pairs(path, text)?
-            .iter()
-            .try_for_each(|(k, v)| self.set(k, v))
-    }
-
     /// The value of `key` (empty when neither given nor defaulted).
     pub fn get(&self, key: &str) -> &str {
         self.values.get(key).map(String::as_str).unwrap_or_default()
@@ -298,16 +285,14 @@ mod tests {
     #[test]
     fn given_values_override_the_defaults_and_unknown_keys_are_refused() {
         let mut parameters = Parameters::default();
-        parameters.set_pair("EnableSecurityHub=false").unwrap();
-        parameters
-            .set_file(
-                "p.json",
-                r#"[{"ParameterKey": "GlobalResourceTypesRegion", "ParameterValue": "eu-west-1"}]"#,
-            )
-            .unwrap();
-        parameters
-            .set_file("q.json", r#"{"CreateTrail": "true"}"#)
-            .unwrap();
+        let mut given = vec![split_pair("EnableSecurityHub=false").unwrap()];
+        let list =
+            r#"[{"ParameterKey": "GlobalResourceTypesRegion", "ParameterValue": "eu-west-1"}]"#;
+        given.extend(file_pairs("p.json", list).unwrap());
+        given.extend(file_pairs("q.json", r#"{"CreateTrail": "true"}"#).unwrap());
+        for (key, value) in &given {
+            parameters.set(key, value).unwrap();
+        }
         let intended = parameters.intended("us-east-1");
         assert!(!intended.hub_on);
         assert!(
@@ -320,9 +305,9 @@ mod tests {
             "the trail lives where global types are recorded"
         );
         assert!(parameters.intended("eu-west-1").trail_on);
-        let err = parameters.set_pair("EnableSecurtyHub=true").unwrap_err();
+        let err = parameters.set("EnableSecurtyHub", "true").unwrap_err();
         assert!(err.to_string().contains("EnableSecurtyHub"), "{err}");
-        assert!(parameters.set_pair("no-equals").is_err());
+        assert!(split_pair("no-equals").is_err());
     }
 
     #[test]

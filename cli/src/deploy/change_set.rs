@@ -28,8 +28,6 @@ const NO_CHANGES: &[&str] = &[
 /// The stack as it stands before the change set.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stack {
-    /// `StackId`
-    pub id: String,
     /// `StackStatus`
     pub status: String,
     /// The keys of its parameters.
@@ -116,7 +114,6 @@ pub async fn describe_stack(client: &Client, name: &str) -> Result<Option<Stack>
         Err(err) => return Err(format!("DescribeStacks {name}: {}", why(&err))),
     };
     Ok(out.stacks().first().map(|s| Stack {
-        id: s.stack_id().unwrap_or(name).to_owned(),
         status: s
             .stack_status()
             .map(|s| s.as_str().to_owned())
