@@ -258,22 +258,18 @@ mod tests {
 
     #[test]
     fn quotas_conflicts_and_validation_have_their_codes() {
-        assert_eq!(
-            map(400, "LimitExceededException").code(),
-            ReasonCode::LimitExceeded
-        );
-        assert_eq!(
-            map(400, "MaxNumberOfConfigRulesExceededException").code(),
-            ReasonCode::LimitExceeded
-        );
-        assert_eq!(
-            map(409, "ResourceConflictException").code(),
-            ReasonCode::Conflict
-        );
-        assert_eq!(
-            map(400, "ValidationException").code(),
-            ReasonCode::InvalidProperties
-        );
+        for (status, code, expected) in [
+            (400, "LimitExceededException", ReasonCode::LimitExceeded),
+            (
+                400,
+                "MaxNumberOfConfigRulesExceededException",
+                ReasonCode::LimitExceeded,
+            ),
+            (409, "ResourceConflictException", ReasonCode::Conflict),
+            (400, "ValidationException", ReasonCode::InvalidProperties),
+        ] {
+            assert_eq!(map(status, code).code(), expected, "{code}");
+        }
     }
 
     #[test]
