@@ -11,6 +11,7 @@ use aws_sdk_cloudformation::Client;
 use serde::Serialize;
 
 use super::template::Sent;
+use super::Deployment;
 use crate::aws::why;
 
 /// The reasons CloudFormation gives a change set with nothing to do. DescribeChangeSet's
@@ -135,14 +136,10 @@ pub struct Proposal<'a> {
     pub name: &'a str,
     /// CREATE or UPDATE.
     pub kind: ChangeSetType,
-    /// The template's text, sent as `TemplateBody` unless `url` is given.
-    pub body: &'a str,
-    /// `TemplateURL`.
-    pub url: Option<&'a str>,
+    /// The template (`TemplateBody` or `TemplateURL`) and its capabilities.
+    pub deployment: &'a Deployment,
     /// The parameters.
     pub parameters: &'a [Sent],
-    /// `CAPABILITY_IAM`, ...
-    pub capabilities: &'a [String],
 }
 
 /// One parameter as sent: its value, or `UsePreviousValue`.
@@ -161,19 +158,16 @@ pub(super) fn capabilities(names: &[String]) -> Vec<Capability> {
 
 /// Creates the change set and answers its id and its stack's.
 pub async fn create(client: &Client, proposal: &Proposal<'_>) -> Result<(String, String), String> {
-    let request = client
+    let out = client
         .create_change_set()
         .stack_name(proposal.stack)
         .change_set_name(proposal.name)
         .change_set_type(proposal.kind.clone())
         .description("baseline deploy")
         .set_parameters(Some(proposal.parameters.iter().map(parameter).collect()))
-        .set_capabilities(Some(capabilities(proposal.capabilities)));
-    let request = match proposal.url {
-        Some(url) => request.template_url(url),
-        None => request.template_body(proposal.body),
-    };
-    let out = request
+        .set_capabilities(Some(capabilities(&proposal.deployment.capabilities)))
+        .set_template_body(proposal.deployment.template_body())
+        .set_template_url(proposal.deployment.template_url.clone())
         .send()
         .await
         .map_err(|e| format!("CreateChangeSet {}: {}", proposal.stack, why(&e)))?;

@@ -81,6 +81,13 @@ impl Deployment {
         })
     }
 
+    /// `TemplateBody`: the template's text, unless it goes by `TemplateURL`.
+    fn template_body(&self) -> Option<String> {
+        self.template_url
+            .is_none()
+            .then(|| self.template.text.clone())
+    }
+
     /// The refusal of a template too large to send as `TemplateBody` without a URL.
     fn too_large(&self) -> Option<Ending> {
         let bytes = self.template.text.len();
@@ -303,10 +310,8 @@ async fn steps<O: Write, A: Write>(
         stack: &request.stack,
         name: run,
         kind: kind.clone(),
-        body: &template.text,
-        url: deployment.template_url.as_deref(),
+        deployment,
         parameters: &sent,
-        capabilities: &deployment.capabilities,
     };
     let (id, stack_id) = change_set::create(cfn, &proposal).await?;
     let created = change_set::wait(cfn, &id, deployment.every).await?;

@@ -545,7 +545,7 @@ async fn create_set(
     sent: &[super::template::Sent],
     call_as: &CallAs,
 ) -> Result<(), String> {
-    let call = client
+    client
         .create_stack_set()
         .stack_set_name(&request.name)
         .description("baseline deploy --stack-set")
@@ -554,13 +554,10 @@ async fn create_set(
         .managed_execution(ManagedExecution::builder().active(true).build())
         .call_as(call_as.clone())
         .set_capabilities(Some(capabilities(&request.deployment.capabilities)))
-        .set_parameters(Some(sent.iter().map(parameter).collect()));
-    let deployment = &request.deployment;
-    let call = match &deployment.template_url {
-        Some(url) => call.template_url(url),
-        None => call.template_body(&deployment.template.text),
-    };
-    call.send()
+        .set_parameters(Some(sent.iter().map(parameter).collect()))
+        .set_template_body(request.deployment.template_body())
+        .set_template_url(request.deployment.template_url.clone())
+        .send()
         .await
         .map(|_| ())
         .map_err(|e| format!("CreateStackSet {}: {}", request.name, why(&e)))
@@ -572,7 +569,7 @@ async fn update_set(
     sent: &[super::template::Sent],
     call_as: &CallAs,
 ) -> Result<String, String> {
-    let call = client
+    let out = client
         .update_stack_set()
         .stack_set_name(&request.name)
         .description("baseline deploy --stack-set")
@@ -582,13 +579,9 @@ async fn update_set(
         .operation_preferences(request.preferences.to_sdk(&request.regions))
         .call_as(call_as.clone())
         .set_capabilities(Some(capabilities(&request.deployment.capabilities)))
-        .set_parameters(Some(sent.iter().map(parameter).collect()));
-    let deployment = &request.deployment;
-    let call = match &deployment.template_url {
-        Some(url) => call.template_url(url),
-        None => call.template_body(&deployment.template.text),
-    };
-    let out = call
+        .set_parameters(Some(sent.iter().map(parameter).collect()))
+        .set_template_body(request.deployment.template_body())
+        .set_template_url(request.deployment.template_url.clone())
         .send()
         .await
         .map_err(|e| format!("UpdateStackSet {}: {}", request.name, why(&e)))?;
