@@ -1,6 +1,6 @@
 //! How Security Hub says an account has no hub, and how long a fresh hub may take to show.
 
-use std::future::{ready, Future};
+use std::future::Future;
 
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
@@ -33,18 +33,8 @@ where
     Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let answer = securityhub
-        .call_or_else(context, operation, what, attempt, |failure| {
-            // No hub is the answer, not a failure to wait out.
-            ready(Err(if is_not_subscribed(&failure) {
-                failure.permanent()
-            } else {
-                failure
-            }))
-        })
-        .await;
-    match answer {
-        Err(failure) if is_not_subscribed(&failure) => Ok(None),
-        answer => answer.map(Some),
-    }
+    // No hub is the answer, not a failure to wait out for HUB_SETTLING.
+    securityhub
+        .call_or_none_if(context, operation, what, is_not_subscribed, attempt)
+        .await
 }

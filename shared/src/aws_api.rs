@@ -73,6 +73,31 @@ impl AwsApi {
         operation: &'static str,
         what: &str,
         absent: &[&str],
+        attempt: F,
+    ) -> Result<Option<T>, Failure>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let listed = |failure: &Failure| {
+            failure
+                .aws_error_code()
+                .is_some_and(|c| absent.contains(&c))
+        };
+        self.call_or_none_if(context, operation, what, listed, attempt)
+            .await
+    }
+
+    /// Like [`Self::call`], with a failure `is_absent` accepts (a classified code, a
+    /// message the service overloads a code with) answered as `None` at once, never
+    /// retried.
+    pub async fn call_or_none_if<T, E, F, Fut>(
+        &self,
+        context: &RequestContext,
+        operation: &'static str,
+        what: &str,
+        is_absent: impl Fn(&Failure) -> bool,
         mut attempt: F,
     ) -> Result<Option<T>, Failure>
     where
@@ -89,9 +114,10 @@ impl AwsApi {
                 async move { sent.await.map(Some) }
             },
             |failure| {
-                ready(match failure.aws_error_code() {
-                    Some(code) if absent.contains(&code) => Ok(None),
-                    _ => Err(failure),
+                ready(if is_absent(&failure) {
+                    Ok(None)
+                } else {
+                    Err(failure)
                 })
             },
         )

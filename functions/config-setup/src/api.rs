@@ -2,8 +2,6 @@
 //! each retried as the shared error table says, each mapped to a reason code naming the
 //! operation.
 
-use std::future::{ready, Ready};
-
 use aws_sdk_config::operation::delete_config_rule::DeleteConfigRuleOutput;
 use aws_sdk_config::types::{
     ConfigRule, ConfigurationRecorder, ConfigurationRecorderStatus, DeliveryChannel, Tag,
@@ -449,16 +447,6 @@ pub(crate) struct IamApi {
     aws: AwsApi,
 }
 
-/// `None` for a failure with `code`, for `call_or_else` (the failure otherwise).
-fn none_when<T>(code: ReasonCode) -> impl Fn(Failure) -> Ready<Result<Option<T>, Failure>> {
-    move |failure| {
-        ready(match failure.code() == code {
-            true => Ok(None),
-            false => Err(failure),
-        })
-    }
-}
-
 impl IamApi {
     /// The API over `client`, retrying with `backoff`.
     pub(crate) fn new(client: aws_sdk_iam::Client, backoff: Backoff) -> Self {
@@ -475,17 +463,18 @@ impl IamApi {
         name: &str,
     ) -> Result<Option<String>, Failure> {
         self.aws
-            .call_or_else(
+            .call_or_none_if(
                 context,
                 "GetRole",
                 "reading the service-linked role",
+                |failure| failure.code() == ReasonCode::NotFound,
                 || {
                     let sent = self.client.get_role().role_name(name).send();
                     async move { sent.await.map(|output| output.role.map(|role| role.arn)) }
                 },
-                none_when(ReasonCode::NotFound),
             )
             .await
+            .map(Option::flatten)
     }
 
     /// `CreateServiceLinkedRole` for `service`: the new role's ARN; `None` when it
@@ -496,10 +485,11 @@ impl IamApi {
         service: &str,
     ) -> Result<Option<String>, Failure> {
         self.aws
-            .call_or_else(
+            .call_or_none_if(
                 context,
                 "CreateServiceLinkedRole",
                 "creating the service-linked role",
+                |failure| failure.code() == ReasonCode::Conflict,
                 || {
                     let sent = self
                         .client
@@ -508,8 +498,8 @@ impl IamApi {
                         .send();
                     async move { sent.await.map(|output| output.role.map(|role| role.arn)) }
                 },
-                none_when(ReasonCode::Conflict),
             )
             .await
+            .map(Option::flatten)
     }
 }
