@@ -31,6 +31,8 @@ use hyper::{HeaderMap, Request, Response, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
+use crate::securityhub::{credential_scope, written};
+
 /// What the proxy does to one call instead of forwarding it at once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Fault {
@@ -257,7 +259,7 @@ impl FaultProxy {
             .await
             .map(|b| b.to_bytes())
             .unwrap_or_default();
-        let service = signing_service(&parts.headers);
+        let service = credential_scope(&parts.headers).map(|(_, service)| service);
         let protocol = protocol_of(&parts.headers, &body, service.as_deref());
         let operation = operation_of(protocol, &parts.method, &parts.uri, &parts.headers, &body);
         let (fault, stalled, hold_answer, upstream) = {
@@ -334,15 +336,6 @@ impl std::fmt::Display for Dropped {
 }
 
 impl std::error::Error for Dropped {}
-
-/// The service a call is signed for: the SigV4 credential scope's
-/// (`Credential=<key>/<date>/<region>/<service>/aws4_request`).
-fn signing_service(headers: &HeaderMap) -> Option<String> {
-    let authorization = headers.get("authorization")?.to_str().ok()?;
-    let scope = authorization.split("Credential=").nth(1)?;
-    let scope = scope.split([',', ' ']).next()?;
-    scope.split('/').nth(3).map(str::to_owned)
-}
 
 fn protocol_of(headers: &HeaderMap, body: &[u8], service: Option<&str>) -> Protocol {
     if headers.contains_key("x-amz-target") {
@@ -440,10 +433,7 @@ fn error_answer(protocol: Protocol, fault: Fault) -> Response<Full<Bytes>> {
             "application/x-amz-json-1.1",
             serde_json::json!({"__type": code, "message": message}).to_string(),
         ),
-        Protocol::RestJson1 => (
-            "application/json",
-            serde_json::json!({"Code": code, "Message": message}).to_string(),
-        ),
+        Protocol::RestJson1 => return written(Err((status, code, message.to_owned())), request_id),
         Protocol::Query => {
             let kind = if status < 500 { "Sender" } else { "Receiver" };
             (
@@ -460,7 +450,7 @@ fn error_answer(protocol: Protocol, fault: Fault) -> Response<Full<Bytes>> {
         .status(status)
         .header("content-type", content_type)
         .header("x-amzn-requestid", request_id);
-    if matches!(protocol, Protocol::Json11 | Protocol::RestJson1) {
+    if protocol == Protocol::Json11 {
         response = response.header("x-amzn-errortype", code);
     }
     response

@@ -60,8 +60,8 @@ use serde_json::Value;
 
 pub use catalogue::{hub_arn, partition_of, standards_arn, subscription_arn, ACCOUNT, CATALOGUE};
 pub use state::{Hub, Subscription};
-/// How the fault proxy names a Security Hub call.
-pub(crate) use wire::operation_of;
+/// How the fault proxy names, routes and answers a Security Hub call.
+pub(crate) use wire::{credential_scope, operation_of, written};
 
 /// Whether AWS Config records, as the emulator decides when a standard leaves `PENDING`.
 #[derive(Clone, Debug)]

@@ -14,17 +14,17 @@ use std::time::Instant;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 use serde_json::{json, Value};
 
 use super::catalogue::ACCOUNT;
 use super::{Call, Inner};
 
 /// An error answer: HTTP status, error type, message.
-pub(super) type ApiError = (u16, &'static str, String);
+pub(crate) type ApiError = (u16, &'static str, String);
 
 /// What an operation answers: the JSON body, or an error.
-pub(super) type Answer = Result<Value, ApiError>;
+pub(crate) type Answer = Result<Value, ApiError>;
 
 /// One parsed request.
 pub(super) struct Parsed {
@@ -74,13 +74,9 @@ pub(super) async fn answer(inner: &Inner, request: Request<Incoming>) -> Respons
         "5e1b0c2d-0000-4000-8000-{:012x}",
         state.requests & 0xffff_ffff_ffff
     );
-    let (status, error, body) = match answer {
-        Ok(body) => (200, None, body),
-        Err((status, code, message)) => (
-            status,
-            Some(code),
-            json!({"Code": code, "Message": message}),
-        ),
+    let (status, error) = match &answer {
+        Ok(_) => (200, None),
+        Err((status, code, _)) => (*status, Some(*code)),
     };
     state.calls.push(Call {
         operation: operation.to_owned(),
@@ -90,6 +86,21 @@ pub(super) async fn answer(inner: &Inner, request: Request<Incoming>) -> Respons
         at: arrived,
     });
     drop(state);
+    written(answer, &request_id)
+}
+
+/// `answer` as the service writes it: JSON, the request id, and for an error its type in
+/// `x-amzn-ErrorType` and `{"Code", "Message"}` in the body. The fault proxy's Security
+/// Hub faults are written here too.
+pub(crate) fn written(answer: Answer, request_id: &str) -> Response<Full<Bytes>> {
+    let (status, error, body) = match answer {
+        Ok(body) => (200, None, body),
+        Err((status, code, message)) => (
+            status,
+            Some(code),
+            json!({"Code": code, "Message": message}),
+        ),
+    };
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
     *response.status_mut() = StatusCode::from_u16(status).expect("status");
     let headers = response.headers_mut();
@@ -132,11 +143,8 @@ async fn parse(request: Request<Incoming>) -> Parsed {
             (percent_decode(key), percent_decode(value))
         })
         .collect();
-    let region = parts
-        .headers
-        .get("authorization")
-        .and_then(|value| value.to_str().ok())
-        .and_then(region_of_credential_scope)
+    let region = credential_scope(&parts.headers)
+        .map(|(region, _)| region)
         .unwrap_or_else(|| "us-east-1".to_owned());
     let bytes = body.collect().await.map(|b| b.to_bytes());
     Parsed {
@@ -148,11 +156,13 @@ async fn parse(request: Request<Incoming>) -> Parsed {
     }
 }
 
-/// The region of a SigV4 `Authorization` header (`Credential=<key>/<date>/<region>/...`).
-fn region_of_credential_scope(authorization: &str) -> Option<String> {
+/// The region and the service a call is signed for: its SigV4 `Authorization` header's
+/// credential scope (`Credential=<key>/<date>/<region>/<service>/aws4_request`).
+pub(crate) fn credential_scope(headers: &HeaderMap) -> Option<(String, String)> {
+    let authorization = headers.get("authorization")?.to_str().ok()?;
     let scope = authorization.split("Credential=").nth(1)?;
-    let scope = scope.split([',', ' ']).next()?;
-    scope.split('/').nth(2).map(str::to_owned)
+    let mut fields = scope.split([',', ' ']).next()?.split('/').skip(2);
+    Some((fields.next()?.to_owned(), fields.next()?.to_owned()))
 }
 
 fn percent_decode(text: &str) -> String {
