@@ -5,6 +5,7 @@
 //! the cause); the README's caveats checked first ([`super::caveats`]); every step in the
 //! audit log.
 
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::io::Write;
 use std::time::Duration;
 
@@ -257,7 +258,9 @@ async fn describe(
         .await;
     let out = match out {
         Ok(out) => out,
-        Err(err) if why(&err).starts_with("StackSetNotFoundException") => return Ok(None),
+        // DescribeStackSet, Errors: "StackSetNotFoundException: The specified stack set
+        // doesn't exist." A new stack set, then.
+        Err(err) if err.code() == Some("StackSetNotFoundException") => return Ok(None),
         Err(err) => return Err(format!("DescribeStackSet {name}: {}", why(&err))),
     };
     let parameters = out.stack_set().map(|s| s.parameters()).unwrap_or_default();
