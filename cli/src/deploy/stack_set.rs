@@ -5,7 +5,6 @@
 //! the cause); the README's caveats checked first ([`super::caveats`]); every step in the
 //! audit log.
 
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::io::Write;
 use std::time::Duration;
 
@@ -14,6 +13,7 @@ use aws_sdk_cloudformation::types::{
     RegionConcurrencyType, StackSetOperationPreferences, StackSetOperationResultSummary,
 };
 use aws_sdk_cloudformation::Client;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde::Serialize;
 use serde_json::json;
 
