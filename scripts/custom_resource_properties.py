@@ -12,7 +12,7 @@ import json
 import re
 import sys
 
-from test_template import load_template, resolve
+from test_template import getatt, load_template, parameters, resolve
 
 PSEUDO = {
     "AWS::Region": "us-east-1",
@@ -65,8 +65,7 @@ def stand_in_attribute(name: str, kind: str, attribute: str) -> str:
 def properties(template: dict, overrides: dict[str, str]) -> dict:
     resolved = resolve(template, overrides)
     declared = template.get("Parameters", {})
-    params = {n: str(p.get("Default", "")) for n, p in declared.items()}
-    params.update(overrides)
+    params = parameters(template, overrides)
     resources = resolved["Resources"]
 
     def ref(name: str):
@@ -80,7 +79,7 @@ def properties(template: dict, overrides: dict[str, str]) -> dict:
             return stand_in_ref(name, resources[name]["Type"])
         raise AssertionError(f"Ref to {name}, which is neither a parameter nor a resource")
 
-    def getatt(name: str, attribute: str) -> str:
+    def attribute(name: str, attribute: str) -> str:
         if name not in resources:
             raise AssertionError(f"Fn::GetAtt of {name}, which is not a resource")
         return stand_in_attribute(name, resources[name]["Type"], attribute)
@@ -91,7 +90,7 @@ def properties(template: dict, overrides: dict[str, str]) -> dict:
             if key in local:
                 return str(local[key])
             if "." in key:
-                return getatt(*key.split(".", 1))
+                return attribute(*key.split(".", 1))
             value = ref(key)
             return ",".join(value) if isinstance(value, list) else value
 
@@ -103,8 +102,7 @@ def properties(template: dict, overrides: dict[str, str]) -> dict:
             if fn == "Ref":
                 return ref(args)
             if fn == "Fn::GetAtt":
-                name, attribute = args if isinstance(args, list) else args.split(".", 1)
-                return getatt(name, attribute)
+                return attribute(*getatt(v))
             if fn == "Fn::Sub":
                 text, local = (args, {}) if isinstance(args, str) else (args[0], args[1])
                 return sub(text, {k: evaluate(x) for k, x in local.items()})

@@ -554,12 +554,18 @@ def check_tags(template: dict) -> list[str]:
     return findings
 
 
+def parameters(template: dict, overrides: dict[str, str]) -> dict[str, str]:
+    """Every parameter's value: the override given, else its default."""
+    params = {n: str(p.get("Default", "")) for n, p in template.get("Parameters", {}).items()}
+    params.update(overrides)
+    return params
+
+
 def resolve(template: dict, overrides: dict[str, str]) -> dict:
     """The template as CloudFormation sees it with these parameter values (others at their
     defaults): conditions evaluated, resources and outputs whose condition is false
     dropped, every `Fn::If` replaced by its branch (`AWS::NoValue` removes the key)."""
-    params = {n: str(p.get("Default", "")) for n, p in template.get("Parameters", {}).items()}
-    params.update(overrides)
+    params = parameters(template, overrides)
     conditions: dict[str, bool] = {}
 
     def value(v):
