@@ -89,12 +89,14 @@ lint: lint-template ## fmt, clippy -D warnings, and the template checks
 	# The kit is publishable: packaged alone, its tarball builds (no upload).
 	cargo publish --dry-run --allow-dirty --package cfn-custom-resource-kit
 
-# cargo-deny, built from crates.io once into .tools/ (a package registry, like the rest).
-DENY_VERSION := 0.20.2
-DENY         := $(CURDIR)/.tools/bin/cargo-deny
+# cargo-deny and cargo-fuzz, each built from crates.io once into .tools/ (a package
+# registry, like the rest), at the version pinned here.
+CARGO_TOOLS := cargo-deny@0.20.2 cargo-fuzz@0.13.2
+DENY        := $(CURDIR)/.tools/bin/cargo-deny
+CARGO_FUZZ  := $(CURDIR)/.tools/bin/cargo-fuzz
 
-$(DENY):
-	cargo install --locked --quiet --root '$(CURDIR)/.tools' cargo-deny@$(DENY_VERSION)
+$(DENY) $(CARGO_FUZZ): $(CURDIR)/.tools/bin/%:
+	cargo install --locked --quiet --root '$(CURDIR)/.tools' $(filter $*@%,$(CARGO_TOOLS))
 
 # Licences, bans and sources always (deny.toml). Advisories need the RustSec database, a
 # git repository on GitHub: checked when it can be fetched, otherwise said, never passed.
@@ -106,16 +108,11 @@ deny: $(DENY) ## cargo deny: licences, banned crates, sources; advisories when t
 		echo "deny: ADVISORIES NOT CHECKED: the RustSec database (https://github.com/rustsec/advisory-db) cannot be fetched from this machine; run 'make deny' where it can"; \
 	fi
 
-# cargo-fuzz, built from crates.io once into .tools/ like cargo-deny; its targets need nightly.
-FUZZ_VERSION := 0.13.2
-CARGO_FUZZ   := $(CURDIR)/.tools/bin/cargo-fuzz
+# cargo fuzz's targets need nightly.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(sort $(patsubst fuzz/fuzz_targets/%.rs,%,$(wildcard fuzz/fuzz_targets/*.rs)))
 # Seeds beside the envelope target's own corpus (read, never written): the sample events.
 FUZZ_SEEDS   := shared/fixtures $(wildcard events/*)
-
-$(CARGO_FUZZ):
-	cargo install --locked --quiet --root '$(CURDIR)/.tools' cargo-fuzz@$(FUZZ_VERSION)
 
 # Each target for FUZZ_SECONDS, built instrumented into its own target directory. No
 # sanitizer: the kit is safe Rust; the invariants (shared/src/fuzzing.rs) are the oracle.
