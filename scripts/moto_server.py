@@ -38,6 +38,8 @@ def watch_parent():
     sys.stdin.read()
     os._exit(0)
 threading.Thread(target=watch_parent, daemon=True).start()
+# AWS Config Developer Guide, AWS managed policies: "AWS Config uses the service-linked
+# role named AWSServiceRoleForConfig to call other AWS services on your behalf."
 from moto.iam import models as iam_models
 iam_models.SERVICE_NAME_CONVERSION.setdefault("config", "Config")
 from moto.config import models as config_models
@@ -51,6 +53,8 @@ def put_delivery_channel(self, delivery_channel):
     existing = self.delivery_channels.get(delivery_channel.get("name"))
     if existing is not None and existing.sns_topic_arn and "snsTopicARN" not in delivery_channel:
         delivery_channel = dict(delivery_channel, snsTopicARN=existing.sns_topic_arn)
+    # PutDeliveryChannel, Errors: "NoSuchBucketException: The specified Amazon S3 bucket
+    # does not exist."
     bucket = delivery_channel.get("s3BucketName")
     if bucket and self.recorders:
         try:
@@ -60,6 +64,10 @@ def put_delivery_channel(self, delivery_channel):
     return _put_delivery_channel(self, delivery_channel)
 config_models.ConfigBackend.put_delivery_channel = put_delivery_channel
 _describe_config_rules = config_models.ConfigBackend.describe_config_rules
+# AWS Config API Reference, DescribeConfigRules, Errors: "NoSuchConfigRuleException: The
+# Config rule in the request is not valid. Verify that the rule is an Config Process Check
+# rule, that the rule name is correct, and that valid Amazon Resouce Names (ARNs) are used
+# before trying again."
 def describe_config_rules(self, config_rule_names, next_token):
     for name in config_rule_names or []:
         if name not in self.config_rules:
