@@ -283,7 +283,8 @@ impl<'a> Stack<'a> {
     }
 }
 
-/// The six AWS Config managed rules of the baseline template (`ManagedRules`).
+/// The baseline template's six AWS Config managed rules under README's short names (the
+/// template's own, which `verify` looks for: [`crate::baseline::template_config_setup`]).
 pub fn baseline_managed_rules() -> Value {
     json!([
         {"Name": "s3-bucket-sse", "SourceIdentifier": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"},
