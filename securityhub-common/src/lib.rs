@@ -10,5 +10,5 @@ mod on_delete;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use hub::{call_or_no_hub, is_not_subscribed, HUB_SETTLING};
+pub use hub::{is_not_subscribed, HUB_SETTLING};
 pub use on_delete::{erase_ownership, plan_delete, read_ownership, OnDelete};

@@ -8,7 +8,7 @@ use aws_sdk_securityhub::Client;
 use cfn_custom_resource_kit::{
     wait_until, AwsApi, Backoff, Failure, Probe, ReasonCode, RequestContext,
 };
-use securityhub_common::{call_or_no_hub, is_not_subscribed, HUB_SETTLING};
+use securityhub_common::{is_not_subscribed, HUB_SETTLING};
 
 use crate::properties::{ControlFindingGenerator, HubProperties};
 
@@ -113,10 +113,17 @@ impl HubApi {
 
     /// `DescribeHub`: `None` when the account is not subscribed.
     pub(crate) async fn describe(&self, context: &RequestContext) -> Result<Option<Hub>, Failure> {
-        let output = call_or_no_hub(&self.aws, context, "DescribeHub", "reading the hub", || {
-            self.client.describe_hub().send()
-        })
-        .await?;
+        let read = || self.client.describe_hub().send();
+        let output = self
+            .aws
+            .call_or_none_if(
+                context,
+                "DescribeHub",
+                "reading the hub",
+                is_not_subscribed,
+                read,
+            )
+            .await?;
         Ok(output.map(|output| Hub {
             arn: output.hub_arn.unwrap_or_default(),
             subscribed_at: output.subscribed_at.unwrap_or_default(),

@@ -12,7 +12,7 @@ use aws_sdk_securityhub::Client;
 use cfn_custom_resource_kit::{
     aws_failure, retry, AwsApi, Backoff, Failure, ReasonCode, RequestContext,
 };
-use securityhub_common::{call_or_no_hub, is_not_subscribed};
+use securityhub_common::is_not_subscribed;
 use tokio::time::Instant;
 
 /// The most standards one `BatchEnableStandards` or `BatchDisableStandards` call takes.
@@ -179,7 +179,9 @@ impl StandardsApi {
                     .send()
             };
             let page = if missing_hub_is_fine {
-                call_or_no_hub(&self.aws, context, OPERATION, WHAT, send).await
+                self.aws
+                    .call_or_none_if(context, OPERATION, WHAT, is_not_subscribed, send)
+                    .await
             } else {
                 self.aws
                     .call(context, OPERATION, WHAT, send)
